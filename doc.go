@@ -1,0 +1,6 @@
+// Package bansosbot holds the domain of the bansos (social assistance) bot:
+// citizens, staff, tickets and their statuses, complaint categories, regions,
+// NIK validation, the eligibility registry model, service-level policies and
+// the business calendar. It depends on the standard library only; storage,
+// Telegram and workflows live in the store, bot and flows packages.
+package bansosbot

@@ -1,0 +1,215 @@
+package flows
+
+import (
+	"github.com/bansosbot/bansosbot"
+	"github.com/looplab/fsm"
+)
+
+// Names of the basic flows.
+const (
+	consentFlow  = "cs"
+	languageFlow = "lg"
+	menuFlow     = "mn"
+	privacyFlow  = "pv"
+)
+
+func (e *Engine) registerBasics() {
+	e.addFlow(consent{})
+	e.addFlow(languageChoice{})
+	e.addFlow(menu{})
+	e.addFlow(privacy{})
+	e.addCommand(Command{ID: "start", Names: map[string]string{"id": "start"}, Desc: "cmd.start", Run: startCommand})
+	e.addCommand(Command{ID: "menu", Names: map[string]string{"id": "menu"}, Desc: "cmd.menu", Consent: true, Run: e.showMenu})
+	e.addCommand(Command{ID: "help", Names: map[string]string{"id": "bantuan", "en": "help"}, Desc: "cmd.help", Run: help})
+	e.addCommand(Command{ID: "language", Names: map[string]string{"id": "bahasa", "en": "language"}, Desc: "cmd.language",
+		Run: func(c *Conv) error { return c.Start(languageFlow) }})
+	e.addCommand(Command{ID: "cancel", Names: map[string]string{"id": "batal", "en": "cancel"}, Desc: "cmd.cancel", Run: e.cancel})
+	e.addCommand(Command{ID: "mydata", Names: map[string]string{"id": "datasaya", "en": "mydata"}, Desc: "cmd.mydata", Run: showMyData})
+	e.addCommand(Command{ID: "deletedata", Names: map[string]string{"id": "hapusdata", "en": "deletedata"}, Desc: "cmd.deletedata",
+		Run: func(c *Conv) error { return c.Start(privacyFlow) }})
+}
+
+// startCommand greets: the privacy notice for a new user, the menu for one
+// who already agreed.
+func startCommand(c *Conv) error {
+	if !c.Consented() && !c.IsStaff() {
+		return c.Start(consentFlow)
+	}
+	c.End()
+	c.Say(T("start.welcome_back"))
+	return c.e.showMenu(c)
+}
+
+// consent shows the privacy notice (UU PDP: purpose, data, retention,
+// rights) and records the answer with the notice's version.
+type consent struct{}
+
+var consentMachine = NewMachine("consent", fsm.Events{
+	{Name: "agree", Src: []string{"notice"}, Dst: "agreed"},
+	{Name: "decline", Src: []string{"notice"}, Dst: "declined"},
+	{Name: "switch_language", Src: []string{"notice"}, Dst: "notice"},
+})
+
+type consentDraft struct {
+	Lang string `json:"lang,omitempty"`
+}
+
+func (consent) Name() string { return consentFlow }
+
+func (f consent) Start(c *Conv) error {
+	c.Begin(consentFlow, "notice")
+	return f.Prompt(c)
+}
+
+func (consent) Prompt(c *Conv) error {
+	var d consentDraft
+	if err := c.LoadDraft(&d); err != nil {
+		return err
+	}
+	if d.Lang != "" {
+		c.Lang = d.Lang
+	}
+	other := "en"
+	if c.Lang == "en" {
+		other = "id"
+	}
+	c.Ask([]Msg{T("consent.notice", "Version", bansosbot.ConsentVersion)}, [][]Choice{
+		{{T("consent.agree"), "yes"}, {T("consent.decline"), "no"}},
+		{{T("lang.switch_to." + other), "lang:" + other}},
+	})
+	return nil
+}
+
+func (f consent) Handle(c *Conv) error {
+	var d consentDraft
+	if err := c.LoadDraft(&d); err != nil {
+		return err
+	}
+	if d.Lang != "" {
+		c.Lang = d.Lang
+	}
+	event := ""
+	switch c.Payload {
+	case "yes":
+		event = "agree"
+	case "no":
+		event = "decline"
+	case "lang:id", "lang:en":
+		event = "switch_language"
+	default: // text or media while the notice waits for an answer
+		return f.Prompt(c)
+	}
+	next, err := consentMachine.Next(c.Session.State, event)
+	if err != nil {
+		return err
+	}
+	c.Goto(next)
+	switch next {
+	case "agreed":
+		p := c.EnsureProfile()
+		p.Lang = c.Lang
+		p.ConsentVersion, p.ConsentAt = bansosbot.ConsentVersion, c.Now
+		if err := c.Tx.PutProfile(p); err != nil {
+			return err
+		}
+		c.AnswerCallback(T("consent.recorded"), false)
+		c.Say(T("consent.thanks"))
+		return c.Start(languageFlow)
+	case "declined":
+		c.End()
+		c.Forget()
+		c.Say(T("consent.declined"))
+		return nil
+	default: // language switched
+		d.Lang = c.Payload[len("lang:"):]
+		if err := c.SaveDraft(d); err != nil {
+			return err
+		}
+		c.Lang = d.Lang
+		return f.Prompt(c)
+	}
+}
+
+// languageChoice lets the user pick Indonesian or English.
+type languageChoice struct{}
+
+func (languageChoice) Name() string { return languageFlow }
+
+func (f languageChoice) Start(c *Conv) error {
+	c.Begin(languageFlow, "choose")
+	return f.Prompt(c)
+}
+
+func (languageChoice) Prompt(c *Conv) error {
+	c.Ask([]Msg{T("lang.choose")}, [][]Choice{{
+		{T("lang.name.id"), "id"}, {T("lang.name.en"), "en"},
+	}})
+	return nil
+}
+
+func (f languageChoice) Handle(c *Conv) error {
+	if c.Payload != "id" && c.Payload != "en" {
+		return f.Prompt(c)
+	}
+	c.Lang = c.Payload
+	if c.Consented() || c.IsStaff() {
+		p := c.EnsureProfile()
+		p.Lang = c.Lang
+		if err := c.Tx.PutProfile(p); err != nil {
+			return err
+		}
+	}
+	c.End()
+	c.AnswerCallback(Msg{}, false)
+	c.Say(T("lang.set"))
+	return c.e.showMenu(c)
+}
+
+// menu is the main menu; its buttons run commands by id.
+type menu struct{}
+
+func (menu) Name() string { return menuFlow }
+
+func (menu) Start(c *Conv) error { return c.e.showMenu(c) }
+
+func (menu) Prompt(c *Conv) error { return c.e.showMenu(c) }
+
+func (menu) Handle(c *Conv) error {
+	for _, item := range c.e.menuItems(c) {
+		if item.Payload == c.Payload {
+			c.AnswerCallback(Msg{}, false)
+			return c.RunCommand(c.Payload)
+		}
+	}
+	c.AnswerCallback(T("general.button_unknown"), false)
+	return nil
+}
+
+// menuItems are the main menu's buttons the user may use: the commands
+// registered by the features, in this order, when present.
+func (e *Engine) menuItems(c *Conv) []Choice {
+	var items []Choice
+	for _, id := range []string{"check", "report", "tickets", "queue", "summary", "help", "language"} {
+		for _, cmd := range e.commands {
+			if cmd.ID == id && (!cmd.Staff || c.IsStaff()) {
+				items = append(items, Choice{T("menu." + id), id})
+			}
+		}
+	}
+	return items
+}
+
+func (e *Engine) showMenu(c *Conv) error {
+	items := e.menuItems(c)
+	rows := make([][]Choice, 0, (len(items)+1)/2)
+	for i := 0; i < len(items); i += 2 {
+		rows = append(rows, items[i:min(i+2, len(items))])
+	}
+	c.Reply(Reply{Action: Send, Text: []Msg{T("menu.title")}, Buttons: Buttons(menuFlow, rows)})
+	return nil
+}
+
+func help(c *Conv) error {
+	c.Say(T("help.text"))
+	return nil
+}

@@ -1,0 +1,370 @@
+// Package flows holds bansosbot's workflows: the citizen conversations
+// (consent, language, status check, complaints, following tickets), the
+// staff actions and the ticket lifecycle, each a looplab/fsm transition
+// table, and the Engine that runs one input against one user's session and
+// returns the replies as data. It also holds the escalation and digest
+// policies that cron runs.
+//
+// Flows are pure: no Telegram types, no bbolt, no clock of their own. They
+// read and write through Store inside the caller's transaction and describe
+// replies as locale keys with arguments.
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// Limits are the abuse controls.
+type Limits struct {
+	MessagesPerMinute int // per user; 0 disables
+	OpenTickets       int // per citizen
+	LookupsPerHour    int // status checks per user
+	LookupsPerNIKDay  int // status checks per NIK
+}
+
+// Config configures an Engine.
+type Config struct {
+	Now        func() time.Time
+	Log        *slog.Logger
+	Categories bansosbot.Categories
+	Regions    *bansosbot.Regions
+	// Admins are Telegram user ids with the admin role from configuration.
+	Admins []int64
+	Limits Limits
+	// IdleTimeout: a flow untouched for longer asks to resume or discard.
+	IdleTimeout time.Duration
+	// TicketKey keys the permutation of ticket numbers.
+	TicketKey []byte
+	// DescriptionMin/Max bound a complaint's description (characters).
+	DescriptionMin, DescriptionMax int
+}
+
+func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Categories == nil {
+		c.Categories = bansosbot.DefaultCategories()
+	}
+	if c.Regions == nil {
+		c.Regions = bansosbot.DefaultRegions()
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Minute
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = Limits{MessagesPerMinute: 30, OpenTickets: 5, LookupsPerHour: 5, LookupsPerNIKDay: 10}
+	}
+	if c.DescriptionMin == 0 {
+		c.DescriptionMin = 20
+	}
+	if c.DescriptionMax == 0 {
+		c.DescriptionMax = 2000
+	}
+}
+
+// Flow is one conversation.
+type Flow interface {
+	// Name is the flow's short id (2-3 letters), kept in sessions and
+	// button data.
+	Name() string
+	// Prompt asks again the question of the current state (after a pause,
+	// a Back, or a resumed draft).
+	Prompt(c *Conv) error
+	// Start begins the flow: from a command (c.In.Args holds its
+	// arguments), a menu button, or another flow.
+	Start(c *Conv) error
+	// Handle continues the flow with an input: text, media, or one of its
+	// buttons (c.Payload).
+	Handle(c *Conv) error
+}
+
+// Command is a slash command, with a name per language.
+type Command struct {
+	ID      string            // stable id, e.g. "report"
+	Names   map[string]string // per language, without the slash: {"id": "lapor", "en": "report"}
+	Desc    string            // locale key of the description shown in Telegram's menu
+	Consent bool              // requires the privacy consent
+	Staff   bool              // for staff only (not in citizens' menu)
+	Run     func(c *Conv) error
+}
+
+// Engine runs inputs against sessions.
+type Engine struct {
+	cfg      Config
+	flows    map[string]Flow
+	commands []Command
+	byName   map[string]int // "/lapor" and "/report" -> index of the same command
+	// idle handlers are tried, in order, for free text when no flow runs.
+	idle []func(c *Conv) (bool, error)
+}
+
+// NewEngine builds an engine with every flow of the bot.
+func NewEngine(cfg Config) *Engine {
+	cfg.setDefaults()
+	e := &Engine{cfg: cfg, flows: map[string]Flow{}, byName: map[string]int{}}
+	e.registerBasics()
+	return e
+}
+
+// Config returns the engine's configuration (with defaults).
+func (e *Engine) Config() Config { return e.cfg }
+
+func (e *Engine) addFlow(f Flow) {
+	if _, dup := e.flows[f.Name()]; dup {
+		panic("flows: duplicate flow " + f.Name())
+	}
+	e.flows[f.Name()] = f
+}
+
+func (e *Engine) addCommand(cmd Command) {
+	for _, n := range cmd.Names {
+		if _, dup := e.byName["/"+n]; dup {
+			panic("flows: duplicate command /" + n)
+		}
+		e.byName["/"+n] = len(e.commands)
+	}
+	e.commands = append(e.commands, cmd)
+}
+
+// Commands lists the commands (for Telegram's command menu).
+func (e *Engine) Commands() []Command { return slices.Clone(e.commands) }
+
+func (e *Engine) command(name string) *Command {
+	i, ok := e.byName[name]
+	if !ok {
+		return nil
+	}
+	return &e.commands[i]
+}
+
+// Handle processes one input inside the caller's transaction and returns
+// the replies to queue. A *bansosbot.Error from a flow becomes a localized
+// answer to the user; any other error aborts the transaction.
+func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error) {
+	now := e.cfg.Now()
+	if in.At.IsZero() {
+		in.At = now
+	}
+	c := &Conv{ctx: ctx, e: e, Tx: tx, In: in, Now: now}
+	if err := c.load(); err != nil {
+		return nil, err
+	}
+	if in.ChatType != "" && in.ChatType != "private" {
+		e.group(c)
+		return c.replies, nil
+	}
+	if ok, err := e.flood(c); err != nil || !ok {
+		return c.replies, err
+	}
+	err := e.route(c)
+	var ue *bansosbot.Error
+	if errors.As(err, &ue) {
+		c.Say(Msg{Key: ue.Key, Args: ue.Args})
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	if in.Callback != nil && !c.answered {
+		c.replies = append(c.replies, Reply{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID})
+	}
+	return c.replies, nil
+}
+
+// group answers in group chats only to say that the bot works in private:
+// personal data never goes to a group.
+func (e *Engine) group(c *Conv) {
+	if c.In.Command != "" {
+		c.Say(T("general.private_only"))
+	}
+	if c.In.Callback != nil {
+		c.AnswerCallback(T("general.private_only"), true)
+	}
+}
+
+// flood applies the per-user message limit; the user hears once per
+// minute that they are going too fast.
+func (e *Engine) flood(c *Conv) (bool, error) {
+	lim := e.cfg.Limits.MessagesPerMinute
+	ok, _, err := c.Tx.Allow("msg:"+strconv.FormatInt(c.In.UserID, 10), lim, time.Minute, c.Now)
+	if err != nil || ok {
+		return ok, err
+	}
+	warn, _, err := c.Tx.Allow("flood:"+strconv.FormatInt(c.In.UserID, 10), 1, time.Minute, c.Now)
+	if err != nil {
+		return false, err
+	}
+	if c.In.Callback != nil {
+		c.AnswerCallback(T("general.too_fast"), true)
+	} else if warn {
+		c.Say(T("general.too_fast"))
+	}
+	return false, nil
+}
+
+func (e *Engine) route(c *Conv) error {
+	in := c.In
+	if in.Callback != nil {
+		return e.routeCallback(c)
+	}
+	if in.Command != "" {
+		cmd := e.command(in.Command)
+		if cmd == nil {
+			c.Say(T("general.unknown_command", "Command", in.Command))
+			return e.showMenu(c)
+		}
+		return e.runCommand(c, cmd)
+	}
+	if !c.Consented() && !c.IsStaff() {
+		return e.flows[consentFlow].Start(c)
+	}
+	if c.Session.Flow != "" {
+		f := e.flows[c.Session.Flow]
+		if f == nil { // a flow removed by an upgrade
+			c.End()
+			return e.showMenu(c)
+		}
+		if strings.HasPrefix(c.Session.State, resumePrefix) {
+			c.Session.State = strings.TrimPrefix(c.Session.State, resumePrefix)
+			return e.askResume(c)
+		}
+		if c.Session.Idle(c.Now, e.cfg.IdleTimeout) {
+			return e.askResume(c)
+		}
+		return f.Handle(c)
+	}
+	for _, h := range e.idle {
+		if done, err := h(c); done || err != nil {
+			return err
+		}
+	}
+	if in.Media != "" {
+		c.Say(T("general.media_unexpected"))
+	} else {
+		c.Say(T("menu.hint"))
+	}
+	return e.showMenu(c)
+}
+
+func (e *Engine) runCommand(c *Conv, cmd *Command) error {
+	if cmd.Staff && !c.IsStaff() {
+		return bansosbot.Errorf(bansosbot.EUnauthorized, "staff.only")
+	}
+	if cmd.Consent && !c.Consented() && !c.IsStaff() {
+		return e.flows[consentFlow].Start(c)
+	}
+	return cmd.Run(c)
+}
+
+// Button data: "<flow>.<step>.<payload>". A step stamps the buttons of one
+// prompt; a button whose step is not the session's current one is stale.
+// Buttons with an empty step ("<flow>..<payload>") are not tied to a prompt
+// (menus, notifications); their handlers authorize every press.
+func parseData(data string) (flow string, step string, payload string, ok bool) {
+	parts := strings.SplitN(data, ".", 3)
+	if len(parts) != 3 || parts[0] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// ButtonData builds button data; it fails for data over Telegram's 64 bytes.
+func ButtonData(flow string, step uint32, payload string) string {
+	s := ""
+	if step > 0 {
+		s = strconv.FormatUint(uint64(step), 36)
+	}
+	d := flow + "." + s + "." + payload
+	if len(d) > 64 {
+		panic(fmt.Sprintf("flows: button data over 64 bytes: %q", d))
+	}
+	return d
+}
+
+func (e *Engine) routeCallback(c *Conv) error {
+	flow, step, payload, ok := parseData(c.In.Callback.Data)
+	f := e.flows[flow]
+	if !ok || f == nil {
+		c.AnswerCallback(T("general.button_unknown"), false)
+		return nil
+	}
+	if step != "" {
+		cur := strconv.FormatUint(uint64(c.Session.Step), 36)
+		if step != cur || c.Session.Flow != flow {
+			c.AnswerCallback(T("general.button_stale"), false)
+			return nil
+		}
+	}
+	c.Payload = payload
+	if payload == PayloadCancel {
+		return e.cancel(c)
+	}
+	if flow != consentFlow && flow != languageFlow && !c.Consented() && !c.IsStaff() {
+		c.AnswerCallback(T("consent.required"), false)
+		return e.flows[consentFlow].Start(c)
+	}
+	if step != "" && strings.HasPrefix(c.Session.State, resumePrefix) {
+		return e.resume(c, f)
+	}
+	return f.Handle(c)
+}
+
+// Payloads every flow understands.
+const (
+	PayloadCancel = "x"
+	PayloadBack   = "b"
+)
+
+func (e *Engine) cancel(c *Conv) error {
+	had := c.Session.Flow != ""
+	c.End()
+	if had {
+		c.Say(T("general.cancelled"))
+	} else {
+		c.Say(T("general.nothing_to_cancel"))
+	}
+	return e.showMenu(c)
+}
+
+// resumePrefix marks the state of a flow that waits for "resume or
+// discard?" after being idle; the flow's own state follows it.
+const resumePrefix = "resume:"
+
+// askResume offers to continue or drop a flow left idle.
+func (e *Engine) askResume(c *Conv) error {
+	c.Ask([]Msg{T("general.resume_question")}, [][]Choice{{
+		{T("general.resume"), "resume"}, {T("general.discard"), "discard"},
+	}})
+	c.Session.State = resumePrefix + c.Session.State
+	return nil
+}
+
+func (e *Engine) resume(c *Conv, f Flow) error {
+	c.Session.State = strings.TrimPrefix(c.Session.State, resumePrefix)
+	switch c.Payload {
+	case "resume":
+		c.AnswerCallback(Msg{}, false)
+		return f.Prompt(c)
+	case "discard":
+		c.End()
+		c.Say(T("general.discarded"))
+		return e.showMenu(c)
+	}
+	return e.askResume(c)
+}

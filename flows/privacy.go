@@ -1,0 +1,136 @@
+package flows
+
+import (
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// The data-subject rights of UU PDP: see what the bot keeps (/datasaya) and
+// erase it (/hapusdata).
+
+func showMyData(c *Conv) error {
+	if c.Profile == nil {
+		c.Say(T("privacy.nothing_stored"))
+		return nil
+	}
+	tickets, err := c.Tx.CitizenTickets(c.In.UserID)
+	if err != nil {
+		return err
+	}
+	msgs := []Msg{T("privacy.mydata",
+		"Lang", T("lang.name."+c.Profile.Lang),
+		"ConsentAt", Time{T: c.Profile.ConsentAt},
+		"Version", c.Profile.ConsentVersion,
+		"Count", len(tickets),
+		"Draft", c.Session.Flow != "",
+	)}
+	for _, t := range tickets {
+		msgs = append(msgs, T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)), "Created", Time{T: t.CreatedAt, DateOnly: true}))
+	}
+	if s := c.Staff(); s != nil {
+		msgs = append(msgs, T("privacy.mydata_staff", "Role", T("role."+string(s.Role))))
+	}
+	msgs = append(msgs, T("privacy.mydata_footer"))
+	c.Say(msgs...)
+	return nil
+}
+
+// privacy is the erasure conversation: confirm, then erase.
+type privacy struct{}
+
+func (privacy) Name() string { return privacyFlow }
+
+func (f privacy) Start(c *Conv) error {
+	if c.Profile == nil {
+		c.Say(T("privacy.nothing_stored"))
+		return nil
+	}
+	c.Begin(privacyFlow, "confirm")
+	return f.Prompt(c)
+}
+
+func (privacy) Prompt(c *Conv) error {
+	c.Ask([]Msg{T("privacy.delete_confirm")}, [][]Choice{
+		{{T("privacy.delete_yes"), "yes"}, {T("general.cancel"), PayloadCancel}},
+	})
+	return nil
+}
+
+func (f privacy) Handle(c *Conv) error {
+	if c.Payload != "yes" {
+		return f.Prompt(c)
+	}
+	n, err := EraseCitizen(c.Tx, c.In.UserID, c.Now)
+	if err != nil {
+		return err
+	}
+	c.End()
+	c.Forget()
+	c.AnswerCallback(Msg{}, false)
+	c.Say(T("privacy.deleted", "Count", n))
+	// No user id, name or text: only what happened and how much.
+	c.e.cfg.Log.Info("citizen data erased on request", "tickets_anonymised", n)
+	return nil
+}
+
+// ErasedMarker replaces free text removed for privacy (erasure or
+// retention); renderers show it as a localized "removed" note.
+const ErasedMarker = "\x00erased"
+
+// EraseCitizen withdraws the citizen's open tickets and removes from all
+// their tickets what identifies them: the link to their account, phone,
+// location, photos and the text they wrote. The tickets stay, anonymous,
+// for the statistics. It returns the number of tickets touched.
+func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
+	tickets, err := tx.CitizenTickets(userID)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range tickets {
+		if !t.Status.Final() {
+			from := t.Status
+			t.Status = bansosbot.StatusWithdrawn
+			t.ClosedAt, t.NextCheck = now, time.Time{}
+			if _, err := tx.AppendEvent(t, bansosbot.Event{At: now, Role: RoleSystem, Kind: bansosbot.EventStatus,
+				From: from, To: t.Status, Public: true, Args: map[string]string{"reason": "erasure"}}); err != nil {
+				return 0, err
+			}
+		}
+		events, err := tx.Events(t.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, ev := range events {
+			if ev.Role == RoleCitizen && ev.Text != "" {
+				ev.Text = ErasedMarker
+				if err := tx.PutEvent(ev); err != nil {
+					return 0, err
+				}
+			}
+		}
+		redactTicket(t)
+		t.CitizenID, t.UpdatedAt = 0, now
+		if err := tx.PutTicket(t); err != nil {
+			return 0, err
+		}
+	}
+	return len(tickets), nil
+}
+
+// redactTicket removes the personal data a ticket carries, keeping what
+// the statistics need (category, region, times, status, rating).
+func redactTicket(t *bansosbot.Ticket) {
+	t.Description = ErasedMarker
+	for k := range t.Extra {
+		t.Extra[k] = ErasedMarker
+	}
+	t.Attachments, t.Location, t.Phone, t.RatingComment = nil, nil, "", ""
+	t.Purged = true
+}
+
+// Event roles besides staff roles.
+const (
+	RoleCitizen = "citizen"
+	RoleSystem  = "system"
+)

@@ -1,0 +1,43 @@
+package flows
+
+import (
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// Store is what the flows read and write, always inside one transaction
+// (the one that also marks the update processed and queues the replies).
+// store.Tx implements it.
+type Store interface {
+	Profile(userID int64) (*bansosbot.Profile, error)
+	PutProfile(p *bansosbot.Profile) error
+	DeleteProfile(userID int64) error // also deletes the session
+	Session(userID int64) (*bansosbot.Session, error)
+	PutSession(s *bansosbot.Session) error
+	// Allow records a hit on a named sliding-window limit (see store.Tx.Allow).
+	Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error)
+
+	TicketStore
+	StaffStore
+}
+
+// TicketStore keeps tickets, their history and indexes.
+type TicketStore interface {
+	NextTicketSeq() (uint64, error)
+	Ticket(id uint64) (*bansosbot.Ticket, error)
+	TicketByNo(no bansosbot.TicketNo) (*bansosbot.Ticket, error)
+	PutTicket(t *bansosbot.Ticket) error
+	AppendEvent(t *bansosbot.Ticket, e bansosbot.Event) (bansosbot.Event, error)
+	PutEvent(e bansosbot.Event) error
+	Events(id uint64) ([]bansosbot.Event, error)
+	CitizenTickets(citizenID int64) ([]*bansosbot.Ticket, error)
+	RegionTickets(region bansosbot.RegionCode, statuses []bansosbot.Status, fn func(*bansosbot.Ticket) bool) error
+	DueTickets(now time.Time, fn func(*bansosbot.Ticket) bool) error
+}
+
+// StaffStore keeps staff members.
+type StaffStore interface {
+	// Staff returns the staff record of the user, nil if they are not staff.
+	Staff(userID int64) (*bansosbot.Staff, error)
+}

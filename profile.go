@@ -1,0 +1,70 @@
+package bansosbot
+
+import "time"
+
+// ConsentVersion is the version of the privacy notice a user agrees to. Bump
+// it when the notice changes materially: users are then asked again.
+const ConsentVersion = 1
+
+// Languages the bot speaks; the first is the default.
+var Languages = []string{"id", "en"}
+
+// NormalizeLang maps a Telegram language_code (e.g. "en-US") to a supported
+// language, falling back to Indonesian.
+func NormalizeLang(code string) string {
+	if len(code) >= 2 {
+		for _, l := range Languages {
+			if code[:2] == l {
+				return l
+			}
+		}
+	}
+	return Languages[0]
+}
+
+// Profile is what the bot keeps about one Telegram user, citizen or staff:
+// the chosen language and the consent given to the privacy notice. No name,
+// username or phone is kept here.
+type Profile struct {
+	UserID         int64     `json:"user_id"`
+	Lang           string    `json:"lang"`
+	ConsentVersion int       `json:"consent_version,omitempty"` // 0: not given
+	ConsentAt      time.Time `json:"consent_at,omitzero"`
+	Unreachable    bool      `json:"unreachable,omitempty"` // the user blocked the bot (403)
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Consented reports whether the user agreed to the current privacy notice.
+func (p *Profile) Consented() bool {
+	return p != nil && p.ConsentVersion >= ConsentVersion
+}
+
+// Session is the state of one user's conversation with the bot: which flow
+// runs, its FSM state, the flow's draft and a step counter that stamps the
+// buttons of the latest prompt, so that a button from an older message is
+// recognised as stale.
+type Session struct {
+	UserID    int64     `json:"user_id"`
+	Flow      string    `json:"flow,omitempty"`
+	State     string    `json:"state,omitempty"`
+	Step      uint32    `json:"step"`
+	Draft     []byte    `json:"draft,omitempty"` // flow-specific JSON
+	UpdatedAt time.Time `json:"updated_at"`
+	// Parked holds a flow interrupted by another one (e.g. a complaint draft
+	// while the user checks their status), to be offered again later.
+	Parked *ParkedFlow `json:"parked,omitempty"`
+}
+
+// ParkedFlow is an interrupted flow kept for later.
+type ParkedFlow struct {
+	Flow      string    `json:"flow"`
+	State     string    `json:"state"`
+	Draft     []byte    `json:"draft,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Idle reports whether the session has not moved for longer than d.
+func (s *Session) Idle(now time.Time, d time.Duration) bool {
+	return s != nil && !s.UpdatedAt.IsZero() && now.Sub(s.UpdatedAt) > d
+}

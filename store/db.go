@@ -1,0 +1,174 @@
+// Package store keeps bansosbot's state in a bbolt file: the inbox of
+// accepted Telegram updates and the set of processed ones, the outbox of
+// messages to send, dead letters, user profiles and conversation sessions,
+// rate-limit counters, tickets with their history and indexes, staff, the
+// audit log and the eligibility registry.
+//
+// All writes go through transactions (DB.Update, DB.Batch); a Tx is what
+// flows.Engine reads and writes through. The file carries a schema version;
+// Open runs pending migrations and refuses a file newer than this program.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("store: the data file is in use by another process")
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long Open waits for the file lock (default 1s).
+	LockTimeout time.Duration
+	// NoSync skips fsync; only for benchmarks and throwaway demos.
+	NoSync bool
+	// ReadOnly opens the file for reading (backup inspection, reports).
+	ReadOnly bool
+	// Now is the clock for timestamps written by the store (default time.Now).
+	Now func() time.Time
+}
+
+// DB is an open store.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	now  func() time.Time
+}
+
+// FileName is the name of the bbolt file inside the data directory.
+const FileName = "bansosbot.db"
+
+// Open opens (creating if needed) the store file at path and migrates it to
+// the current schema version.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data directory: %w", err)
+		}
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        opts.LockTimeout,
+		NoSync:         opts.NoSync,
+		ReadOnly:       opts.ReadOnly,
+		FreelistType:   bolt.FreelistMapType,
+		NoFreelistSync: true,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s (is another bansosbot running on this data directory?)", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path, now: opts.Now}
+	if !opts.ReadOnly {
+		if err := db.migrate(); err != nil {
+			b.Close()
+			return nil, err
+		}
+	} else if err := db.checkVersion(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the file; it waits for open transactions to finish.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Now is the store's clock.
+func (db *DB) Now() time.Time { return db.now() }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+}
+
+// Update runs fn in a read-write transaction of its own.
+func (db *DB) Update(fn func(*Tx) error) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+}
+
+// Batch runs fn in a read-write transaction shared with concurrent Batch
+// calls (group commit). fn may run more than once: it must read and write
+// only through its transaction.
+func (db *DB) Batch(fn func(*Tx) error) error {
+	return db.bolt.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+}
+
+// Backup writes a consistent copy of the whole file to w while the store
+// stays in use.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a consistent copy to path atomically (temp file, fsync,
+// rename), so a crash never leaves a half-written backup under that name.
+func (db *DB) BackupFile(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := db.Backup(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// Tx is a transaction. It is valid only inside the function it was given to.
+type Tx struct {
+	tx  *bolt.Tx
+	now func() time.Time
+}
+
+// Now is the store's clock.
+func (tx *Tx) Now() time.Time { return tx.now() }
+
+// Writable reports whether the transaction can write.
+func (tx *Tx) Writable() bool { return tx.tx.Writable() }
+
+func (tx *Tx) bucket(name []byte) *bolt.Bucket {
+	b := tx.tx.Bucket(name)
+	if b == nil {
+		// Buckets are created by migrations; a missing one is a bug.
+		panic(fmt.Sprintf("store: bucket %q missing", name))
+	}
+	return b
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// InboxItem is an accepted Telegram update waiting to be processed.
+type InboxItem struct {
+	UpdateID   int64           `json:"update_id"`
+	ChatID     int64           `json:"chat_id"` // dispatch key; 0 when the update has no chat
+	Update     json.RawMessage `json:"update"`  // the update as Telegram sent it
+	ReceivedAt time.Time       `json:"received_at"`
+}
+
+var keyOffset = []byte("poll_offset")
+
+// Accept stores the updates not seen before in the inbox, records the next
+// polling offset, and returns the items that are new, all in one
+// transaction: once it returns, Telegram may forget them. Updates already in
+// the inbox or already processed are skipped (deduplication by update id).
+func (db *DB) Accept(items []InboxItem, nextOffset int64) ([]InboxItem, error) {
+	var fresh []InboxItem
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		fresh = fresh[:0]
+		inbox, done := btx.Bucket(bucketInbox), btx.Bucket(bucketDone)
+		for _, it := range items {
+			k := i64(it.UpdateID)
+			if inbox.Get(k) != nil || done.Get(k) != nil {
+				continue
+			}
+			v, err := json.Marshal(it)
+			if err != nil {
+				return err
+			}
+			if err := inbox.Put(k, v); err != nil {
+				return err
+			}
+			fresh = append(fresh, it)
+		}
+		if nextOffset > 0 {
+			meta := btx.Bucket(bucketMeta)
+			if cur := meta.Get(keyOffset); cur == nil || int64(binary.BigEndian.Uint64(cur)) < nextOffset {
+				return meta.Put(keyOffset, i64(nextOffset))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: accept updates: %w", err)
+	}
+	return fresh, nil
+}
+
+// Offset is the getUpdates offset to resume polling from.
+func (db *DB) Offset() (int64, error) {
+	var off int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyOffset); len(v) == 8 {
+			off = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return off, err
+}
+
+// Pending returns the inbox in update order (what a restart must process).
+func (db *DB) Pending() ([]InboxItem, error) {
+	var items []InboxItem
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInbox).ForEach(func(_, v []byte) error {
+			var it InboxItem
+			if err := json.Unmarshal(v, &it); err != nil {
+				return err
+			}
+			items = append(items, it)
+			return nil
+		})
+	})
+	return items, err
+}
+
+// Processed reports whether the update was handled already.
+func (tx *Tx) Processed(updateID int64) bool {
+	return tx.bucket(bucketDone).Get(i64(updateID)) != nil
+}
+
+// MarkProcessed records the update as handled and drops it from the inbox.
+// Call it in the transaction that writes the update's effects.
+func (tx *Tx) MarkProcessed(updateID int64) error {
+	k := i64(updateID)
+	if err := tx.bucket(bucketDone).Put(k, i64(tx.now().Unix())); err != nil {
+		return err
+	}
+	return tx.bucket(bucketInbox).Delete(k)
+}
+
+// PurgeProcessed forgets dedup marks older than before (Telegram keeps an
+// update at most 24 hours, so older marks can never match again).
+func (db *DB) PurgeProcessed(before time.Time) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDone)
+		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
+		_ = b.ForEach(func(k, v []byte) error {
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < before.Unix() {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		n = len(stale)
+		return deleteKeys(b, stale)
+	})
+	return n, err
+}
+
+// OutboxItem is one Telegram call waiting to be made. Payload is opaque to
+// the store (the bot package defines it).
+type OutboxItem struct {
+	ID        uint64          `json:"-"`
+	ChatID    int64           `json:"chat_id"`
+	Payload   json.RawMessage `json:"payload"`
+	Attempts  int             `json:"attempts,omitempty"`
+	NotBefore time.Time       `json:"not_before,omitzero"`
+	LastError string          `json:"last_error,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Enqueue appends a call to the outbox.
+func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
+	b := tx.bucket(bucketOutbox)
+	id, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	if it.CreatedAt.IsZero() {
+		it.CreatedAt = tx.now()
+	}
+	v, err := json.Marshal(it)
+	if err != nil {
+		return 0, err
+	}
+	return id, b.Put(u64(id), v)
+}
+
+// Outbox returns up to limit items with ids above after, in id order.
+func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(items) < limit; k, v = c.Next() {
+			var it OutboxItem
+			if err := json.Unmarshal(v, &it); err != nil {
+				return err
+			}
+			it.ID = binary.BigEndian.Uint64(k)
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, err
+}
+
+// Delivered removes sent items from the outbox.
+func (db *DB) Delivered(ids ...uint64) error {
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		for _, id := range ids {
+			if err := b.Delete(u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Reschedule records a failed attempt; the item stays in the outbox.
+func (db *DB) Reschedule(it OutboxItem) error {
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		if b.Get(u64(it.ID)) == nil {
+			return nil
+		}
+		v, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		return b.Put(u64(it.ID), v)
+	})
+}
+
+// OutboxDepth counts waiting items.
+func (db *DB) OutboxDepth() (int, error) {
+	var n int
+	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketOutbox).Stats().KeyN; return nil })
+	return n, err
+}
+
+// InboxDepth counts accepted, unprocessed updates.
+func (db *DB) InboxDepth() (int, error) {
+	var n int
+	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketInbox).Stats().KeyN; return nil })
+	return n, err
+}
+
+// Dead letter kinds.
+const (
+	DeadUpdate = "update" // an update whose handling failed (e.g. panicked)
+	DeadOutbox = "outbox" // a call that could not be delivered
+)
+
+// DeadLetter is something parked for an operator to look at.
+type DeadLetter struct {
+	ID       uint64          `json:"-"`
+	Kind     string          `json:"kind"`
+	Ref      int64           `json:"ref"` // update id or outbox id
+	ChatID   int64           `json:"chat_id"`
+	Reason   string          `json:"reason"` // no personal data
+	Payload  json.RawMessage `json:"payload,omitempty"`
+	ParkedAt time.Time       `json:"parked_at"`
+}
+
+// ParkUpdate moves an update from the inbox to the dead letters and marks it
+// processed, so that it cannot block its chat.
+func (tx *Tx) ParkUpdate(it InboxItem, reason string) error {
+	if err := tx.addDead(DeadLetter{Kind: DeadUpdate, Ref: it.UpdateID, ChatID: it.ChatID, Reason: reason, Payload: it.Update}); err != nil {
+		return err
+	}
+	return tx.MarkProcessed(it.UpdateID)
+}
+
+// ParkOutbox moves outbox items to the dead letters.
+func (db *DB) ParkOutbox(reason string, items ...OutboxItem) error {
+	return db.Update(func(tx *Tx) error {
+		for _, it := range items {
+			k := u64(it.ID)
+			if tx.bucket(bucketOutbox).Get(k) == nil {
+				continue
+			}
+			if err := tx.bucket(bucketOutbox).Delete(k); err != nil {
+				return err
+			}
+			if err := tx.addDead(DeadLetter{Kind: DeadOutbox, Ref: int64(it.ID), ChatID: it.ChatID, Reason: reason, Payload: it.Payload}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (tx *Tx) addDead(d DeadLetter) error {
+	b := tx.bucket(bucketDead)
+	id, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	d.ParkedAt = tx.now()
+	v, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(id), v)
+}
+
+// DeadLetters lists parked items, oldest first.
+func (db *DB) DeadLetters() ([]DeadLetter, error) {
+	var out []DeadLetter
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDead).ForEach(func(k, v []byte) error {
+			var d DeadLetter
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			d.ID = binary.BigEndian.Uint64(k)
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,138 @@
+package bansosbot
+
+import "time"
+
+// Status is a ticket's place in its lifecycle (see flows.Lifecycle for the
+// allowed transitions).
+type Status string
+
+const (
+	StatusNew            Status = "new"             // filed, not yet taken by anyone
+	StatusAssigned       Status = "assigned"        // a worker claimed it or was given it
+	StatusInProgress     Status = "in_progress"     // the assignee is working on it
+	StatusWaitingCitizen Status = "waiting_citizen" // staff asked the citizen for information; the clock pauses
+	StatusResolved       Status = "resolved"        // staff answered; the citizen may rate or reopen
+	StatusClosed         Status = "closed"          // final after resolution
+	StatusReferred       Status = "referred"        // not our authority; the citizen was told where to go
+	StatusRejected       Status = "rejected"        // duplicate or spam, with a reason
+	StatusWithdrawn      Status = "withdrawn"       // the citizen withdrew it
+	StatusReopened       Status = "reopened"        // the citizen said it was not solved
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{
+	StatusNew, StatusAssigned, StatusInProgress, StatusWaitingCitizen, StatusResolved,
+	StatusClosed, StatusReferred, StatusRejected, StatusWithdrawn, StatusReopened,
+}
+
+// Open reports whether the ticket still needs work from staff or the citizen.
+func (s Status) Open() bool {
+	switch s {
+	case StatusClosed, StatusReferred, StatusRejected, StatusWithdrawn, StatusResolved:
+		return false
+	}
+	return true
+}
+
+// Final reports whether nothing can happen to the ticket any more.
+func (s Status) Final() bool {
+	switch s {
+	case StatusClosed, StatusReferred, StatusRejected, StatusWithdrawn:
+		return true
+	}
+	return false
+}
+
+// Open311 maps the status to GeoReport v2's open/closed.
+func (s Status) Open311() string {
+	if s.Final() || s == StatusResolved {
+		return "closed"
+	}
+	return "open"
+}
+
+// Attachment is a photo sent to a ticket, kept as Telegram file ids only.
+type Attachment struct {
+	FileID       string    `json:"file_id"`
+	FileUniqueID string    `json:"file_unique_id"`
+	AddedAt      time.Time `json:"added_at"`
+	ByStaff      bool      `json:"by_staff,omitempty"`
+}
+
+// Location is a point shared by the citizen.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// Ticket is one complaint (pengaduan).
+type Ticket struct {
+	ID          uint64            `json:"id"` // internal sequence, key in the store
+	No          TicketNo          `json:"no"` // what humans type
+	Category    string            `json:"category"`
+	Region      RegionCode        `json:"region"`            // kecamatan (PP.KK.CC)
+	Village     RegionCode        `json:"village,omitempty"` // desa/kelurahan, when given
+	Description string            `json:"description"`
+	Extra       map[string]string `json:"extra,omitempty"` // category-specific fields (e.g. sanggah reason)
+	Attachments []Attachment      `json:"attachments,omitempty"`
+	Location    *Location         `json:"location,omitempty"`
+	Phone       string            `json:"phone,omitempty"`
+	CitizenID   int64             `json:"citizen_id"` // Telegram user id; 0 once anonymised
+	CitizenLang string            `json:"citizen_lang,omitempty"`
+	// HideReporter is copied from the category at filing: the reporter's
+	// identity is never shown to whoever handles the ticket.
+	HideReporter bool `json:"hide_reporter,omitempty"`
+
+	Status    Status    `json:"status"`
+	Assignee  int64     `json:"assignee,omitempty"` // staff user id
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	FirstResponseAt time.Time `json:"first_response_at,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+
+	// Service levels (see SLA policy): deadlines and the escalation state.
+	DueResponse time.Time `json:"due_response,omitzero"`
+	DueResolve  time.Time `json:"due_resolve,omitzero"`
+	// NextCheck is when the escalation job must look at the ticket again;
+	// zero when nothing is pending. It is the key of the due-time index.
+	NextCheck   time.Time     `json:"next_check,omitzero"`
+	Escalation  int           `json:"escalation,omitempty"`  // ladder steps already fired
+	PausedSince time.Time     `json:"paused_since,omitzero"` // waiting for the citizen since
+	PausedFor   time.Duration `json:"paused_for,omitempty"`  // working time paused so far
+
+	Rating        int    `json:"rating,omitempty"` // 1-5
+	RatingComment string `json:"rating_comment,omitempty"`
+	Purged        bool   `json:"purged,omitempty"` // personal data removed by retention
+	Events        int    `json:"events"`           // number of history events
+}
+
+// Event kinds in a ticket's history.
+const (
+	EventCreated    = "created"
+	EventStatus     = "status"     // a lifecycle transition
+	EventMessage    = "message"    // a message between staff and citizen
+	EventNote       = "note"       // internal note, never public
+	EventAttachment = "attachment" // a photo added
+	EventAssigned   = "assigned"
+	EventEscalated  = "escalated"
+	EventAcked      = "acknowledged"
+	EventRated      = "rated"
+	EventPurged     = "purged"
+)
+
+// Event is one entry of a ticket's append-only history.
+type Event struct {
+	TicketID uint64            `json:"ticket_id"`
+	Seq      int               `json:"seq"`
+	At       time.Time         `json:"at"`
+	Actor    int64             `json:"actor,omitempty"` // Telegram user id; 0 = the system
+	Role     string            `json:"role,omitempty"`  // "citizen", a staff Role, or "system"
+	Kind     string            `json:"kind"`
+	From     Status            `json:"from,omitempty"`
+	To       Status            `json:"to,omitempty"`
+	Public   bool              `json:"public"` // shown to the citizen
+	Text     string            `json:"text,omitempty"`
+	Args     map[string]string `json:"args,omitempty"`
+}
