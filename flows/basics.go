@@ -75,7 +75,7 @@ func (consent) Prompt(c *Conv) error {
 	}
 	c.Ask([]Msg{T("consent.notice", "Version", bansosbot.ConsentVersion)}, [][]Choice{
 		{{T("consent.agree"), "yes"}, {T("consent.decline"), "no"}},
-		{{T("lang.switch_to." + other), "lang:" + other}},
+		{{T("lang.switch_to_" + other), "lang:" + other}},
 	})
 	return nil
 }
@@ -142,7 +142,7 @@ func (f languageChoice) Start(c *Conv) error {
 
 func (languageChoice) Prompt(c *Conv) error {
 	c.Ask([]Msg{T("lang.choose")}, [][]Choice{{
-		{T("lang.name.id"), "id"}, {T("lang.name.en"), "en"},
+		{T("lang.name_id"), "id"}, {T("lang.name_en"), "en"},
 	}})
 	return nil
 }

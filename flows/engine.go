@@ -264,7 +264,7 @@ func (e *Engine) route(c *Conv) error {
 
 func (e *Engine) runCommand(c *Conv, cmd *Command) error {
 	if cmd.Staff && !c.IsStaff() {
-		return bansosbot.Errorf(bansosbot.EUnauthorized, "staff.only")
+		return bansosbot.Errorf(bansosbot.EUnauthorized, "errors.staff_only")
 	}
 	if cmd.Consent && !c.Consented() && !c.IsStaff() {
 		return e.flows[consentFlow].Start(c)

@@ -19,7 +19,7 @@ func showMyData(c *Conv) error {
 		return err
 	}
 	msgs := []Msg{T("privacy.mydata",
-		"Lang", T("lang.name."+c.Profile.Lang),
+		"Lang", T("lang.name_"+c.Profile.Lang),
 		"ConsentAt", Time{T: c.Profile.ConsentAt},
 		"Version", c.Profile.ConsentVersion,
 		"Count", len(tickets),
@@ -89,11 +89,7 @@ func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
 	}
 	for _, t := range tickets {
 		if !t.Status.Final() {
-			from := t.Status
-			t.Status = bansosbot.StatusWithdrawn
-			t.ClosedAt, t.NextCheck = now, time.Time{}
-			if _, err := tx.AppendEvent(t, bansosbot.Event{At: now, Role: RoleSystem, Kind: bansosbot.EventStatus,
-				From: from, To: t.Status, Public: true, Args: map[string]string{"reason": "erasure"}}); err != nil {
+			if err := Transition(tx, t, EvWithdraw, Actor{Role: RoleSystem}, Change{Args: map[string]string{"reason": "erasure"}}, now); err != nil {
 				return 0, err
 			}
 		}

@@ -117,7 +117,8 @@ func (c *Catalog) localizer(lang string) *i18n.Localizer {
 }
 
 // Text renders key in lang with args as template data. An argument named
-// Count selects the plural form. Argument values are used as given: escape
+// Count selects the plural form of a message that has plural forms
+// (one/other). Argument values are used as given: escape
 // them for the output format first. A missing key renders as the key itself
 // in brackets (and is caught by the tests), so a user never sees nothing.
 func (c *Catalog) Text(lang, key string, args map[string]any) string {
@@ -125,7 +126,13 @@ func (c *Catalog) Text(lang, key string, args map[string]any) string {
 	if n, ok := args["Count"]; ok {
 		cfg.PluralCount = n
 	}
-	s, err := c.localizer(lang).Localize(cfg)
+	l := c.localizer(lang)
+	s, err := l.Localize(cfg)
+	if err != nil && cfg.PluralCount != nil {
+		// A message without plural forms may still take a Count argument.
+		cfg.PluralCount = nil
+		s, err = l.Localize(cfg)
+	}
 	if err != nil {
 		return "[" + key + "]"
 	}

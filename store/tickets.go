@@ -28,7 +28,7 @@ func (tx *Tx) NextTicketSeq() (uint64, error) {
 func (tx *Tx) Ticket(id uint64) (*bansosbot.Ticket, error) {
 	v := tx.bucket(bucketTickets).Get(u64(id))
 	if v == nil {
-		return nil, bansosbot.Errorf(bansosbot.ENotFound, "ticket.not_found")
+		return nil, bansosbot.Errorf(bansosbot.ENotFound, "errors.ticket_not_found")
 	}
 	return decodeTicket(v)
 }
@@ -37,7 +37,7 @@ func (tx *Tx) Ticket(id uint64) (*bansosbot.Ticket, error) {
 func (tx *Tx) TicketByNo(no bansosbot.TicketNo) (*bansosbot.Ticket, error) {
 	v := tx.bucket(bucketTicketNo).Get([]byte(no))
 	if len(v) != 8 {
-		return nil, bansosbot.Errorf(bansosbot.ENotFound, "ticket.not_found")
+		return nil, bansosbot.Errorf(bansosbot.ENotFound, "errors.ticket_not_found")
 	}
 	return tx.Ticket(binary.BigEndian.Uint64(v))
 }
