@@ -40,4 +40,6 @@ type TicketStore interface {
 type StaffStore interface {
 	// Staff returns the staff record of the user, nil if they are not staff.
 	Staff(userID int64) (*bansosbot.Staff, error)
+	// AllStaff calls fn for every staff record until fn returns false.
+	AllStaff(fn func(*bansosbot.Staff) bool) error
 }
