@@ -456,11 +456,12 @@ func (rs *Regions) DisplayName(code RegionCode) string {
 // the names of its ancestors ("cibinong bogor"). Ties go to the higher
 // level (province before kecamatan before village), then by code.
 // level 1-4 restricts the results to that level (0 = any); within, when
-// not "", restricts them to that subtree (including within itself).
+// not "", restricts them to that subtree (including within itself; a
+// malformed within finds nothing).
 // limit <= 0 means no limit. An empty query finds nothing.
 func (rs *Regions) Search(query string, level int, within RegionCode, limit int) []Region {
 	q := normalizeQuery(query)
-	if q == "" {
+	if q == "" || (within != "" && !within.Valid()) {
 		return nil
 	}
 	qc := strings.ReplaceAll(q, " ", "")

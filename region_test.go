@@ -294,6 +294,7 @@ func TestRegionsSearch(t *testing.T) {
 		{query: "cibinong bogor", level: 3, first: []RegionCode{"32.01.01"}, n: 1},
 		{query: "ma'u", level: 3, first: []RegionCode{"12.04.28"}, n: -1},
 		{query: "sangalla", level: 3, first: []RegionCode{"73.18.13"}, n: -1},
+		{query: "cibinong", within: "32.0", n: 0},
 		{query: "xyzzy nowhere", n: 0},
 		{query: "", n: 0},
 		{query: " ... ", n: 0},
