@@ -2,6 +2,7 @@ package bansosbot
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -63,4 +64,58 @@ func (s *Staff) Specificity(region RegionCode) int {
 		return 0
 	}
 	return best
+}
+
+// CoversAt reports whether one of the staff member's own regions at
+// exactly level (0 = national, 1 = province, 2 = kabupaten/kota,
+// 3 = kecamatan) covers region. Escalation uses it to find the supervisors
+// of one rung of the ladder; admins are not on the ladder.
+func (s *Staff) CoversAt(region RegionCode, level int) bool {
+	if s == nil || !s.Active {
+		return false
+	}
+	return slices.ContainsFunc(s.Regions, func(r RegionCode) bool {
+		return r.Level() == level && (level == 0) == (r == "") && r.Covers(region)
+	})
+}
+
+// MayHandle reports whether the staff member may see and work on a ticket.
+// Everyone needs coverage of the ticket's region. A restricted ticket
+// (hidden reporter or a supervisors-only category: PUNGLI,
+// OFFICER_MISCONDUCT) is for supervisors and admins only, and never for
+// anyone whose coverage of it is the ticket's own kecamatan or narrower:
+// that is the chain the complaint may be about.
+func (s *Staff) MayHandle(t *Ticket, restricted bool) bool {
+	if t == nil || !s.Covers(t.Region) {
+		return false
+	}
+	if !restricted {
+		return true
+	}
+	return s.Role != RoleWorker && s.Specificity(t.Region) <= 2
+}
+
+// ParseRegionList reads a comma-separated list of region codes as typed on
+// the command line or in the bot ("32.01, 3202"). "nasional" or
+// "national" stands for the whole nation (""). Duplicates are dropped.
+// Failures are *Error EInvalid "region.bad_code".
+func ParseRegionList(s string) ([]RegionCode, error) {
+	var out []RegionCode
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		var c RegionCode
+		switch strings.ToLower(part) {
+		case "nasional", "national":
+			c = ""
+		default:
+			var err error
+			if c, err = ParseRegionCode(part); err != nil {
+				return nil, err
+			}
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
