@@ -1,0 +1,175 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
+	"github.com/go-telegram/bot/models"
+)
+
+// enqueueDispatch hands an accepted update to its chat's shard. Updates of
+// one chat always go to the same shard, in the order they arrive here.
+func (s *Server) enqueueDispatch(ctx context.Context, it store.InboxItem) {
+	n := it.ChatID % int64(len(s.shards))
+	if n < 0 {
+		n = -n
+	}
+	select {
+	case s.shards[n] <- it:
+	case <-ctx.Done():
+		// Stopping: the update stays in the inbox for the next start.
+	}
+}
+
+func (s *Server) runShard(ctx context.Context, ch chan store.InboxItem) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-ch:
+			s.process(ctx, it)
+		}
+	}
+}
+
+// panicError carries a recovered panic out of a transaction function.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// process handles one update: the flows engine, the replies and the
+// processed mark in one group-committed transaction. A failure that
+// repeats parks the update as a dead letter and apologises to the user, so
+// one bad update never blocks its chat.
+func (s *Server) process(ctx context.Context, it store.InboxItem) {
+	start := time.Now()
+	kind := "other"
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		err = s.db.Batch(func(tx *store.Tx) error {
+			if tx.Processed(it.UpdateID) {
+				return nil // handled before a restart, or delivered twice
+			}
+			replies, k, err := s.handle(ctx, tx, it)
+			kind = k
+			if err != nil {
+				return err
+			}
+			if err := s.enqueueReplies(tx, replies); err != nil {
+				return err
+			}
+			return tx.MarkProcessed(it.UpdateID)
+		})
+		var pe *panicError
+		if err == nil || errors.As(err, &pe) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	}
+	if err == nil {
+		s.cfg.Metrics.handled(kind, "ok", time.Since(start))
+		s.kick()
+		return
+	}
+	if ctx.Err() != nil {
+		return // stopping; the update stays in the inbox
+	}
+	reason := "error"
+	var pe *panicError
+	if errors.As(err, &pe) {
+		reason = "panic"
+		// The update id identifies the case; the update's content stays out
+		// of the log (it may hold a NIK).
+		s.log.Error("handler panicked; update parked as a dead letter", "update_id", it.UpdateID, "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+	} else {
+		s.log.Error("update failed; parked as a dead letter", "update_id", it.UpdateID, "err", err)
+	}
+	s.cfg.Metrics.handled(kind, reason, time.Since(start))
+	perr := s.db.Update(func(tx *store.Tx) error {
+		if err := tx.ParkUpdate(it, reason); err != nil {
+			return err
+		}
+		if it.ChatID == 0 {
+			return nil
+		}
+		lang := "id"
+		var u models.Update
+		if json.Unmarshal(it.Update, &u) == nil {
+			if in, ok := toInput(&u); ok {
+				if p, _ := tx.Profile(in.UserID); p != nil && p.Lang != "" {
+					lang = p.Lang
+				}
+			}
+		}
+		return s.enqueueReplies(tx, []flows.Reply{{Action: flows.Send, ChatID: it.ChatID, Lang: lang, Text: []flows.Msg{flows.T("general.error")}}})
+	})
+	if perr != nil {
+		s.log.Error("park update", "update_id", it.UpdateID, "err", perr)
+		return
+	}
+	s.cfg.Metrics.deadLetter("update")
+	s.kick()
+}
+
+// handle runs the engine for one update, turning a panic into an error.
+func (s *Server) handle(ctx context.Context, tx *store.Tx, it store.InboxItem) (replies []flows.Reply, kind string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	var u models.Update
+	if err := json.Unmarshal(it.Update, &u); err != nil {
+		return nil, "invalid", fmt.Errorf("decode update %d: %w", it.UpdateID, err)
+	}
+	if m := u.MyChatMember; m != nil {
+		return nil, "member", s.chatMember(tx, m)
+	}
+	in, ok := toInput(&u)
+	if !ok {
+		return nil, "ignored", nil
+	}
+	replies, err = s.engine.Handle(ctx, tx, in)
+	return replies, in.Kind(), err
+}
+
+// chatMember records a user blocking (or unblocking) the bot.
+func (s *Server) chatMember(tx *store.Tx, m *models.ChatMemberUpdated) error {
+	if m.Chat.Type != models.ChatTypePrivate {
+		return nil
+	}
+	p, err := tx.Profile(m.From.ID)
+	if err != nil || p == nil {
+		return err
+	}
+	p.Unreachable = m.NewChatMember.Type == models.ChatMemberTypeBanned
+	return tx.PutProfile(p)
+}
+
+// enqueueReplies renders replies and stores them in the outbox, in the
+// caller's transaction.
+func (s *Server) enqueueReplies(tx *store.Tx, replies []flows.Reply) error {
+	calls, err := s.cfg.Renderer.Render(replies)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		payload, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Enqueue(store.OutboxItem{ChatID: c.ChatID, Payload: payload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

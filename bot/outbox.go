@@ -1,0 +1,339 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot/store"
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// sender delivers the outbox. It loads new items in id order into one FIFO
+// queue per chat, keeps at most one call per chat in flight (so a chat's
+// messages arrive in order), and starts a call only when the chat's and
+// the global send windows allow it. State here is only a cache of the
+// outbox: after a restart it is rebuilt from the store.
+type sender struct {
+	s       *Server
+	queues  map[int64][]store.OutboxItem
+	loaded  uint64                // highest outbox id loaded
+	busy    map[int64]bool        // chats with a call in flight
+	readyAt map[int64]time.Time   // earliest next send per chat
+	groups  map[int64][]time.Time // recent sends per group chat
+	recent  []time.Time           // recent sends, all chats (global window)
+	results chan result
+}
+
+type result struct {
+	item store.OutboxItem
+	c    call
+	err  error
+}
+
+func newSender(s *Server) *sender {
+	return &sender{s: s, queues: map[int64][]store.OutboxItem{}, busy: map[int64]bool{},
+		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{}, results: make(chan result, s.cfg.Workers)}
+}
+
+func (q *sender) run(ctx context.Context) {
+	inflight := 0
+	defer func() {
+		for ; inflight > 0; inflight-- { // let running calls finish
+			<-q.results
+		}
+	}()
+	for {
+		if err := q.load(); err != nil {
+			q.s.log.Error("outbox: load", "err", err)
+		}
+		now := time.Now()
+		wait := time.Minute
+		for _, chat := range q.order() {
+			if inflight >= q.s.cfg.Workers {
+				break
+			}
+			it := q.queues[chat][0]
+			var c call
+			if err := json.Unmarshal(it.Payload, &c); err != nil {
+				q.s.log.Error("outbox: undecodable item parked", "outbox_id", it.ID, "err", err)
+				q.park("undecodable", it)
+				continue
+			}
+			if d := q.delay(chat, c, it, now); d > 0 {
+				wait = min(wait, d)
+				continue
+			}
+			q.account(chat, c, now)
+			q.busy[chat] = true
+			inflight++
+			go func() { q.results <- result{item: it, c: c, err: q.s.do(ctx, c)} }()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.s.wake:
+		case r := <-q.results:
+			inflight--
+			q.done(r)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// load appends outbox items not seen yet to their chat queues.
+func (q *sender) load() error {
+	for {
+		items, err := q.s.db.Outbox(q.loaded, 1000)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			q.queues[it.ChatID] = append(q.queues[it.ChatID], it)
+			q.loaded = it.ID
+		}
+		if len(items) < 1000 {
+			return nil
+		}
+	}
+}
+
+// order lists the chats that have work and no call in flight, oldest
+// waiting item first, so that no chat starves.
+func (q *sender) order() []int64 {
+	chats := make([]int64, 0, len(q.queues))
+	for chat, items := range q.queues {
+		if len(items) > 0 && !q.busy[chat] {
+			chats = append(chats, chat)
+		}
+	}
+	sort.Slice(chats, func(i, j int) bool { return q.queues[chats[i]][0].ID < q.queues[chats[j]][0].ID })
+	return chats
+}
+
+// counts reports whether the call is a message under Telegram's send
+// limits (answers to button presses and deletions are not).
+func counts(c call) bool {
+	return c.Method != mAnswerCallback && c.Method != mDeleteMessage
+}
+
+// delay is how long the call must wait: its own retry time, the chat's
+// window, the group window or the global one.
+func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) time.Duration {
+	d := it.NotBefore.Sub(now)
+	if !counts(c) {
+		return d
+	}
+	lim := q.s.cfg.Limits
+	d = max(d, q.readyAt[chat].Sub(now))
+	if chat < 0 { // groups and channels
+		window := time.Minute + lim.Margin
+		sends := prune(q.groups[chat], now.Add(-window))
+		q.groups[chat] = sends
+		if len(sends) >= lim.GroupPerMinute {
+			d = max(d, sends[len(sends)-lim.GroupPerMinute].Add(window).Sub(now))
+		}
+	}
+	window := time.Second + lim.Margin
+	q.recent = prune(q.recent, now.Add(-window))
+	if len(q.recent) >= lim.Global {
+		d = max(d, q.recent[len(q.recent)-lim.Global].Add(window).Sub(now))
+	}
+	return d
+}
+
+func prune(ts []time.Time, before time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && !ts[i].After(before) {
+		i++
+	}
+	return ts[i:]
+}
+
+func (q *sender) account(chat int64, c call, now time.Time) {
+	if !counts(c) {
+		return
+	}
+	q.recent = append(q.recent, now)
+	if chat < 0 {
+		q.groups[chat] = append(q.groups[chat], now)
+	} else {
+		q.readyAt[chat] = now.Add(q.s.cfg.Limits.PerChat + q.s.cfg.Limits.Margin)
+	}
+}
+
+// done applies a call's outcome.
+func (q *sender) done(r result) {
+	chat := r.item.ChatID
+	q.busy[chat] = false
+	it := r.item
+	var tooMany *tg.TooManyRequestsError
+	switch {
+	case r.err == nil || delivered(r.err):
+		q.s.cfg.Metrics.sent("ok")
+		q.s.health.apiOK()
+		q.pop(chat)
+		if err := q.s.db.Delivered(it.ID); err != nil {
+			q.s.log.Error("outbox: mark delivered", "outbox_id", it.ID, "err", err)
+		}
+	case errors.As(r.err, &tooMany):
+		q.s.cfg.Metrics.sent("429")
+		q.s.health.apiOK()
+		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+		q.readyAt[chat] = time.Now().Add(wait)
+		q.s.log.Warn("outbox: rate limited by Telegram", "chat_kind", chatKind(chat), "retry_after", wait)
+	case errors.Is(r.err, tg.ErrorForbidden):
+		q.s.cfg.Metrics.sent("403")
+		q.s.health.apiOK()
+		q.unreachable(chat)
+	case errors.Is(r.err, tg.ErrorBadRequest) || errors.Is(r.err, tg.ErrorNotFound):
+		// The request itself is wrong (e.g. the message to edit is gone):
+		// retrying cannot help.
+		q.s.cfg.Metrics.sent("400")
+		q.s.health.apiOK()
+		q.s.log.Warn("outbox: request refused; parked", "outbox_id", it.ID, "err", r.err)
+		q.park("bad request: "+r.err.Error(), it)
+	default: // network errors, timeouts, 5xx: transient
+		q.s.cfg.Metrics.sent("error")
+		q.s.health.apiFailed()
+		it.Attempts++
+		it.LastError = truncate(r.err.Error(), 200)
+		if it.Attempts >= q.s.cfg.MaxAttempts {
+			q.s.log.Error("outbox: giving up after retries; parked", "outbox_id", it.ID, "attempts", it.Attempts, "err", r.err)
+			q.park("retries exhausted: "+it.LastError, it)
+			return
+		}
+		it.NotBefore = time.Now().Add(backoff(it.Attempts, q.s.cfg.MaxBackoff))
+		q.queues[chat][0] = it
+		if err := q.s.db.Reschedule(it); err != nil {
+			q.s.log.Error("outbox: reschedule", "outbox_id", it.ID, "err", err)
+		}
+	}
+}
+
+// delivered reports errors that mean the call had its effect already.
+func delivered(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "message is not modified") || strings.Contains(msg, "query is too old")
+}
+
+// backoff is exponential with jitter: 1s, 2s, 4s ... up to limit.
+func backoff(attempt int, limit time.Duration) time.Duration {
+	d := time.Second << min(attempt-1, 16)
+	d = min(d, limit)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func (q *sender) pop(chat int64) {
+	q.queues[chat] = q.queues[chat][1:]
+	if len(q.queues[chat]) == 0 {
+		delete(q.queues, chat)
+	}
+}
+
+func (q *sender) park(reason string, it store.OutboxItem) {
+	q.pop(it.ChatID)
+	if err := q.s.db.ParkOutbox(reason, it); err != nil {
+		q.s.log.Error("outbox: park", "outbox_id", it.ID, "err", err)
+	}
+	q.s.cfg.Metrics.deadLetter("outbox")
+}
+
+// unreachable: the user blocked the bot. Everything queued for them is
+// parked and their profile marked, until they write again.
+func (q *sender) unreachable(chat int64) {
+	items := q.queues[chat]
+	delete(q.queues, chat)
+	if err := q.s.db.ParkOutbox("chat unreachable (403)", items...); err != nil {
+		q.s.log.Error("outbox: park unreachable chat", "err", err)
+	}
+	for range items {
+		q.s.cfg.Metrics.deadLetter("outbox")
+	}
+	err := q.s.db.Update(func(tx *store.Tx) error {
+		p, err := tx.Profile(chat)
+		if err != nil || p == nil {
+			return err
+		}
+		p.Unreachable = true
+		return tx.PutProfile(p)
+	})
+	if err != nil {
+		q.s.log.Error("outbox: mark unreachable", "err", err)
+	}
+	q.s.log.Info("chat unreachable (bot blocked); its queued messages were parked", "chat_kind", chatKind(chat), "parked", len(items))
+}
+
+func chatKind(chat int64) string {
+	if chat < 0 {
+		return "group"
+	}
+	return "private"
+}
+
+// do makes one Telegram call.
+func (s *Server) do(ctx context.Context, c call) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var err error
+	switch c.Method {
+	case mSendMessage:
+		_, err = s.api.SendMessage(ctx, &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
+			ReplyMarkup: markup(c), LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}})
+	case mEditText:
+		_, err = s.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
+			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)})
+	case mAnswerCallback:
+		_, err = s.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: c.CallbackID, Text: c.Text, ShowAlert: c.Alert})
+	case mDeleteMessage:
+		_, err = s.api.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: c.ChatID, MessageID: c.MessageID})
+	case mSendPhoto:
+		p := &tg.SendPhotoParams{ChatID: c.ChatID, Caption: c.Text, ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)}
+		if len(c.PNG) > 0 {
+			p.Photo = &models.InputFileUpload{Filename: "chart.png", Data: strings.NewReader(string(c.PNG))}
+		} else {
+			p.Photo = &models.InputFileString{Data: c.FileID}
+		}
+		_, err = s.api.SendPhoto(ctx, p)
+	case mSendLocation:
+		_, err = s.api.SendLocation(ctx, &tg.SendLocationParams{ChatID: c.ChatID, Latitude: c.Location.Lat, Longitude: c.Location.Lon})
+	default:
+		return fmt.Errorf("%w: unknown outbox method %q", tg.ErrorBadRequest, c.Method)
+	}
+	return redactToken(err, s.cfg.Token)
+}
+
+// markup builds the reply markup of a call (nil when it has none).
+func markup(c call) models.ReplyMarkup {
+	switch {
+	case len(c.Buttons) > 0:
+		rows := make([][]models.InlineKeyboardButton, 0, len(c.Buttons))
+		for _, row := range c.Buttons {
+			r := make([]models.InlineKeyboardButton, 0, len(row))
+			for _, b := range row {
+				r = append(r, models.InlineKeyboardButton{Text: b.Text, CallbackData: b.Data})
+			}
+			rows = append(rows, r)
+		}
+		return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+	case c.Keyboard != nil && c.Keyboard.Remove:
+		return &models.ReplyKeyboardRemove{RemoveKeyboard: true}
+	case c.Keyboard != nil:
+		rows := make([][]models.KeyboardButton, 0, len(c.Keyboard.Rows))
+		for _, row := range c.Keyboard.Rows {
+			r := make([]models.KeyboardButton, 0, len(row))
+			for _, b := range row {
+				r = append(r, models.KeyboardButton{Text: b.Text, RequestContact: b.Contact, RequestLocation: b.Location})
+			}
+			rows = append(rows, r)
+		}
+		return &models.ReplyKeyboardMarkup{Keyboard: rows, ResizeKeyboard: true, OneTimeKeyboard: true}
+	}
+	return nil
+}

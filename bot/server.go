@@ -1,0 +1,302 @@
+// Package bot connects bansosbot to Telegram. It is the only importer of
+// github.com/go-telegram/bot (as tg), whose types and methods it uses, but
+// it owns ingestion instead of using tg's Start():
+//
+//   - updates are received by long polling (getUpdates with the offset kept
+//     in the store) or by webhook, written to a durable inbox and
+//     deduplicated by update_id before Telegram is told they arrived;
+//   - a dispatcher processes each chat's updates in order (one shard per
+//     chat_id modulo N), different chats in parallel; the flows engine runs
+//     in one group-committed bbolt transaction that also stores the
+//     replies in the outbox and marks the update processed;
+//   - the outbox sender delivers replies within Telegram's rate limits,
+//     honouring retry_after, retrying transient failures, and parking what
+//     cannot be delivered as dead letters.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/locales"
+	"github.com/bansosbot/bansosbot/store"
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// DefaultAPIURL is Telegram's public Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// Limits are the send limits the outbox keeps (Telegram's: about 30
+// messages per second overall, one per second per chat, 20 per minute per
+// group).
+type Limits struct {
+	Global         int           // messages per second, all chats
+	PerChat        time.Duration // minimum gap between two messages to one private chat
+	GroupPerMinute int           // messages per minute to one group
+	// Margin is added to every window so that network jitter does not
+	// push two sends into one window on Telegram's side.
+	Margin time.Duration
+}
+
+// Config configures a Server.
+type Config struct {
+	Token  string
+	APIURL string // default DefaultAPIURL
+
+	// Webhook mode when WebhookURL is set; long polling otherwise.
+	WebhookURL    string
+	WebhookListen string // address the webhook server listens on
+	WebhookSecret string
+	// WebhookServe: when false, the caller mounts WebhookHandler itself.
+	WebhookServe bool
+
+	PollTimeout time.Duration // long-poll timeout (default 50s)
+	Shards      int           // dispatch shards (default 64)
+	Limits      Limits
+	MaxAttempts int           // send attempts before a message is parked (default 12)
+	MaxBackoff  time.Duration // cap of the retry backoff (default 1 minute)
+	Workers     int           // concurrent sends (default 16)
+
+	Log *slog.Logger
+	// HTTPClient for Bot API calls (default: a client with sane timeouts).
+	HTTPClient *http.Client
+	Renderer   *Renderer
+	Metrics    *Metrics // optional
+}
+
+func (c *Config) setDefaults() {
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = 50 * time.Second
+	}
+	if c.Shards <= 0 {
+		c.Shards = 64
+	}
+	if c.Limits.Global <= 0 {
+		c.Limits.Global = 30
+	}
+	if c.Limits.PerChat <= 0 {
+		c.Limits.PerChat = time.Second
+	}
+	if c.Limits.GroupPerMinute <= 0 {
+		c.Limits.GroupPerMinute = 20
+	}
+	if c.Limits.Margin <= 0 {
+		c.Limits.Margin = 30 * time.Millisecond
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Minute
+	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
+	}
+	if c.Renderer == nil {
+		c.Renderer = NewRenderer(locales.MustDefault(), nil)
+	}
+}
+
+// Server runs the pipeline.
+type Server struct {
+	cfg    Config
+	db     *store.DB
+	engine *flows.Engine
+	api    *tg.Bot
+	log    *slog.Logger
+
+	cancel     context.CancelFunc // stops inputs and dispatch
+	sendCancel context.CancelFunc // stops the sender
+	inputs     sync.WaitGroup     // poller / webhook server
+	dispatch   sync.WaitGroup     // shards
+	sending    sync.WaitGroup     // sender
+	shards     []chan store.InboxItem
+	wake       chan struct{} // tells the sender the outbox grew
+	httpSrv    *http.Server
+	health     health
+}
+
+// New builds a server; Open starts it.
+func New(cfg Config, db *store.DB, engine *flows.Engine) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Token == "" {
+		return nil, errors.New("bot: no token")
+	}
+	api, err := tg.New(cfg.Token,
+		tg.WithServerURL(cfg.APIURL),
+		tg.WithSkipGetMe(),
+		tg.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
+		tg.WithErrorsHandler(func(err error) { cfg.Log.Debug("telegram client", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	s := &Server{cfg: cfg, db: db, engine: engine, api: api, log: cfg.Log, wake: make(chan struct{}, 1)}
+	return s, nil
+}
+
+// API is the Telegram client (for doctor checks and the chart sender).
+func (s *Server) API() *tg.Bot { return s.api }
+
+// Open starts the sender, the dispatcher (first with what the inbox kept
+// from before a restart) and the poller or webhook.
+func (s *Server) Open(ctx context.Context) error {
+	sctx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.sendCancel = sendCancel
+	s.sending.Add(1)
+	go func() { defer s.sending.Done(); newSender(s).run(sctx) }()
+
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.shards = make([]chan store.InboxItem, s.cfg.Shards)
+	for i := range s.shards {
+		s.shards[i] = make(chan store.InboxItem, 256)
+		s.dispatch.Add(1)
+		go func(ch chan store.InboxItem) { defer s.dispatch.Done(); s.runShard(ictx, ch) }(s.shards[i])
+	}
+	pending, err := s.db.Pending()
+	if err != nil {
+		return fmt.Errorf("bot: read inbox: %w", err)
+	}
+	if len(pending) > 0 {
+		s.log.Info("resuming updates accepted before the restart", "count", len(pending))
+	}
+	for _, it := range pending {
+		s.enqueueDispatch(ictx, it)
+	}
+	s.registerCommands(ictx)
+	if s.cfg.WebhookURL != "" {
+		return s.startWebhook(ictx)
+	}
+	if err := s.deleteWebhook(ictx); err != nil {
+		s.log.Warn("deleteWebhook failed; polling anyway", "err", err)
+	}
+	s.inputs.Add(1)
+	go func() { defer s.inputs.Done(); s.poll(ictx) }()
+	return nil
+}
+
+// Close shuts down in order: stop inputs, finish the updates being
+// dispatched, give the outbox a moment to flush, stop the sender. The
+// store stays open (the caller closes it last).
+func (s *Server) Close() error {
+	if s.cancel == nil {
+		return nil
+	}
+	if s.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.httpSrv.Shutdown(ctx)
+		cancel()
+	}
+	s.cancel()
+	s.inputs.Wait()
+	s.dispatch.Wait()
+	s.flush(3 * time.Second)
+	s.sendCancel()
+	s.sending.Wait()
+	return nil
+}
+
+// Kill stops everything at once without draining or flushing, as close to
+// a crash as a test can get in-process: what was accepted stays in the
+// inbox and outbox for the next start.
+func (s *Server) Kill() {
+	if s.httpSrv != nil {
+		_ = s.httpSrv.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+		s.sendCancel()
+	}
+	s.inputs.Wait()
+	s.dispatch.Wait()
+	s.sending.Wait()
+}
+
+// flush waits until the outbox is empty or d passed.
+func (s *Server) flush(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		n, err := s.db.OutboxDepth()
+		if err != nil || n == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// RunJob runs a scheduled job's policy in one transaction and queues its
+// replies in the same transaction (escalations, digests, auto-close).
+func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) ([]flows.Reply, error)) error {
+	err := s.db.Update(func(tx *store.Tx) error {
+		replies, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return s.enqueueReplies(tx, replies)
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: %w", name, err)
+	}
+	s.kick()
+	return nil
+}
+
+// kick wakes the sender.
+func (s *Server) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// registerCommands sets the command menu per language (best effort: the
+// bot works without it).
+func (s *Server) registerCommands(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	r := s.cfg.Renderer
+	for _, lang := range []string{"id", "en"} {
+		var cmds []models.BotCommand
+		for _, c := range s.engine.Commands() {
+			if c.Staff {
+				continue
+			}
+			name := c.Names[lang]
+			if name == "" {
+				name = c.Names["id"]
+			}
+			cmds = append(cmds, models.BotCommand{Command: name, Description: html2plain(r.Msg(lang, flows.T(c.Desc)))})
+		}
+		code := lang
+		if lang == "id" {
+			code = "" // the default for every language without its own list
+		}
+		if _, err := s.api.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: code}); err != nil {
+			s.log.Warn("setMyCommands failed", "lang", lang, "err", err)
+			return
+		}
+		if lang == "id" {
+			if _, err := s.api.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: "id"}); err != nil {
+				s.log.Warn("setMyCommands failed", "lang", lang, "err", err)
+				return
+			}
+		}
+	}
+}
