@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/locales"
+	"github.com/bansosbot/bansosbot/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+)
+
+// Main is the running program: store, engine, Telegram pipeline and
+// scheduled jobs. main() and the end-to-end tests share it.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	// Now is the clock of the engine and the jobs (tests inject one).
+	Now func() time.Time
+	// Tune adjusts the bot configuration before the server is built
+	// (tests: short poll timeouts, fast limits).
+	Tune func(*bot.Config)
+	// Registry receives the Prometheus metrics (default: a new registry).
+	Registry *prometheus.Registry
+
+	DB      *store.DB
+	Engine  *flows.Engine
+	Server  *bot.Server
+	cron    *cron.Cron
+	control *http.Server
+}
+
+// NewMain returns a program for the configuration.
+func NewMain(cfg Config, logOut io.Writer) *Main {
+	return &Main{Config: cfg, Log: cfg.Logger(logOut), Now: time.Now}
+}
+
+// Open starts everything: the store (migrated), the engine, the Telegram
+// pipeline and the cron jobs.
+func (m *Main) Open(ctx context.Context) error {
+	cfg := &m.Config
+	if cfg.Token == "" {
+		return errors.New("no bot token: set BANSOSBOT_TOKEN (or run the demo: bansosbot demo)")
+	}
+	if err := cfg.ensureSecret(); err != nil {
+		return err
+	}
+	if cfg.secretGenerated {
+		m.Log.Warn("no BANSOSBOT_SECRET configured: generated one and stored it; back it up, NIK hashes depend on it", "file", cfg.secretFile())
+	}
+	db, err := store.Open(cfg.DBPath(), store.Options{Now: m.Now, LockTimeout: time.Second})
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	engineCfg, err := m.engineConfig()
+	if err != nil {
+		db.Close()
+		return err
+	}
+	m.Engine = flows.NewEngine(engineCfg)
+	if m.Registry == nil {
+		m.Registry = prometheus.NewRegistry()
+	}
+	bcfg := bot.Config{
+		Token: cfg.Token, APIURL: cfg.APIURL,
+		WebhookURL: cfg.WebhookURL, WebhookListen: cfg.WebhookListen, WebhookSecret: cfg.WebhookSecret, WebhookServe: true,
+		Log:      m.Log.With("component", "bot"),
+		Renderer: bot.NewRenderer(locales.MustDefault(), cfg.Location()),
+		Metrics:  bot.NewMetrics(m.Registry),
+	}
+	if m.Tune != nil {
+		m.Tune(&bcfg)
+	}
+	srv, err := bot.New(bcfg, db, m.Engine)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	m.Server = srv
+	if err := srv.Open(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	if err := m.serveControl(); err != nil {
+		m.Log.Warn("no control socket; 'bansosbot backup' will not reach this instance", "err", err)
+	}
+	m.startCron()
+	m.Log.Info("bansosbot running", "mode", modeName(cfg), "data", cfg.DataDir, "schema", store.SchemaVersion())
+	return nil
+}
+
+func modeName(c *Config) string {
+	if c.WebhookURL != "" {
+		return "webhook"
+	}
+	return "polling"
+}
+
+func (m *Main) engineConfig() (flows.Config, error) {
+	cfg := flows.Config{
+		Now:       m.Now,
+		Log:       m.Log.With("component", "flows"),
+		Admins:    m.Config.Admins,
+		TicketKey: m.Config.key("ticket-number"),
+		NIKKey:    m.Config.key("nik"),
+	}
+	if m.Config.Categories != "" {
+		f, err := os.Open(m.Config.Categories)
+		if err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
+		}
+		defer f.Close()
+		if cfg.Categories, err = bansosbot.LoadCategories(f); err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
+		}
+	}
+	if m.Config.Calendar != "" {
+		f, err := os.Open(m.Config.Calendar)
+		if err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_CALENDAR: %w", err)
+		}
+		defer f.Close()
+		if cfg.Calendar, err = bansosbot.LoadCalendar(f); err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_CALENDAR: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+// Close shuts down in order: stop the jobs and inputs, drain dispatch,
+// flush the outbox briefly, close the store last.
+func (m *Main) Close() error {
+	if m.cron != nil {
+		<-m.cron.Stop().Done()
+	}
+	m.closeControl()
+	if m.Server != nil {
+		m.Server.Close()
+	}
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}
+
+// Kill stops without draining anything (tests use it to simulate a crash).
+func (m *Main) Kill() {
+	if m.cron != nil {
+		m.cron.Stop()
+	}
+	if m.control != nil {
+		m.control.Close()
+	}
+	if m.Server != nil {
+		m.Server.Kill()
+	}
+	if m.DB != nil {
+		m.DB.Close()
+	}
+}

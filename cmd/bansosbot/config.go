@@ -1,0 +1,229 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the program's configuration: flags override environment
+// variables, which override defaults.
+type Config struct {
+	Token         string
+	APIURL        string
+	DataDir       string
+	WebhookURL    string
+	WebhookListen string
+	WebhookSecret string
+	Admins        []int64
+	Secret        string // key material for NIK hashes and ticket numbers
+	TZ            string
+	Log           string // "level[,format]": debug|info|warn|error, text|json
+	HTTP          string // metrics and health listener, e.g. 127.0.0.1:9090
+
+	Categories string // optional categories file (JSON)
+	Calendar   string // optional business calendar file (JSON)
+
+	secretGenerated bool
+}
+
+// options describes every setting once: flag name, environment variable,
+// default and help, so that flags, env and the README table agree.
+var options = []struct {
+	flag, env, def, help string
+	field                func(*Config) *string
+}{
+	{"token", "BANSOSBOT_TOKEN", "", "Telegram bot token (from @BotFather)", func(c *Config) *string { return &c.Token }},
+	{"api-url", "BANSOSBOT_API_URL", "https://api.telegram.org", "Bot API server (a self-hosted telegram-bot-api works too)", func(c *Config) *string { return &c.APIURL }},
+	{"data", "BANSOSBOT_DATA", "./data", "data directory (database, secret, backups)", func(c *Config) *string { return &c.DataDir }},
+	{"webhook-url", "BANSOSBOT_WEBHOOK_URL", "", "public HTTPS URL for Telegram's webhook; long polling when empty", func(c *Config) *string { return &c.WebhookURL }},
+	{"webhook-listen", "BANSOSBOT_WEBHOOK_LISTEN", "127.0.0.1:8443", "address the webhook server listens on (behind a reverse proxy)", func(c *Config) *string { return &c.WebhookListen }},
+	{"webhook-secret", "BANSOSBOT_WEBHOOK_SECRET", "", "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required with a webhook)", func(c *Config) *string { return &c.WebhookSecret }},
+	{"admins", "BANSOSBOT_ADMINS", "", "comma-separated Telegram user ids with the admin role", nil},
+	{"secret", "BANSOSBOT_SECRET", "", "key for hashing NIKs and numbering tickets; generated into DATA/secret when empty", func(c *Config) *string { return &c.Secret }},
+	{"tz", "BANSOSBOT_TZ", "Asia/Jakarta", "default time zone for times without a region", func(c *Config) *string { return &c.TZ }},
+	{"log", "BANSOSBOT_LOG", "info,text", "log level and format: debug|info|warn|error, text|json", func(c *Config) *string { return &c.Log }},
+	{"http", "BANSOSBOT_HTTP", "", "listen address for /metrics, /healthz and /readyz (e.g. 127.0.0.1:9090); off when empty", func(c *Config) *string { return &c.HTTP }},
+	{"categories", "BANSOSBOT_CATEGORIES", "", "complaint categories file (JSON); the built-in nine when empty", func(c *Config) *string { return &c.Categories }},
+	{"calendar", "BANSOSBOT_CALENDAR", "", "business calendar file (JSON: working days, hours, holidays); built-in when empty", func(c *Config) *string { return &c.Calendar }},
+}
+
+// LoadConfig reads the environment (getenv) and then the flags in args.
+// It returns the remaining arguments.
+func LoadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	var c Config
+	var admins string
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, o := range options {
+		v := getenv(o.env)
+		if v == "" {
+			v = o.def
+		}
+		help := fmt.Sprintf("%s (env %s)", o.help, o.env)
+		if o.field == nil {
+			admins = v
+			fs.StringVar(&admins, o.flag, v, help)
+			continue
+		}
+		fs.StringVar(o.field(&c), o.flag, v, help)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	for _, part := range strings.Split(admins, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			return c, nil, fmt.Errorf("BANSOSBOT_ADMINS: %q is not a Telegram user id (a positive number)", part)
+		}
+		c.Admins = append(c.Admins, id)
+	}
+	return c, fs.Args(), c.validate()
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("BANSOSBOT_DATA: the data directory must not be empty"))
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("BANSOSBOT_API_URL: %q is not an http(s) URL", c.APIURL))
+	}
+	if c.WebhookURL != "" {
+		u, err := url.Parse(c.WebhookURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("BANSOSBOT_WEBHOOK_URL: %q must be an https URL (Telegram only calls https webhooks)", c.WebhookURL))
+		}
+		if c.WebhookSecret == "" {
+			errs = append(errs, errors.New("BANSOSBOT_WEBHOOK_SECRET: required in webhook mode (1-256 characters A-Z a-z 0-9 _ -)"))
+		}
+		if c.WebhookListen == "" {
+			errs = append(errs, errors.New("BANSOSBOT_WEBHOOK_LISTEN: required in webhook mode"))
+		}
+	}
+	if c.WebhookSecret != "" && !validSecretToken(c.WebhookSecret) {
+		errs = append(errs, errors.New("BANSOSBOT_WEBHOOK_SECRET: 1-256 characters, only A-Z a-z 0-9 _ - (Telegram's rule)"))
+	}
+	if _, err := time.LoadLocation(c.TZ); err != nil {
+		errs = append(errs, fmt.Errorf("BANSOSBOT_TZ: unknown time zone %q (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)", c.TZ))
+	}
+	if _, _, err := parseLog(c.Log); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Secret != "" && len(c.Secret) < 16 {
+		errs = append(errs, errors.New("BANSOSBOT_SECRET: at least 16 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func validSecretToken(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func parseLog(s string) (slog.Level, string, error) {
+	level, format, _ := strings.Cut(s, ",")
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return 0, "", fmt.Errorf("BANSOSBOT_LOG: unknown level %q (debug, info, warn, error)", level)
+	}
+	switch format {
+	case "", "text", "json":
+	default:
+		return 0, "", fmt.Errorf("BANSOSBOT_LOG: unknown format %q (text, json)", format)
+	}
+	return l, format, nil
+}
+
+// Logger builds the logger the configuration asks for.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	level, format, _ := parseLog(c.Log)
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Location is the default time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TZ)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// DBPath is the store file.
+func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "bansosbot.db") }
+
+// secretFile is where a generated secret is kept.
+func (c *Config) secretFile() string { return filepath.Join(c.DataDir, "secret") }
+
+// ensureSecret makes sure a secret is configured: the configured one, the
+// one generated earlier into the data directory, or a new one written
+// there with mode 0600. Losing it makes the stored NIK hashes useless.
+func (c *Config) ensureSecret() error {
+	if c.Secret != "" {
+		return nil
+	}
+	raw, err := os.ReadFile(c.secretFile())
+	if err == nil {
+		c.Secret = strings.TrimSpace(string(raw))
+		if len(c.Secret) < 16 {
+			return fmt.Errorf("%s: the secret is too short; restore it from a backup", c.secretFile())
+		}
+		return nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read secret: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	c.Secret = hex.EncodeToString(b)
+	f, err := os.OpenFile(c.secretFile(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write secret: %w", err)
+	}
+	if _, err := f.WriteString(c.Secret + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write secret: %w", err)
+	}
+	c.secretGenerated = true
+	return f.Close()
+}
+
+// key derives a purpose-specific key from the secret, so that one secret
+// serves NIK hashing and ticket numbering without reusing a key.
+func (c *Config) key(purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(c.Secret))
+	m.Write([]byte("bansosbot/" + purpose))
+	return m.Sum(nil)
+}

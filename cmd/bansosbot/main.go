@@ -1,0 +1,119 @@
+// Command bansosbot runs the bansos Telegram bot and its operator tools.
+//
+//	bansosbot [flags]                 run the bot (polling or webhook)
+//	bansosbot demo                    try the bot locally without a token
+//	bansosbot backup FILE             consistent copy of the live database
+//
+// Run "bansosbot help" for every subcommand, and see the README for the
+// configuration (flags and BANSOSBOT_* environment variables).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/bansosbot/bansosbot/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bansosbot:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage: bansosbot [flags] [command]
+
+Commands:
+  run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
+  demo                     run the bot against a local fake Telegram and chat with it in this terminal
+  backup FILE              write a consistent copy of the database while the bot runs
+  help                     this text
+
+Flags (each also as an environment variable; flags win):
+`
+
+// run parses the configuration and runs a subcommand.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	// Subcommands come first or after the global flags: "bansosbot demo",
+	// "bansosbot -data /srv/bansos backup x.db".
+	cfg, rest, err := LoadConfig("bansosbot", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	cmd := "run"
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "run":
+		if cfg.Token == "" {
+			fmt.Fprintln(stderr, "bansosbot: no Telegram token. Set BANSOSBOT_TOKEN (or -token) to run the bot,\nor try it locally without a token:  go run ./cmd/bansosbot demo")
+			return errors.New("no token")
+		}
+		return serve(ctx, cfg, stderr)
+	case "demo":
+		return runDemo(ctx, cfg, rest, stdin, stdout, stderr)
+	case "backup":
+		if len(rest) != 1 {
+			return errors.New("usage: bansosbot backup FILE")
+		}
+		return backup(ctx, cfg, rest[0], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		for _, o := range options {
+			fmt.Fprintf(stdout, "  -%-16s %-26s %s\n", o.flag, o.env, o.help)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (see: bansosbot help)", cmd)
+}
+
+// serve runs the bot until the context ends (SIGINT/SIGTERM).
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	m := NewMain(cfg, logOut)
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Log.Info("shutting down")
+	return m.Close()
+}
+
+// backup copies the database consistently while the bot may be running:
+// bbolt lets one process hold the file, so a running instance is asked
+// through its control socket in the data directory; without one, the file
+// is opened directly.
+func backup(ctx context.Context, cfg Config, path string, stdout io.Writer) error {
+	n, err := backupViaControl(ctx, cfg, path)
+	if errors.Is(err, errNoInstance) {
+		var db *store.DB
+		db, err = store.Open(cfg.DBPath(), store.Options{ReadOnly: true, LockTimeout: 2 * time.Second})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		err = db.BackupFile(path)
+		if err == nil {
+			if fi, serr := os.Stat(path); serr == nil {
+				n = fi.Size()
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s (%d bytes)\n", path, n)
+	return nil
+}
