@@ -1,11 +1,333 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/store"
 )
 
+// The demo runs the real bot against the in-process fake Telegram
+// (bot/telegramtest) on a throwaway data directory, and turns the terminal
+// into a Telegram chat: type text, or a button's number to press it.
+
+// demoUser is a person the demo can act as.
+type demoUser struct {
+	role string
+	user telegramtest.User
+	// staff, when set, is stored before the bot starts.
+	staff *bansosbot.Staff
+	phone string
+}
+
+var demoUsers = []demoUser{
+	{role: "citizen", user: telegramtest.User{ID: 1001, FirstName: "Siti", Username: "siti", LanguageCode: "id"}, phone: "+6281234567890"},
+	{role: "worker", user: telegramtest.User{ID: 2001, FirstName: "Budi", Username: "budi_pendamping", LanguageCode: "id"},
+		staff: &bansosbot.Staff{UserID: 2001, Name: "Budi (pendamping Kab. Bogor)", Role: bansosbot.RoleWorker, Regions: []bansosbot.RegionCode{"32.01"}, Active: true}},
+	{role: "supervisor", user: telegramtest.User{ID: 3001, FirstName: "Rina", Username: "rina_dinsos", LanguageCode: "id"},
+		staff: &bansosbot.Staff{UserID: 3001, Name: "Rina (supervisor Jawa Barat)", Role: bansosbot.RoleSupervisor, Regions: []bansosbot.RegionCode{"32"}, Active: true}},
+}
+
+const demoHelp = `Type a message and press Enter to send it to the bot. Type a button's number to press it.
+  :as citizen|worker|supervisor   switch who you are (each has their own chat)
+  :photo [caption]                send a photo
+  :loc [lat lon]                  share a location (default: Cibinong)
+  :contact                        share your phone number
+  :sticker                        send a sticker
+  :help                           this text
+  :quit                           stop (Ctrl-D works too)`
+
 func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("demo: not yet")
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "data directory to use (default: a temporary one, removed at the end)")
+	as := fs.String("as", "citizen", "start as citizen, worker or supervisor")
+	quiet := fs.Duration("settle", 400*time.Millisecond, "how long the bot must be quiet before the next input line is sent")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dataDir := *dir
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "bansosbot-demo-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = tmp
+	}
+
+	fake := telegramtest.NewServer("123456:demo-token", telegramtest.WithBot("Bansos Demo", "bansos_demo_bot"))
+	defer fake.Close()
+
+	cfg.Token, cfg.APIURL, cfg.DataDir = fake.Token(), fake.URL(), dataDir
+	cfg.WebhookURL, cfg.HTTP = "", ""
+	if cfg.Secret == "" {
+		cfg.Secret = "demo-secret-not-for-production"
+	}
+	if cfg.Log == "info,text" { // the default: keep the chat readable
+		cfg.Log = "warn,text"
+	}
+	if err := seedDemo(cfg, stdout); err != nil {
+		return err
+	}
+	m := NewMain(cfg, stderr)
+	m.Tune = func(b *bot.Config) {
+		b.PollTimeout = 2 * time.Second
+		b.Limits.PerChat = 50 * time.Millisecond // a local fake has no flood limits
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+
+	d := &demoChat{fake: fake, out: stdout, keyboards: map[int64]telegramtest.Entry{}}
+	if err := d.switchTo(*as); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bansosbot demo: a local fake Telegram, the real bot, data in %s\n%s\n\n", dataDir, demoHelp)
+	fmt.Fprintf(stdout, "You are the %s. Say /start to begin.\n", d.current.role)
+	events, cancel := fake.Subscribe()
+	defer cancel()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-events:
+			d.show(ev)
+		case line, ok := <-lines:
+			if !ok {
+				d.settle(ctx, events, *quiet)
+				return nil
+			}
+			if quit := d.input(strings.TrimSpace(line)); quit {
+				return nil
+			}
+			d.settle(ctx, events, *quiet)
+		}
+	}
+}
+
+// seedDemo stores the demo's staff before the bot opens the store.
+func seedDemo(cfg Config, stdout io.Writer) error {
+	db, err := store.Open(cfg.DBPath(), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Update(func(tx *store.Tx) error {
+		for _, u := range demoUsers {
+			if u.staff != nil {
+				if err := tx.PutStaff(u.staff); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+type demoChat struct {
+	fake      *telegramtest.Server
+	out       io.Writer
+	mu        sync.Mutex
+	current   demoUser
+	keyboards map[int64]telegramtest.Entry // last bot message with buttons, per chat
+}
+
+func (d *demoChat) switchTo(role string) error {
+	for _, u := range demoUsers {
+		if u.role == role {
+			d.current = u
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown role %q (citizen, worker, supervisor)", role)
+}
+
+// input acts on one typed line; it reports whether to quit.
+func (d *demoChat) input(line string) bool {
+	u := d.current.user
+	switch {
+	case line == "":
+		return false
+	case line == ":quit" || line == ":q":
+		return true
+	case line == ":help":
+		fmt.Fprintln(d.out, demoHelp)
+	case strings.HasPrefix(line, ":as"):
+		if err := d.switchTo(strings.TrimSpace(strings.TrimPrefix(line, ":as"))); err != nil {
+			fmt.Fprintln(d.out, err)
+		} else {
+			fmt.Fprintf(d.out, "-- you are now the %s (%s)\n", d.current.role, d.current.user.FirstName)
+		}
+	case strings.HasPrefix(line, ":photo"):
+		d.fake.SendPhoto(u, strings.TrimSpace(strings.TrimPrefix(line, ":photo")))
+	case strings.HasPrefix(line, ":loc"):
+		lat, lon := -6.4817, 106.8540 // Cibinong
+		if f := strings.Fields(strings.TrimPrefix(line, ":loc")); len(f) == 2 {
+			lat, _ = strconv.ParseFloat(f[0], 64)
+			lon, _ = strconv.ParseFloat(f[1], 64)
+		}
+		d.fake.SendLocation(u, lat, lon)
+	case line == ":contact":
+		d.fake.SendContact(u, d.phone())
+	case line == ":sticker":
+		d.fake.SendSticker(u)
+	default:
+		if n, err := strconv.Atoi(line); err == nil && d.press(n) {
+			return false
+		}
+		if strings.HasPrefix(line, "/") {
+			d.fake.SendCommand(u, line)
+		} else {
+			d.fake.SendText(u, line)
+		}
+	}
+	return false
+}
+
+func (d *demoChat) phone() string {
+	if d.current.phone != "" {
+		return d.current.phone
+	}
+	return "+628111000" + strconv.FormatInt(d.current.user.ID, 10)
+}
+
+// press presses the n-th button of the chat's last keyboard.
+func (d *demoChat) press(n int) bool {
+	d.mu.Lock()
+	e, ok := d.keyboards[d.current.user.ID]
+	d.mu.Unlock()
+	if !ok {
+		return false
+	}
+	i := 0
+	for _, row := range e.Inline {
+		for _, b := range row {
+			if i++; i == n {
+				if _, err := d.fake.PressButton(d.current.user, e.MessageID, b.CallbackData); err != nil {
+					fmt.Fprintln(d.out, "-- that button is gone:", err)
+				}
+				return true
+			}
+		}
+	}
+	for _, row := range e.Keyboard {
+		for _, b := range row {
+			if i++; i == n {
+				switch {
+				case b.RequestContact:
+					d.fake.SendContact(d.current.user, d.phone())
+				case b.RequestLocation:
+					d.fake.SendLocation(d.current.user, -6.4817, 106.8540)
+				default:
+					d.fake.SendText(d.current.user, b.Text)
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// show prints a transcript change the user should see.
+func (d *demoChat) show(ev telegramtest.Event) {
+	e := ev.Entry
+	if e.From != telegramtest.FromBot {
+		return
+	}
+	who := ""
+	for _, u := range demoUsers {
+		if u.user.ID == e.ChatID && u.user.ID != d.current.user.ID {
+			who = " → " + u.role
+		}
+	}
+	switch {
+	case ev.Type == telegramtest.EventDelete:
+		fmt.Fprintf(d.out, "bot%s: (deleted message #%d)\n", who, e.MessageID)
+		return
+	case e.Kind == telegramtest.KindCallbackAnswer:
+		if e.Text != "" {
+			fmt.Fprintf(d.out, "bot%s: (toast) %s\n", who, e.Text)
+		}
+		return
+	}
+	prefix := "bot" + who
+	if ev.Type == telegramtest.EventEdit {
+		prefix += " (edited)"
+	}
+	text := e.Text
+	switch e.Kind {
+	case telegramtest.KindPhoto:
+		text = "[photo] " + text
+	case telegramtest.KindLocation:
+		text = "[location pin]"
+	}
+	fmt.Fprintf(d.out, "%s: %s\n", prefix, strings.ReplaceAll(text, "\n", "\n     "))
+	n := 0
+	var labels []string
+	for _, row := range e.Inline {
+		for _, b := range row {
+			n++
+			labels = append(labels, fmt.Sprintf("[%d] %s", n, b.Text))
+		}
+	}
+	for _, row := range e.Keyboard {
+		for _, b := range row {
+			n++
+			labels = append(labels, fmt.Sprintf("[%d] %s", n, b.Text))
+		}
+	}
+	if len(labels) > 0 {
+		fmt.Fprintf(d.out, "     %s\n", strings.Join(labels, "  "))
+		d.mu.Lock()
+		d.keyboards[e.ChatID] = e
+		d.mu.Unlock()
+	}
+}
+
+// settle prints the bot's answers until it has been quiet for q (or 10 s
+// passed), so that piped input is answered line by line.
+func (d *demoChat) settle(ctx context.Context, events <-chan telegramtest.Event, q time.Duration) {
+	deadline := time.After(10 * time.Second)
+	seen := false
+	for {
+		wait := q
+		if !seen {
+			wait = 3 * time.Second // the first answer may take a poll cycle
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case ev := <-events:
+			d.show(ev)
+			if ev.Entry.From == telegramtest.FromBot {
+				seen = true
+			}
+		case <-time.After(wait):
+			return
+		}
+	}
 }
