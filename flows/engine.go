@@ -46,10 +46,14 @@ type Config struct {
 	TicketKey []byte
 	// NIKKey is the HMAC key under which NIKs and names are hashed.
 	NIKKey []byte
-	// Calendar is the business calendar for service-level deadlines.
+	// Calendar is the business calendar for service-level deadlines
+	// (default: the embedded config/calendar.json).
 	Calendar *bansosbot.Calendar
+	// SLA are the service-level policies (default: config/sla.json).
+	SLA *bansosbot.SLAPolicies
 	// DescriptionMin/Max bound a complaint's description (characters).
 	DescriptionMin, DescriptionMax int
+	AutoCloseAfter                 time.Duration // a resolved ticket without the citizen's answer closes (default 7 days; staff workspace)
 }
 
 func (c *Config) setDefaults() {
@@ -76,6 +80,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.DescriptionMax == 0 {
 		c.DescriptionMax = 2000
+	}
+	if c.Calendar == nil {
+		c.Calendar = bansosbot.DefaultCalendar()
+	}
+	if c.SLA == nil {
+		c.SLA = bansosbot.DefaultSLAPolicies()
 	}
 }
 
@@ -123,6 +133,7 @@ func NewEngine(cfg Config) *Engine {
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
 	e.registerStaff()      // staff.go: registration, queue, ticket actions
+	e.registerEscalation() // escalation.go: buttons of escalations and digests
 	return e
 }
 

@@ -89,12 +89,18 @@ func Transition(tx TicketStore, t *bansosbot.Ticket, event string, by Actor, ch 
 	case to == sWaiting:
 		t.PausedSince = now
 	case from == sWaiting:
-		t.PausedFor += now.Sub(t.PausedSince)
 		t.PausedSince = time.Time{}
+	}
+	if clockStops(from) && !clockStops(to) {
+		// The service-level clock runs again: due at once, so that the
+		// escalation job (Engine.Reschedule) pushes the deadlines out by the
+		// working time paused.
+		t.NextCheck = now
 	}
 	switch to {
 	case sResolved:
 		t.ResolvedAt = now
+		t.NextCheck = time.Time{}
 	case sClosed, sReferred, sRejected, sWithdrwn:
 		t.ClosedAt = now
 		t.NextCheck = time.Time{}

@@ -1,0 +1,154 @@
+package bansosbot
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseWorkTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want WorkTime
+		text string
+	}{
+		{"0", WorkTime{}, "0"},
+		{"3d", WorkTime{Days: 3}, "3d"},
+		{"4h", WorkTime{Time: 4 * time.Hour}, "4h0m0s"},
+		{"1d4h", WorkTime{Days: 1, Time: 4 * time.Hour}, "1d4h0m0s"},
+		{"90m", WorkTime{Time: 90 * time.Minute}, "1h30m0s"},
+		{" 60d ", WorkTime{Days: 60}, "60d"},
+	}
+	for _, tt := range tests {
+		got, err := ParseWorkTime(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseWorkTime(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			continue
+		}
+		if s := got.String(); s != tt.text {
+			t.Errorf("%+v.String() = %q; want %q", got, s, tt.text)
+		}
+		if back, err := ParseWorkTime(got.String()); err != nil || back != got {
+			t.Errorf("ParseWorkTime(%q) = %+v, %v; want round trip to %+v", got.String(), back, err, got)
+		}
+	}
+	for _, bad := range []string{"", "d", "3", "-1d", "3x", "1d-2h", "three days"} {
+		if w, err := ParseWorkTime(bad); err == nil {
+			t.Errorf("ParseWorkTime(%q) = %+v; want an error", bad, w)
+		}
+	}
+	c, _ := NewCalendar(CalendarConfig{Start: "07:30", End: "15:30"})
+	if got := (WorkTime{Days: 2, Time: time.Hour}).Of(c); got != 17*time.Hour {
+		t.Errorf("2d1h on an 8-hour day = %v; want 17h", got)
+	}
+}
+
+func TestDefaultSLAPolicies(t *testing.T) {
+	ps := DefaultSLAPolicies()
+	if err := ps.Check(DefaultCategories()); err != nil {
+		t.Fatalf("embedded categories and policies disagree: %v", err)
+	}
+	if got := ps.Names(); strings.Join(got, ",") != "default,sensitive" {
+		t.Errorf("Names() = %v", got)
+	}
+	cs := DefaultCategories()
+	def, sens := ps.Get(DefaultPolicy), ps.Get("sensitive")
+	for _, code := range []string{"PUNGLI", "OFFICER_MISCONDUCT"} {
+		if p := ps.ForCategory(cs, code); p != sens {
+			t.Errorf("%s has policy %q; want sensitive", code, p.Name)
+		}
+	}
+	for _, code := range []string{"PAYMENT_NOT_RECEIVED", "OTHER", "NO_SUCH_CATEGORY"} {
+		if p := ps.ForCategory(cs, code); p != def {
+			t.Errorf("%s has policy %q; want default", code, p.Name)
+		}
+	}
+	// The national norms: first response within 3 working days, 60 days
+	// to settle; the sensitive policy is shorter on both.
+	if def.Response != (WorkTime{Days: 3}) || def.Resolution != (WorkTime{Days: 60}) || def.Warning != 0.75 {
+		t.Errorf("default policy = %+v", def)
+	}
+	if sens.Response.Of(nil) >= def.Response.Of(nil) || sens.Resolution.Of(nil) >= def.Resolution.Of(nil) {
+		t.Errorf("sensitive policy %+v is not shorter than the default", sens)
+	}
+	if ps.Get("") != def || ps.Get("nope") != def {
+		t.Error("Get of an empty or unknown name is not the default policy")
+	}
+}
+
+func TestSLAPolicySteps(t *testing.T) {
+	day := 8 * time.Hour
+	steps := DefaultSLAPolicies().Get(DefaultPolicy).Steps(nil)
+	type want struct {
+		pos, phase int
+		kind       string
+		level      int
+		assignee   bool
+		offset     time.Duration
+	}
+	wants := []want{
+		{0, PhaseResponse, StepWarning, -1, true, 18 * time.Hour}, // 75% of 3 days
+		{1, PhaseResponse, StepBreach, LevelRegency, true, 3 * day},
+		{2, PhaseResponse, StepEscalate, LevelProvince, false, 5 * day},
+		{3, PhaseResponse, StepEscalate, LevelNational, false, 10 * day},
+		{8, PhaseResolution, StepWarning, -1, true, 45 * day},
+		{9, PhaseResolution, StepBreach, LevelRegency, true, 60 * day},
+		{10, PhaseResolution, StepEscalate, LevelProvince, false, 62 * day},
+		{11, PhaseResolution, StepEscalate, LevelNational, false, 67 * day},
+	}
+	if len(steps) != len(wants) {
+		t.Fatalf("%d steps; want %d: %+v", len(steps), len(wants), steps)
+	}
+	for i, w := range wants {
+		s := steps[i]
+		if s.Pos != w.pos || s.Phase != w.phase || s.Kind != w.kind || s.Level != w.level || s.Assignee != w.assignee || s.Offset != w.offset {
+			t.Errorf("step %d = %+v; want %+v", i, s, w)
+		}
+	}
+	// Without a warning the positions keep their numbers.
+	p := *DefaultSLAPolicies().Get("sensitive")
+	p.Warning = 0
+	steps = p.Steps(nil)
+	if len(steps) != 4 || steps[0].Pos != 1 || steps[0].Level != LevelProvince || steps[2].Pos != 9 {
+		t.Errorf("sensitive steps without warning = %+v", steps)
+	}
+}
+
+func TestLoadSLAPoliciesErrors(t *testing.T) {
+	ok := `"response": "3d", "resolution": "60d", "warning": 0.75, "ladder": [{"notify": "regency", "after": "0"}]`
+	bad := []struct{ name, json string }{
+		{"not json", `{`},
+		{"unknown field", `{"policies": {"default": {` + ok + `, "extra": 1}}}`},
+		{"trailing data", `{"policies": {"default": {` + ok + `}}} {}`},
+		{"no default", `{"policies": {"other": {` + ok + `}}}`},
+		{"null policy", `{"policies": {"default": null}}`},
+		{"zero response", `{"policies": {"default": {"response": "0", "resolution": "60d", "ladder": [{"notify": "national", "after": "0"}]}}}`},
+		{"zero resolution", `{"policies": {"default": {"response": "3d", "resolution": "0", "ladder": [{"notify": "national", "after": "0"}]}}}`},
+		{"bad duration", `{"policies": {"default": {"response": "3 days", "resolution": "60d", "ladder": [{"notify": "national", "after": "0"}]}}}`},
+		{"warning of 1", `{"policies": {"default": {"response": "3d", "resolution": "60d", "warning": 1, "ladder": [{"notify": "national", "after": "0"}]}}}`},
+		{"negative warning", `{"policies": {"default": {"response": "3d", "resolution": "60d", "warning": -0.5, "ladder": [{"notify": "national", "after": "0"}]}}}`},
+		{"empty ladder", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": []}}}`},
+		{"unknown level", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [{"notify": "village", "after": "0"}]}}}`},
+		{"ladder goes down", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [{"notify": "province", "after": "0"}, {"notify": "regency", "after": "1d"}]}}}`},
+		{"ladder too long", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [` +
+			strings.Repeat(`{"notify": "national", "after": "1d"},`, 7) + `{"notify": "national", "after": "1d"}]}}}`},
+	}
+	for _, tt := range bad {
+		ps, err := LoadSLAPolicies(strings.NewReader(tt.json))
+		if err == nil || ErrorKey(err) != "sla.invalid" || ErrorCode(err) != EInvalid {
+			t.Errorf("%s: LoadSLAPolicies = %v, %v; want sla.invalid", tt.name, ps, err)
+			continue
+		}
+		if e := err.(*Error); e.Args["Detail"] == "" {
+			t.Errorf("%s: no Detail in %v", tt.name, err)
+		}
+	}
+	ps, err := LoadSLAPolicies(strings.NewReader(`{"policies": {"default": {` + ok + `}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ps.Check(Categories{{Code: "PUNGLI", Policy: "sensitive"}})
+	if ErrorKey(err) != "sla.invalid" || !strings.Contains(err.(*Error).Args["Detail"].(string), "PUNGLI") {
+		t.Errorf("Check with an undefined policy = %v; want sla.invalid naming PUNGLI", err)
+	}
+}
