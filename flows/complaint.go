@@ -1,5 +1,582 @@
 package flows
 
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/looplab/fsm"
+)
+
+// Names of the complaint flows.
+const (
+	reportFlow  = "rp" // filing a complaint (/lapor)
+	ticketsFlow = "tk" // the citizen's tickets (/tiket)
+)
+
 // registerComplaints adds the complaint conversation (/lapor) and the
 // citizen's ticket views (/tiket).
-func (e *Engine) registerComplaints() {}
+func (e *Engine) registerComplaints() {
+	e.addFlow(report{})
+	e.addFlow(tickets{})
+	e.addCommand(Command{ID: "report", Names: map[string]string{"id": "lapor", "en": "report"}, Desc: "cmd.report", Consent: true,
+		Run: func(c *Conv) error { return c.Start(reportFlow) }})
+	e.addCommand(Command{ID: "tickets", Names: map[string]string{"id": "tiket", "en": "tickets"}, Desc: "cmd.tickets", Consent: true,
+		Run: func(c *Conv) error { return listTickets(c, 0) }})
+	e.idle = append(e.idle, strayContact, offerToWaitingTicket)
+}
+
+// States of the report conversation, in the order they are asked.
+const (
+	rsCategory    = "category"
+	rsProvince    = "province"
+	rsRegency     = "regency"
+	rsDistrict    = "district"
+	rsVillage     = "village" // categories asking bansosbot.FieldVillage
+	rsReason      = "reason"  // categories asking bansosbot.FieldReason
+	rsDescription = "description"
+	rsMedia       = "media" // photos and location
+	rsPhone       = "phone"
+	rsSummary     = "summary"
+	rsDuplicate   = "duplicate" // "a similar ticket exists: file anyway?"
+)
+
+// reportMachine is the report conversation's transition table. Events are
+// named after the state they lead to ("to_district"); the sources list
+// every legal way in: forward, Back, a region search that jumps levels, and
+// the summary's edit buttons (editing returns to the summary or to the
+// first required field still empty).
+var reportMachine = NewMachine("report", fsm.Events{
+	{Name: "to_" + rsCategory, Src: []string{rsProvince, rsSummary}, Dst: rsCategory},
+	{Name: "to_" + rsProvince, Src: []string{rsCategory, rsRegency, rsSummary}, Dst: rsProvince},
+	{Name: "to_" + rsRegency, Src: []string{rsProvince, rsRegency, rsDistrict}, Dst: rsRegency},
+	{Name: "to_" + rsDistrict, Src: []string{rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsDescription}, Dst: rsDistrict},
+	{Name: "to_" + rsVillage, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsReason, rsDescription, rsSummary}, Dst: rsVillage},
+	{Name: "to_" + rsReason, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsDescription, rsSummary}, Dst: rsReason},
+	{Name: "to_" + rsDescription, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsMedia, rsSummary}, Dst: rsDescription},
+	{Name: "to_" + rsMedia, Src: []string{rsDescription, rsPhone, rsSummary}, Dst: rsMedia},
+	{Name: "to_" + rsPhone, Src: []string{rsMedia, rsSummary}, Dst: rsPhone},
+	{Name: "to_" + rsSummary, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsDescription, rsMedia, rsPhone, rsDuplicate}, Dst: rsSummary},
+	{Name: "to_" + rsDuplicate, Src: []string{rsSummary}, Dst: rsDuplicate},
+})
+
+const (
+	maxReportPhotos = 3    // photos a report carries at filing
+	summaryShown    = 1000 // characters of the reason and the description in the summary (a message holds 4096)
+)
+
+// reportDraft is the complaint being written, kept in the session so it
+// survives restarts and pauses.
+type reportDraft struct {
+	Category    string                 `json:"cat,omitempty"`
+	Browse      bansosbot.RegionCode   `json:"browse,omitempty"` // region whose children the region step lists
+	Page        int                    `json:"page,omitempty"`   // page of the region or village buttons
+	Query       string                 `json:"q,omitempty"`      // region search with several results, shown as buttons
+	Region      bansosbot.RegionCode   `json:"region,omitempty"` // the chosen kecamatan
+	Village     bansosbot.RegionCode   `json:"village,omitempty"`
+	Reason      string                 `json:"reason,omitempty"`
+	Description string                 `json:"desc,omitempty"`
+	Photos      []bansosbot.Attachment `json:"photos,omitempty"`
+	Location    *bansosbot.Location    `json:"loc,omitempty"`
+	Phone       string                 `json:"phone,omitempty"`
+	Editing     bool                   `json:"edit,omitempty"`      // came from the summary's edit buttons
+	EditFrom    string                 `json:"edit_from,omitempty"` // the step the edit started at: its Back returns to the summary
+	DupOK       bool                   `json:"dup_ok,omitempty"`    // the citizen confirmed filing despite a similar ticket
+
+	cat *bansosbot.Category // the resolved Category, not stored
+}
+
+// report is the complaint conversation (flow "rp").
+type report struct{}
+
+func (report) Name() string { return reportFlow }
+
+func (f report) Start(c *Conv) error {
+	if c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
+		// /lapor again while a draft is open: never throw it away silently.
+		c.Say(T("complaint.in_progress"))
+		return f.Prompt(c)
+	}
+	if err := checkOpenLimit(c); err != nil {
+		return err
+	}
+	c.Begin(reportFlow, rsCategory)
+	return f.Prompt(c)
+}
+
+func (f report) load(c *Conv) (*reportDraft, error) {
+	d := &reportDraft{}
+	if err := c.LoadDraft(d); err != nil {
+		return nil, err
+	}
+	if cat, ok := c.e.cfg.Categories.Get(d.Category); ok {
+		d.cat = &cat
+	}
+	return d, nil
+}
+
+// steps lists the states the draft's category asks for, in order.
+func (d *reportDraft) steps() []string {
+	s := []string{rsCategory, rsProvince, rsRegency, rsDistrict}
+	if d.asks(bansosbot.FieldVillage) {
+		s = append(s, rsVillage)
+	}
+	if d.asks(bansosbot.FieldReason) {
+		s = append(s, rsReason)
+	}
+	return append(s, rsDescription, rsMedia, rsPhone, rsSummary)
+}
+
+func (d *reportDraft) asks(field string) bool { return d.cat != nil && d.cat.Asks(field) }
+
+// missing is the first required field still empty, as its state; "" when
+// the draft is complete.
+func (d *reportDraft) missing() string {
+	switch {
+	case d.cat == nil:
+		return rsCategory
+	case d.Region == "":
+		return rsProvince
+	case d.asks(bansosbot.FieldVillage) && d.Village == "":
+		return rsVillage
+	case d.asks(bansosbot.FieldReason) && d.Reason == "":
+		return rsReason
+	case d.Description == "":
+		return rsDescription
+	}
+	return ""
+}
+
+func isRegionStep(state string) bool {
+	return state == rsProvince || state == rsRegency || state == rsDistrict
+}
+
+// goTo moves to state (checked against reportMachine), sets up the step's
+// context, saves the draft and asks the step's question.
+func (f report) goTo(c *Conv, d *reportDraft, state string) error {
+	next, err := reportMachine.Next(c.Session.State, "to_"+state)
+	if err != nil {
+		return err
+	}
+	prev := c.Session.State
+	c.Goto(next)
+	d.Page, d.Query = 0, ""
+	switch next {
+	case rsProvince:
+		d.Browse = ""
+	case rsRegency:
+		if d.Browse.Level() < 1 {
+			d.Browse = d.Region.Province()
+		}
+		d.Browse = d.Browse.Province()
+	case rsDistrict:
+		if d.Browse.Level() < 2 {
+			d.Browse = d.Region.Regency()
+		}
+		d.Browse = d.Browse.Regency()
+	case rsVillage:
+		d.Browse = d.Region
+	case rsSummary:
+		d.Editing, d.EditFrom = false, ""
+	}
+	if prev == rsPhone && next != rsPhone {
+		// The contact keyboard stays under the input field until removed.
+		key := "complaint.phone_skipped"
+		if d.Phone != "" {
+			key = "complaint.phone_saved"
+		}
+		c.Reply(Reply{Action: Send, Text: []Msg{T(key)}, Keyboard: &Keyboard{Remove: true}})
+	}
+	if err := c.SaveDraft(d); err != nil {
+		return err
+	}
+	return f.prompt(c, d)
+}
+
+// advance moves past the current step: to the next one, or when editing
+// from the summary, to the first required field still empty or back to
+// the summary.
+func (f report) advance(c *Conv, d *reportDraft) error {
+	if d.Editing {
+		if m := d.missing(); m != "" && m != rsCategory && m != rsProvince {
+			return f.goTo(c, d, m)
+		}
+		return f.goTo(c, d, rsSummary)
+	}
+	steps := d.steps()
+	cur := c.Session.State
+	if isRegionStep(cur) {
+		cur = rsDistrict // a search may finish the region from any level
+	}
+	for i, s := range steps {
+		if s == cur && i+1 < len(steps) {
+			return f.goTo(c, d, steps[i+1])
+		}
+	}
+	return f.goTo(c, d, rsSummary)
+}
+
+// back goes one step back. While editing, Back at the step the edit
+// started returns to the summary; Back at the first step leaves the flow.
+func (f report) back(c *Conv, d *reportDraft) error {
+	cur := c.Session.State
+	if d.Query != "" { // from search results to the plain list of the step
+		d.Query, d.Page = "", 0
+		if err := c.SaveDraft(d); err != nil {
+			return err
+		}
+		return f.prompt(c, d)
+	}
+	if d.Editing && cur == d.EditFrom {
+		return f.goTo(c, d, rsSummary)
+	}
+	switch cur {
+	case rsCategory:
+		c.End()
+		return c.e.showMenu(c)
+	case rsDuplicate:
+		return f.goTo(c, d, rsSummary)
+	case rsRegency:
+		return f.goTo(c, d, rsProvince)
+	case rsDistrict:
+		d.Browse = d.Browse.Province()
+		return f.goTo(c, d, rsRegency)
+	}
+	steps := d.steps()
+	for i, s := range steps {
+		if s == cur && i > 0 {
+			return f.goTo(c, d, steps[i-1])
+		}
+	}
+	return f.goTo(c, d, rsSummary)
+}
+
+func (f report) Prompt(c *Conv) error {
+	d, err := f.load(c)
+	if err != nil {
+		return err
+	}
+	return f.prompt(c, d)
+}
+
+// navRow is the Back and Cancel buttons every step has.
+func navRow() []Choice {
+	return []Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}
+}
+
+func (f report) prompt(c *Conv, d *reportDraft) error {
+	switch c.Session.State {
+	case rsCategory:
+		rows := make([][]Choice, 0, len(c.e.cfg.Categories)+1)
+		for _, cat := range c.e.cfg.Categories {
+			rows = append(rows, []Choice{{T("complaint.category_button", "Name", Localized(cat.Names)), "c:" + cat.Code}})
+		}
+		c.Ask([]Msg{T("complaint.ask_category")}, append(rows, navRow()))
+	case rsProvince, rsRegency, rsDistrict, rsVillage:
+		return f.promptRegion(c, d)
+	case rsReason:
+		c.Ask([]Msg{T("complaint.ask_reason", "Min", c.e.cfg.DescriptionMin, "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+	case rsDescription:
+		c.Ask([]Msg{T("complaint.ask_description", "Min", c.e.cfg.DescriptionMin, "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+	case rsMedia:
+		label := "complaint.media_skip"
+		if len(d.Photos) > 0 || d.Location != nil {
+			label = "complaint.media_done"
+		}
+		c.Ask([]Msg{T("complaint.ask_media", "Max", maxReportPhotos, "Count", len(d.Photos), "Location", d.Location != nil)},
+			[][]Choice{{{T(label), "done"}}, navRow()})
+	case rsPhone:
+		// A reply keyboard (the contact button) and inline buttons cannot
+		// share one message: the contact button comes with the question,
+		// Skip/Back/Cancel follow in a second message.
+		c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.ask_phone")}, Keyboard: &Keyboard{
+			Rows: [][]KeyButton{{{Label: T("complaint.share_phone"), RequestContact: true}}},
+		}})
+		c.Ask([]Msg{T("complaint.phone_optional")}, [][]Choice{
+			{{T("general.skip"), "skip"}},
+			{{T("general.back"), PayloadBack}, {T("general.cancel"), "xk"}},
+		})
+	case rsSummary:
+		return f.promptSummary(c, d)
+	case rsDuplicate:
+		return f.promptDuplicate(c, d)
+	default:
+		c.End()
+		return c.e.showMenu(c)
+	}
+	return nil
+}
+
+func (f report) promptSummary(c *Conv, d *reportDraft) error {
+	if d.cat == nil {
+		// The category was removed from the configuration meanwhile.
+		return f.goTo(c, d, rsCategory)
+	}
+	rs := c.e.cfg.Regions
+	var lines []Msg
+	lines = append(lines, T("complaint.summary_title"),
+		T("complaint.summary_category", "Name", Localized(d.cat.Names)),
+		T("complaint.summary_region", "Name", rs.DisplayName(d.Region)))
+	if d.asks(bansosbot.FieldVillage) {
+		lines = append(lines, T("complaint.summary_village", "Name", villageName(rs, d.Village)))
+	}
+	if d.asks(bansosbot.FieldReason) {
+		lines = append(lines, T("complaint.summary_reason", "Text", clip(d.Reason, summaryShown)))
+	}
+	lines = append(lines,
+		T("complaint.summary_description", "Text", clip(d.Description, summaryShown)),
+		T("complaint.summary_media", "Count", len(d.Photos), "Location", d.Location != nil),
+		T("complaint.summary_phone", "Phone", d.Phone, "Given", d.Phone != ""))
+	if d.cat.HideReporter {
+		lines = append(lines, T("complaint.hidden_identity"))
+	}
+	lines = append(lines, T("complaint.summary_check"))
+	rows := [][]Choice{
+		{{T("complaint.edit_category"), "e:" + rsCategory}, {T("complaint.edit_region"), "e:" + rsProvince}},
+	}
+	var extra []Choice
+	if d.asks(bansosbot.FieldVillage) {
+		extra = append(extra, Choice{T("complaint.edit_village"), "e:" + rsVillage})
+	}
+	if d.asks(bansosbot.FieldReason) {
+		extra = append(extra, Choice{T("complaint.edit_reason"), "e:" + rsReason})
+	}
+	if len(extra) > 0 {
+		rows = append(rows, extra)
+	}
+	rows = append(rows,
+		[]Choice{{T("complaint.edit_description"), "e:" + rsDescription}, {T("complaint.edit_media"), "e:" + rsMedia}},
+		[]Choice{{T("complaint.edit_phone"), "e:" + rsPhone}},
+		[]Choice{{T("complaint.submit"), "send"}},
+		navRow())
+	c.Ask(lines, rows)
+	return nil
+}
+
+func villageName(rs *bansosbot.Regions, code bansosbot.RegionCode) string {
+	if r, ok := rs.Get(code); ok {
+		return r.Name
+	}
+	return string(code)
+}
+
+func (f report) Handle(c *Conv) error {
+	d, err := f.load(c)
+	if err != nil {
+		return err
+	}
+	state := c.Session.State
+	if c.Payload == PayloadBack {
+		return f.back(c, d)
+	}
+	if c.Payload == "xk" { // Cancel at the phone step: also remove the contact keyboard
+		c.End()
+		c.Reply(Reply{Action: Send, Text: []Msg{T("general.cancelled")}, Keyboard: &Keyboard{Remove: true}})
+		return c.e.showMenu(c)
+	}
+	switch state {
+	case rsCategory:
+		return f.handleCategory(c, d)
+	case rsProvince, rsRegency, rsDistrict, rsVillage:
+		return f.handleRegion(c, d)
+	case rsReason, rsDescription:
+		text, ok := f.readText(c, d, state == rsDescription)
+		if !ok {
+			if err := c.SaveDraft(d); err != nil {
+				return err
+			}
+			return f.prompt(c, d)
+		}
+		if state == rsReason {
+			d.Reason = text
+		} else {
+			d.Description = text
+		}
+		return f.advance(c, d)
+	case rsMedia:
+		return f.handleMedia(c, d)
+	case rsPhone:
+		return f.handlePhone(c, d)
+	case rsSummary:
+		return f.handleSummary(c, d)
+	case rsDuplicate:
+		if c.Payload == "send" {
+			d.DupOK = true
+			return f.submit(c, d)
+		}
+		c.Say(T("complaint.use_buttons"))
+		return f.prompt(c, d)
+	}
+	return f.prompt(c, d)
+}
+
+func (f report) handleCategory(c *Conv, d *reportDraft) error {
+	code, ok := strings.CutPrefix(c.Payload, "c:")
+	cat, found := c.e.cfg.Categories.Get(code)
+	if !ok || !found {
+		f.explain(c)
+		return f.prompt(c, d)
+	}
+	if d.Category != cat.Code {
+		d.Category, d.cat, d.DupOK = cat.Code, &cat, false
+		if !cat.Asks(bansosbot.FieldVillage) {
+			d.Village = ""
+		}
+		if !cat.Asks(bansosbot.FieldReason) {
+			d.Reason = ""
+		}
+	}
+	if cat.HideReporter {
+		c.Say(T("complaint.hidden_identity"))
+	}
+	return f.advance(c, d)
+}
+
+// explain answers an input the step cannot use, before the step's
+// question is asked again.
+func (f report) explain(c *Conv) {
+	in := c.In
+	switch {
+	case in.Callback != nil:
+		c.AnswerCallback(T("general.button_unknown"), false)
+	case in.Media != "":
+		c.Say(T("complaint.media_unsupported"))
+	case in.Photo != nil:
+		c.Say(T("complaint.photo_not_here"))
+	case in.Location != nil || in.Contact != nil:
+		c.Say(T("complaint.not_here"))
+	case strings.TrimSpace(in.Text) == "":
+		c.Say(T("complaint.empty"))
+	default:
+		c.Say(T("complaint.use_buttons"))
+	}
+}
+
+// readText reads the free text of a step (reason, description) and checks
+// its length in characters (runes). A photo with a caption counts as the
+// text plus a photo; with keepPhoto, a photo without caption is kept while
+// the text is asked again. ok is false when the input was answered with an
+// explanation (the caller saves the draft: it may hold a new photo).
+func (f report) readText(c *Conv, d *reportDraft, keepPhoto bool) (string, bool) {
+	in := c.In
+	if in.Photo != nil {
+		caption := strings.TrimSpace(in.Text)
+		if caption == "" && !keepPhoto {
+			c.Say(T("complaint.photo_needs_caption"))
+			return "", false
+		}
+		d.addPhoto(*in.Photo)
+		if caption == "" {
+			c.Say(T("complaint.photo_kept_need_text"))
+			return "", false
+		}
+	} else if in.Callback != nil || in.Media != "" || in.Location != nil || in.Contact != nil {
+		f.explain(c)
+		return "", false
+	}
+	text := strings.TrimSpace(in.Text)
+	n := utf8.RuneCountInString(text)
+	switch {
+	case n == 0:
+		c.Say(T("complaint.empty"))
+		return "", false
+	case n < c.e.cfg.DescriptionMin:
+		c.Say(T("complaint.too_short", "Min", c.e.cfg.DescriptionMin, "Got", n))
+		return "", false
+	case n > c.e.cfg.DescriptionMax:
+		c.Say(T("complaint.too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+		return "", false
+	}
+	return text, true
+}
+
+// addPhoto keeps a photo unless the draft is full or has it already (the
+// same photo sent again, e.g. with a better caption).
+func (d *reportDraft) addPhoto(a bansosbot.Attachment) bool {
+	if len(d.Photos) >= maxReportPhotos {
+		return false
+	}
+	for _, p := range d.Photos {
+		if p.FileUniqueID == a.FileUniqueID {
+			return false
+		}
+	}
+	d.Photos = append(d.Photos, a)
+	return true
+}
+
+func (f report) handleMedia(c *Conv, d *reportDraft) error {
+	in := c.In
+	switch {
+	case c.Payload == "done":
+		return f.advance(c, d)
+	case in.Photo != nil:
+		if !d.addPhoto(*in.Photo) {
+			c.Say(T("complaint.photos_full", "Max", maxReportPhotos))
+			return f.prompt(c, d)
+		}
+		c.Say(T("complaint.photo_added", "Count", len(d.Photos), "Max", maxReportPhotos))
+	case in.Location != nil:
+		loc := *in.Location
+		d.Location = &loc
+		c.Say(T("complaint.location_added"))
+	case in.Callback == nil && in.Media == "" && in.Contact == nil && strings.TrimSpace(in.Text) != "":
+		c.Say(T("complaint.media_expected"))
+		return f.prompt(c, d)
+	default:
+		f.explain(c)
+		return f.prompt(c, d)
+	}
+	if err := c.SaveDraft(d); err != nil {
+		return err
+	}
+	return f.prompt(c, d)
+}
+
+func (f report) handlePhone(c *Conv, d *reportDraft) error {
+	in := c.In
+	switch {
+	case c.Payload == "skip":
+		d.Phone = ""
+		return f.advance(c, d)
+	case in.Contact != nil && in.Contact.UserID == in.UserID && in.Contact.Phone != "":
+		d.Phone = in.Contact.Phone
+		return f.advance(c, d)
+	case in.Contact != nil:
+		c.Say(T("complaint.phone_not_own"))
+	case in.Callback == nil && in.Media == "" && in.Photo == nil && in.Location == nil && strings.TrimSpace(in.Text) != "":
+		c.Say(T("complaint.phone_use_button"))
+	default:
+		f.explain(c)
+	}
+	return f.prompt(c, d)
+}
+
+func (f report) handleSummary(c *Conv, d *reportDraft) error {
+	if c.Payload == "send" {
+		return f.submit(c, d)
+	}
+	if target, ok := strings.CutPrefix(c.Payload, "e:"); ok {
+		switch target {
+		case rsCategory, rsProvince, rsDescription, rsMedia, rsPhone, rsVillage, rsReason:
+			if (target == rsVillage && !d.asks(bansosbot.FieldVillage)) || (target == rsReason && !d.asks(bansosbot.FieldReason)) {
+				break
+			}
+			d.Editing, d.EditFrom = true, target
+			return f.goTo(c, d, target)
+		}
+	}
+	f.explain(c)
+	return f.prompt(c, d)
+}
+
+// strayContact removes a contact keyboard left over after the report flow
+// ended some other way (e.g. /batal at the phone step): a shared contact
+// with no flow running is not kept.
+func strayContact(c *Conv) (bool, error) {
+	if c.In.Contact == nil {
+		return false, nil
+	}
+	c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.contact_unexpected")}, Keyboard: &Keyboard{Remove: true}})
+	return true, c.e.showMenu(c)
+}

@@ -1,0 +1,139 @@
+package flows
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// duplicateWindow: a ticket of the same citizen, category and region filed
+// this recently is probably the same complaint.
+const duplicateWindow = 24 * time.Hour
+
+// checkOpenLimit refuses a new report when the citizen has as many open
+// tickets as the limit allows. It reads only that citizen's index entries.
+func checkOpenLimit(c *Conv) error {
+	lim := c.e.cfg.Limits.OpenTickets
+	if lim <= 0 {
+		return nil
+	}
+	ts, err := c.Tx.CitizenTickets(c.In.UserID)
+	if err != nil {
+		return err
+	}
+	open := 0
+	for _, t := range ts {
+		if t.Status.Open() {
+			open++
+		}
+	}
+	if open >= lim {
+		return bansosbot.Errorf(bansosbot.ERateLimited, "complaint.limit_reached", "Max", lim)
+	}
+	return nil
+}
+
+// likelyDuplicate returns the citizen's recent ticket of the same category
+// and region, if any (withdrawn and rejected ones do not count).
+func likelyDuplicate(c *Conv, d *reportDraft) (*bansosbot.Ticket, error) {
+	ts, err := c.Tx.CitizenTickets(c.In.UserID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts { // newest first
+		if c.Now.Sub(t.CreatedAt) > duplicateWindow {
+			break
+		}
+		if t.Category == d.Category && t.Region == d.Region &&
+			t.Status != bansosbot.StatusWithdrawn && t.Status != bansosbot.StatusRejected {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f report) promptDuplicate(c *Conv, d *reportDraft) error {
+	dup, err := likelyDuplicate(c, d)
+	if err != nil {
+		return err
+	}
+	if dup == nil { // withdrawn meanwhile
+		return f.goTo(c, d, rsSummary)
+	}
+	c.Ask([]Msg{T("complaint.duplicate", "No", string(dup.No),
+		"Created", Time{T: dup.CreatedAt, Loc: dup.Region.TimeZone()}, "Status", T("status."+string(dup.Status)))},
+		[][]Choice{{{T("complaint.file_anyway"), "send"}}, navRow()})
+	return nil
+}
+
+// submit files the draft as a ticket, all in the input's transaction:
+// limits first (nothing written when refused), then the likely-duplicate
+// question, then the ticket with its created event, deadlines and
+// routing.
+func (f report) submit(c *Conv, d *reportDraft) error {
+	if m := d.missing(); m != "" {
+		// Only possible when the configuration changed under the draft.
+		if c.Session.State != rsSummary {
+			return f.goTo(c, d, rsSummary)
+		}
+		d.Editing, d.EditFrom = true, ""
+		return f.goTo(c, d, m)
+	}
+	if err := checkOpenLimit(c); err != nil {
+		return err
+	}
+	if !d.DupOK {
+		dup, err := likelyDuplicate(c, d)
+		if err != nil {
+			return err
+		}
+		if dup != nil {
+			return f.goTo(c, d, rsDuplicate)
+		}
+	}
+	seq, err := c.Tx.NextTicketSeq()
+	if err != nil {
+		return err
+	}
+	uid := c.In.UserID
+	t := &bansosbot.Ticket{
+		ID: seq, No: bansosbot.NewTicketNo(seq, c.e.cfg.TicketKey),
+		Category: d.cat.Code, Region: d.Region, Village: d.Village, Description: d.Description,
+		Attachments: d.Photos, Location: d.Location, Phone: d.Phone,
+		CitizenID: uid, CitizenLang: c.Lang, HideReporter: d.cat.HideReporter,
+		Status: bansosbot.StatusNew, CreatedAt: c.Now, UpdatedAt: c.Now,
+	}
+	if d.Reason != "" {
+		t.Extra = map[string]string{bansosbot.FieldReason: d.Reason}
+	}
+	c.e.Schedule(t, c.Now)
+	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: uid, Role: RoleCitizen,
+		Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {
+		return err
+	}
+	// Routing sees the ticket stored (it may look it up or transition it)
+	// and the ticket is stored again with what routing changed.
+	if err := c.Tx.PutTicket(t); err != nil {
+		return err
+	}
+	if err := c.e.RouteNewTicket(c, t); err != nil {
+		return err
+	}
+	if err := c.Tx.PutTicket(t); err != nil {
+		return err
+	}
+	c.End()
+	loc := t.Region.TimeZone()
+	text := []Msg{T("complaint.filed", "No", string(t.No),
+		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true})}
+	if t.HideReporter {
+		text = append(text, T("complaint.hidden_identity"))
+	}
+	text = append(text, T("complaint.filed_follow"))
+	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, [][]Choice{
+		{{T("mytickets.open_button", "No", string(t.No)), "o:" + strconv.FormatUint(t.ID, 10)}},
+	})})
+	c.e.cfg.Log.Info("ticket filed", "ticket", t.ID, "category", t.Category, "region", string(t.Region))
+	return nil
+}
