@@ -42,4 +42,11 @@ type StaffStore interface {
 	Staff(userID int64) (*bansosbot.Staff, error)
 	// AllStaff calls fn for every staff record until fn returns false.
 	AllStaff(fn func(*bansosbot.Staff) bool) error
+	// Staff workspace (flows/staff.go): records, invitations, audit log.
+	PutStaff(s *bansosbot.Staff) error
+	NextInviteSeq() (uint64, error)
+	PutInvite(inv *bansosbot.Invite) error
+	Invite(codeHash string) (*bansosbot.Invite, error) // nil when unknown
+	AppendAudit(e *bansosbot.AuditEntry) error
+	AuditByTicket(ticketID uint64) ([]bansosbot.AuditEntry, error)
 }

@@ -1,0 +1,893 @@
+package flows
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/looplab/fsm"
+)
+
+// Verbs of the work flow's buttons: "<verb>:<ticket id>". The buttons are
+// not tied to a prompt (they sit on notifications and cards), so every
+// press is authorized again on the server: role, region, hidden-reporter
+// rules, active staff, assignee and status.
+const (
+	verbQueue    = "q" // q:<filter>:<page>
+	verbOpen     = "o" // the ticket card
+	verbHistory  = "h" // the whole history
+	verbClaim    = "c"
+	verbReply    = "r"
+	verbAsk      = "a"
+	verbNote     = "n"
+	verbTransfer = "t"
+	verbResolve  = "s"
+	verbRefer    = "f"
+	verbReject   = "j"
+)
+
+// verbSpec says what a verb needs and does.
+type verbSpec struct {
+	action  string // audit action
+	event   string // lifecycle event it fires ("" = none)
+	handler bool   // a worker must be the assignee (or the ticket unassigned)
+	assign  bool   // an unassigned ticket is first assigned to the actor
+	text    bool   // asks for a text
+	confirm bool   // the text is shown back for confirmation before it goes out
+}
+
+var verbs = map[string]verbSpec{
+	verbOpen:     {action: bansosbot.AuditView},
+	verbHistory:  {action: bansosbot.AuditView},
+	verbClaim:    {action: bansosbot.AuditClaim, event: EvAssign},
+	verbReply:    {action: bansosbot.AuditReply, handler: true, assign: true, text: true, confirm: true},
+	verbAsk:      {action: bansosbot.AuditAsk, event: EvAskCitizen, handler: true, assign: true, text: true, confirm: true},
+	verbNote:     {action: bansosbot.AuditNote, text: true},
+	verbTransfer: {action: bansosbot.AuditTransfer, event: EvAssign, handler: true},
+	verbResolve:  {action: bansosbot.AuditResolve, event: EvResolve, handler: true, assign: true, text: true, confirm: true},
+	verbRefer:    {action: bansosbot.AuditRefer, event: EvRefer, handler: true, text: true, confirm: true},
+	verbReject:   {action: bansosbot.AuditReject, event: EvReject, handler: true, text: true, confirm: true},
+}
+
+// cardVerbs are the action buttons of a card, in display order.
+var cardVerbs = [][]string{
+	{verbClaim, verbReply, verbAsk},
+	{verbNote, verbTransfer},
+	{verbResolve, verbRefer, verbReject},
+}
+
+// check decides whether s may do verb on t now; "" when allowed, else the
+// reason code recorded in the audit log.
+func (e *Engine) check(s *bansosbot.Staff, t *bansosbot.Ticket, verb string) string {
+	spec := verbs[verb]
+	switch {
+	case s == nil:
+		return "not_staff"
+	case !s.Covers(t.Region):
+		return "region"
+	case !s.MayHandle(t, e.restricted(t)):
+		return "hidden"
+	}
+	worker := s.Role == bansosbot.RoleWorker
+	switch verb {
+	case verbClaim:
+		switch {
+		case t.Assignee == s.UserID:
+			return "mine"
+		case t.Assignee != 0 && worker:
+			return "assignee"
+		}
+	case verbReply:
+		if !t.Status.Open() {
+			return "status"
+		}
+	}
+	if spec.handler && worker && t.Assignee != 0 && t.Assignee != s.UserID {
+		return "assignee"
+	}
+	if spec.event != "" {
+		st := string(t.Status)
+		if spec.assign && t.Assignee == 0 && Lifecycle.Can(st, EvAssign) {
+			st = string(bansosbot.StatusAssigned)
+		}
+		if !Lifecycle.Can(st, spec.event) {
+			return "status"
+		}
+	}
+	return ""
+}
+
+// refusalMsg is the polite answer to a refused reason. Tickets outside the
+// area, restricted ones and unknown ids get the same answer, so that
+// presses cannot probe which tickets exist.
+func refusalMsg(reason string, t *bansosbot.Ticket) Msg {
+	switch reason {
+	case "not_staff":
+		return T("staff.refused_not_staff")
+	case "assignee":
+		return T("staff.refused_assignee")
+	case "mine":
+		return T("staff.already_yours")
+	case "status":
+		return T("staff.refused_status", "Status", T("status."+string(t.Status)))
+	case "bad_verb":
+		return T("general.button_unknown")
+	}
+	return T("staff.refused_ticket")
+}
+
+// authorize loads the ticket of a button and checks the verb; on refusal
+// it records the attempt, answers politely and returns ok false.
+func (e *Engine) authorize(c *Conv, verb, arg string) (*bansosbot.Staff, *bansosbot.Ticket, bool, error) {
+	spec, known := verbs[verb]
+	if !known {
+		return nil, nil, false, c.refuse("unknown", 0, "bad_verb", refusalMsg("bad_verb", nil))
+	}
+	id, ok := parseID(arg)
+	if !ok {
+		return nil, nil, false, c.refuse(spec.action, 0, "bad_id", refusalMsg("bad_id", nil))
+	}
+	t, err := c.Tx.Ticket(id)
+	if bansosbot.ErrorCode(err) == bansosbot.ENotFound {
+		return nil, nil, false, c.refuse(spec.action, id, "not_found", refusalMsg("not_found", nil))
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	s := c.Staff()
+	if reason := e.check(s, t, verb); reason != "" {
+		return nil, nil, false, c.refuse(spec.action, id, reason, refusalMsg(reason, t))
+	}
+	return s, t, true, nil
+}
+
+// ---- the queue ----
+
+// Queue filters.
+const (
+	queueAll        = "a"
+	queueUnassigned = "u"
+	queueMine       = "m"
+	queueWaiting    = "w"
+	queueOverdue    = "o"
+)
+
+var queueFilters = []string{queueAll, queueUnassigned, queueMine, queueWaiting, queueOverdue}
+
+// QueuePage is the number of tickets per page of the queue.
+const QueuePage = 5
+
+// openStatuses are the statuses a queue lists.
+var openStatuses = []bansosbot.Status{bansosbot.StatusNew, bansosbot.StatusAssigned, bansosbot.StatusInProgress,
+	bansosbot.StatusWaitingCitizen, bansosbot.StatusReopened}
+
+// Queue returns the open tickets s may handle that match the filter,
+// sorted by due time (then id), reading only the status+region index
+// entries of s's regions.
+func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Time) ([]*bansosbot.Ticket, error) {
+	regions := s.Regions
+	if s.Role == bansosbot.RoleAdmin {
+		regions = []bansosbot.RegionCode{""}
+	}
+	seen := map[uint64]bool{}
+	var out []*bansosbot.Ticket
+	for _, r := range regions {
+		err := tx.RegionTickets(r, openStatuses, func(t *bansosbot.Ticket) bool {
+			if seen[t.ID] || !s.MayHandle(t, e.restricted(t)) {
+				return true
+			}
+			seen[t.ID] = true
+			switch filter {
+			case queueUnassigned:
+				if t.Assignee != 0 {
+					return true
+				}
+			case queueMine:
+				if t.Assignee != s.UserID {
+					return true
+				}
+			case queueWaiting:
+				if t.Status != bansosbot.StatusWaitingCitizen {
+					return true
+				}
+			case queueOverdue:
+				if !Overdue(t, now) {
+					return true
+				}
+			}
+			out = append(out, t)
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b *bansosbot.Ticket) int {
+		da, db := DueState(a, now).At, DueState(b, now).At
+		switch {
+		case da.IsZero() != db.IsZero(): // tickets without a deadline last
+			if da.IsZero() {
+				return 1
+			}
+			return -1
+		case !da.Equal(db):
+			return da.Compare(db)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// showQueue lists one page of the queue. From a button it edits the
+// queue message in place.
+func (e *Engine) showQueue(c *Conv, filter string, page int) error {
+	s := c.Staff()
+	if s == nil {
+		return c.refuse(bansosbot.AuditQueue, 0, "not_staff", T("staff.refused_not_staff"))
+	}
+	if !slices.Contains(queueFilters, filter) {
+		filter = queueAll
+	}
+	tickets, err := e.Queue(c.Tx, s, filter, c.Now)
+	if err != nil {
+		return err
+	}
+	pages := max(1, (len(tickets)+QueuePage-1)/QueuePage)
+	page = min(max(page, 0), pages-1)
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditQueue, Allowed: true, Reason: "filter=" + filter}); err != nil {
+		return err
+	}
+	text := []Msg{T("staff.queue_head", "Filter", T("staff.filter_"+filter), "Count", len(tickets), "Page", page+1, "Pages", pages)}
+	var rows [][]Choice
+	var row []Choice
+	for _, t := range tickets[page*QueuePage : min(len(tickets), (page+1)*QueuePage)] {
+		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", e.categoryName(t),
+			"Region", e.shortRegion(t.Region), "Status", T("status."+string(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
+		row = append(row, Choice{T("staff.btn_ticket", "No", string(t.No)), verbOpen + ":" + idStr(t.ID)})
+		if len(row) == 2 {
+			rows, row = append(rows, row), nil
+		}
+	}
+	if len(tickets) == 0 {
+		text = append(text, T("staff.queue_empty"))
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	var nav []Choice
+	if page > 0 {
+		nav = append(nav, Choice{T("staff.btn_prev"), verbQueue + ":" + filter + ":" + strconv.Itoa(page-1)})
+	}
+	if page+1 < pages {
+		nav = append(nav, Choice{T("staff.btn_next"), verbQueue + ":" + filter + ":" + strconv.Itoa(page+1)})
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	var filters []Choice
+	for _, f := range queueFilters {
+		if f != filter {
+			filters = append(filters, Choice{T("staff.filter_" + f), verbQueue + ":" + f + ":0"})
+		}
+	}
+	rows = append(rows, filters[:2], filters[2:])
+	r := Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)}
+	if c.In.Callback != nil && c.In.Callback.MessageID != 0 {
+		r.Action, r.MessageID = Edit, c.In.Callback.MessageID
+		c.AnswerCallback(Msg{}, false)
+	}
+	c.Reply(r)
+	return nil
+}
+
+// shortRegion names a kecamatan without its province, for queue lines.
+func (e *Engine) shortRegion(r bansosbot.RegionCode) string {
+	if reg, ok := e.cfg.Regions.Get(r); ok {
+		return reg.Name
+	}
+	return string(r)
+}
+
+// ---- the ticket card ----
+
+func ageMsg(d time.Duration) Msg {
+	switch {
+	case d < time.Hour:
+		return T("staff.age_minutes", "Count", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return T("staff.age_hours", "Count", int(d/time.Hour))
+	}
+	return T("staff.age_days", "Count", int(d/(24*time.Hour)))
+}
+
+// reporter describes the citizen to staff: never who they are for a
+// hidden-reporter ticket; otherwise "a citizen" and the phone they gave.
+// Telegram ids are never shown (names and usernames are not stored).
+func reporter(t *bansosbot.Ticket) Msg {
+	switch {
+	case t.HideReporter:
+		return T("staff.reporter_hidden")
+	case t.Phone != "":
+		return T("staff.reporter_phone", "Phone", t.Phone)
+	}
+	return T("staff.reporter")
+}
+
+// showCard sends the ticket's photos, location and card with the actions
+// s may take, and records the view.
+func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) error {
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true}); err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	for _, a := range t.Attachments {
+		c.Reply(Reply{Action: SendPhoto, FileID: a.FileID, Text: []Msg{T("staff.photo_caption", "No", string(t.No))}})
+	}
+	if t.Location != nil {
+		c.Reply(Reply{Action: SendLocation, Location: t.Location})
+	}
+	loc := t.Region.TimeZone()
+	assignee := Msg(T("staff.unassigned"))
+	if t.Assignee != 0 {
+		name, err := staffName(c.Tx, t.Assignee)
+		if err != nil {
+			return err
+		}
+		assignee = T("staff.assignee", "Name", name)
+	}
+	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.categoryName(t), "Status", T("status."+string(t.Status)),
+		"Region", e.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
+		"Due", DueState(t, c.Now).Msg(), "Assignee", assignee, "Reporter", reporter(t),
+		"Description", t.Description)}
+	if t.Village != "" {
+		text = append(text, T("staff.card_village", "Village", e.shortRegion(t.Village)))
+	}
+	if r := t.Extra[bansosbot.FieldReason]; r != "" {
+		text = append(text, T("staff.card_reason", "Reason", r))
+	}
+	if t.Rating > 0 {
+		text = append(text, T("staff.card_rating", "Rating", t.Rating))
+	}
+	events, err := c.Tx.Events(t.ID)
+	if err != nil {
+		return err
+	}
+	const recent = 5
+	if len(events) > 0 {
+		text = append(text, T("staff.history_head", "Count", len(events)))
+		hist, err := e.eventLines(c.Tx, t, events[max(0, len(events)-recent):])
+		if err != nil {
+			return err
+		}
+		text = append(text, hist...)
+	}
+	var rows [][]Choice
+	for _, vs := range cardVerbs {
+		var row []Choice
+		for _, v := range vs {
+			if e.check(s, t, v) == "" {
+				label := "staff.btn_" + v
+				if v == verbTransfer && t.Assignee != 0 && t.Assignee != s.UserID {
+					label = "staff.btn_reassign"
+				}
+				row = append(row, Choice{T(label), v + ":" + idStr(t.ID)})
+			}
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	last := []Choice{{T("staff.btn_queue"), verbQueue + ":" + queueAll + ":0"}}
+	if len(events) > recent {
+		last = append([]Choice{{T("staff.btn_h"), verbHistory + ":" + idStr(t.ID)}}, last...)
+	}
+	rows = append(rows, last)
+	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)})
+	return nil
+}
+
+// HistoryLimit bounds the history shown at once (Telegram's 4096
+// characters).
+const HistoryLimit = 30
+
+func (e *Engine) showHistory(c *Conv, t *bansosbot.Ticket) error {
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true, Reason: "history"}); err != nil {
+		return err
+	}
+	events, err := c.Tx.Events(t.ID)
+	if err != nil {
+		return err
+	}
+	lines, err := e.eventLines(c.Tx, t, events[max(0, len(events)-HistoryLimit):])
+	if err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	c.Reply(Reply{Action: Send, Text: append([]Msg{T("staff.history_title", "No", string(t.No), "Count", len(events))}, lines...),
+		Buttons: Buttons(workFlow, [][]Choice{{{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)}}})})
+	return nil
+}
+
+// eventLines renders history for staff. The citizen appears only as "the
+// reporter": never their id.
+func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Event) ([]Msg, error) {
+	loc := t.Region.TimeZone()
+	out := make([]Msg, 0, len(events))
+	for _, ev := range events {
+		var who any
+		switch ev.Role {
+		case RoleCitizen:
+			who = T("staff.who_citizen")
+		case RoleSystem, "":
+			who = T("staff.who_system")
+		default:
+			name, err := staffName(tx, ev.Actor)
+			if err != nil {
+				return nil, err
+			}
+			who = name
+		}
+		at := Time{T: ev.At, Loc: loc}
+		switch ev.Kind {
+		case bansosbot.EventStatus:
+			out = append(out, T("staff.ev_status", "At", at, "Who", who, "To", T("status."+string(ev.To)), "Text", ev.Text))
+		case bansosbot.EventMessage, bansosbot.EventNote:
+			out = append(out, T("staff.ev_"+ev.Kind, "At", at, "Who", who, "Text", ev.Text))
+		case bansosbot.EventCreated, bansosbot.EventAttachment:
+			out = append(out, T("staff.ev_"+ev.Kind, "At", at, "Who", who))
+		case bansosbot.EventRated:
+			out = append(out, T("staff.ev_rated", "At", at, "Who", who, "Rating", ev.Args["rating"]))
+		case bansosbot.EventAssigned:
+			to := ev.Args["region_to"]
+			if to != "" {
+				to = e.shortRegion(bansosbot.RegionCode(to))
+			}
+			out = append(out, T("staff.ev_assigned", "At", at, "Who", who, "Region", to))
+		default:
+			out = append(out, T("staff.ev_other", "At", at, "Who", who, "Kind", ev.Kind))
+		}
+	}
+	return out, nil
+}
+
+// ---- the flow: buttons and text inputs ----
+
+// work is the staff's flow: the queue, cards, and the actions that need a
+// text (reply, question, note, resolution, referral, rejection) or a
+// choice (transfer).
+type work struct{}
+
+var workMachine = NewMachine("work", fsm.Events{
+	{Name: "typed", Src: []string{"text"}, Dst: "confirm"},
+	{Name: "edit", Src: []string{"confirm"}, Dst: "text"},
+	{Name: "kind_chosen", Src: []string{"kind"}, Dst: "text"},
+	{Name: "other_region", Src: []string{"transfer"}, Dst: "region"},
+	{Name: "back", Src: []string{"region"}, Dst: "transfer"},
+})
+
+type workDraft struct {
+	Ticket uint64 `json:"t"`
+	Verb   string `json:"v"`
+	Text   string `json:"x,omitempty"`
+	Kind   string `json:"k,omitempty"` // rejection: duplicate or spam
+}
+
+// Rejection kinds.
+const (
+	rejectDuplicate = "duplicate"
+	rejectSpam      = "spam"
+)
+
+func (work) Name() string { return workFlow }
+
+func (work) Start(c *Conv) error { return c.e.showQueue(c, queueAll, 0) }
+
+func (work) Prompt(c *Conv) error {
+	var d workDraft
+	if err := c.LoadDraft(&d); err != nil {
+		return err
+	}
+	t, err := c.Tx.Ticket(d.Ticket)
+	if err != nil {
+		return err
+	}
+	no := string(t.No)
+	switch c.Session.State {
+	case "text":
+		c.Ask([]Msg{T("staff.prompt_"+d.Verb, "No", no)}, [][]Choice{{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}})
+	case "confirm":
+		c.Ask([]Msg{T("staff.confirm_"+d.Verb, "No", no, "Text", d.Text)}, [][]Choice{
+			{{T("staff.btn_send"), "ok"}, {T("staff.btn_edit"), "edit"}},
+			{{T("general.cancel"), PayloadCancel}},
+		})
+	case "kind":
+		c.Ask([]Msg{T("staff.reject_kind", "No", no)}, [][]Choice{
+			{{T("staff.reject_duplicate"), rejectDuplicate}, {T("staff.reject_spam"), rejectSpam}},
+			{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}},
+		})
+	case "transfer":
+		cands, err := c.e.transferTargets(c.Tx, t)
+		if err != nil {
+			return err
+		}
+		var rows [][]Choice
+		for _, s := range cands {
+			rows = append(rows, []Choice{{T("staff.btn_staff", "Name", s.Name, "Role", T("role."+string(s.Role))), "w:" + strconv.FormatInt(s.UserID, 10)}})
+		}
+		rows = append(rows, []Choice{{T("staff.btn_other_region"), "region"}},
+			[]Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}})
+		c.Ask([]Msg{T("staff.transfer_choose", "No", no, "Count", len(cands))}, rows)
+	case "region":
+		c.Ask([]Msg{T("staff.transfer_region", "No", no)}, [][]Choice{{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}})
+	default:
+		c.End()
+		return c.e.showQueue(c, queueAll, 0)
+	}
+	return nil
+}
+
+// TransferTargetsLimit bounds the staff offered as transfer buttons.
+const TransferTargetsLimit = 10
+
+// transferTargets are the active workers (supervisors for restricted
+// tickets) who may handle t, except its assignee: the most specific
+// coverage first, then by name. (A supervisor takes a ticket with Claim.)
+func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error) {
+	restricted := e.restricted(t)
+	role := bansosbot.RoleWorker
+	if restricted {
+		role = bansosbot.RoleSupervisor
+	}
+	var out []*bansosbot.Staff
+	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
+		if s.UserID != t.Assignee && s.Role == role && s.MayHandle(t, restricted) {
+			out = append(out, s)
+		}
+		return true
+	})
+	slices.SortFunc(out, func(a, b *bansosbot.Staff) int {
+		if c := cmp.Compare(b.Specificity(t.Region), a.Specificity(t.Region)); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.UserID, b.UserID))
+	})
+	return out[:min(len(out), TransferTargetsLimit)], err
+}
+
+func (f work) Handle(c *Conv) error {
+	if c.In.Callback != nil {
+		if _, step, _, _ := parseData(c.In.Callback.Data); step == "" {
+			return c.e.workButton(c)
+		}
+	}
+	var d workDraft
+	if err := c.LoadDraft(&d); err != nil {
+		return err
+	}
+	if c.Payload == PayloadBack && (c.Session.State == "text" || c.Session.State == "kind" || c.Session.State == "transfer") {
+		c.End()
+		return c.e.openCard(c, d.Ticket)
+	}
+	switch c.Session.State {
+	case "text":
+		if c.In.Callback != nil || c.In.Text == "" {
+			if c.In.Callback == nil {
+				c.Say(T("staff.text_only"))
+			}
+			return f.Prompt(c)
+		}
+		text := strings.TrimSpace(c.In.Text)
+		if n := len([]rune(text)); n > c.e.cfg.DescriptionMax {
+			c.Say(T("staff.text_too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+			return f.Prompt(c)
+		}
+		d.Text = text
+		if !verbs[d.Verb].confirm {
+			return c.e.act(c, d)
+		}
+		return f.step(c, d, "typed")
+	case "confirm":
+		switch c.Payload {
+		case "ok":
+			return c.e.act(c, d)
+		case "edit":
+			return f.step(c, d, "edit")
+		}
+	case "kind":
+		if c.Payload == rejectDuplicate || c.Payload == rejectSpam {
+			d.Kind = c.Payload
+			return f.step(c, d, "kind_chosen")
+		}
+	case "transfer":
+		if c.Payload == "region" {
+			return f.step(c, d, "other_region")
+		}
+		if uid, ok := strings.CutPrefix(c.Payload, "w:"); ok {
+			return c.e.transferTo(c, d.Ticket, uid)
+		}
+	case "region":
+		if c.Payload == PayloadBack {
+			return f.step(c, d, "back")
+		}
+		if c.In.Callback == nil && c.In.Text != "" {
+			return c.e.transferRegion(c, d.Ticket, c.In.Text)
+		}
+	}
+	return f.Prompt(c)
+}
+
+// step fires a machine event, saves the draft and asks the next question.
+func (f work) step(c *Conv, d workDraft, event string) error {
+	next, err := workMachine.Next(c.Session.State, event)
+	if err != nil {
+		return err
+	}
+	if err := c.SaveDraft(d); err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	c.Goto(next)
+	return f.Prompt(c)
+}
+
+// openCard shows a card after authorizing the view again.
+func (e *Engine) openCard(c *Conv, id uint64) error {
+	s, t, ok, err := e.authorize(c, verbOpen, idStr(id))
+	if !ok || err != nil {
+		return err
+	}
+	return e.showCard(c, s, t)
+}
+
+// workButton handles the presses of cards, queues and notifications.
+func (e *Engine) workButton(c *Conv) error {
+	verb, arg, _ := strings.Cut(c.Payload, ":")
+	if verb == verbQueue {
+		filter, page, _ := strings.Cut(arg, ":")
+		p, _ := strconv.Atoi(page)
+		return e.showQueue(c, filter, p)
+	}
+	s, t, ok, err := e.authorize(c, verb, arg)
+	if !ok || err != nil {
+		return err
+	}
+	switch verb {
+	case verbOpen:
+		return e.showCard(c, s, t)
+	case verbHistory:
+		return e.showHistory(c, t)
+	case verbClaim:
+		return e.claim(c, s, t)
+	case verbTransfer:
+		c.Begin(workFlow, "transfer")
+	case verbReject:
+		c.Begin(workFlow, "kind")
+	default:
+		c.Begin(workFlow, "text")
+	}
+	if err := c.SaveDraft(workDraft{Ticket: t.ID, Verb: verb}); err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	return work{}.Prompt(c)
+}
+
+// claim assigns the ticket to the presser and tells the citizen that
+// someone took it.
+func (e *Engine) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) error {
+	prev := t.Assignee
+	if err := e.assign(c, s, t, s.UserID, nil); err != nil {
+		return err
+	}
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClaim, TicketID: t.ID, Target: prev, Allowed: true}); err != nil {
+		return err
+	}
+	if prev == 0 {
+		if err := e.notifyCitizen(c, t, Reply{Action: Send, Text: []Msg{T("ct.claimed", "No", string(t.No))}}); err != nil {
+			return err
+		}
+	} else if err := c.Notify(prev, Reply{Action: Send, Text: []Msg{T("staff.taken_over", "No", string(t.No), "Name", s.Name)}}); err != nil {
+		return err
+	}
+	c.AnswerCallback(T("staff.claimed", "No", string(t.No)), false)
+	return e.showCard(c, s, t)
+}
+
+// assign fires EvAssign to give t to user id and stores it.
+func (e *Engine) assign(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, to int64, args map[string]string) error {
+	a := map[string]string{"assignee": strconv.FormatInt(to, 10)}
+	for k, v := range args {
+		a[k] = v
+	}
+	if err := Transition(c.Tx, t, EvAssign, Actor{ID: s.UserID, Role: string(s.Role)}, Change{Args: a}, c.Now); err != nil {
+		return err
+	}
+	t.Assignee = to
+	return c.Tx.PutTicket(t)
+}
+
+// notifyCitizen sends r to the ticket's citizen, unless the ticket was
+// anonymised.
+func (e *Engine) notifyCitizen(c *Conv, t *bansosbot.Ticket, r Reply) error {
+	if t.CitizenID == 0 {
+		return nil
+	}
+	return c.Notify(t.CitizenID, r)
+}
+
+// act carries out a confirmed text action after authorizing it again (the
+// ticket or the staff member may have changed since the button).
+func (e *Engine) act(c *Conv, d workDraft) error {
+	s, t, ok, err := e.authorize(c, d.Verb, idStr(d.Ticket))
+	if !ok || err != nil {
+		c.End()
+		return err
+	}
+	spec := verbs[d.Verb]
+	by := Actor{ID: s.UserID, Role: string(s.Role)}
+	no := string(t.No)
+	if spec.assign && t.Assignee == 0 {
+		if err := e.assign(c, s, t, s.UserID, nil); err != nil {
+			return err
+		}
+	}
+	var toCitizen []Msg
+	var citizenButtons [][]Button
+	// The citizen answers through their tickets flow ("tk", /tiket): its
+	// add button appends to the ticket, resumes a waiting one and tells
+	// the assignee.
+	answer := Buttons(ticketsFlow, [][]Choice{{{T("ct.btn_answer"), "a:" + idStr(t.ID)}}})
+	switch d.Verb {
+	case verbReply:
+		if t.Status == bansosbot.StatusAssigned || t.Status == bansosbot.StatusReopened {
+			if err := Transition(c.Tx, t, EvStart, by, Change{}, c.Now); err != nil {
+				return err
+			}
+		}
+		if t.FirstResponseAt.IsZero() {
+			t.FirstResponseAt = c.Now
+		}
+		if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: s.UserID, Role: string(s.Role),
+			Kind: bansosbot.EventMessage, Public: true, Text: d.Text}); err != nil {
+			return err
+		}
+		toCitizen, citizenButtons = []Msg{T("ct.staff_reply", "No", no, "Text", d.Text)}, answer
+	case verbNote:
+		if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: s.UserID, Role: string(s.Role),
+			Kind: bansosbot.EventNote, Text: d.Text}); err != nil {
+			return err
+		}
+	default:
+		ch := Change{Text: d.Text}
+		if d.Kind != "" {
+			ch.Args = map[string]string{"reason": d.Kind}
+		}
+		if err := Transition(c.Tx, t, spec.event, by, ch, c.Now); err != nil {
+			return err
+		}
+		switch d.Verb {
+		case verbAsk:
+			toCitizen, citizenButtons = []Msg{T("ct.staff_asks", "No", no, "Text", d.Text)}, answer
+		case verbResolve:
+			toCitizen, citizenButtons = []Msg{T("ct.resolved", "No", no, "Text", d.Text)}, Buttons(citizenFlow, ratingButtons(t.ID))
+		case verbRefer:
+			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
+		case verbReject:
+			toCitizen = []Msg{T("ct.rejected", "No", no, "Reason", T("staff.reject_"+d.Kind), "Text", d.Text)}
+		}
+	}
+	if err := c.Tx.PutTicket(t); err != nil {
+		return err
+	}
+	if err := c.audit(bansosbot.AuditEntry{Action: spec.action, TicketID: t.ID, Allowed: true, Reason: d.Kind}); err != nil {
+		return err
+	}
+	if toCitizen != nil {
+		if err := e.notifyCitizen(c, t, Reply{Action: Send, Text: toCitizen, Buttons: citizenButtons}); err != nil {
+			return err
+		}
+	}
+	c.End()
+	c.AnswerCallback(Msg{}, false)
+	c.Reply(Reply{Action: Send, Text: []Msg{T("staff.done_"+d.Verb, "No", no)},
+		Buttons: Buttons(workFlow, [][]Choice{{{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)}, {T("staff.btn_queue"), verbQueue + ":" + queueAll + ":0"}}})})
+	return nil
+}
+
+// ratingButtons ask the citizen to rate 1-5 or say it is not solved.
+func ratingButtons(id uint64) [][]Choice {
+	row := make([]Choice, 5)
+	for i := range row {
+		n := strconv.Itoa(i + 1)
+		row[i] = Choice{T("ct.btn_star", "N", i+1), "s:" + idStr(id) + ":" + n}
+	}
+	return [][]Choice{row, {{T("ct.btn_not_solved"), "u:" + idStr(id)}}}
+}
+
+// transferTo gives the ticket to another staff member chosen from the
+// offered list; anyone else is refused.
+func (e *Engine) transferTo(c *Conv, id uint64, uidStr string) error {
+	s, t, ok, err := e.authorize(c, verbTransfer, idStr(id))
+	if !ok || err != nil {
+		c.End()
+		return err
+	}
+	uid, _ := strconv.ParseInt(uidStr, 10, 64)
+	cands, err := e.transferTargets(c.Tx, t)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(cands, func(x *bansosbot.Staff) bool { return x.UserID == uid })
+	if i < 0 {
+		c.End()
+		return c.refuse(bansosbot.AuditTransfer, t.ID, "bad_target", T("staff.refused_target"))
+	}
+	prev := t.Assignee
+	action := bansosbot.AuditTransfer
+	if prev != 0 && prev != s.UserID {
+		action = bansosbot.AuditReassign
+	}
+	if err := e.assign(c, s, t, uid, map[string]string{"from": strconv.FormatInt(prev, 10)}); err != nil {
+		return err
+	}
+	if err := c.audit(bansosbot.AuditEntry{Action: action, TicketID: t.ID, Target: uid, Allowed: true}); err != nil {
+		return err
+	}
+	open := Buttons(workFlow, [][]Choice{{{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)}}})
+	if uid != s.UserID {
+		if err := c.Notify(uid, Reply{Action: Send, Text: []Msg{T("staff.transferred_to_you", "No", string(t.No), "Name", s.Name)}, Buttons: open}); err != nil {
+			return err
+		}
+	}
+	if prev != 0 && prev != s.UserID && prev != uid {
+		if err := c.Notify(prev, Reply{Action: Send, Text: []Msg{T("staff.taken_over", "No", string(t.No), "Name", s.Name)}}); err != nil {
+			return err
+		}
+	}
+	c.End()
+	c.AnswerCallback(Msg{}, false)
+	c.Say(T("staff.done_t", "No", string(t.No), "Name", cands[i].Name))
+	return nil
+}
+
+// transferRegion moves the ticket to another kecamatan (it was filed in
+// the wrong one): it becomes unassigned there and is routed again.
+func (e *Engine) transferRegion(c *Conv, id uint64, typed string) error {
+	s, t, ok, err := e.authorize(c, verbTransfer, idStr(id))
+	if !ok || err != nil {
+		c.End()
+		return err
+	}
+	r, err := bansosbot.ParseRegionCode(typed)
+	if _, known := e.cfg.Regions.Get(r); err != nil || !known || r.Level() != 3 {
+		c.Say(T("staff.transfer_bad_region"))
+		return work{}.Prompt(c)
+	}
+	if r == t.Region {
+		c.Say(T("staff.transfer_same_region"))
+		return work{}.Prompt(c)
+	}
+	from := t.Region
+	t.Region, t.Assignee, t.UpdatedAt = r, 0, c.Now
+	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: s.UserID, Role: string(s.Role), Kind: bansosbot.EventAssigned,
+		Args: map[string]string{"region_from": string(from), "region_to": string(r)}}); err != nil {
+		return err
+	}
+	if err := c.Tx.PutTicket(t); err != nil {
+		return err
+	}
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditTransfer, TicketID: t.ID, Allowed: true, Reason: "region=" + string(r)}); err != nil {
+		return err
+	}
+	c.End()
+	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", e.regionName(r)))
+	replies, err := e.RouteTicket(c.Tx, t, c.Now)
+	if err != nil {
+		return err
+	}
+	c.replies = append(c.replies, replies...)
+	return nil
+}
