@@ -45,8 +45,10 @@ func newSender(s *Server) *sender {
 func (q *sender) run(ctx context.Context) {
 	inflight := 0
 	defer func() {
-		for ; inflight > 0; inflight-- { // let running calls finish
-			<-q.results
+		// Record the outcome of the calls still running: one Telegram has
+		// already answered must not be sent again after a restart.
+		for ; inflight > 0; inflight-- {
+			q.done(<-q.results)
 		}
 	}()
 	for {
@@ -204,7 +206,9 @@ func (q *sender) done(r result) {
 		q.s.health.apiFailed()
 		it.Attempts++
 		it.LastError = truncate(r.err.Error(), 200)
-		if it.Attempts >= q.s.cfg.MaxAttempts {
+		// Give up only after enough tries over enough time: an outage of
+		// Telegram (or of our network) must not turn into lost messages.
+		if it.Attempts >= q.s.cfg.MaxAttempts && time.Since(it.CreatedAt) >= q.s.cfg.MaxAge {
 			q.s.log.Error("outbox: giving up after retries; parked", "outbox_id", it.ID, "attempts", it.Attempts, "err", r.err)
 			q.park("retries exhausted: "+it.LastError, it)
 			return
@@ -248,14 +252,6 @@ func (q *sender) park(reason string, it store.OutboxItem) {
 // unreachable: the user blocked the bot. Everything queued for them is
 // parked and their profile marked, until they write again.
 func (q *sender) unreachable(chat int64) {
-	items := q.queues[chat]
-	delete(q.queues, chat)
-	if err := q.s.db.ParkOutbox("chat unreachable (403)", items...); err != nil {
-		q.s.log.Error("outbox: park unreachable chat", "err", err)
-	}
-	for range items {
-		q.s.cfg.Metrics.deadLetter("outbox")
-	}
 	err := q.s.db.Update(func(tx *store.Tx) error {
 		p, err := tx.Profile(chat)
 		if err != nil || p == nil {
@@ -266,6 +262,14 @@ func (q *sender) unreachable(chat int64) {
 	})
 	if err != nil {
 		q.s.log.Error("outbox: mark unreachable", "err", err)
+	}
+	items := q.queues[chat]
+	delete(q.queues, chat)
+	if err := q.s.db.ParkOutbox("chat unreachable (403)", items...); err != nil {
+		q.s.log.Error("outbox: park unreachable chat", "err", err)
+	}
+	for range items {
+		q.s.cfg.Metrics.deadLetter("outbox")
 	}
 	q.s.log.Info("chat unreachable (bot blocked); its queued messages were parked", "chat_kind", chatKind(chat), "parked", len(items))
 }

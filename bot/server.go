@@ -60,7 +60,11 @@ type Config struct {
 	PollTimeout time.Duration // long-poll timeout (default 50s)
 	Shards      int           // dispatch shards (default 64)
 	Limits      Limits
-	MaxAttempts int           // send attempts before a message is parked (default 12)
+	// A message failing with transient errors is parked once it has had
+	// MaxAttempts tries (default 12) and is older than MaxAge (default
+	// 24 h, as long as Telegram keeps updates).
+	MaxAttempts int
+	MaxAge      time.Duration
 	MaxBackoff  time.Duration // cap of the retry backoff (default 1 minute)
 	Workers     int           // concurrent sends (default 16)
 
@@ -96,6 +100,9 @@ func (c *Config) setDefaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 12
 	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = 24 * time.Hour
+	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = time.Minute
 	}
@@ -113,11 +120,19 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// Handler is what runs one input: flows.Engine, or a wrapper of it.
+type Handler interface {
+	Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error)
+	Commands() []flows.Command
+}
+
+var _ Handler = (*flows.Engine)(nil)
+
 // Server runs the pipeline.
 type Server struct {
 	cfg    Config
 	db     *store.DB
-	engine *flows.Engine
+	engine Handler
 	api    *tg.Bot
 	log    *slog.Logger
 
@@ -133,7 +148,7 @@ type Server struct {
 }
 
 // New builds a server; Open starts it.
-func New(cfg Config, db *store.DB, engine *flows.Engine) (*Server, error) {
+func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
 	cfg.setDefaults()
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
@@ -207,7 +222,9 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.inputs.Wait()
 	s.dispatch.Wait()
-	s.flush(3 * time.Second)
+	if err := s.Flush(3 * time.Second); err != nil {
+		s.log.Warn("stopping with undelivered messages; they are sent at the next start", "err", err)
+	}
 	s.sendCancel()
 	s.sending.Wait()
 	return nil
@@ -229,15 +246,21 @@ func (s *Server) Kill() {
 	s.sending.Wait()
 }
 
-// flush waits until the outbox is empty or d passed.
-func (s *Server) flush(d time.Duration) {
+// Flush waits until the outbox is empty, or fails after d.
+func (s *Server) Flush(d time.Duration) error {
 	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+	for {
 		n, err := s.db.OutboxDepth()
-		if err != nil || n == 0 {
-			return
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bot: %d messages still in the outbox after %s", n, d)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

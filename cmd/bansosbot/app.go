@@ -29,6 +29,8 @@ type Main struct {
 	// Tune adjusts the bot configuration before the server is built
 	// (tests: short poll timeouts, fast limits).
 	Tune func(*bot.Config)
+	// Wrap, when set, wraps the engine (tests inject faults with it).
+	Wrap func(bot.Handler) bot.Handler
 	// Registry receives the Prometheus metrics (default: a new registry).
 	Registry *prometheus.Registry
 
@@ -81,7 +83,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Tune != nil {
 		m.Tune(&bcfg)
 	}
-	srv, err := bot.New(bcfg, db, m.Engine)
+	var h bot.Handler = m.Engine
+	if m.Wrap != nil {
+		h = m.Wrap(h)
+	}
+	srv, err := bot.New(bcfg, db, h)
 	if err != nil {
 		db.Close()
 		return err
