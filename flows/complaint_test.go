@@ -24,10 +24,10 @@ func quiet() flows.Config {
 	return flows.Config{Limits: flows.Limits{OpenTickets: 5}}
 }
 
-// golden compares the transcript with testdata/<name>.golden after
+// cmGolden compares the transcript with testdata/<name>.golden after
 // folding the main menu's buttons into one line: other features add menu
 // entries, which must not break the complaint transcripts.
-func golden(h *harness, name string) {
+func cmGolden(h *harness, name string) {
 	h.t.Helper()
 	lines := strings.SplitAfter(h.log.String(), "\n")
 	h.log.Reset()
@@ -46,8 +46,8 @@ func golden(h *harness, name string) {
 	h.Golden(name)
 }
 
-// ticketsOf returns the citizen's stored tickets, newest first.
-func ticketsOf(t *testing.T, h *harness, citizen int64) []*bansosbot.Ticket {
+// cmTickets returns the citizen's stored tickets, newest first.
+func cmTickets(t *testing.T, h *harness, citizen int64) []*bansosbot.Ticket {
 	t.Helper()
 	var out []*bansosbot.Ticket
 	if err := h.DB.View(func(tx *store.Tx) error {
@@ -164,9 +164,9 @@ func TestReportEveryCategory(t *testing.T) {
 			}
 			u.Press("send")
 			no := filedNo(t, h)
-			golden(h, "complaint_happy_"+strings.ToLower(cat.Code))
+			cmGolden(h, "complaint_happy_"+strings.ToLower(cat.Code))
 
-			ts := ticketsOf(t, h, u.ID)
+			ts := cmTickets(t, h, u.ID)
 			if len(ts) != 1 {
 				t.Fatalf("stored %d tickets; want 1", len(ts))
 			}
@@ -232,8 +232,8 @@ func TestReportPagedRegions(t *testing.T) {
 	u.Press("done")
 	u.Press("skip")
 	u.Press("send")
-	golden(h, "complaint_paged_regions")
-	ts := ticketsOf(t, h, u.ID)
+	cmGolden(h, "complaint_paged_regions")
+	ts := cmTickets(t, h, u.ID)
 	if len(ts) != 1 || ts[0].Region != "32.01.13" {
 		t.Fatalf("tickets = %+v; want one in 32.01.13", ts)
 	}
@@ -244,8 +244,8 @@ func TestReportPagedRegions(t *testing.T) {
 	}
 }
 
-// toStep runs a fresh report of category up to state.
-func toStep(u *user, category, state string) {
+// cmToStep runs a fresh report of category up to state.
+func cmToStep(u *user, category, state string) {
 	u.Text("/lapor")
 	if state == "category" {
 		return
@@ -302,24 +302,24 @@ func TestReportCancelEveryStep(t *testing.T) {
 	u.Onboard("id")
 	for _, st := range reportSteps {
 		h.Note("cancel at %s", st)
-		toStep(u, "INELIGIBLE_RECIPIENT", st)
+		cmToStep(u, "INELIGIBLE_RECIPIENT", st)
 		u.Text("/batal")
 		if s := sessionOf(t, h, u.ID); s.Flow != "" || len(s.Draft) != 0 {
 			t.Errorf("after /batal at %s: session %+v; want no flow", st, s)
 		}
 	}
 	h.Note("cancel at the duplicate question")
-	toStep(u, "OTHER", "summary")
+	cmToStep(u, "OTHER", "summary")
 	u.Press("send")
-	toStep(u, "OTHER", "duplicate")
+	cmToStep(u, "OTHER", "duplicate")
 	u.Text("/batal")
 	h.Note("the Cancel buttons")
-	toStep(u, "OTHER", "district")
+	cmToStep(u, "OTHER", "district")
 	u.Press("x")
-	toStep(u, "OTHER", "phone")
+	cmToStep(u, "OTHER", "phone")
 	u.Press("xk") // removes the contact keyboard too
-	golden(h, "complaint_cancel_every_step")
-	if n := len(ticketsOf(t, h, u.ID)); n != 1 {
+	cmGolden(h, "complaint_cancel_every_step")
+	if n := len(cmTickets(t, h, u.ID)); n != 1 {
 		t.Errorf("tickets = %d; want only the one filed on purpose", n)
 	}
 }
@@ -351,7 +351,7 @@ func TestReportBadInputs(t *testing.T) {
 			u.Onboard("id")
 			for _, st := range tc.steps {
 				h.Note("%s at %s", tc.name, st)
-				toStep(u, "INELIGIBLE_RECIPIENT", st)
+				cmToStep(u, "INELIGIBLE_RECIPIENT", st)
 				before := sessionOf(t, h, u.ID)
 				tc.do(u)
 				after := sessionOf(t, h, u.ID)
@@ -363,8 +363,8 @@ func TestReportBadInputs(t *testing.T) {
 				}
 				u.Text("/batal")
 			}
-			golden(h, "complaint_bad_"+tc.name)
-			if n := len(ticketsOf(t, h, u.ID)); n != 0 {
+			cmGolden(h, "complaint_bad_"+tc.name)
+			if n := len(cmTickets(t, h, u.ID)); n != 0 {
 				t.Errorf("tickets = %d; want none", n)
 			}
 		})
@@ -377,14 +377,14 @@ func TestReportRegionSearch(t *testing.T) {
 	h := newHarness(t, quiet())
 	u := h.User(223, "id")
 	u.Onboard("id")
-	toStep(u, "OTHER", "province")
+	cmToStep(u, "OTHER", "province")
 	u.Text("bogor") // Kabupaten Bogor, Kota Bogor, kecamatan Bogor ...: buttons
 	u.Press("b")    // back to the plain province list
 	u.Text("KAB BOGOR")
 	u.Text("CIBINO") // partial, upper case: the single kecamatan
 	u.Press("b")     // description → district list of Kabupaten Bogor
 	u.Text("32.01.13")
-	golden(h, "complaint_region_search")
+	cmGolden(h, "complaint_region_search")
 	s := sessionOf(t, h, u.ID)
 	if s.State != "description" || !strings.Contains(string(s.Draft), `"region":"32.01.13"`) {
 		t.Errorf("session = %s %s; want description with region 32.01.13", s.State, s.Draft)
@@ -404,7 +404,7 @@ func TestReportStaleButtons(t *testing.T) {
 	u.PressData(cat)
 	u.PressData(prov)
 	u.PressData("rp.zz.r:11") // forged step
-	golden(h, "complaint_stale_button")
+	cmGolden(h, "complaint_stale_button")
 	s := sessionOf(t, h, u.ID)
 	if s.State != "regency" || !strings.Contains(string(s.Draft), `"cat":"OTHER"`) {
 		t.Errorf("session = %s %s; want regency of an OTHER report", s.State, s.Draft)
@@ -417,7 +417,7 @@ func TestReportPhone(t *testing.T) {
 	h := newHarness(t, quiet())
 	u := h.User(225, "id")
 	u.Onboard("id")
-	toStep(u, "OTHER", "phone")
+	cmToStep(u, "OTHER", "phone")
 	u.Contact("+628111111111", 999) // somebody else's contact
 	u.Text("081234567890")          // typed: not accepted
 	u.Contact("+628222222222", u.ID)
@@ -432,7 +432,7 @@ func TestReportPhone(t *testing.T) {
 	}
 	u.Press("e:phone")
 	u.Press("skip") // skip at an edit clears the phone
-	golden(h, "complaint_phone")
+	cmGolden(h, "complaint_phone")
 	if s := sessionOf(t, h, u.ID); s.State != "summary" || strings.Contains(string(s.Draft), "phone") {
 		t.Errorf("session = %s %s; want summary without phone", s.State, s.Draft)
 	}
@@ -449,7 +449,7 @@ func TestReportEditFromSummary(t *testing.T) {
 	h := newHarness(t, quiet())
 	u := h.User(226, "id")
 	u.Onboard("id")
-	toStep(u, "OTHER", "summary")
+	cmToStep(u, "OTHER", "summary")
 	u.Press("e:description")
 	u.Text("Uraian yang diperbaiki: bantuan sembako tidak pernah diterima.")
 	u.Press("e:province")
@@ -464,8 +464,8 @@ func TestReportEditFromSummary(t *testing.T) {
 	u.Location(-6.5, 106.8)
 	u.Press("done")
 	u.Press("send")
-	golden(h, "complaint_edit")
-	ts := ticketsOf(t, h, u.ID)
+	cmGolden(h, "complaint_edit")
+	ts := cmTickets(t, h, u.ID)
 	if len(ts) != 1 {
 		t.Fatalf("tickets = %d; want 1", len(ts))
 	}
@@ -483,7 +483,7 @@ func TestReportDraftSurvivesRestartAndIdle(t *testing.T) {
 	h := newHarness(t, flows.Config{IdleTimeout: 30 * time.Minute, Limits: quiet().Limits})
 	u := h.User(227, "id")
 	u.Onboard("id")
-	toStep(u, "OTHER", "description")
+	cmToStep(u, "OTHER", "description")
 	h.Note("restart")
 	h.Engine = flows.NewEngine(flows.Config{Now: h.Now, TicketKey: []byte("test ticket key"), IdleTimeout: 30 * time.Minute, Limits: quiet().Limits})
 	h.Advance(45 * time.Minute)
@@ -493,7 +493,7 @@ func TestReportDraftSurvivesRestartAndIdle(t *testing.T) {
 	h.Advance(time.Hour) // idle again at the media step
 	u.Location(-6.5, 106.8)
 	u.Press("discard")
-	golden(h, "complaint_resume")
+	cmGolden(h, "complaint_resume")
 	if s := sessionOf(t, h, u.ID); s.Flow != "" {
 		t.Errorf("after discard: session %+v", s)
 	}
@@ -506,13 +506,13 @@ func TestReportOpenTicketLimit(t *testing.T) {
 	h := newHarness(t, flows.Config{Limits: flows.Limits{OpenTickets: 2}})
 	u := h.User(228, "id")
 	u.Onboard("id")
-	toStep(u, "OTHER", "summary")
+	cmToStep(u, "OTHER", "summary")
 	u.Press("send")
-	toStep(u, "DATA_ERROR", "summary") // the draft of a second one waits at its summary
+	cmToStep(u, "DATA_ERROR", "summary") // the draft of a second one waits at its summary
 	h.Note("meanwhile a second ticket is filed (e.g. from another device)")
-	seedTicket(t, h, u.ID, nil)
+	cmSeedTicket(t, h, u.ID, nil)
 	u.Press("send") // refused: two open tickets
-	if n := len(ticketsOf(t, h, u.ID)); n != 2 {
+	if n := len(cmTickets(t, h, u.ID)); n != 2 {
 		t.Fatalf("tickets after refused submit = %d; want 2", n)
 	}
 	if s := sessionOf(t, h, u.ID); s.State != "summary" {
@@ -521,7 +521,7 @@ func TestReportOpenTicketLimit(t *testing.T) {
 	u.Text("/lapor") // the open draft is offered again, not dropped
 	u.Text("/batal")
 	u.Text("/lapor") // refused at once
-	golden(h, "complaint_limit")
+	cmGolden(h, "complaint_limit")
 	if s := sessionOf(t, h, u.ID); s.Flow != "" {
 		t.Errorf("a report started over the limit: %+v", s)
 	}
@@ -533,32 +533,32 @@ func TestReportDuplicate(t *testing.T) {
 	h := newHarness(t, quiet())
 	u := h.User(229, "id")
 	u.Onboard("id")
-	toStep(u, "PAYMENT_NOT_RECEIVED", "summary")
+	cmToStep(u, "PAYMENT_NOT_RECEIVED", "summary")
 	u.Press("send")
 	h.Advance(2 * time.Hour)
-	toStep(u, "PAYMENT_NOT_RECEIVED", "summary")
+	cmToStep(u, "PAYMENT_NOT_RECEIVED", "summary")
 	u.Press("send") // similar: asks
-	if n := len(ticketsOf(t, h, u.ID)); n != 1 {
+	if n := len(cmTickets(t, h, u.ID)); n != 1 {
 		t.Fatalf("tickets after the duplicate question = %d; want 1", n)
 	}
 	u.Press("b")    // back to the summary
 	u.Press("send") // asks again
 	u.Press("send") // file anyway
-	if n := len(ticketsOf(t, h, u.ID)); n != 2 {
+	if n := len(cmTickets(t, h, u.ID)); n != 2 {
 		t.Fatalf("tickets after 'file anyway' = %d; want 2", n)
 	}
 	h.Advance(25 * time.Hour)
-	toStep(u, "PAYMENT_NOT_RECEIVED", "summary")
+	cmToStep(u, "PAYMENT_NOT_RECEIVED", "summary")
 	u.Press("send") // a day later: not a duplicate any more
-	golden(h, "complaint_duplicate")
-	if n := len(ticketsOf(t, h, u.ID)); n != 3 {
+	cmGolden(h, "complaint_duplicate")
+	if n := len(cmTickets(t, h, u.ID)); n != 3 {
 		t.Fatalf("tickets = %d; want 3", n)
 	}
 }
 
-// seedTicket stores a ticket of the citizen directly (a created event, as
+// cmSeedTicket stores a ticket of the citizen directly (a created event, as
 // the report flow writes it); mutate may change it before it is stored.
-func seedTicket(t *testing.T, h *harness, citizen int64, mutate func(*bansosbot.Ticket)) *bansosbot.Ticket {
+func cmSeedTicket(t *testing.T, h *harness, citizen int64, mutate func(*bansosbot.Ticket)) *bansosbot.Ticket {
 	t.Helper()
 	var tk *bansosbot.Ticket
 	err := h.DB.Update(func(tx *store.Tx) error {

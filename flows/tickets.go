@@ -476,12 +476,12 @@ func (f tickets) withdraw(c *Conv, id uint64) error {
 	if err := f.done(c); err != nil {
 		return err
 	}
+	c.AnswerCallback(Msg{}, false)
 	if t.Assignee != 0 {
 		if err := c.Notify(t.Assignee, Reply{Action: Send, Text: []Msg{T("mytickets.staff_withdrawn", "No", string(t.No))}}); err != nil {
 			return err
 		}
 	}
-	c.AnswerCallback(Msg{}, false)
 	c.Say(T("mytickets.withdrawn", "No", string(t.No)))
 	return viewTicket(c, t)
 }
