@@ -119,9 +119,11 @@ func LoadPrograms(r io.Reader) (Programs, error) {
 type NIKHash [32]byte
 
 // NameHash verifies a name: the first 16 bytes of HMAC-SHA256(key,
-// "name" 0 digits 0 normalised name). Binding it to the NIK means two
+// "name" 0 NIKHash 0 normalised name). Binding it to the NIK means two
 // people with the same name have different verifiers, so the file does not
 // show who shares a name; without the key nobody can test names offline.
+// It takes the NIK's hash, not its digits, because a conversation keeps
+// only the hash between the NIK and the name question.
 type NameHash [16]byte
 
 // Hasher computes NIK hashes and name verifiers under one key, reusing its
@@ -149,14 +151,14 @@ func (h *Hasher) NIK(n NIK) NIKHash {
 	return out
 }
 
-// Name returns the verifier of name for the NIK; the name is normalised
-// first (see NormalizeName).
-func (h *Hasher) Name(n NIK, name string) NameHash { return h.normalName(n, normalizeName(name)) }
+// Name returns the verifier of name for the NIK with hash n; the name is
+// normalised first (see NormalizeName).
+func (h *Hasher) Name(n NIKHash, name string) NameHash { return h.normalName(n, normalizeName(name)) }
 
-func (h *Hasher) normalName(n NIK, norm string) NameHash {
+func (h *Hasher) normalName(n NIKHash, norm string) NameHash {
 	h.mac.Reset()
 	h.buf = append(h.buf[:0], "name\x00"...)
-	h.buf = append(h.buf, n...)
+	h.buf = append(h.buf, n[:]...)
 	h.buf = append(h.buf, 0)
 	h.buf = append(h.buf, norm...)
 	h.mac.Write(h.buf)
@@ -169,8 +171,9 @@ func (h *Hasher) normalName(n NIK, norm string) NameHash {
 // HashNIK returns HMAC-SHA256(key, NIK digits). For many NIKs use a Hasher.
 func HashNIK(key []byte, n NIK) NIKHash { return NewHasher(key).NIK(n) }
 
-// NameVerifier returns the verifier of the name for the NIK under key.
-func NameVerifier(key []byte, n NIK, name string) NameHash { return NewHasher(key).Name(n, name) }
+// NameVerifier returns the verifier of the name for the NIK with hash n
+// (see HashNIK) under key.
+func NameVerifier(key []byte, n NIKHash, name string) NameHash { return NewHasher(key).Name(n, name) }
 
 // NormalizeName is the form of a person's name that is compared: lower
 // case, apostrophes dropped, any other character that is not a letter or
@@ -430,7 +433,7 @@ func (c *RegistryColumns) Record(fields []string, h *Hasher, rec *Record) error 
 		rec.Programs = append(rec.Programs, st)
 	}
 	rec.NIK = h.NIK(nik)
-	rec.Name = h.normalName(nik, norm)
+	rec.Name = h.normalName(rec.NIK, norm)
 	rec.Masked = maskNormal(norm)
 	rec.Province = RegionCode(nik.Digits()[:2])
 	rec.Desil = desil

@@ -1,4 +1,334 @@
 package flows
 
-// registerCheck adds the eligibility status check (/cek).
-func (e *Engine) registerCheck() {}
+import (
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/looplab/fsm"
+)
+
+// The status check (/cek): NIK, then the full name as on the KTP, then the
+// answer the official Cek Bansos service gives (per program yes/no, period
+// and remark, the decile, the masked name, the date of the data). The NIK
+// message is deleted from the chat as soon as it is read; the session
+// keeps only the NIK's keyed hash. A wrong name gets exactly the answer an
+// unknown NIK gets, and lookups are limited per user and per NIK, so the
+// bot cannot be used to find out who is registered.
+
+// RegistryStore reads the eligibility registry.
+type RegistryStore interface {
+	// RegistryCurrent returns the snapshot that answers lookups (without
+	// statistics); nil when no registry was imported.
+	RegistryCurrent() (*bansosbot.Snapshot, error)
+	// RegistryLookup finds a NIK hash in the current snapshot: the snapshot
+	// is nil when none was imported, the record nil when the NIK is not in it.
+	RegistryLookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error)
+	// Peek reports what Allow would answer now, without recording a hit.
+	Peek(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error)
+}
+
+const checkFlow = "ck"
+
+// States of the check conversation.
+const (
+	csNIK  = "nik"
+	csName = "name"
+)
+
+var checkMachine = NewMachine("check", fsm.Events{
+	{Name: "nik_ok", Src: []string{csNIK}, Dst: csName},
+	{Name: "back", Src: []string{csName}, Dst: csNIK},
+})
+
+// Payloads of the buttons under a "not found" answer. They are not tied to
+// a prompt (the conversation has ended), and carry only the NIK's district
+// code, which the citizen typed and which is the same for a wrong name and
+// an unknown NIK.
+const (
+	payloadCheckAgain  = "again"
+	payloadNotRegistry = "rp:" // + 6-digit district code
+)
+
+// Lookup windows of the anti-enumeration limits.
+const (
+	lookupUserWindow = time.Hour
+	lookupNIKWindow  = 24 * time.Hour
+)
+
+// checkDraft is the conversation's state between the NIK and the name.
+type checkDraft struct {
+	NIK      []byte `json:"h,omitempty"` // bansosbot.HashNIK of the NIK: never the digits
+	District string `json:"d,omitempty"` // its district code (not personal): pre-fills a complaint's region
+}
+
+func (e *Engine) registerCheck() {
+	e.addFlow(check{})
+	e.addCommand(Command{ID: "check", Names: map[string]string{"id": "cek", "en": "check"}, Desc: "cmd.check", Consent: true,
+		Run: func(c *Conv) error { return c.Start(checkFlow) }})
+}
+
+type check struct{}
+
+func (check) Name() string { return checkFlow }
+
+func (f check) Start(c *Conv) error {
+	if len(c.e.cfg.NIKKey) == 0 {
+		return errors.New("flows: status check: no NIK key configured")
+	}
+	snap, err := c.Tx.RegistryCurrent()
+	if err != nil {
+		return err
+	}
+	if snap == nil {
+		c.Say(T("check.unavailable"))
+		return nil
+	}
+	lim := c.e.cfg.Limits.LookupsPerHour
+	ok, wait, err := c.Tx.Peek(lookupUserKey(c), lim, lookupUserWindow, c.Now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.Say(limitMsg(c, "check.limit_user", lim, wait))
+		return nil
+	}
+	c.Begin(checkFlow, csNIK)
+	return f.prompt(c, snap)
+}
+
+func (f check) Prompt(c *Conv) error {
+	snap, err := c.Tx.RegistryCurrent()
+	if err != nil {
+		return err
+	}
+	if snap == nil {
+		c.End()
+		c.Say(T("check.unavailable"))
+		return nil
+	}
+	return f.prompt(c, snap)
+}
+
+func (check) prompt(c *Conv, snap *bansosbot.Snapshot) error {
+	if c.Session.State == csName {
+		c.Ask([]Msg{T("check.ask_name")}, [][]Choice{{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}})
+		return nil
+	}
+	c.Ask([]Msg{T("check.ask_nik", "AsOf", asOf(snap))}, [][]Choice{{{T("general.cancel"), PayloadCancel}}})
+	return nil
+}
+
+func (f check) Handle(c *Conv) error {
+	switch p := c.Payload; {
+	case p == payloadCheckAgain:
+		c.AnswerCallback(Msg{}, false)
+		return f.Start(c)
+	case strings.HasPrefix(p, payloadNotRegistry):
+		return startNotRegistered(c, strings.TrimPrefix(p, payloadNotRegistry))
+	case c.Session.Flow != checkFlow:
+		c.AnswerCallback(T("general.button_unknown"), false)
+		return nil
+	case p == PayloadBack:
+		next, err := checkMachine.Next(c.Session.State, "back")
+		if err != nil {
+			return err
+		}
+		c.Goto(next)
+		c.AnswerCallback(Msg{}, false)
+		return f.Prompt(c)
+	case p != "":
+		return f.Prompt(c)
+	}
+	switch c.Session.State {
+	case csNIK:
+		return f.handleNIK(c)
+	case csName:
+		return f.handleName(c)
+	}
+	c.End() // a state from an older version
+	return f.Start(c)
+}
+
+// handleNIK reads the NIK. Any message that may carry it (digits, a photo
+// of the KTP, a file) is deleted from the chat first.
+func (f check) handleNIK(c *Conv) error {
+	in := c.In
+	if in.Text == "" || in.Photo != nil {
+		if in.Photo != nil || in.Media != "" || in.Contact != nil {
+			c.Reply(Reply{Action: Delete, MessageID: in.MessageID})
+			c.Say(T("check.non_text_deleted"))
+		}
+		return f.Prompt(c)
+	}
+	if strings.ContainsFunc(in.Text, unicode.IsDigit) {
+		c.Reply(Reply{Action: Delete, MessageID: in.MessageID})
+		c.Say(T("check.nik_deleted"))
+	}
+	nik, err := bansosbot.ParseNIK(in.Text)
+	if err != nil {
+		var ue *bansosbot.Error
+		if !errors.As(err, &ue) {
+			return err
+		}
+		c.Say(Msg{Key: ue.Key, Args: ue.Args})
+		return f.Prompt(c)
+	}
+	h := bansosbot.HashNIK(c.e.cfg.NIKKey, nik)
+	if err := c.SaveDraft(checkDraft{NIK: h[:], District: nik.DistrictCode()}); err != nil {
+		return err
+	}
+	next, err := checkMachine.Next(c.Session.State, "nik_ok")
+	if err != nil {
+		return err
+	}
+	c.Goto(next)
+	return f.Prompt(c)
+}
+
+// handleName checks the limits, looks the NIK up and answers.
+func (f check) handleName(c *Conv) error {
+	name := c.In.Text
+	if c.In.Photo != nil { // a caption is not an answer
+		return f.Prompt(c)
+	}
+	norm := bansosbot.NormalizeName(name)
+	if !strings.ContainsFunc(norm, unicode.IsLetter) || utf8.RuneCountInString(norm) > bansosbot.MaxNameRunes {
+		if name != "" {
+			c.Say(T("check.name_invalid", "Max", bansosbot.MaxNameRunes))
+		}
+		return f.Prompt(c)
+	}
+	var d checkDraft
+	if err := c.LoadDraft(&d); err != nil {
+		return err
+	}
+	var h bansosbot.NIKHash
+	if len(d.NIK) != len(h) {
+		c.Goto(csNIK)
+		return f.Prompt(c)
+	}
+	copy(h[:], d.NIK)
+
+	lim := c.e.cfg.Limits
+	ok, wait, err := c.Tx.Allow(lookupUserKey(c), lim.LookupsPerHour, lookupUserWindow, c.Now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.End()
+		c.Say(limitMsg(c, "check.limit_user", lim.LookupsPerHour, wait))
+		return nil
+	}
+	// Per NIK whether or not it is registered, so the limit says nothing.
+	ok, wait, err = c.Tx.Allow("ck:n:"+hex.EncodeToString(h[:16]), lim.LookupsPerNIKDay, lookupNIKWindow, c.Now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.End()
+		c.Say(limitMsg(c, "check.limit_nik", lim.LookupsPerNIKDay, wait))
+		return nil
+	}
+
+	snap, rec, err := c.Tx.RegistryLookup(h)
+	if err != nil {
+		return err
+	}
+	c.End()
+	if snap == nil {
+		c.Say(T("check.unavailable"))
+		return nil
+	}
+	v := bansosbot.NameVerifier(c.e.cfg.NIKKey, h, name)
+	if rec == nil || !rec.Matches(v) {
+		notFound(c, snap, d.District)
+		return nil
+	}
+	c.Say(found(snap, rec), T("check.not_legal"))
+	return c.e.showMenu(c)
+}
+
+func found(snap *bansosbot.Snapshot, rec *bansosbot.Record) Msg {
+	progs := make([]Msg, 0, len(rec.Programs))
+	for i, st := range rec.Programs {
+		var name any = st.Code
+		if i < len(snap.Programs) {
+			name = Localized(snap.Programs[i].Names)
+		}
+		key := "check.program_no"
+		if st.Receives {
+			key = "check.program_yes"
+		}
+		progs = append(progs, T(key, "Name", name, "Period", st.Period, "Remark", st.Remark))
+	}
+	desil := T("check.desil_none")
+	if rec.Desil > 0 {
+		desil = T("check.desil", "N", rec.Desil)
+	}
+	return T("check.found", "Masked", rec.Masked, "Desil", desil, "Programs", progs, "AsOf", asOf(snap))
+}
+
+// notFound is the answer for an unknown NIK and for a known NIK with a
+// wrong name alike: it depends only on what the citizen typed and the
+// snapshot's date, never on the record.
+func notFound(c *Conv, snap *bansosbot.Snapshot, district string) {
+	rows := [][]Choice{{{T("check.again_button"), payloadCheckAgain}}}
+	if district != "" {
+		rows = append([][]Choice{{{T("check.report_button"), payloadNotRegistry + district}}}, rows...)
+	}
+	c.Reply(Reply{Action: Send, Text: []Msg{T("check.not_found", "AsOf", asOf(snap))}, Buttons: Buttons(checkFlow, rows)})
+}
+
+// asOf is the date of the data, as imported (a calendar date).
+func asOf(snap *bansosbot.Snapshot) Time {
+	return Time{T: snap.AsOf, Loc: time.UTC, DateOnly: true}
+}
+
+func lookupUserKey(c *Conv) string { return "ck:u:" + strconv.FormatInt(c.In.UserID, 10) }
+
+func limitMsg(c *Conv, key string, limit int, wait time.Duration) Msg {
+	at := c.Now.Add(wait)
+	if t := at.Truncate(time.Minute); !t.Equal(at) {
+		at = t.Add(time.Minute) // never earlier than it is allowed
+	}
+	return T(key, "Count", limit, "Retry", Time{T: at, Loc: bansosbot.RegionCode("").TimeZone()})
+}
+
+// startNotRegistered starts a NOT_REGISTERED complaint (usul) with the
+// region of the NIK's district, or the nearest region above it that still
+// exists (a NIK keeps the code of its first registration for life).
+func startNotRegistered(c *Conv, district string) error {
+	if !bansosbot.KnownNIKDistrict(district) {
+		c.AnswerCallback(T("general.button_unknown"), false)
+		return nil
+	}
+	region, _ := bansosbot.ParseRegionCode(district)
+	for ; region != ""; region = region.Parent() {
+		if _, ok := c.e.cfg.Regions.Get(region); ok {
+			break
+		}
+	}
+	c.AnswerCallback(Msg{}, false)
+	return startComplaint(c, "NOT_REGISTERED", region)
+}
+
+// complaintStarter is the complaint flow's entry point with a category and
+// a region already chosen.
+type complaintStarter interface {
+	StartComplaint(c *Conv, category string, region bansosbot.RegionCode) error
+}
+
+// startComplaint starts the complaint conversation pre-filled when the
+// engine offers StartComplaint, and plain /lapor otherwise.
+func startComplaint(c *Conv, category string, region bansosbot.RegionCode) error {
+	if s, ok := any(c.e).(complaintStarter); ok {
+		return s.StartComplaint(c, category, region)
+	}
+	return c.RunCommand("report")
+}

@@ -20,6 +20,7 @@ type Store interface {
 
 	TicketStore
 	StaffStore
+	RegistryStore // check.go
 }
 
 // TicketStore keeps tickets, their history and indexes.

@@ -83,6 +83,16 @@ func readMeta(snap *bolt.Bucket) (*bansosbot.Snapshot, error) {
 	return &bansosbot.Snapshot{ID: m.ID, AsOf: m.AsOf, ImportedAt: m.ImportedAt, Source: m.Source, Programs: m.Programs}, nil
 }
 
+// RegistryCurrent returns the current snapshot without its statistics,
+// or nil when no registry was imported.
+func (tx *Tx) RegistryCurrent() (*bansosbot.Snapshot, error) {
+	snap, _ := currentSnapshot(tx.tx)
+	if snap == nil {
+		return nil, nil
+	}
+	return readMeta(snap)
+}
+
 // RegistryLookup finds the record of a NIK hash in the current snapshot.
 // The snapshot is nil when no registry was ever imported (its Stats are
 // not loaded); the record is nil when the NIK is not in the snapshot.

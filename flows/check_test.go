@@ -1,0 +1,301 @@
+package flows_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/synthetic"
+)
+
+var ckKey = []byte("test NIK key")
+
+// ckRegistry: two people of district 32.01.01 (Cibinong, Kabupaten Bogor).
+const ckRegistry = `nik,name,desil,PKH,PKH_period,PKH_remark,SEMBAKO,SEMBAKO_period,SEMBAKO_remark,PBI-JK,PBI-JK_period,PBI-JK_remark
+3201011203850001,WAWAN LESTARI,2,Y,Tahap 4 (Oktober-Desember 2026),Dana sudah tersalurkan,Y,Oktober-Desember 2026,Proses penyaluran melalui Bank Himbara,Y,2026,Aktif
+3201015203850002,SITI NUR'AINI,,N,,,N,,,N,,
+`
+
+const (
+	ckWawan    = "3201 0112 0385 0001" // registered, typed with spaces
+	ckUnknown  = "3201011203850009"    // valid, same district, not registered
+	ckAsOfDate = "2026-10-01"
+)
+
+func ckConfig() flows.Config {
+	cfg := quiet()
+	cfg.NIKKey = ckKey
+	cfg.Limits.LookupsPerHour = 5
+	cfg.Limits.LookupsPerNIKDay = 10
+	return cfg
+}
+
+func ckImport(t testing.TB, db *store.DB, csv string) *store.ImportResult {
+	t.Helper()
+	asOf, _ := time.Parse(time.DateOnly, ckAsOfDate)
+	res, err := db.ImportRegistry(context.Background(), strings.NewReader(csv), store.ImportOptions{Key: ckKey, AsOf: asOf, Source: "test.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// sendText sends a text message with a message id (the flow deletes NIK
+// messages by id).
+func (u *user) sendText(s string, msgID int) []flows.Reply {
+	in := u.input()
+	in.Text, in.MessageID = s, msgID
+	return u.h.Do(in, "text "+quote(s))
+}
+
+// lastSend is the last reply that sends a message.
+func lastSend(t *testing.T, replies []flows.Reply) flows.Reply {
+	t.Helper()
+	for i := len(replies) - 1; i >= 0; i-- {
+		if replies[i].Action == flows.Send {
+			return replies[i]
+		}
+	}
+	t.Fatalf("no message sent in %v", replies)
+	return flows.Reply{}
+}
+
+func TestCheckFound(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	u := h.User(300, "id")
+	u.Onboard("id")
+	u.Text("/cek")
+	r := u.sendText(ckWawan, 41)
+	if !reflect.DeepEqual(r[0], flows.Reply{Action: flows.Delete, ChatID: 300, Lang: "id", MessageID: 41}) {
+		t.Errorf("first reply to the NIK = %+v; want the NIK message deleted", r[0])
+	}
+	h.DB.View(func(tx *store.Tx) error {
+		s, _ := tx.Session(300)
+		if s.Flow != "ck" || s.State != "name" || bytes.Contains(s.Draft, []byte("3201011203850001")) {
+			t.Errorf("session after the NIK = %s/%s draft %s; want ck/name without the digits", s.Flow, s.State, s.Draft)
+		}
+		return nil
+	})
+	r = u.Text("wawan  lestari")
+	found := lastSend(t, r[:len(r)-1]) // the menu follows the result
+	if found.Text[0].Key != "check.found" || found.Text[0].Args["Masked"] != "W***N L*****I" || found.Text[1].Key != "check.not_legal" {
+		t.Errorf("result = %+v; want check.found for W***N L*****I and the not-a-legal-decision note", found.Text)
+	}
+	progs := found.Text[0].Args["Programs"].([]flows.Msg)
+	if len(progs) != 3 || progs[0].Key != "check.program_yes" || progs[0].Args["Period"] != "Tahap 4 (Oktober-Desember 2026)" {
+		t.Errorf("programs = %v", progs)
+	}
+	u.Text("/check")
+	u.sendText("3201015203850002", 43)
+	u.Text("Siti Nuraini") // the apostrophe of the KTP is optional
+	cmGolden(h, "check_found")
+}
+
+// TestCheckWrongNameIsNotFound: a registered NIK with a wrong name gets the
+// very replies an unregistered NIK gets.
+func TestCheckWrongNameIsNotFound(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	u := h.User(301, "id")
+	u.Onboard("id")
+	u.Text("/cek")
+	u.sendText(ckWawan, 10)
+	wrong := u.Text("Wawan Lestary")
+	u.Text("/cek")
+	u.sendText(ckUnknown, 11)
+	unknown := u.Text("Wawan Lestari")
+	if !reflect.DeepEqual(wrong, unknown) {
+		t.Errorf("wrong name:\n%#v\nunknown NIK:\n%#v\nwant the same replies", wrong, unknown)
+	}
+	if r := lastSend(t, unknown); r.Text[0].Key != "check.not_found" || len(r.Buttons) != 2 || r.Buttons[0][0].Data != "ck..rp:320101" {
+		t.Errorf("not found = %+v; want check.not_found with the usul button for district 320101", r)
+	}
+	// The usul button starts a NOT_REGISTERED complaint in the NIK's region.
+	u.Press("rp:320101")
+	h.DB.View(func(tx *store.Tx) error {
+		if s, _ := tx.Session(301); s.Flow != "rp" {
+			t.Errorf("after the usul button the flow is %q; want the complaint flow rp", s.Flow)
+		}
+		return nil
+	})
+	cmGolden(h, "check_not_found")
+}
+
+func TestCheckInvalidNIK(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	u := h.User(302, "en")
+	u.Onboard("en")
+	u.Text("/check")
+	for i, nik := range []string{
+		"12345",            // nik.wrong_length
+		"my nik?",          // nik.not_digits, no digits: not deleted
+		"32010112038500O1", // nik.not_digits, deleted
+		"9901011203850001", // nik.unknown_region
+		"3201013202850001", // nik.bad_date (day 32)
+		"3201017104900001", // nik.bad_date (women's 31 April)
+		"3201011203850000", // nik.zero_serial
+	} {
+		r := u.sendText(nik, 20+i)
+		if strings.ContainsAny(nik, "0123456789") != (r[0].Action == flows.Delete) {
+			t.Errorf("%q: first reply %+v; want a delete exactly when it holds digits", nik, r[0])
+		}
+	}
+	if r := u.Photo("my KTP"); r[0].Action != flows.Delete {
+		t.Errorf("a photo at the NIK question: %+v; want it deleted", r[0])
+	}
+	u.sendText(ckWawan, 30) // valid at last
+	u.Photo("Wawan")        // a caption is not the name
+	u.Press(flows.PayloadBack)
+	u.Text("/batal")
+	cmGolden(h, "check_invalid_nik")
+}
+
+func TestCheckRateLimits(t *testing.T) {
+	cfg := ckConfig()
+	cfg.Limits.LookupsPerHour, cfg.Limits.LookupsPerNIKDay = 2, 3
+	h := newHarness(t, cfg)
+	ckImport(t, h.DB, ckRegistry)
+	lookup := func(u *user, nik, name string) []flows.Reply {
+		u.Text("/cek")
+		u.sendText(nik, 1)
+		return u.Text(name)
+	}
+	h.Note("per user: 2 lookups an hour")
+	a := h.User(303, "id")
+	a.Onboard("id")
+	lookup(a, ckWawan, "Wawan Lestari")
+	lookup(a, ckUnknown, "Budi")
+	if r := a.Text("/cek"); r[0].Text[0].Key != "check.limit_user" {
+		t.Errorf("third /cek within the hour = %v; want check.limit_user", r[0].Text)
+	}
+	h.Advance(61 * time.Minute)
+	lookup(a, ckWawan, "Wawan Lestari")
+
+	h.Note("per NIK: 3 attempts a day, whoever asks and whether or not it is registered")
+	for i, id := range []int64{304, 305, 306} {
+		u := h.User(id, "id")
+		u.Onboard("id")
+		r := lookup(u, ckUnknown, "Budi")
+		if want := map[bool]string{true: "check.limit_nik", false: "check.not_found"}[i == 2]; lastSend(t, r).Text[0].Key != want {
+			t.Errorf("user %d: %v; want %s", id, lastSend(t, r).Text, want)
+		}
+	}
+	h.Advance(24 * time.Hour)
+	lookup(h.User(305, "id"), ckUnknown, "Budi")
+	cmGolden(h, "check_rate_limit")
+
+	// The counters live in the store: a new engine (a restart) sees them.
+	h2 := &harness{t: t, DB: h.DB, Engine: flows.NewEngine(func() flows.Config { c := cfg; c.Now = h.Now; return c }()),
+		now: h.now, keyboards: map[int64][][]flows.Button{}}
+	u := h2.User(305, "id")
+	lookup(u, ckUnknown, "Budi")
+	if r := u.Text("/cek"); r[0].Text[0].Key != "check.limit_user" {
+		t.Errorf("after a restart: %v; want the per-user limit kept", r[0].Text)
+	}
+}
+
+func TestCheckCancelAndBack(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	u := h.User(307, "id")
+	u.Onboard("id")
+	u.Text("/cek") // no registry yet
+	ckImport(t, h.DB, ckRegistry)
+	u.Press("check") // from the menu
+	u.Text("/batal")
+	u.Text("/cek")
+	u.Press(flows.PayloadCancel)
+	u.Text("/cek")
+	u.sendText(ckWawan, 5)
+	u.Press(flows.PayloadBack)
+	u.sendText(ckWawan, 6)
+	u.Text("/batal")
+	u.Text("/cek")
+	u.sendText(ckWawan, 7)
+	u.Text("!!!") // not a name
+	u.Press(flows.PayloadCancel)
+	h.DB.View(func(tx *store.Tx) error {
+		if s, _ := tx.Session(307); s.Flow != "" || s.Draft != nil {
+			t.Errorf("after cancel: session %+v; want no flow and no draft", s)
+		}
+		return nil
+	})
+	cmGolden(h, "check_cancel")
+}
+
+// TestCheckLeavesNoPersonalData imports a synthetic registry, runs every
+// kind of lookup, and then looks for every NIK and full name of the file
+// in the store's bytes and in the logs.
+func TestCheckLeavesNoPersonalData(t *testing.T) {
+	var logs bytes.Buffer
+	cfg := ckConfig()
+	cfg.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Limits.LookupsPerHour = 100
+	h := newHarness(t, cfg)
+	var csv bytes.Buffer
+	samples, err := synthetic.Registry(&csv, 3000, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckImport(t, h.DB, csv.String())
+	u := h.User(308, "id")
+	u.Onboard("id")
+	for _, s := range samples {
+		for _, name := range []string{s.Name, strings.ToLower(s.Name), "Bukan " + s.Name} {
+			u.Text("/cek")
+			u.sendText(s.NIK.Digits(), 1)
+			u.Text(name)
+		}
+	}
+	u.Text("/cek")
+	u.sendText(samples[0].NIK.Digits()[:15], 2) // invalid
+	u.Text("/batal")
+
+	raw, err := os.ReadFile(h.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")[1:]
+	checked := 0
+	for _, line := range lines {
+		f := strings.Split(line, ",")
+		nik, name := f[0], f[1]
+		needles := []string{nik}
+		if len(name) >= 6 { // shorter strings turn up in random hash bytes by chance
+			needles = append(needles, name, strings.ToLower(name), bansosbot.NormalizeName(name), titleCase(name))
+		}
+		for _, n := range needles {
+			if bytes.Contains(raw, []byte(n)) {
+				t.Errorf("the store file holds %q", n)
+			}
+			if strings.Contains(logs.String(), n) {
+				t.Errorf("the logs hold %q", n)
+			}
+			checked++
+		}
+	}
+	if checked < 3000 {
+		t.Fatalf("checked only %d strings", checked)
+	}
+	// The scan can see text: the masked names are there.
+	if !bytes.Contains(raw, []byte(bansosbot.MaskName(samples[0].Name))) {
+		t.Errorf("masked name %q not found in the file: the scan is blind", bansosbot.MaskName(samples[0].Name))
+	}
+}
+
+func titleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
+}
