@@ -119,3 +119,26 @@ func ParseRegionList(s string) ([]RegionCode, error) {
 	}
 	return out, nil
 }
+
+// CheckAssignment validates a role and the regions it is to cover: every
+// region known to rs (or the nation ""), at least one for workers and
+// supervisors, and never the whole nation for a worker. Failures are
+// *Error EInvalid "staff.invite_bad_role" or "staff.invite_bad_region".
+func CheckAssignment(role Role, regions []RegionCode, rs *Regions) error {
+	if !role.Valid() {
+		return Errorf(EInvalid, "staff.invite_bad_role")
+	}
+	bad := Errorf(EInvalid, "staff.invite_bad_region")
+	if role != RoleAdmin && len(regions) == 0 {
+		return bad
+	}
+	for _, r := range regions {
+		if r == "" && role == RoleWorker {
+			return bad
+		}
+		if _, ok := rs.Get(r); r != "" && !ok {
+			return bad
+		}
+	}
+	return nil
+}

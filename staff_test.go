@@ -70,3 +70,26 @@ func TestParseRegionList(t *testing.T) {
 		t.Error("empty list accepted")
 	}
 }
+
+func TestCheckAssignment(t *testing.T) {
+	rs := DefaultRegions()
+	tests := []struct {
+		role    Role
+		regions []RegionCode
+		key     string
+	}{
+		{RoleWorker, []RegionCode{"32.01.01"}, ""},
+		{RoleWorker, []RegionCode{"32.01", "32.02"}, ""},
+		{RoleSupervisor, []RegionCode{""}, ""},
+		{RoleAdmin, nil, ""},
+		{RoleWorker, nil, "staff.invite_bad_region"},
+		{RoleWorker, []RegionCode{""}, "staff.invite_bad_region"},
+		{RoleSupervisor, []RegionCode{"99.99"}, "staff.invite_bad_region"},
+		{"boss", []RegionCode{"32"}, "staff.invite_bad_role"},
+	}
+	for _, tt := range tests {
+		if got := ErrorKey(CheckAssignment(tt.role, tt.regions, rs)); got != tt.key {
+			t.Errorf("CheckAssignment(%s, %q) = %q; want %q", tt.role, tt.regions, got, tt.key)
+		}
+	}
+}

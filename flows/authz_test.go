@@ -95,6 +95,7 @@ func TestAuthorization(t *testing.T) {
 	transferStep := first[:strings.LastIndex(first, ".")+1]
 
 	one, two := fmt.Sprint(tk.ID), fmt.Sprint(pungli.ID)
+	h.log.Reset() // the transcript holds the attempts only
 	tests := []struct {
 		name   string
 		actor  *user

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,6 +203,9 @@ func (e *Engine) inviteCode(seq uint64) (string, error) {
 	if len(key) == 0 {
 		key = e.cfg.TicketKey
 	}
+	if len(key) == 0 {
+		return "", errors.New("flows: invitation codes need a secret key (NIKKey or TicketKey)")
+	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("bansosbot invite code\x00" + strconv.FormatUint(seq, 10)))
 	return bansosbot.NewInviteCode(bytes.NewReader(m.Sum(nil)))
@@ -233,19 +237,8 @@ func (e *Engine) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role
 
 // checkInvite applies who may invite whom where.
 func (e *Engine) checkInvite(by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode) error {
-	if !role.Valid() {
-		return bansosbot.Errorf(bansosbot.EInvalid, "staff.invite_bad_role")
-	}
-	if role != bansosbot.RoleAdmin && len(regions) == 0 {
-		return bansosbot.Errorf(bansosbot.EInvalid, "staff.invite_bad_region")
-	}
-	for _, r := range regions {
-		if r == "" && role == bansosbot.RoleWorker {
-			return bansosbot.Errorf(bansosbot.EInvalid, "staff.invite_bad_region")
-		}
-		if _, ok := e.cfg.Regions.Get(r); r != "" && !ok {
-			return bansosbot.Errorf(bansosbot.EInvalid, "staff.invite_bad_region")
-		}
+	if err := bansosbot.CheckAssignment(role, regions, e.cfg.Regions); err != nil {
+		return err
 	}
 	if by == nil || by.Role == bansosbot.RoleAdmin {
 		return nil

@@ -22,6 +22,15 @@ const (
 	sukabumiKec bansosbot.RegionCode = "32.02.01" // Palabuhanratu, another kabupaten
 )
 
+// onboarded runs a citizen's onboarding outside the transcript: other
+// features' menus are not this transcript's business.
+func onboarded(h *harness, id int64) *user {
+	u := h.User(id, "id")
+	u.Onboard("id")
+	h.log.Reset()
+	return u
+}
+
 // addStaff stores an active staff member directly.
 func addStaff(t *testing.T, h *harness, id int64, name string, role bansosbot.Role, regions ...bansosbot.RegionCode) *user {
 	t.Helper()
@@ -176,8 +185,7 @@ func keysOf(rs []flows.Reply) []string {
 
 func TestWorkerGolden(t *testing.T) {
 	h := newHarness(t, flows.Config{})
-	cit := h.User(500, "id")
-	cit.Onboard("id")
+	cit := onboarded(h, 500)
 	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
 	addStaff(t, h, 602, "Budi", bansosbot.RoleWorker, bogor) // less specific: not notified
 	addStaff(t, h, 701, "Dewi", bansosbot.RoleSupervisor, bogor)
@@ -265,8 +273,7 @@ func TestWorkerGolden(t *testing.T) {
 
 func TestSupervisorGolden(t *testing.T) {
 	h := newHarness(t, flows.Config{})
-	cit := h.User(500, "id")
-	cit.Onboard("id")
+	onboarded(h, 500)
 	addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
 	rina := addStaff(t, h, 603, "Rina", bansosbot.RoleWorker, cibinong)
 	addStaff(t, h, 604, "Joko", bansosbot.RoleWorker, sukabumiKec)
@@ -427,8 +434,7 @@ func TestInvitationCodes(t *testing.T) {
 
 func TestCitizenNotSolvedAndAutoClose(t *testing.T) {
 	h := newHarness(t, flows.Config{AutoCloseAfter: 3 * 24 * time.Hour})
-	cit := h.User(500, "id")
-	cit.Onboard("id")
+	cit := onboarded(h, 500)
 	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
 	tk := fileTicket(t, h, 500, "KKS_CARD", cibinong, "Kartu KKS saya tertelan mesin ATM kemarin sore.")
 	id := fmt.Sprint(tk.ID)
@@ -481,7 +487,7 @@ func autoClose(t *testing.T, h *harness) {
 
 func TestTransferToRegion(t *testing.T) {
 	h := newHarness(t, flows.Config{})
-	h.User(500, "id").Onboard("id")
+	onboarded(h, 500)
 	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
 	addStaff(t, h, 606, "Tono", bansosbot.RoleWorker, gunungputri)
 	tk := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan tentang jadwal pencairan di desa kami.")
