@@ -58,7 +58,12 @@ func (tx *Tx) PutTicket(t *bansosbot.Ticket) error {
 	if err := tx.putJSON(bucketTickets, u64(t.ID), t); err != nil {
 		return err
 	}
-	if old == nil && t.No != "" {
+	if old != nil && old.No != t.No && old.No != "" {
+		if err := tx.bucket(bucketTicketNo).Delete([]byte(old.No)); err != nil {
+			return err
+		}
+	}
+	if t.No != "" && (old == nil || old.No != t.No) {
 		if err := tx.bucket(bucketTicketNo).Put([]byte(t.No), u64(t.ID)); err != nil {
 			return err
 		}
