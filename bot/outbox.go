@@ -29,6 +29,9 @@ type sender struct {
 	groups  map[int64][]time.Time // recent sends per group chat
 	recent  []time.Time           // recent sends, all chats (global window)
 	results chan result
+	// delivered are ids sent but not yet removed from the store; a crash
+	// before the removal resends them (delivery is at least once).
+	delivered []uint64
 }
 
 type result struct {
@@ -50,6 +53,7 @@ func (q *sender) run(ctx context.Context) {
 		for ; inflight > 0; inflight-- {
 			q.done(<-q.results)
 		}
+		q.flushDelivered()
 	}()
 	for {
 		if err := q.load(); err != nil {
@@ -84,9 +88,31 @@ func (q *sender) run(ctx context.Context) {
 		case r := <-q.results:
 			inflight--
 			q.done(r)
+			for more := true; more; { // take every result that is ready
+				select {
+				case r := <-q.results:
+					inflight--
+					q.done(r)
+				default:
+					more = false
+				}
+			}
+			q.flushDelivered()
 		case <-time.After(wait):
 		}
 	}
+}
+
+// flushDelivered removes the delivered items from the outbox in one
+// transaction: one commit for many sends.
+func (q *sender) flushDelivered() {
+	if len(q.delivered) == 0 {
+		return
+	}
+	if err := q.s.db.Delivered(q.delivered...); err != nil {
+		q.s.log.Error("outbox: mark delivered", "count", len(q.delivered), "err", err)
+	}
+	q.delivered = q.delivered[:0]
 }
 
 // load appends outbox items not seen yet to their chat queues.
@@ -181,9 +207,7 @@ func (q *sender) done(r result) {
 		q.s.cfg.Metrics.sent("ok")
 		q.s.health.apiOK()
 		q.pop(chat)
-		if err := q.s.db.Delivered(it.ID); err != nil {
-			q.s.log.Error("outbox: mark delivered", "outbox_id", it.ID, "err", err)
-		}
+		q.delivered = append(q.delivered, it.ID)
 	case errors.As(r.err, &tooMany):
 		q.s.cfg.Metrics.sent("429")
 		q.s.health.apiOK()

@@ -167,7 +167,7 @@ func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
 
 // Delivered removes sent items from the outbox.
 func (db *DB) Delivered(ids ...uint64) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		for _, id := range ids {
 			if err := b.Delete(u64(id)); err != nil {
