@@ -635,8 +635,10 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 		}()
 	}
 
-	im.arena = make([]byte, 0, im.opts.RunBytes+64<<10)
-	im.index = make([]runEntry, 0, im.opts.RunBytes/64)
+	// Both grow with the first run and are reused by the next ones; a
+	// small file takes little memory.
+	im.arena = make([]byte, 0, min(im.opts.RunBytes, 1<<20))
+	im.index = make([]runEntry, 0, cap(im.arena)/64)
 	var val []byte
 	for b := range ordered {
 		select {
@@ -655,7 +657,7 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 			rec := &b.recs[i]
 			im.stats.Add(rec)
 			val = appendRecord(val[:0], rec, &im.dict)
-			if len(im.arena)+len(rec.NIK)+4+binary.MaxVarintLen32+len(val) > cap(im.arena) {
+			if len(im.arena) > 0 && len(im.arena)+len(rec.NIK)+4+binary.MaxVarintLen32+len(val) > im.opts.RunBytes {
 				if err := im.spill(); err != nil {
 					cancel(err)
 					return err
@@ -833,7 +835,7 @@ func (im *importer) merge(ctx context.Context, emit func(key, val []byte) error)
 	var prev [32]byte
 	prevLine, n := 0, 0
 	for len(h) > 0 {
-		if n++; n%(1<<16) == 0 && ctx.Err() != nil {
+		if n++; n%(1<<12) == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		s := h[0]
@@ -915,7 +917,7 @@ func (im *importer) write(ctx context.Context) error {
 	txRows := im.opts.TxRows
 	free := make(chan *chunk, 2)
 	for range 2 {
-		free <- &chunk{buf: make([]byte, 0, txRows*80), ends: make([]int, 0, txRows)}
+		free <- &chunk{buf: make([]byte, 0, min(txRows, 4096)*80), ends: make([]int, 0, min(txRows, 4096))}
 	}
 	full := make(chan *chunk)
 	failed := make(chan struct{}) // closed when a write transaction fails
@@ -924,6 +926,10 @@ func (im *importer) write(ctx context.Context) error {
 	go func() { // writer
 		defer close(wdone)
 		for c := range full {
+			if werr == nil && ctx.Err() != nil {
+				werr = ctx.Err()
+				close(failed)
+			}
 			if werr == nil {
 				werr = im.db.bolt.Update(func(tx *bolt.Tx) error {
 					b := tx.Bucket(bucketRegistry).Bucket(key).Bucket(keySnapRecords)
