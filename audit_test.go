@@ -45,3 +45,21 @@ func TestInviteCheck(t *testing.T) {
 		t.Errorf("used: %v; want staff.invite_used", err)
 	}
 }
+
+func FuzzNormalizeInviteCode(f *testing.F) {
+	for _, s := range []string{"ABCD-EFGH", "abcd efgh", "2345678", "0OIL0OIL", "ÄBCD-EFGH", "  a-b-c-d-e-f-g-h  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := NormalizeInviteCode(s)
+		if !ok {
+			return
+		}
+		if len(code) != InviteCodeLen || strings.Trim(code, TicketAlphabet) != "" {
+			t.Fatalf("NormalizeInviteCode(%q) = %q: not %d characters of the alphabet", s, code, InviteCodeLen)
+		}
+		if again, ok := NormalizeInviteCode(FormatInviteCode(code)); !ok || again != code {
+			t.Fatalf("the formatted code %q does not read back as %q", FormatInviteCode(code), code)
+		}
+	})
+}

@@ -139,6 +139,10 @@ func (e *Engine) register(c *Conv) error {
 		c.Say(T("staff.register_usage"))
 		return nil
 	}
+	if slices.Contains(e.cfg.Admins, c.In.UserID) {
+		// A stored record would take precedence over the configured admin role.
+		return c.refuse(bansosbot.AuditRegister, 0, "config_admin", T("staff.register_admin"))
+	}
 	code, valid := bansosbot.NormalizeInviteCode(c.In.Args)
 	var inv *bansosbot.Invite
 	if valid {

@@ -367,6 +367,7 @@ func TestAdminManagesStaff(t *testing.T) {
 	inviteCodeIn(t, h.Replies)
 	sari.Text("/petugas") // not staff any more
 	h.User(701, "id").Text("/petugas")
+	admin.Text("/daftar 2345-6789") // a configured admin needs no code
 	h.Golden("staff_admin")
 
 	var s *bansosbot.Staff
@@ -505,5 +506,24 @@ func TestTransferToRegion(t *testing.T) {
 	sari.Tap("wk", fmt.Sprintf("o:%d", tk.ID)) // no longer hers
 	if h.Replies[0].Action != flows.AnswerCallback || h.Replies[0].Text[0].Key != "staff.refused_ticket" {
 		t.Errorf("old worker opening the moved ticket: %v; want refused", keysOf(h.Replies))
+	}
+}
+
+// TestBrowsingAbandonsTypedAction: opening a card or the queue while an
+// action waits for its text drops that action, so a later message is not
+// saved as, say, a note on the other ticket.
+func TestBrowsingAbandonsTypedAction(t *testing.T) {
+	h := newHarness(t, flows.Config{})
+	onboarded(h, 500)
+	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
+	a := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan pertama tentang jadwal pencairan.")
+	b := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan kedua tentang jadwal pencairan.")
+	sari.Tap("wk", fmt.Sprintf("n:%d", a.ID))
+	sari.Tap("wk", fmt.Sprintf("o:%d", b.ID))
+	sari.Text("Ini bukan catatan.")
+	for _, id := range []uint64{a.ID, b.ID} {
+		if _, evs := ticketOf(t, h, id); len(evs) != 1 {
+			t.Errorf("ticket %d has %d events; want only its creation", id, len(evs))
+		}
 	}
 }

@@ -205,8 +205,12 @@ func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Tim
 			return nil, err
 		}
 	}
+	due := make(map[uint64]time.Time, len(out)) // computed once, not per comparison
+	for _, t := range out {
+		due[t.ID] = DueState(t, now).At
+	}
 	slices.SortFunc(out, func(a, b *bansosbot.Ticket) int {
-		da, db := DueState(a, now).At, DueState(b, now).At
+		da, db := due[a.ID], due[b.ID]
 		switch {
 		case da.IsZero() != db.IsZero(): // tickets without a deadline last
 			if da.IsZero() {
@@ -645,6 +649,11 @@ func (e *Engine) openCard(c *Conv, id uint64) error {
 // workButton handles the presses of cards, queues and notifications.
 func (e *Engine) workButton(c *Conv) error {
 	verb, arg, _ := strings.Cut(c.Payload, ":")
+	if c.Session.Flow == workFlow && (verb == verbQueue || verb == verbOpen || verb == verbHistory || verb == verbClaim) {
+		// Browsing elsewhere abandons a half-typed action, so that the
+		// next message is not taken as its text.
+		c.End()
+	}
 	if verb == verbQueue {
 		filter, page, _ := strings.Cut(arg, ":")
 		p, _ := strconv.Atoi(page)
