@@ -39,6 +39,7 @@ Commands:
   run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup FILE              write a consistent copy of the database while the bot runs
+  registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
   help                     this text
 
 Flags (each also as an environment variable; flags win):
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: bansosbot backup FILE")
 		}
 		return backup(ctx, cfg, rest[0], stdout)
+	case "registry": // registry.go: import, stats, gen
+		return runRegistry(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		for _, o := range options {

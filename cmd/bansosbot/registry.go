@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/locales"
+	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/synthetic"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+const registryUsage = `Usage:
+  bansosbot registry import [-date YYYY-MM-DD] [-programs FILE] [-max-errors N] FILE.csv
+  bansosbot registry stats
+  bansosbot registry gen -n N [-seed S] [-date YYYY-MM-DD] -out FILE.csv
+
+import replaces the eligibility registry with FILE.csv, all or nothing (the
+bot must be stopped: it holds the database). Columns (header line, any
+order, names case-insensitive):
+  nik            16-digit NIK
+  name           full name as on the KTP
+  desil          1-10, empty for none
+  <CODE>         per program (PKH, SEMBAKO, PBI-JK, ATENSI...): Y or N
+  <CODE>_period  optional, e.g. "Oktober-Desember 2026"
+  <CODE>_remark  optional, e.g. "Dana sudah tersalurkan"
+Only keyed hashes of NIKs and names are stored.
+`
+
+// runRegistry runs "bansosbot registry import|stats|gen".
+func runRegistry(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, registryUsage)
+		return errors.New("registry: missing subcommand")
+	}
+	switch args[0] {
+	case "import":
+		return registryImport(ctx, cfg, args[1:], stdout, stderr)
+	case "stats":
+		db, err := store.Open(cfg.DBPath(), store.Options{ReadOnly: true, LockTimeout: 2 * time.Second})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return registryStats(db, stdout)
+	case "gen":
+		return registryGen(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, registryUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, registryUsage)
+	return fmt.Errorf("registry: unknown subcommand %q", args[0])
+}
+
+// parseDate reads a YYYY-MM-DD date of the data.
+func parseDate(s string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad date %q: want YYYY-MM-DD", s)
+	}
+	return d, nil
+}
+
+func registryImport(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	date := fs.String("date", time.Now().In(bansosbot.RegionCode("").TimeZone()).Format(time.DateOnly), "date of the data, shown with every answer")
+	programsFile := fs.String("programs", "", "programs file (JSON, like config/programs.json); default: the built-in list")
+	maxErrors := fs.Int("max-errors", 0, "stop after this many bad rows (0: report them all)")
+	tempDir := fs.String("temp", "", "directory for the sorted runs of a large file (default: the data directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprint(stderr, registryUsage)
+		return errors.New("registry import: give one CSV file")
+	}
+	asOf, err := parseDate(*date)
+	if err != nil {
+		return err
+	}
+	programs := bansosbot.DefaultPrograms()
+	if *programsFile != "" {
+		raw, err := os.ReadFile(*programsFile)
+		if err != nil {
+			return err
+		}
+		if programs, err = bansosbot.LoadPrograms(bytes.NewReader(raw)); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := cfg.ensureSecret(); err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep := newImportReporter(stderr, fi.Size())
+	res, err := db.ImportRegistry(ctx, f, store.ImportOptions{
+		Key: cfg.key("nik"), Programs: programs, AsOf: asOf, Source: filepath.Base(fs.Arg(0)),
+		TempDir: *tempDir, MaxErrors: *maxErrors, BadRow: rep.badRow, Progress: rep.progress,
+	})
+	rep.finish()
+	if err != nil {
+		if errors.Is(err, store.ErrBadRows) {
+			return fmt.Errorf("nothing imported: %d bad rows (listed above); the previous data stays in use", rep.bad)
+		}
+		if key := bansosbot.ErrorKey(err); key != "" {
+			return fmt.Errorf("nothing imported: %s", rowText(err))
+		}
+		return fmt.Errorf("nothing imported (the previous data stays in use): %w", err)
+	}
+	s := res.Snapshot
+	took := res.Read + res.Write
+	fmt.Fprintf(stdout, "Imported %d people from %s (data as of %s) in %s (%.0f rows/s; read %s, write %s).\n",
+		s.Stats.Rows, s.Source, s.AsOf.Format(time.DateOnly), took.Round(time.Millisecond),
+		float64(s.Stats.Rows)/took.Seconds(), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond))
+	if res.Replaced != 0 {
+		fmt.Fprintf(stdout, "It replaces snapshot %d; status checks now answer from snapshot %d.\n", res.Replaced, s.ID)
+	}
+	if dbi, err := os.Stat(cfg.DBPath()); err == nil {
+		fmt.Fprintf(stdout, "Database file: %s (%.1f MB).\n", cfg.DBPath(), float64(dbi.Size())/1e6)
+	}
+	return nil
+}
+
+// rowText renders a row error in English, for the operator.
+func rowText(err error) string {
+	var e *bansosbot.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	return locales.MustDefault().Text("en", e.Key, e.Args)
+}
+
+// importReporter shows an import's progress: a bar with rate and ETA on a
+// terminal, a plain line every few seconds otherwise (logs, pipes).
+type importReporter struct {
+	mu       sync.Mutex // bad rows and progress arrive from two goroutines
+	out      io.Writer
+	size     int64
+	tty      bool
+	bar      *progressbar.ProgressBar
+	phase    string
+	lastLine time.Time
+	bad      int
+}
+
+func newImportReporter(out io.Writer, size int64) *importReporter {
+	r := &importReporter{out: out, size: size}
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		r.tty = true
+	}
+	return r
+}
+
+func (r *importReporter) badRow(e store.RowError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bad++
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+	fmt.Fprintf(r.out, "line %d: %s\n", e.Line, rowText(e.Err))
+}
+
+func (r *importReporter) progress(p store.ImportProgress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.Phase != r.phase {
+		r.finishBar()
+		r.phase = p.Phase
+		if r.tty {
+			r.bar = r.newBar(p)
+		}
+	}
+	if r.bar != nil {
+		if p.Phase == store.PhaseRead {
+			r.bar.Set64(p.Bytes)
+		} else {
+			r.bar.Set64(p.Rows)
+		}
+		return
+	}
+	if time.Since(r.lastLine) < 5*time.Second {
+		return
+	}
+	r.lastLine = time.Now()
+	if p.Phase == store.PhaseRead {
+		fmt.Fprintf(r.out, "reading: %d rows, %.0f%% of the file\n", p.Rows, 100*float64(p.Bytes)/float64(max(r.size, 1)))
+	} else {
+		fmt.Fprintf(r.out, "writing: %d of %d records\n", p.Rows, p.Total)
+	}
+}
+
+func (r *importReporter) newBar(p store.ImportProgress) *progressbar.ProgressBar {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(r.out), progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200 * time.Millisecond), progressbar.OptionShowElapsedTimeOnFinish(),
+	}
+	if p.Phase == store.PhaseRead {
+		return progressbar.NewOptions64(r.size, append(opts, progressbar.OptionSetDescription("reading, checking, hashing"),
+			progressbar.OptionShowBytes(true))...)
+	}
+	return progressbar.NewOptions64(p.Total, append(opts, progressbar.OptionSetDescription("writing the snapshot       "),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))...)
+}
+
+func (r *importReporter) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finishBar()
+}
+
+func (r *importReporter) finishBar() {
+	if r.bar != nil {
+		r.bar.Finish()
+		fmt.Fprintln(r.out)
+		r.bar = nil
+	}
+}
+
+// registryStats prints the current snapshot's counts per program, decile
+// and province.
+func registryStats(db *store.DB, w io.Writer) error {
+	s, err := db.RegistrySnapshot()
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		fmt.Fprintln(w, "No registry imported yet: bansosbot registry import FILE.csv")
+		return nil
+	}
+	st := s.Stats
+	fmt.Fprintf(w, "Snapshot %d: data as of %s, imported %s from %s\n", s.ID, s.AsOf.Format(time.DateOnly),
+		s.ImportedAt.In(bansosbot.RegionCode("").TimeZone()).Format("2006-01-02 15:04 MST"), s.Source)
+	fmt.Fprintf(w, "People: %d\n\n", st.Rows)
+
+	fmt.Fprintln(w, "Desil   People   Share")
+	for d, n := range st.Desil {
+		label := fmt.Sprint(d)
+		if d == 0 {
+			label = "none"
+		}
+		fmt.Fprintf(w, "%-5s %8d %6.1f%%\n", label, n, pct(n, st.Rows))
+	}
+
+	fmt.Fprintf(w, "\n%-10s %10s %7s  %s\n", "Program", "Receiving", "Share", "Target (informational)")
+	for i, p := range s.Programs {
+		target := "-"
+		if len(p.Desil) == 2 {
+			target = fmt.Sprintf("desil %d-%d", p.Desil[0], p.Desil[1])
+		}
+		n := 0
+		if i < len(st.Receivers) {
+			n = st.Receivers[i]
+		}
+		fmt.Fprintf(w, "%-10s %10d %6.1f%%  %s\n", p.Code, n, pct(n, st.Rows), target)
+	}
+
+	regions := bansosbot.DefaultRegions()
+	fmt.Fprintf(w, "\n%-34s %9s", "Province (of the NIK)", "People")
+	for _, p := range s.Programs {
+		fmt.Fprintf(w, " %9s", p.Code)
+	}
+	fmt.Fprintln(w)
+	for _, ps := range st.Provinces {
+		name := string(ps.Code)
+		if r, ok := regions.Get(ps.Code); ok {
+			name += " " + r.Name
+		}
+		if len(name) > 34 {
+			name = name[:33] + "…"
+		}
+		fmt.Fprintf(w, "%-34s %9d", name, ps.Rows)
+		for i := range s.Programs {
+			n := 0
+			if i < len(ps.Receivers) {
+				n = ps.Receivers[i]
+			}
+			fmt.Fprintf(w, " %9d", n)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func pct(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+// registryGen writes a synthetic registry and prints people to try.
+func registryGen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("registry gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 0, "number of people")
+	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same file")
+	out := fs.String("out", "", "output CSV file")
+	date := fs.String("date", "2026-10-01", "date the periods refer to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n <= 0 || *out == "" || fs.NArg() != 0 {
+		fmt.Fprint(stderr, registryUsage)
+		return errors.New("registry gen: -n and -out are required")
+	}
+	asOf, err := parseDate(*date)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	samples, err := synthetic.Generate(f, synthetic.Options{N: *n, Seed: *seed, AsOf: asOf})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*out)
+		return err
+	}
+	fmt.Fprintf(stdout, "Wrote %d synthetic people to %s in %s (not real data).\n", *n, *out, time.Since(start).Round(time.Millisecond))
+	printSamples(stdout, samples)
+	return nil
+}
+
+// demoRegistry loads a small synthetic registry into db (for the demo)
+// and prints people to try.
+func demoRegistry(ctx context.Context, db *store.DB, key []byte, n int, w io.Writer) error {
+	var csv bytes.Buffer
+	samples, err := synthetic.Registry(&csv, n, 1)
+	if err != nil {
+		return err
+	}
+	asOf, _ := parseDate("2026-10-01")
+	if _, err := db.ImportRegistry(ctx, &csv, store.ImportOptions{Key: key, AsOf: asOf, Source: "synthetic"}); err != nil {
+		return fmt.Errorf("demo registry: %w", err)
+	}
+	fmt.Fprintf(w, "A synthetic registry of %d people is loaded (not real data).\n", n)
+	printSamples(w, samples)
+	return nil
+}
+
+// printSamples lists NIK and name pairs to try with /cek.
+func printSamples(w io.Writer, samples []synthetic.Sample) {
+	fmt.Fprintln(w, "Try /cek with:")
+	for _, s := range samples {
+		what := "not registered"
+		if s.Registered {
+			what = "receives " + strings.Join(s.Receives, ", ")
+			if len(s.Receives) == 0 {
+				what = "registered, receives nothing"
+			}
+			if s.Desil == 0 {
+				what += ", no decile"
+			} else {
+				what += fmt.Sprintf(", desil %d", s.Desil)
+			}
+		}
+		fmt.Fprintf(w, "  NIK %s  name %-28s (%s)\n", s.NIK.Digits(), s.Name, what)
+	}
+}
