@@ -32,7 +32,7 @@ func (e *Engine) registerStaff() {
 	e.addFlow(citizenSide{})
 	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.register})
 	e.addCommand(Command{ID: "queue", Names: map[string]string{"id": "antrian", "en": "queue"}, Desc: "cmd.queue", Staff: true,
-		Run: func(c *Conv) error { return e.showQueue(c, queueAll, 0) }})
+		Run: func(c *Conv) error { return e.showQueue(c, queueAll, 0, false) }})
 	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Run: e.summary})
 	e.addCommand(Command{ID: "invite", Names: map[string]string{"id": "undang", "en": "invite"}, Desc: "cmd.invite", Staff: true,
 		Run: func(c *Conv) error { return c.Start(staffFlow) }})
@@ -73,9 +73,9 @@ func (c *Conv) refuse(action string, ticketID uint64, reason string, msg Msg) er
 	if err := c.audit(bansosbot.AuditEntry{Action: action, TicketID: ticketID, Reason: reason}); err != nil {
 		return err
 	}
-	if c.In.Callback != nil {
+	if c.In.Callback != nil && !c.answered {
 		c.AnswerCallback(msg, true)
-	} else {
+	} else { // a typed command, or a menu button already answered
 		c.Say(msg)
 	}
 	return nil

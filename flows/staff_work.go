@@ -225,9 +225,9 @@ func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Tim
 	return out, nil
 }
 
-// showQueue lists one page of the queue. From a button it edits the
-// queue message in place.
-func (e *Engine) showQueue(c *Conv, filter string, page int) error {
+// showQueue lists one page of the queue. From the queue's own buttons
+// (edit) it replaces the queue message in place.
+func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	s := c.Staff()
 	if s == nil {
 		return c.refuse(bansosbot.AuditQueue, 0, "not_staff", T("staff.refused_not_staff"))
@@ -279,7 +279,7 @@ func (e *Engine) showQueue(c *Conv, filter string, page int) error {
 	}
 	rows = append(rows, filters[:2], filters[2:])
 	r := Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)}
-	if c.In.Callback != nil && c.In.Callback.MessageID != 0 {
+	if edit && c.In.Callback != nil && c.In.Callback.MessageID != 0 {
 		r.Action, r.MessageID = Edit, c.In.Callback.MessageID
 		c.AnswerCallback(Msg{}, false)
 	}
@@ -487,7 +487,7 @@ const (
 
 func (work) Name() string { return workFlow }
 
-func (work) Start(c *Conv) error { return c.e.showQueue(c, queueAll, 0) }
+func (work) Start(c *Conv) error { return c.e.showQueue(c, queueAll, 0, false) }
 
 func (work) Prompt(c *Conv) error {
 	var d workDraft
@@ -528,7 +528,7 @@ func (work) Prompt(c *Conv) error {
 		c.Ask([]Msg{T("staff.transfer_region", "No", no)}, [][]Choice{{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}})
 	default:
 		c.End()
-		return c.e.showQueue(c, queueAll, 0)
+		return c.e.showQueue(c, queueAll, 0, false)
 	}
 	return nil
 }
@@ -657,7 +657,7 @@ func (e *Engine) workButton(c *Conv) error {
 	if verb == verbQueue {
 		filter, page, _ := strings.Cut(arg, ":")
 		p, _ := strconv.Atoi(page)
-		return e.showQueue(c, filter, p)
+		return e.showQueue(c, filter, p, true)
 	}
 	s, t, ok, err := e.authorize(c, verb, arg)
 	if !ok || err != nil {
