@@ -28,7 +28,10 @@ type sender struct {
 	readyAt map[int64]time.Time   // earliest next send per chat
 	groups  map[int64][]time.Time // recent sends per group chat
 	recent  []time.Time           // recent sends, all chats (global window)
-	results chan result
+	// counting is the number of calls in flight that count against the
+	// send limits.
+	counting int
+	results  chan result
 	// delivered are ids sent but not yet removed from the store; a crash
 	// before the removal resends them (delivery is at least once).
 	delivered []uint64
@@ -76,7 +79,7 @@ func (q *sender) run(ctx context.Context) {
 				wait = min(wait, d)
 				continue
 			}
-			q.account(chat, c, now)
+			q.account(c)
 			q.busy[chat] = true
 			inflight++
 			go func() { q.results <- result{item: it, c: c, err: q.s.do(ctx, c)} }()
@@ -152,7 +155,13 @@ func counts(c call) bool {
 }
 
 // delay is how long the call must wait: its own retry time, the chat's
-// window, the group window or the global one.
+// gap, the group window or the global one.
+//
+// Telegram counts requests when they arrive, which we cannot see, but
+// arrival lies between our start and the answer. So windows are kept on
+// answer times, and calls in flight count as if answered now: then no
+// window on Telegram's side can hold more than the limit, whatever the
+// network delays.
 func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) time.Duration {
 	d := it.NotBefore.Sub(now)
 	if !counts(c) {
@@ -160,7 +169,7 @@ func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) t
 	}
 	lim := q.s.cfg.Limits
 	d = max(d, q.readyAt[chat].Sub(now))
-	if chat < 0 { // groups and channels
+	if chat < 0 { // groups and channels (one call in flight at most: this one is not)
 		window := time.Minute + lim.Margin
 		sends := prune(q.groups[chat], now.Add(-window))
 		q.groups[chat] = sends
@@ -170,8 +179,12 @@ func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) t
 	}
 	window := time.Second + lim.Margin
 	q.recent = prune(q.recent, now.Add(-window))
-	if len(q.recent) >= lim.Global {
-		d = max(d, q.recent[len(q.recent)-lim.Global].Add(window).Sub(now))
+	free := lim.Global - q.counting // slots left for answered calls in the window
+	switch {
+	case free <= 0:
+		d = max(d, time.Minute) // wait for an answer; it wakes the loop
+	case len(q.recent) >= free:
+		d = max(d, q.recent[len(q.recent)-free].Add(window).Sub(now))
 	}
 	return d
 }
@@ -184,8 +197,21 @@ func prune(ts []time.Time, before time.Time) []time.Time {
 	return ts[i:]
 }
 
-func (q *sender) account(chat int64, c call, now time.Time) {
+// account notes a call that starts and counts against the limits.
+func (q *sender) account(c call) {
+	if counts(c) {
+		q.counting++
+	}
+}
+
+// answered moves a counting call from in flight to the windows, at the
+// time of its answer.
+func (q *sender) answered(chat int64, c call, now time.Time, accepted bool) {
 	if !counts(c) {
+		return
+	}
+	q.counting--
+	if !accepted { // a 429: Telegram did not take it
 		return
 	}
 	q.recent = append(q.recent, now)
@@ -202,6 +228,7 @@ func (q *sender) done(r result) {
 	q.busy[chat] = false
 	it := r.item
 	var tooMany *tg.TooManyRequestsError
+	q.answered(chat, r.c, time.Now(), !errors.As(r.err, &tooMany))
 	switch {
 	case r.err == nil || delivered(r.err):
 		q.s.cfg.Metrics.sent("ok")

@@ -40,8 +40,8 @@ type Limits struct {
 	Global         int           // messages per second, all chats
 	PerChat        time.Duration // minimum gap between two messages to one private chat
 	GroupPerMinute int           // messages per minute to one group
-	// Margin is added to every window so that network jitter does not
-	// push two sends into one window on Telegram's side.
+	// Margin is added to every window as a safety (the windows are kept on
+	// answer times, which already covers network delays).
 	Margin time.Duration
 }
 
@@ -95,7 +95,7 @@ func (c *Config) setDefaults() {
 		c.Limits.GroupPerMinute = 20
 	}
 	if c.Limits.Margin <= 0 {
-		c.Limits.Margin = 30 * time.Millisecond
+		c.Limits.Margin = 5 * time.Millisecond
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 12
