@@ -458,8 +458,9 @@ type importer struct {
 	// back to back in arena, and their index.
 	arena []byte
 	index []runEntry
-	runs  []*runFile // spilled runs, in file order
-	rows  int64      // records in runs (valid rows)
+	runs     []*runFile // spilled runs, in file order
+	rows     int64      // records in runs (valid rows)
+	valBytes int64      // their encoded size
 
 	phase               atomic.Value // string
 	bytesRead, rowsDone atomic.Int64
@@ -663,6 +664,7 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 					return err
 				}
 			}
+			im.reserve(len(rec.NIK) + 4 + binary.MaxVarintLen32 + len(val))
 			off := len(im.arena)
 			im.arena = append(im.arena, rec.NIK[:]...)
 			im.arena = binary.BigEndian.AppendUint32(im.arena, uint32(b.lines[i]))
@@ -670,6 +672,7 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 			im.arena = append(im.arena, val...)
 			im.index = append(im.index, runEntry{binary.BigEndian.Uint64(rec.NIK[:8]), uint32(off)})
 			im.rows++
+			im.valBytes += int64(len(val))
 		}
 		im.rowsDone.Add(int64(b.n))
 		free <- b
@@ -680,6 +683,20 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 	im.sortRun()
 	im.progress()
 	return nil
+}
+
+// reserve makes room for n more bytes in the arena and an index entry,
+// doubling up to the run size: append's growth of large slices (a quarter
+// at a time) would copy the arena over and over.
+func (im *importer) reserve(n int) {
+	if len(im.arena)+n > cap(im.arena) {
+		a := make([]byte, len(im.arena), min(max(2*cap(im.arena), len(im.arena)+n), im.opts.RunBytes+n))
+		copy(a, im.arena)
+		im.arena = a
+	}
+	if len(im.index) == cap(im.index) {
+		im.index = append(make([]runEntry, 0, 2*cap(im.index)+1024), im.index...)
+	}
 }
 
 // sortRun sorts the index of the run in memory by key, then by line.
@@ -916,8 +933,10 @@ func (im *importer) write(ctx context.Context) error {
 
 	txRows := im.opts.TxRows
 	free := make(chan *chunk, 2)
+	per := int(min(int64(txRows), im.rows))
+	size := per * (32 + int(im.valBytes/max(im.rows, 1)) + 16)
 	for range 2 {
-		free <- &chunk{buf: make([]byte, 0, min(txRows, 4096)*80), ends: make([]int, 0, min(txRows, 4096))}
+		free <- &chunk{buf: make([]byte, 0, size), ends: make([]int, 0, per)}
 	}
 	full := make(chan *chunk)
 	failed := make(chan struct{}) // closed when a write transaction fails
