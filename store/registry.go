@@ -456,8 +456,8 @@ type importer struct {
 
 	// The run being filled: entries "key(32) line(4) uvarint len, value"
 	// back to back in arena, and their index.
-	arena []byte
-	index []runEntry
+	arena    []byte
+	index    []runEntry
 	runs     []*runFile // spilled runs, in file order
 	rows     int64      // records in runs (valid rows)
 	valBytes int64      // their encoded size
