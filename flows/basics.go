@@ -191,7 +191,7 @@ func (e *Engine) menuItems(c *Conv) []Choice {
 	var items []Choice
 	for _, id := range []string{"check", "report", "tickets", "queue", "summary", "help", "language"} {
 		for _, cmd := range e.commands {
-			if cmd.ID == id && (!cmd.Staff || c.IsStaff()) {
+			if cmd.ID == id && (!cmd.Staff || c.IsStaff()) && (!cmd.Supervisors || c.IsStaff() && c.Staff().Role != bansosbot.RoleWorker) {
 				items = append(items, Choice{T("menu." + id), id})
 			}
 		}

@@ -112,7 +112,9 @@ type Command struct {
 	Desc    string            // locale key of the description shown in Telegram's menu
 	Consent bool              // requires the privacy consent
 	Staff   bool              // for staff only (not in citizens' menu)
-	Run     func(c *Conv) error
+	// Supervisors: for supervisors and admins only (not in workers' menu).
+	Supervisors bool
+	Run         func(c *Conv) error
 }
 
 // Engine runs inputs against sessions.
@@ -334,7 +336,9 @@ func (e *Engine) routeCallback(c *Conv) error {
 	if payload == PayloadCancel {
 		return e.cancel(c)
 	}
-	if flow != consentFlow && flow != languageFlow && !c.Consented() && !c.IsStaff() {
+	// Staff buttons (even those of a deactivated member) go to their
+	// handlers, which refuse and audit; citizens must have consented.
+	if flow != consentFlow && flow != languageFlow && !c.Consented() && c.staff == nil {
 		c.AnswerCallback(T("consent.required"), false)
 		return e.flows[consentFlow].Start(c)
 	}

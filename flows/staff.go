@@ -33,7 +33,7 @@ func (e *Engine) registerStaff() {
 	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.register})
 	e.addCommand(Command{ID: "queue", Names: map[string]string{"id": "antrian", "en": "queue"}, Desc: "cmd.queue", Staff: true,
 		Run: func(c *Conv) error { return e.showQueue(c, queueAll, 0, false) }})
-	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Run: e.summary})
+	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Supervisors: true, Run: e.summary})
 	e.addCommand(Command{ID: "invite", Names: map[string]string{"id": "undang", "en": "invite"}, Desc: "cmd.invite", Staff: true,
 		Run: func(c *Conv) error { return c.Start(staffFlow) }})
 	e.addCommand(Command{ID: "staff", Names: map[string]string{"id": "petugas", "en": "staff"}, Desc: "cmd.staff", Staff: true, Run: e.listStaff})

@@ -369,9 +369,9 @@ func TestAdminManagesStaff(t *testing.T) {
 	h.User(701, "id").Text("/petugas")
 	admin.Text("/daftar 2345-6789") // a configured admin needs no code
 	worker := addStaff(t, h, 602, "Budi", bansosbot.RoleWorker, bogor)
-	worker.Tap("mn", "summary") // the menu's summary button: refused in words
-	if r := h.Replies[len(h.Replies)-1]; r.Action != flows.Send || r.Text[0].Key != "staff.summary_supervisors" {
-		t.Errorf("worker pressing the summary menu button: %v; want the refusal said", keysOf(h.Replies))
+	worker.Tap("mn", "summary") // a forged summary menu button: workers are not offered it
+	if r := h.Replies[len(h.Replies)-1]; r.Action != flows.AnswerCallback || r.Text[0].Key != "general.button_unknown" {
+		t.Errorf("worker pressing the summary menu button: %v; want it refused as unknown", keysOf(h.Replies))
 	}
 	h.Golden("staff_admin")
 
