@@ -24,6 +24,7 @@ func (e *Engine) registerComplaints() {
 	e.addCommand(Command{ID: "tickets", Names: map[string]string{"id": "tiket", "en": "tickets"}, Desc: "cmd.tickets", Consent: true,
 		Run: func(c *Conv) error { return listTickets(c, 0) }})
 	e.idle = append(e.idle, strayContact, offerToWaitingTicket)
+	regionsAbove(e.cfg.Regions) // build the search index now, not inside a citizen's transaction
 }
 
 // States of the report conversation, in the order they are asked.

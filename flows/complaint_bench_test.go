@@ -67,7 +67,7 @@ func BenchmarkFileComplaint(b *testing.B) {
 					file()
 				}
 			} else {
-				b.SetParallelism(16) // many chats at once, as with real traffic
+				b.SetParallelism(32) // 64 chats at once on 2 CPUs, as with real traffic
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						file()
