@@ -334,13 +334,17 @@ func (escalation) Handle(c *Conv) error {
 	if action == esOpen {
 		return c.e.openCard(c, id)
 	}
-	t, err := c.Tx.Ticket(id)
-	if err != nil {
-		return err
-	}
 	audit := bansosbot.AuditAck
 	if action == esReassign {
 		audit = bansosbot.AuditReassign
+	}
+	t, err := c.Tx.Ticket(id)
+	if bansosbot.ErrorCode(err) == bansosbot.ENotFound {
+		// The same answer as outside one's area: presses cannot probe ids.
+		return c.refuse(audit, id, "not_found", T("escalation.not_allowed"))
+	}
+	if err != nil {
+		return err
 	}
 	if s := c.Staff(); !maySupervise(s, t) {
 		return c.refuse(audit, t.ID, refusal(s), T("escalation.not_allowed"))
