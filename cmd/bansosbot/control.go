@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -35,6 +38,7 @@ func (m *Main) serveControl() error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /run", m.controlRun)
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := m.DB.Backup(w); err != nil {
@@ -62,17 +66,11 @@ func (m *Main) closeControl() {
 // backupViaControl asks a running instance for a backup and writes it to
 // path atomically; errNoInstance when none answers.
 func backupViaControl(ctx context.Context, cfg Config, path string) (int64, error) {
-	sock := cfg.controlSocket()
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://bansosbot/backup", nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := client.Do(req)
+	resp, err := controlClient(cfg).Do(req)
 	if err != nil {
 		return 0, errNoInstance
 	}
@@ -96,4 +94,68 @@ func backupViaControl(ctx context.Context, cfg Config, path string) (int64, erro
 		return 0, fmt.Errorf("backup: %w", err)
 	}
 	return n, os.Rename(tmp.Name(), path)
+}
+
+// controlRequest asks a running instance to run a store command.
+type controlRequest struct {
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+}
+
+const errorTrailer = "X-Bansosbot-Error"
+
+// controlRun runs a store command in this process, streaming its output;
+// the command's error, if any, comes in a trailer.
+func (m *Main) controlRun(w http.ResponseWriter, r *http.Request) {
+	var req controlRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	cmd, ok := storeCommands[req.Command]
+	if !ok {
+		http.Error(w, "unknown command", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Trailer", errorTrailer)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	m.Log.Info("running a command for the command line", "command", req.Command)
+	if err := cmd(r.Context(), m.Config, m.DB, req.Args, w); err != nil {
+		w.Header().Set(errorTrailer, strings.ReplaceAll(err.Error(), "\n", " | "))
+	}
+}
+
+// runViaControl runs a store command in the running instance;
+// errNoInstance when none answers.
+func runViaControl(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) error {
+	body, _ := json.Marshal(controlRequest{Command: name, Args: args})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://bansosbot/run", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := controlClient(cfg).Do(req)
+	if err != nil {
+		return errNoInstance
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("running instance: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	if _, err := io.Copy(stdout, resp.Body); err != nil {
+		return err
+	}
+	if e := resp.Trailer.Get(errorTrailer); e != "" {
+		return errors.New(strings.ReplaceAll(e, " | ", "\n"))
+	}
+	return nil
+}
+
+func controlClient(cfg Config) *http.Client {
+	sock := cfg.controlSocket()
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
 }

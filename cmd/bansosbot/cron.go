@@ -5,13 +5,18 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
 	"github.com/robfig/cron/v3"
 )
 
 // Schedules of the jobs (robfig/cron with seconds disabled: minute hour
 // dom month dow), in the default time zone.
 const (
-	scheduleMaintenance = "17 3 * * *" // daily at 03:17: dedup marks, expired counters
+	scheduleEscalation  = "* * * * *"   // every minute: service-level ladder
+	scheduleDigest      = "*/5 * * * *" // every 5 minutes: each supervisor's 07:00 digest, once a day
+	scheduleAutoClose   = "7 * * * *"   // hourly: close resolved tickets nobody rated
+	scheduleMaintenance = "17 3 * * *"  // daily at 03:17: dedup marks, expired counters and invitations
 )
 
 // startCron schedules the jobs. SkipIfStillRunning before Recover: the
@@ -23,6 +28,13 @@ func (m *Main) startCron() {
 		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)),
 		cron.WithLogger(l),
 	)
+	m.addJob(scheduleEscalation, "escalation", m.escalate)
+	m.addJob(scheduleDigest, "digest", func(ctx context.Context) error {
+		return m.Server.RunJob(ctx, "digest", func(tx *store.Tx) ([]flows.Reply, error) { return m.Engine.Digest(ctx, tx, m.Now()) })
+	})
+	m.addJob(scheduleAutoClose, "auto-close", func(ctx context.Context) error {
+		return m.Server.RunJob(ctx, "auto-close", func(tx *store.Tx) ([]flows.Reply, error) { return m.Engine.AutoClose(tx, m.Now()) })
+	})
 	m.addJob(scheduleMaintenance, "maintenance", m.maintenance)
 	m.cron.Start()
 }
@@ -40,6 +52,25 @@ func (m *Main) addJob(spec, name string, fn func(ctx context.Context) error) {
 	}
 }
 
+// escalate runs the escalation policy over the due tickets, in
+// transactions of at most 200 tickets, until none is due: each step fires
+// once, with its notifications queued in the same transaction.
+func (m *Main) escalate(ctx context.Context) error {
+	now := m.Now()
+	for ctx.Err() == nil {
+		more := false
+		err := m.Server.RunJob(ctx, "escalation", func(tx *store.Tx) ([]flows.Reply, error) {
+			replies, moreDue, err := m.Engine.Escalate(ctx, tx, now, 200)
+			more = moreDue
+			return replies, err
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
 // maintenance forgets what can no longer matter: dedup marks older than
 // Telegram's 24-hour retention (with margin) and expired rate counters.
 func (m *Main) maintenance(ctx context.Context) error {
@@ -52,6 +83,10 @@ func (m *Main) maintenance(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Log.Info("maintenance done", "dedup_marks_removed", marks, "counters_removed", counters)
+	invites, err := m.DB.PurgeInvites(now.Add(-30 * 24 * time.Hour))
+	if err != nil {
+		return err
+	}
+	m.Log.Info("maintenance done", "dedup_marks_removed", marks, "counters_removed", counters, "invitations_removed", invites)
 	return nil
 }

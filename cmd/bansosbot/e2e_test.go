@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/flows"
@@ -500,5 +501,58 @@ func TestNoTokenSaysHowToStart(t *testing.T) {
 	err := run(context.Background(), nil, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
 	if err == nil || !strings.Contains(stderr.String(), "go run ./cmd/bansosbot demo") || !strings.Contains(stderr.String(), "BANSOSBOT_TOKEN") {
 		t.Errorf("no token: err=%v stderr=%q; want a hint about BANSOSBOT_TOKEN and the demo", err, stderr.String())
+	}
+}
+
+// TestCommandsReachRunningInstance: while the bot holds the database,
+// operator commands run inside it through the control socket.
+func TestCommandsReachRunningInstance(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	m := e.start(cfg)
+	defer m.Close()
+	env := func(k string) string {
+		if k == "BANSOSBOT_SECRET" {
+			return cfg.Secret
+		}
+		return ""
+	}
+	var out strings.Builder
+	err := run(context.Background(), []string{"-data", e.dir, "staff", "add", "--id", "4242", "--name", "Wati", "--role", "worker", "--region", "32.01"},
+		env, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatalf("staff add while the bot runs: %v", err)
+	}
+	var s *bansosbot.Staff
+	m.DB.View(func(tx *store.Tx) (err error) { s, err = tx.Staff(4242); return err })
+	if s == nil || s.Name != "Wati" {
+		t.Fatalf("staff record after add = %+v; want Wati", s)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"-data", e.dir, "staff", "list"}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Wati") {
+		t.Errorf("staff list = %q; want Wati", out.String())
+	}
+	// A failing command reports its error through the socket.
+	err = run(context.Background(), []string{"-data", e.dir, "staff", "add", "--id", "0"}, env, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--id") {
+		t.Errorf("bad staff add: err = %v; want the command's own error", err)
+	}
+	// Online backup: a consistent copy that opens and holds the staff.
+	backupPath := filepath.Join(t.TempDir(), "copy.db")
+	out.Reset()
+	if err := run(context.Background(), []string{"-data", e.dir, "backup", backupPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatalf("backup while running: %v", err)
+	}
+	copyDB, err := store.Open(backupPath, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	copyDB.View(func(tx *store.Tx) (err error) { s, err = tx.Staff(4242); return err })
+	if s == nil || s.Name != "Wati" {
+		t.Errorf("backup lacks the staff record: %+v", s)
 	}
 }

@@ -39,6 +39,11 @@ Commands:
   run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup FILE              write a consistent copy of the database while the bot runs
+  staff add|list|remove|invite   manage social workers, supervisors and admins
+  audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
+
+Commands that work on the data (staff, audit, ...) run inside the bot when it is
+running on the same data directory (through DATA/control.sock), directly otherwise.
   registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
   help                     this text
 
@@ -56,6 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "run"
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
+	}
+	if _, ok := storeCommands[cmd]; ok {
+		return runStore(ctx, cfg, cmd, rest, stdout)
 	}
 	switch cmd {
 	case "run":
