@@ -94,7 +94,9 @@ func (report) Name() string { return reportFlow }
 
 func (f report) Start(c *Conv) error {
 	if c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
-		// /lapor again while a draft is open: never throw it away silently.
+		// /lapor again while a draft is open (perhaps one waiting for
+		// "resume or discard?"): never throw it away silently.
+		c.Session.State = strings.TrimPrefix(c.Session.State, resumePrefix)
 		c.Say(T("complaint.in_progress"))
 		return f.Prompt(c)
 	}

@@ -492,6 +492,9 @@ func TestReportDraftSurvivesRestartAndIdle(t *testing.T) {
 	u.Text(descText)     // continues where it stopped
 	h.Advance(time.Hour) // idle again at the media step
 	u.Location(-6.5, 106.8)
+	u.Text("/lapor") // instead of answering: the draft is offered again
+	h.Advance(time.Hour)
+	u.Location(-6.5, 106.8)
 	u.Press("discard")
 	cmGolden(h, "complaint_resume")
 	if s := sessionOf(t, h, u.ID); s.Flow != "" {
