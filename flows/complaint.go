@@ -331,7 +331,7 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 		T("complaint.summary_media", "Count", len(d.Photos), "Location", d.Location != nil),
 		T("complaint.summary_phone", "Phone", d.Phone, "Given", d.Phone != ""))
 	if d.cat.HideReporter {
-		lines = append(lines, T("complaint.hidden_identity"))
+		lines = append(lines, hiddenNotice(*d.cat))
 	}
 	lines = append(lines, T("complaint.summary_check"))
 	rows := [][]Choice{
@@ -430,9 +430,15 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 		}
 	}
 	if cat.HideReporter {
-		c.Say(T("complaint.hidden_identity"))
+		c.Say(hiddenNotice(cat))
 	}
 	return f.advance(c, d)
+}
+
+// hiddenNotice tells the reporter of a hidden-identity category that
+// field workers never see who they are.
+func hiddenNotice(cat bansosbot.Category) Msg {
+	return T("complaint.hidden_identity", "Supervisors", cat.SupervisorsOnly)
 }
 
 // explain answers an input the step cannot use, before the step's

@@ -128,7 +128,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	text := []Msg{T("complaint.filed", "No", string(t.No),
 		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true})}
 	if t.HideReporter {
-		text = append(text, T("complaint.hidden_identity"))
+		text = append(text, hiddenNotice(*d.cat))
 	}
 	text = append(text, T("complaint.filed_follow"))
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, [][]Choice{
