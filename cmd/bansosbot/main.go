@@ -41,11 +41,11 @@ Commands:
   backup FILE              write a consistent copy of the database while the bot runs
   staff add|list|remove|invite   manage social workers, supervisors and admins
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
-
-Commands that work on the data (staff, audit, ...) run inside the bot when it is
-running on the same data directory (through DATA/control.sock), directly otherwise.
   registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
   help                     this text
+
+Commands that work on the data (staff, audit, registry, ...) run inside the bot when it is
+running on the same data directory (through DATA/control.sock), directly otherwise.
 
 Flags (each also as an environment variable; flags win):
 `
@@ -61,6 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "run"
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
+	}
+	if cmd == "registry" { // registry.go: gen here, import and stats through runStore
+		return runRegistry(ctx, cfg, rest, stdout, stderr)
 	}
 	if _, ok := storeCommands[cmd]; ok {
 		return runStore(ctx, cfg, cmd, rest, stdout)
@@ -79,8 +82,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: bansosbot backup FILE")
 		}
 		return backup(ctx, cfg, rest[0], stdout)
-	case "registry": // registry.go: import, stats, gen
-		return runRegistry(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		for _, o := range options {

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +28,10 @@ const registryUsage = `Usage:
   bansosbot registry stats
   bansosbot registry gen -n N [-seed S] [-date YYYY-MM-DD] -out FILE.csv
 
-import replaces the eligibility registry with FILE.csv, all or nothing (the
-bot must be stopped: it holds the database). Columns (header line, any
-order, names case-insensitive):
+import replaces the eligibility registry with FILE.csv, all or nothing;
+while the bot runs on the data directory, the bot itself imports the file
+and keeps answering. Columns (header line, any order, names
+case-insensitive):
   nik            16-digit NIK
   name           full name as on the KTP
   desil          1-10, empty for none
@@ -38,30 +41,48 @@ order, names case-insensitive):
 Only keyed hashes of NIKs and names are stored.
 `
 
-// runRegistry runs "bansosbot registry import|stats|gen".
+func init() { storeCommands["registry"] = registryCommand }
+
+// runRegistry runs "bansosbot registry ...": gen here; import and stats
+// work on the store, so they run here or, when the bot is running on the
+// data directory, inside it (then the bot reads the file: its path is
+// made absolute first).
 func runRegistry(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, registryUsage)
 		return errors.New("registry: missing subcommand")
 	}
 	switch args[0] {
-	case "import":
-		return registryImport(ctx, cfg, args[1:], stdout, stderr)
-	case "stats":
-		db, err := store.Open(cfg.DBPath(), store.Options{ReadOnly: true, LockTimeout: 2 * time.Second})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return registryStats(db, stdout)
 	case "gen":
 		return registryGen(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, registryUsage)
 		return nil
+	case "import":
+		fs, _ := importFlags(io.Discard)
+		if err := fs.Parse(args[1:]); err == nil && fs.NArg() == 1 {
+			abs, err := filepath.Abs(fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			args = append(slices.Clone(args[:len(args)-1]), abs)
+		}
 	}
-	fmt.Fprint(stderr, registryUsage)
-	return fmt.Errorf("registry: unknown subcommand %q", args[0])
+	return runStore(ctx, cfg, "registry", args, stdout)
+}
+
+// registryCommand is "registry import" and "registry stats" on an open
+// store (a storeCommand).
+func registryCommand(ctx context.Context, cfg Config, db *store.DB, args []string, w io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "import":
+			return registryImport(ctx, cfg, db, args[1:], w)
+		case "stats":
+			return registryStats(db, w)
+		}
+	}
+	return fmt.Errorf("registry: unknown subcommand\n%s", registryUsage)
 }
 
 // parseDate reads a YYYY-MM-DD date of the data.
@@ -73,27 +94,37 @@ func parseDate(s string) (time.Time, error) {
 	return d, nil
 }
 
-func registryImport(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+type importOpts struct {
+	date, programs, temp *string
+	maxErrors            *int
+}
+
+func importFlags(out io.Writer) (*flag.FlagSet, importOpts) {
 	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	date := fs.String("date", time.Now().In(bansosbot.RegionCode("").TimeZone()).Format(time.DateOnly), "date of the data, shown with every answer")
-	programsFile := fs.String("programs", "", "programs file (JSON, like config/programs.json); default: the built-in list")
-	maxErrors := fs.Int("max-errors", 0, "stop after this many bad rows (0: report them all)")
-	tempDir := fs.String("temp", "", "directory for the sorted runs of a large file (default: the data directory)")
+	fs.SetOutput(out)
+	return fs, importOpts{
+		date:      fs.String("date", time.Now().In(bansosbot.RegionCode("").TimeZone()).Format(time.DateOnly), "date of the data, shown with every answer"),
+		programs:  fs.String("programs", "", "programs file (JSON, like config/programs.json); default: the built-in list"),
+		maxErrors: fs.Int("max-errors", 0, "stop after this many bad rows (0: report them all)"),
+		temp:      fs.String("temp", "", "directory for the sorted runs of a large file (default: the data directory)"),
+	}
+}
+
+func registryImport(ctx context.Context, cfg Config, db *store.DB, args []string, w io.Writer) error {
+	fs, o := importFlags(w)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprint(stderr, registryUsage)
-		return errors.New("registry import: give one CSV file")
+		return fmt.Errorf("registry import: give one CSV file\n%s", registryUsage)
 	}
-	asOf, err := parseDate(*date)
+	asOf, err := parseDate(*o.date)
 	if err != nil {
 		return err
 	}
 	programs := bansosbot.DefaultPrograms()
-	if *programsFile != "" {
-		raw, err := os.ReadFile(*programsFile)
+	if *o.programs != "" {
+		raw, err := os.ReadFile(*o.programs)
 		if err != nil {
 			return err
 		}
@@ -110,18 +141,10 @@ func registryImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	if err != nil {
 		return err
 	}
-	if err := cfg.ensureSecret(); err != nil {
-		return err
-	}
-	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 2 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rep := newImportReporter(stderr, fi.Size())
+	rep := newImportReporter(w, fi.Size())
 	res, err := db.ImportRegistry(ctx, f, store.ImportOptions{
 		Key: cfg.key("nik"), Programs: programs, AsOf: asOf, Source: filepath.Base(fs.Arg(0)),
-		TempDir: *tempDir, MaxErrors: *maxErrors, BadRow: rep.badRow, Progress: rep.progress,
+		TempDir: *o.temp, MaxErrors: *o.maxErrors, BadRow: rep.badRow, Progress: rep.progress,
 	})
 	rep.finish()
 	if err != nil {
@@ -135,14 +158,14 @@ func registryImport(ctx context.Context, cfg Config, args []string, stdout, stde
 	}
 	s := res.Snapshot
 	took := res.Read + res.Write
-	fmt.Fprintf(stdout, "Imported %d people from %s (data as of %s) in %s (%.0f rows/s; read %s, write %s).\n",
+	fmt.Fprintf(w, "Imported %d people from %s (data as of %s) in %s (%.0f rows/s; read %s, write %s).\n",
 		s.Stats.Rows, s.Source, s.AsOf.Format(time.DateOnly), took.Round(time.Millisecond),
 		float64(s.Stats.Rows)/took.Seconds(), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond))
 	if res.Replaced != 0 {
-		fmt.Fprintf(stdout, "It replaces snapshot %d; status checks now answer from snapshot %d.\n", res.Replaced, s.ID)
+		fmt.Fprintf(w, "It replaces snapshot %d; status checks now answer from snapshot %d.\n", res.Replaced, s.ID)
 	}
-	if dbi, err := os.Stat(cfg.DBPath()); err == nil {
-		fmt.Fprintf(stdout, "Database file: %s (%.1f MB).\n", cfg.DBPath(), float64(dbi.Size())/1e6)
+	if dbi, err := os.Stat(db.Path()); err == nil {
+		fmt.Fprintf(w, "Database file: %s (%.1f MB).\n", db.Path(), float64(dbi.Size())/1e6)
 	}
 	return nil
 }
@@ -185,6 +208,14 @@ func (r *importReporter) badRow(e store.RowError) {
 		r.bar.Clear()
 	}
 	fmt.Fprintf(r.out, "line %d: %s\n", e.Line, rowText(e.Err))
+	r.flush()
+}
+
+// flush pushes lines through the control socket as they come.
+func (r *importReporter) flush() {
+	if f, ok := r.out.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 func (r *importReporter) progress(p store.ImportProgress) {
@@ -214,6 +245,7 @@ func (r *importReporter) progress(p store.ImportProgress) {
 	} else {
 		fmt.Fprintf(r.out, "writing: %d of %d records\n", p.Rows, p.Total)
 	}
+	r.flush()
 }
 
 func (r *importReporter) newBar(p store.ImportProgress) *progressbar.ProgressBar {

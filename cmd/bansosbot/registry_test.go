@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/store"
 )
 
@@ -44,10 +46,10 @@ func TestRegistryCommands(t *testing.T) {
 	lines[7] = lines[2]
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
-	_, errOut, err = runCLI(t, "-data", data, "registry", "import", bad)
+	out, _, err = runCLI(t, "-data", data, "registry", "import", bad)
 	if err == nil || !strings.Contains(err.Error(), "2 bad rows") ||
-		!strings.Contains(errOut, "line 4: A NIK has 16 digits; you typed 3.") || !strings.Contains(errOut, "line 8: The same NIK is already on line 3.") {
-		t.Errorf("bad import: %v\n%s", err, errOut)
+		!strings.Contains(out, "line 4: A NIK has 16 digits; you typed 3.") || !strings.Contains(out, "line 8: The same NIK is already on line 3.") {
+		t.Errorf("bad import: %v\n%s", err, out)
 	}
 
 	db, err := store.Open(filepath.Join(data, "bansosbot.db"), store.Options{ReadOnly: true})
@@ -66,4 +68,56 @@ func TestRegistryCommands(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestE2ERegistryImportWhileRunning: with the bot running, "registry
+// import" runs inside it; a citizen then checks their status: the NIK
+// message disappears from the chat and the answer shows the masked name.
+func TestE2ERegistryImportWhileRunning(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	m := e.start(cfg)
+	defer m.Close()
+	env := func(k string) string {
+		if k == "BANSOSBOT_SECRET" {
+			return cfg.Secret
+		}
+		return ""
+	}
+	csvPath := filepath.Join(t.TempDir(), "reg.csv")
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-data", e.dir, "registry", "gen", "-n", "300", "-out", csvPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	sample := strings.Fields(out.String()[strings.Index(out.String(), "NIK "):])
+	nik, name := sample[1], sample[3]+" "+sample[4] // the first sample has a two-word name
+	out.Reset()
+	if err := run(context.Background(), []string{"-data", e.dir, "registry", "import", "-date", "2026-10-01", csvPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatalf("import while the bot runs: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Imported 300 people") {
+		t.Errorf("import output = %q", out.String())
+	}
+
+	u := telegramtest.User{ID: 601, FirstName: "Wawan", LanguageCode: "id"}
+	e.onboard(u)
+	e.fake.SendCommand(u, "/cek")
+	e.waitBot(u.ID, 4)
+	nikMsg := e.fake.SendText(u, nik)
+	msgs := messages(e.waitBot(u.ID, 5))
+	if !strings.Contains(msgs[len(msgs)-1].Text, "nama lengkap") {
+		t.Fatalf("after the NIK: %s; want the name question", msgs[len(msgs)-1])
+	}
+	for _, en := range e.fake.Transcript(u.ID) {
+		if en.From == telegramtest.FromUser && strings.Contains(en.Text, nik) && !en.Deleted {
+			t.Errorf("the NIK message (update %d) is still in the chat", nikMsg)
+		}
+	}
+	e.fake.SendText(u, strings.ToLower(name))
+	msgs = messages(e.waitBot(u.ID, 6))
+	res := msgs[len(msgs)-1].Text
+	if !strings.Contains(res, "Hasil cek status bansos") || !strings.Contains(res, bansosbot.MaskName(name)) ||
+		!strings.Contains(res, "Data per 1 Oktober 2026") || !strings.Contains(res, "bukan keputusan hukum") {
+		t.Errorf("result = %q", res)
+	}
 }
