@@ -315,7 +315,7 @@ func splitText(s string, n int) []string {
 		out = append(out, strings.TrimRight(string(r[:cut]), "\n"))
 		s = strings.TrimLeft(string(r[cut:]), "\n")
 	}
-	if s != "" {
+	if s = strings.TrimRight(s, "\n"); s != "" {
 		out = append(out, s)
 	}
 	return out
