@@ -125,6 +125,13 @@ func lastWithButtons(entries []telegramtest.Entry) (telegramtest.Entry, bool) {
 	return telegramtest.Entry{}, false
 }
 
+// onboardUser onboards a new Indonesian-speaking user with the id.
+func (e *e2e) onboardUser(id int64) telegramtest.User {
+	u := telegramtest.User{ID: id, FirstName: "User", LanguageCode: "id"}
+	e.onboard(u)
+	return u
+}
+
 // onboard runs /start → agree → language and checks the transcript.
 func (e *e2e) onboard(u telegramtest.User) {
 	e.t.Helper()
