@@ -1,0 +1,145 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// Helpers of the retention job (UU PDP): walk the tickets in bounded
+// transactions, expire idle drafts and old dead letters, and make sure
+// removed data does not linger in the file's free pages.
+
+// TicketsAfter calls fn for the tickets with an id above after, in id
+// order, until fn returns false. A job walks all tickets in transactions
+// of bounded size by resuming after the last id it saw; the closing-time
+// order that retention needs has no index (the due index holds only open
+// tickets), and one pass over the ids is linear however much is purged.
+func (tx *Tx) TicketsAfter(after uint64, fn func(*bansosbot.Ticket) bool) error {
+	c := tx.bucket(bucketTickets).Cursor()
+	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		t, err := decodeTicket(v)
+		if err != nil {
+			return err
+		}
+		if !fn(t) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// IdleSessions returns the sessions last touched before before that still
+// hold a conversation (a flow, a draft or a parked flow): the drafts the
+// retention job expires.
+func (tx *Tx) IdleSessions(before time.Time) ([]*bansosbot.Session, error) {
+	var out []*bansosbot.Session
+	err := tx.bucket(bucketSessions).ForEach(func(_, v []byte) error {
+		var s bansosbot.Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("store: decode session: %w", err)
+		}
+		if s.UpdatedAt.Before(before) && (s.Flow != "" || len(s.Draft) > 0 || s.Parked != nil) {
+			out = append(out, &s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PurgeDeadLetters deletes dead letters parked before before. Their
+// payloads are whole updates and rendered messages, personal data that
+// must not outlive the time an operator needs to look at them.
+func (db *DB) PurgeDeadLetters(before time.Time) (int, error) {
+	n := 0
+	err := db.Update(func(tx *Tx) error {
+		b := tx.bucket(bucketDead)
+		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
+		err := b.ForEach(func(k, v []byte) error {
+			var d DeadLetter
+			if json.Unmarshal(v, &d) != nil || d.ParkedAt.Before(before) {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n = len(stale)
+		return deleteKeys(b, stale)
+	})
+	return n, err
+}
+
+// ErrBusy is returned by ScrubFreePages while read transactions are open.
+var ErrBusy = errors.New("store: read transactions are open; try again")
+
+// ScrubFreePages overwrites the file's free pages with zeros and returns
+// how many it wrote. bbolt never rewrites a page in place: a changed or
+// deleted value leaves its old page, with the old bytes, on the free list
+// until the page is reused, so personal data removed by retention or
+// erasure would stay readable in the file (and in every backup, which
+// copies the file) for an unknown time.
+//
+// It runs inside a write transaction, so no writer can take a free page
+// meanwhile, and only when no read transaction is open: bbolt also lists
+// as free the pages that readers started before the last commits may
+// still read; once none is open, no reader can reach a free page.
+func (db *DB) ScrubFreePages() (int, error) {
+	// A write transaction that is rolled back: it only holds the writer
+	// lock (and releases the pending pages of closed readers at its start).
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return 0, fmt.Errorf("store: scrub: %w", err)
+	}
+	defer tx.Rollback()
+	if db.bolt.Stats().OpenTxN > 0 {
+		return 0, ErrBusy
+	}
+	f, err := os.OpenFile(db.path, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("store: scrub: %w", err)
+	}
+	defer f.Close()
+	size := int64(db.bolt.Info().PageSize)
+	zero := make([]byte, size)
+	n := 0
+	for id := 2; ; id++ {
+		p, err := tx.Page(id)
+		if err != nil {
+			return n, fmt.Errorf("store: scrub: page %d: %w", id, err)
+		}
+		if p == nil { // past the high-water mark
+			break
+		}
+		if p.Type != "free" {
+			id += p.OverflowCount
+			continue
+		}
+		if _, err := f.WriteAt(zero, int64(id)*size); err != nil {
+			return n, fmt.Errorf("store: scrub: %w", err)
+		}
+		n++
+	}
+	if err := f.Sync(); err != nil {
+		return n, fmt.Errorf("store: scrub: %w", err)
+	}
+	return n, nil
+}
+
+// ScrubFreePagesRetry is ScrubFreePages, retried for up to wait while
+// read transactions (a scrape, a backup) keep it from running.
+func (db *DB) ScrubFreePagesRetry(wait time.Duration) (int, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		n, err := db.ScrubFreePages()
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return n, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
