@@ -580,3 +580,92 @@ func at(t *testing.T, s string, loc *time.Location) time.Time {
 	}
 	return v
 }
+
+// BenchmarkEscalate measures one run of the escalation job over 100 due
+// tickets among many more stored whose checks lie in the future: the job
+// reads only the due entries of the index, so the time should not depend
+// on the number stored. Each run rolls its transaction back, so the same
+// 100 tickets are due every time (the commit is not measured).
+//
+//	go test ./flows -run '^$' -bench Escalate -benchtime 200x
+func BenchmarkEscalate(b *testing.B) {
+	for _, stored := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("due=100/stored=%d", stored), func(b *testing.B) {
+			benchEscalate(b, stored, 100)
+		})
+	}
+}
+
+var errRollback = errors.New("rollback")
+
+func benchEscalate(b *testing.B, stored, due int) {
+	db, err := store.Open(b.TempDir()+"/bench.db", store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	filed := at2(b, "2026-11-26 10:00")
+	now := at2(b, "2026-12-01 10:00") // warning and breach of tickets filed at 10:00 on Thursday
+	e := flows.NewEngine(flows.Config{Now: func() time.Time { return now }, TicketKey: []byte("bench")})
+	if err := db.Update(func(tx *store.Tx) error {
+		for _, s := range []*bansosbot.Staff{
+			{UserID: slaWorker, Role: bansosbot.RoleWorker, Regions: []bansosbot.RegionCode{cibinong}, Active: true},
+			{UserID: slaRegency, Role: bansosbot.RoleSupervisor, Regions: []bansosbot.RegionCode{bogor}, Active: true},
+		} {
+			if err := tx.PutStaff(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	const batch = 20_000
+	for n := 0; n < stored; n += batch {
+		if err := db.Update(func(tx *store.Tx) error {
+			for i := n; i < min(n+batch, stored); i++ {
+				seq, err := tx.NextTicketSeq()
+				if err != nil {
+					return err
+				}
+				tk := &bansosbot.Ticket{ID: seq, No: bansosbot.NewTicketNo(seq, []byte("bench")), Category: "OTHER",
+					Region: cibinong, CitizenID: 100_000 + int64(seq), Status: bansosbot.StatusAssigned, Assignee: slaWorker,
+					CreatedAt: filed, UpdatedAt: filed}
+				e.Schedule(tk, filed)
+				if i >= due { // filed later: checks in the future
+					tk.NextCheck = now.Add(time.Duration(1+i%1000) * time.Hour)
+				}
+				if err := tx.PutTicket(tk); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		err := db.Update(func(tx *store.Tx) error {
+			replies, more, err := e.Escalate(ctx, tx, now, 1000)
+			if err != nil {
+				return err
+			}
+			if more || len(replies) != 2 {
+				b.Fatalf("more %v, %d replies; want one message each to the worker and the supervisor", more, len(replies))
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			b.Fatal(err)
+		}
+	}
+}
+
+func at2(b *testing.B, s string) time.Time {
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, wib)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
