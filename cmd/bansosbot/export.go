@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
+)
+
+const exportUsage = `Usage:
+  bansosbot tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
+      [--data DIR] [--categories FILE] [--agency NAME] [--lang id|en]
+
+Exports tickets without reporter data: no Telegram id, no phone, no NIK
+(16-digit numbers in free text are replaced by [NIK]); hidden-identity
+categories (PUNGLI, OFFICER_MISCONDUCT) also without location, village
+and notes. open311 writes GeoReport v2 service requests (JSON).
+--since keeps tickets filed on or after DATE (YYYY-MM-DD, WIB);
+--region keeps tickets in a region and below (e.g. 32.01).
+The database is opened read-only: stop the bot first (bbolt allows one
+writer), or export from a backup's data directory.`
+
+// exportRow is a ticket in the csv and json exports: the GeoReport fields
+// plus the lifecycle details Open311 has no field for.
+type exportRow struct {
+	bansosbot.GeoReportRequest
+	DetailedStatus  string `json:"detailed_status"`
+	DueResponse     string `json:"due_response,omitempty"`
+	FirstResponseAt string `json:"first_response_at,omitempty"`
+	ResolvedAt      string `json:"resolved_at,omitempty"`
+	ClosedAt        string `json:"closed_at,omitempty"`
+	Escalations     int    `json:"escalations"`
+	Photos          int    `json:"photos"`
+	Rating          int    `json:"rating,omitempty"`
+	HiddenReporter  bool   `json:"hidden_reporter"`
+}
+
+var exportColumns = []string{
+	"service_request_id", "status", "detailed_status", "status_notes", "service_code", "service_name", "description",
+	"agency_responsible", "requested_datetime", "updated_datetime", "expected_datetime", "due_response",
+	"first_response_at", "resolved_at", "closed_at", "address", "address_id", "lat", "long",
+	"escalations", "photos", "rating", "hidden_reporter",
+}
+
+func (r exportRow) record() []string {
+	coord := func(f *float64) string {
+		if f == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	}
+	rating := ""
+	if r.Rating > 0 {
+		rating = strconv.Itoa(r.Rating)
+	}
+	rec := []string{
+		r.ServiceRequestID, r.Status, r.DetailedStatus, r.StatusNotes, r.ServiceCode, r.ServiceName, r.Description,
+		r.AgencyResponsible, r.RequestedDatetime, r.UpdatedDatetime, r.ExpectedDatetime, r.DueResponse,
+		r.FirstResponseAt, r.ResolvedAt, r.ClosedAt, r.Address, r.AddressID, coord(r.Lat), coord(r.Long),
+		strconv.Itoa(r.Escalations), strconv.Itoa(r.Photos), rating, strconv.FormatBool(r.HiddenReporter),
+	}
+	for i, v := range rec {
+		rec[i] = defuseFormula(v)
+	}
+	return rec
+}
+
+// defuseFormula keeps spreadsheets from running citizen text as a formula
+// (CSV injection): a cell starting with = + - @ or a control character is
+// prefixed with an apostrophe.
+func defuseFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		if _, err := strconv.ParseFloat(s, 64); err != nil { // negative coordinates stay numbers
+			return "'" + s
+		}
+	}
+	return s
+}
+
+// runTicketsExport is "bansosbot tickets export": it writes the tickets
+// in csv, json or open311 (GeoReport v2 JSON) form to stdout or --out.
+func runTicketsExport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tickets export", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "", "csv, json or open311")
+	since := fs.String("since", "", "tickets filed on or after this date (YYYY-MM-DD, WIB)")
+	regionFlag := fs.String("region", "", "region code prefix, e.g. 32.01")
+	out := fs.String("out", "", "output file (default: standard output)")
+	dataDir := fs.String("data", "./data", "data directory")
+	catFile := fs.String("categories", "", "categories file (JSON); the built-in nine when empty")
+	agency := fs.String("agency", "Dinas Sosial", "agency_responsible")
+	lang := fs.String("lang", "id", "language of category names: id or en")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("tickets export: %w\n%s", err, exportUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("tickets export: unexpected %q\n%s", fs.Arg(0), exportUsage)
+	}
+	if *format != "csv" && *format != "json" && *format != "open311" {
+		return fmt.Errorf("tickets export: --format must be csv, json or open311\n%s", exportUsage)
+	}
+	var from time.Time
+	if *since != "" {
+		var err error
+		if from, err = time.ParseInLocation(time.DateOnly, *since, bansosbot.RegionCode("").TimeZone()); err != nil {
+			return fmt.Errorf("tickets export: --since %q: want YYYY-MM-DD", *since)
+		}
+	}
+	var region bansosbot.RegionCode
+	if *regionFlag != "" {
+		var err error
+		if region, err = bansosbot.ParseRegionCode(*regionFlag); err != nil {
+			return fmt.Errorf("tickets export: --region %q is not a region code (e.g. 32, 32.01, 32.01.05)", *regionFlag)
+		}
+	}
+	cats := bansosbot.DefaultCategories()
+	if *catFile != "" {
+		f, err := os.Open(*catFile)
+		if err != nil {
+			return fmt.Errorf("tickets export: %w", err)
+		}
+		cats, err = bansosbot.LoadCategories(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("tickets export: %w", err)
+		}
+	}
+	opts := bansosbot.GeoReportOptions{Categories: cats, Regions: bansosbot.DefaultRegions(), Agency: *agency, Lang: bansosbot.NormalizeLang(*lang)}
+
+	// Read-only, like "backup" without a running bot: bbolt lets one
+	// process hold the file, so a running bot makes this fail fast.
+	db, err := store.Open(filepath.Join(*dataDir, store.FileName), store.Options{ReadOnly: true, LockTimeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("tickets export: %w", err)
+	}
+	defer db.Close()
+
+	w := stdout
+	var file *os.File
+	if *out != "" {
+		// A temporary file renamed at the end: a failed export never
+		// leaves a half-written file under the name.
+		if file, err = os.CreateTemp(filepath.Dir(*out), ".export-*"); err != nil {
+			return fmt.Errorf("tickets export: %w", err)
+		}
+		defer os.Remove(file.Name())
+		defer file.Close()
+		w = file
+	}
+	bw := bufio.NewWriter(w)
+	n, err := writeExport(ctx, db, bw, *format, from, region, opts)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && file != nil {
+		if err = file.Chmod(0o600); err == nil {
+			if err = file.Sync(); err == nil {
+				if err = file.Close(); err == nil {
+					err = os.Rename(file.Name(), *out)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("tickets export: %w", err)
+	}
+	if file != nil {
+		fmt.Fprintf(stdout, "exported %d tickets to %s\n", n, *out)
+	}
+	return nil
+}
+
+// writeExport writes the selected tickets in id order, reading them in one
+// read-only transaction (a consistent snapshot).
+func writeExport(ctx context.Context, db *store.DB, w io.Writer, format string, since time.Time, region bansosbot.RegionCode, opts bansosbot.GeoReportOptions) (int, error) {
+	var rows []exportRow
+	err := db.View(func(tx *store.Tx) error {
+		var tickets []*bansosbot.Ticket
+		keep := func(t *bansosbot.Ticket) bool { return since.IsZero() || !t.CreatedAt.Before(since) }
+		if region != "" { // the status+region index reads only that region
+			if err := tx.RegionTickets(region, bansosbot.Statuses, func(t *bansosbot.Ticket) bool {
+				if keep(t) {
+					tickets = append(tickets, t)
+				}
+				return ctx.Err() == nil
+			}); err != nil {
+				return err
+			}
+			slices.SortFunc(tickets, func(a, b *bansosbot.Ticket) int { return cmpID(a.ID, b.ID) })
+		} else if err := tx.AllTickets(func(t *bansosbot.Ticket) error {
+			if keep(t) {
+				tickets = append(tickets, t)
+			}
+			return ctx.Err()
+		}); err != nil {
+			return err
+		}
+		for _, t := range tickets {
+			notes, err := statusNotes(tx, t)
+			if err != nil {
+				return err
+			}
+			o := opts
+			o.Notes = notes
+			rows = append(rows, exportTicket(t, o))
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return 0, err
+	}
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(exportColumns); err != nil {
+			return 0, err
+		}
+		for _, r := range rows {
+			if err := cw.Write(r.record()); err != nil {
+				return 0, err
+			}
+		}
+		cw.Flush()
+		return len(rows), cw.Error()
+	case "open311":
+		reqs := make([]bansosbot.GeoReportRequest, len(rows))
+		for i, r := range rows {
+			reqs[i] = r.GeoReportRequest
+		}
+		return len(rows), writeJSON(w, reqs)
+	}
+	return len(rows), writeJSON(w, rows)
+}
+
+func cmpID(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// statusNotes is the public text of the ticket's latest status change (a
+// resolution, a rejection reason, where a referral went), if any.
+func statusNotes(tx *store.Tx, t *bansosbot.Ticket) (string, error) {
+	events, err := tx.Events(t.ID)
+	if err != nil {
+		return "", err
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Kind == bansosbot.EventStatus && e.Public {
+			if e.Text == flows.ErasedMarker {
+				return "", nil
+			}
+			return e.Text, nil
+		}
+	}
+	return "", nil
+}
+
+func exportTicket(t *bansosbot.Ticket, opts bansosbot.GeoReportOptions) exportRow {
+	loc := t.Region.TimeZone()
+	ts := func(x time.Time) string {
+		if x.IsZero() {
+			return ""
+		}
+		return x.In(loc).Format(time.RFC3339)
+	}
+	return exportRow{
+		GeoReportRequest: t.GeoReport(opts),
+		DetailedStatus:   string(t.Status),
+		DueResponse:      ts(t.DueResponse),
+		FirstResponseAt:  ts(t.FirstResponseAt),
+		ResolvedAt:       ts(t.ResolvedAt),
+		ClosedAt:         ts(t.ClosedAt),
+		Escalations:      t.Escalation,
+		Photos:           len(t.Attachments),
+		Rating:           t.Rating,
+		HiddenReporter:   t.HideReporter,
+	}
+}
