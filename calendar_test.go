@@ -429,3 +429,53 @@ func BenchmarkAddWorkingDays(b *testing.B) {
 		c.AddWorkingDays(start, 60, wib)
 	}
 }
+
+// Service-level clocks with pauses (a ticket waiting for the citizen) in
+// each time zone, across holidays, collective leave, a month end and the
+// year end. Added with the service-level policy (sla.go).
+func TestWorkingDurationPausesAcrossHolidays(t *testing.T) {
+	c := DefaultCalendar()
+	tests := []struct {
+		name         string
+		loc          *time.Location
+		start        string
+		days         int
+		pause        [2]string // local; "" end: still paused
+		want, nopaus string
+	}{
+		{"WIT, a working day paused after Christmas", wit, "2026-12-23 10:00", 3,
+			[2]string{"2026-12-28 10:00", "2026-12-29 10:00"}, "2026-12-31 10:00", "2026-12-30 10:00"},
+		{"WITA, paused over the year end and Isra Mikraj", wita, "2026-12-30 10:00", 3,
+			[2]string{"2026-12-31 12:00", "2027-01-04 12:00"}, "2027-01-07 10:00", "2027-01-06 10:00"},
+		{"WIB, a pause over leave, Christmas and a weekend costs nothing", wib, "2026-12-23 09:00", 1,
+			[2]string{"2026-12-24 00:00", "2026-12-28 00:00"}, "2026-12-28 09:00", "2026-12-28 09:00"},
+		{"WITA, a whole day paused across the month end", wita, "2026-11-30 15:00", 2,
+			[2]string{"2026-12-01 08:00", "2026-12-01 16:00"}, "2026-12-03 15:00", "2026-12-02 15:00"},
+		{"WIT, still paused: no deadline yet", wit, "2026-12-30 10:00", 3,
+			[2]string{"2026-12-31 09:00", ""}, "", "2027-01-06 10:00"},
+	}
+	for _, tt := range tests {
+		start := at(t, tt.start, tt.loc)
+		p := Interval{Start: at(t, tt.pause[0], tt.loc)}
+		if tt.pause[1] != "" {
+			p.End = at(t, tt.pause[1], tt.loc)
+		}
+		budget := time.Duration(tt.days) * c.DayLength()
+		got := c.AddWorkingDurationExcluding(start, budget, []Interval{p}, tt.loc)
+		var s string
+		if !got.IsZero() {
+			s = got.In(tt.loc).Format("2006-01-02 15:04")
+		}
+		if s != tt.want {
+			t.Errorf("%s: deadline %q; want %q", tt.name, s, tt.want)
+		}
+		if s := c.AddWorkingDays(start, tt.days, tt.loc).Format("2006-01-02 15:04"); s != tt.nopaus {
+			t.Errorf("%s: without the pause %s; want %s", tt.name, s, tt.nopaus)
+		}
+		if !got.IsZero() {
+			if used := c.WorkingDurationExcluding(start, got, []Interval{p}, tt.loc); used != budget {
+				t.Errorf("%s: %v used by the deadline; want %v", tt.name, used, budget)
+			}
+		}
+	}
+}
