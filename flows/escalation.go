@@ -161,13 +161,6 @@ func (r *escalationRun) fire(t *bansosbot.Ticket, p slaPlan, s bansosbot.SLAStep
 	return nil
 }
 
-func phaseName(phase int) string {
-	if phase == bansosbot.PhaseResponse {
-		return "response"
-	}
-	return "resolution"
-}
-
 // recipients are who hear of a step: the assignee for the warning and
 // the breach, and the supervisors at the step's level covering the
 // ticket's region, or the nearest level above that has any; a warning

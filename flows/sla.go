@@ -194,11 +194,14 @@ func (d Deadline) Msg() Msg {
 	return T("sla.due", "Phase", phase, "Due", due)
 }
 
-func phaseKey(phase int) string {
+func phaseKey(phase int) string { return "sla.phase." + phaseName(phase) }
+
+// phaseName names a phase in locale keys and history events.
+func phaseName(phase int) string {
 	if phase == bansosbot.PhaseResponse {
-		return "sla.phase.response"
+		return "response"
 	}
-	return "sla.phase.resolution"
+	return "resolution"
 }
 
 // ExpectedDate is the date the citizen may expect a resolution by (the
