@@ -256,6 +256,10 @@ func TestEscalationStopsWhenAnswered(t *testing.T) {
 	if got := ticket(t, h, tk.ID); !got.NextCheck.IsZero() || flows.Overdue(got, h.Now()) {
 		t.Errorf("resolved ticket: next check %v, overdue %v; want none", got.NextCheck, flows.Overdue(got, h.Now()))
 	}
+	transition(t, h, tk.ID, flows.EvClose, flows.Actor{Role: flows.RoleSystem})
+	if got := escalations(t, h, tk.ID); len(got) != 1 {
+		t.Errorf("closed ticket's escalation history = %q; want the warning kept", got)
+	}
 	h.DB.View(func(tx *store.Tx) error {
 		return tx.DueTickets(h.Now().AddDate(1, 0, 0), func(t2 *bansosbot.Ticket) bool {
 			t.Errorf("ticket %d still in the due-time index", t2.ID)
