@@ -98,7 +98,7 @@ type Ticket struct {
 	// NextCheck is when the escalation job must look at the ticket again;
 	// zero when nothing is pending. It is the key of the due-time index.
 	NextCheck   time.Time     `json:"next_check,omitzero"`
-	Escalation  int           `json:"escalation,omitempty"`  // ladder steps already fired
+	Escalation  int           `json:"escalation,omitempty"`  // position of the next ladder step (see flows/sla.go)
 	PausedSince time.Time     `json:"paused_since,omitzero"` // waiting for the citizen since
 	PausedFor   time.Duration `json:"paused_for,omitempty"`  // working time paused so far
 

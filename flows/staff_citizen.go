@@ -179,6 +179,10 @@ func (f citizenSide) button(c *Conv) error {
 	if err := Transition(c.Tx, t, EvReopen, by, Change{}, c.Now); err != nil {
 		return err
 	}
+	// The clock runs again: new deadlines now, not at the next job run.
+	if err := c.e.Reschedule(c.Tx, t, c.Now); err != nil {
+		return err
+	}
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
