@@ -140,6 +140,23 @@ func (m *Main) engineConfig() (flows.Config, error) {
 			return cfg, fmt.Errorf("BANSOSBOT_CALENDAR: %w", err)
 		}
 	}
+	if m.Config.SLA != "" {
+		f, err := os.Open(m.Config.SLA)
+		if err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
+		}
+		defer f.Close()
+		if cfg.SLA, err = bansosbot.LoadSLAPolicies(f); err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
+		}
+		categories := cfg.Categories
+		if categories == nil {
+			categories = bansosbot.DefaultCategories()
+		}
+		if err := cfg.SLA.Check(categories); err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
+		}
+	}
 	return cfg, nil
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 
 	Categories string // optional categories file (JSON)
 	Calendar   string // optional business calendar file (JSON)
+	SLA        string // optional service-level policies file (JSON)
 
 	secretGenerated bool
 }
@@ -58,6 +59,7 @@ var options = []struct {
 	{"http", "BANSOSBOT_HTTP", "", "listen address for /metrics, /healthz and /readyz (e.g. 127.0.0.1:9090); off when empty", func(c *Config) *string { return &c.HTTP }},
 	{"categories", "BANSOSBOT_CATEGORIES", "", "complaint categories file (JSON); the built-in nine when empty", func(c *Config) *string { return &c.Categories }},
 	{"calendar", "BANSOSBOT_CALENDAR", "", "business calendar file (JSON: working days, hours, holidays); built-in when empty", func(c *Config) *string { return &c.Calendar }},
+	{"sla", "BANSOSBOT_SLA", "", "service-level policies file (JSON: deadlines and escalation ladders); built-in when empty", func(c *Config) *string { return &c.SLA }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.
