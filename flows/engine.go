@@ -136,6 +136,7 @@ func NewEngine(cfg Config) *Engine {
 	e.registerCheck()      // check.go: /cek, the eligibility status
 	e.registerStaff()      // staff.go: registration, queue, ticket actions
 	e.registerEscalation() // escalation.go: buttons of escalations and digests
+	e.registerOps()        // chart.go: /grafik, the supervisors' chart
 	return e
 }
 
