@@ -20,7 +20,7 @@ import (
 // edges, a wait for the citizen, late and timely deadlines, ratings.
 
 type fixtureTicket struct {
-	Ticket bansosbot.Ticket   `json:"ticket"`
+	Ticket bansosbot.Ticket  `json:"ticket"`
 	Events []bansosbot.Event `json:"events"`
 }
 
@@ -73,8 +73,8 @@ func report(t *testing.T, h *harness, q flows.ReportQuery) *flows.Report {
 // want is a row's expected figures; -1 for "none" (no median, no share).
 type want struct {
 	received, resolved, resolvedOnTime, responses, responsesOnTime, overdue int
-	medianResponse, medianResolution, rating                                 float64
-	rated                                                                    int
+	medianResponse, medianResolution, rating                                float64
+	rated                                                                   int
 }
 
 func checkFigures(t *testing.T, name string, f flows.Figures, w want) {
