@@ -66,7 +66,7 @@ type Config struct {
 	MaxAttempts int
 	MaxAge      time.Duration
 	MaxBackoff  time.Duration // cap of the retry backoff (default 1 minute)
-	Workers     int           // concurrent sends (default 16)
+	Workers     int           // concurrent sends (default 32)
 
 	Log *slog.Logger
 	// HTTPClient for Bot API calls (default: a client with sane timeouts).
@@ -107,13 +107,17 @@ func (c *Config) setDefaults() {
 		c.MaxBackoff = time.Minute
 	}
 	if c.Workers <= 0 {
-		c.Workers = 16
+		c.Workers = 32
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
+		// All calls go to one host: keep enough idle connections for every
+		// worker and the poller (the default keeps 2 and redials the rest).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = c.Workers+8, c.Workers+8
+		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if c.Renderer == nil {
 		c.Renderer = NewRenderer(locales.MustDefault(), nil)
