@@ -314,6 +314,8 @@ type ImportOptions struct {
 	// Progress is called a few times a second and at the end of each phase,
 	// from one goroutine.
 	Progress func(ImportProgress)
+
+	afterTx func() // tests: called after each committed write transaction
 }
 
 // RowError is a bad row of a registry file. Err is a *bansosbot.Error (its
@@ -343,7 +345,7 @@ type ImportProgress struct {
 type ImportResult struct {
 	Snapshot bansosbot.Snapshot
 	Replaced uint64 // the id of the snapshot it replaced; 0 for the first
-	Runs     int    // sorted runs merged
+	Runs     int    // sorted runs spilled to temporary files (0: sorted in memory)
 	Read     time.Duration
 	Write    time.Duration
 }
@@ -408,6 +410,9 @@ func (db *DB) ImportRegistry(ctx context.Context, r io.Reader, opts ImportOption
 	}
 	im.res.Read = time.Since(start)
 	im.res.Runs = len(im.runs)
+	if im.rows == 0 && im.bad == 0 {
+		return nil, bansosbot.Errorf(bansosbot.EInvalid, "registry.no_rows")
+	}
 	if im.bad > 0 {
 		// Duplicates are bad rows too: report them before failing.
 		if err := im.merge(ctx, nil); err != nil {
@@ -884,49 +889,33 @@ func (im *importer) merge(ctx context.Context, emit func(key, val []byte) error)
 
 // chunk is one write transaction's records: keys and values back to back
 // in buf, ends[i] the end of record i. bbolt keeps references to values
-// until the commit, so a chunk is reused only after its transaction.
+// until the commit, so a chunk is reused only after its transaction. The
+// last chunk's transaction also makes the snapshot current.
 type chunk struct {
 	buf  []byte
 	ends []int
+	last bool
 }
 
 // write runs the write phase: the merge (this goroutine) fills chunks, a
-// writer goroutine appends each in one transaction, then the new snapshot
-// becomes current.
+// writer goroutine appends each in one transaction. The first transaction
+// creates the snapshot's bucket; the last one also stores its metadata and
+// moves "current" to it, so a small file takes one transaction (one fsync)
+// and a large one no more than its chunks.
 func (im *importer) write(ctx context.Context) error {
 	im.phase.Store(PhaseWrite)
 	im.rowsDone.Store(0)
 	im.rowsTotal.Store(im.rows)
 	im.progress()
 
+	// Set by the writer's transactions, read here after it is done.
 	var (
-		id, old uint64
-		key     []byte
+		key       []byte // the snapshot's bucket, once a transaction created it
+		old       uint64
+		committed bool
 	)
-	err := im.db.bolt.Update(func(tx *bolt.Tx) error {
-		reg := tx.Bucket(bucketRegistry)
-		var err error
-		if id, err = reg.NextSequence(); err != nil {
-			return err
-		}
-		_, old = currentSnapshot(tx)
-		key = snapshotKey(id)
-		snap, err := reg.CreateBucket(key)
-		if err != nil {
-			return err
-		}
-		if _, err := snap.CreateBucket(keySnapRecords); err != nil {
-			return err
-		}
-		_, err = snap.CreateBucket(keySnapDict)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: registry import: %w", err)
-	}
-	committed := false
 	defer func() {
-		if !committed {
+		if !committed && key != nil {
 			_ = im.db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRegistry).DeleteBucket(key) })
 		}
 	}()
@@ -951,7 +940,11 @@ func (im *importer) write(ctx context.Context) error {
 			}
 			if werr == nil {
 				werr = im.db.bolt.Update(func(tx *bolt.Tx) error {
-					b := tx.Bucket(bucketRegistry).Bucket(key).Bucket(keySnapRecords)
+					snap, err := im.snapshotBucket(tx, &key)
+					if err != nil {
+						return err
+					}
+					b := snap.Bucket(keySnapRecords)
 					b.FillPercent = 1 // appends in key order: pack the pages
 					start := 0
 					for _, end := range c.ends {
@@ -960,10 +953,18 @@ func (im *importer) write(ctx context.Context) error {
 						}
 						start = end
 					}
+					if c.last {
+						return im.switchTo(tx, snap, &old)
+					}
 					return nil
 				})
 				if werr != nil {
 					close(failed)
+				} else if c.last {
+					committed = true
+				}
+				if werr == nil && im.opts.afterTx != nil {
+					im.opts.afterTx()
 				}
 				im.rowsDone.Add(int64(len(c.ends)))
 			}
@@ -991,7 +992,14 @@ func (im *importer) write(ctx context.Context) error {
 		}
 		return nil
 	})
-	if merr == nil && len(cur.ends) > 0 {
+	switch {
+	case merr != nil:
+	case im.bad > 0: // duplicates found while merging: no switch
+		merr = fmt.Errorf("store: registry import: %w: %d", ErrBadRows, im.bad)
+	case ctx.Err() != nil:
+		merr = ctx.Err()
+	default:
+		cur.last = true
 		merr = send()
 	}
 	close(full)
@@ -1002,45 +1010,6 @@ func (im *importer) write(ctx context.Context) error {
 	if merr != nil {
 		return merr
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if im.bad > 0 { // duplicates found while writing
-		return fmt.Errorf("store: registry import: %w: %d", ErrBadRows, im.bad)
-	}
-
-	im.res.Snapshot = bansosbot.Snapshot{ID: id, AsOf: im.opts.AsOf, ImportedAt: im.db.now(), Source: im.opts.Source,
-		Programs: im.cols.Programs, Stats: im.stats}
-	err = im.db.bolt.Update(func(tx *bolt.Tx) error {
-		reg := tx.Bucket(bucketRegistry)
-		snap := reg.Bucket(key)
-		s := im.res.Snapshot
-		meta, err := json.Marshal(snapshotMeta{ID: id, AsOf: s.AsOf, ImportedAt: s.ImportedAt, Source: s.Source, Programs: s.Programs})
-		if err != nil {
-			return err
-		}
-		stats, err := json.Marshal(s.Stats)
-		if err != nil {
-			return err
-		}
-		if err := snap.Put(keySnapMeta, meta); err != nil {
-			return err
-		}
-		if err := snap.Put(keySnapStats, stats); err != nil {
-			return err
-		}
-		d := snap.Bucket(keySnapDict)
-		for i, t := range im.dict.strs {
-			if err := d.Put(u32(uint32(i)), []byte(t)); err != nil {
-				return err
-			}
-		}
-		return reg.Put(keyCurrent, u64(id))
-	})
-	if err != nil {
-		return fmt.Errorf("store: registry import: switch snapshot: %w", err)
-	}
-	committed = true
 	im.progress()
 	if old != 0 {
 		im.res.Replaced = old
@@ -1051,5 +1020,66 @@ func (im *importer) write(ctx context.Context) error {
 			return fmt.Errorf("store: registry imported, but deleting the old snapshot failed (the next import retries): %w", err)
 		}
 	}
+	return nil
+}
+
+// snapshotBucket returns the new snapshot's bucket, creating it (with a
+// new id) in the first transaction.
+func (im *importer) snapshotBucket(tx *bolt.Tx, key *[]byte) (*bolt.Bucket, error) {
+	reg := tx.Bucket(bucketRegistry)
+	if *key != nil {
+		return reg.Bucket(*key), nil
+	}
+	id, err := reg.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	k := snapshotKey(id)
+	snap, err := reg.CreateBucket(k)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := snap.CreateBucket(keySnapRecords); err != nil {
+		return nil, err
+	}
+	if _, err := snap.CreateBucket(keySnapDict); err != nil {
+		return nil, err
+	}
+	im.res.Snapshot.ID = id
+	tx.OnCommit(func() { *key = k })
+	return snap, nil
+}
+
+// switchTo stores the snapshot's metadata, statistics and texts and makes
+// it current; old is set to the snapshot it replaces.
+func (im *importer) switchTo(tx *bolt.Tx, snap *bolt.Bucket, old *uint64) error {
+	reg := tx.Bucket(bucketRegistry)
+	_, prev := currentSnapshot(tx)
+	s := bansosbot.Snapshot{ID: im.res.Snapshot.ID, AsOf: im.opts.AsOf, ImportedAt: im.db.now(), Source: im.opts.Source,
+		Programs: im.cols.Programs, Stats: im.stats}
+	meta, err := json.Marshal(snapshotMeta{ID: s.ID, AsOf: s.AsOf, ImportedAt: s.ImportedAt, Source: s.Source, Programs: s.Programs})
+	if err != nil {
+		return err
+	}
+	stats, err := json.Marshal(s.Stats)
+	if err != nil {
+		return err
+	}
+	if err := snap.Put(keySnapMeta, meta); err != nil {
+		return err
+	}
+	if err := snap.Put(keySnapStats, stats); err != nil {
+		return err
+	}
+	d := snap.Bucket(keySnapDict)
+	for i, t := range im.dict.strs {
+		if err := d.Put(u32(uint32(i)), []byte(t)); err != nil {
+			return err
+		}
+	}
+	if err := reg.Put(keyCurrent, u64(s.ID)); err != nil {
+		return err
+	}
+	tx.OnCommit(func() { im.res.Snapshot, *old = s, prev })
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -177,7 +176,7 @@ func TestImportBadRows(t *testing.T) {
 	}
 
 	// Header errors.
-	for _, bad := range []string{"", "nik,name\n", "nik,name,desil,PKH,FOO\n"} {
+	for _, bad := range []string{"", "nik,name\n", "nik,name,desil,PKH,FOO\n", "nik,name,desil,PKH\n"} {
 		if _, err := db.ImportRegistry(context.Background(), strings.NewReader(bad), regOptions(t)); bansosbot.ErrorCode(err) != bansosbot.EInvalid {
 			t.Errorf("header %q: err = %v; want an EInvalid", bad, err)
 		}
@@ -228,8 +227,9 @@ func TestImportFailureKeepsPrevious(t *testing.T) {
 	}
 }
 
-// TestImportCancelDuringWrite: the snapshot bucket exists when the
-// cancel lands; it is removed and the previous snapshot keeps answering.
+// TestImportCancelDuringWrite: three transactions of the new snapshot are
+// committed when the cancel lands; they are removed and the previous
+// snapshot keeps answering.
 func TestImportCancelDuringWrite(t *testing.T) {
 	db := openTicketDB(t)
 	old := mustImport(t, db, smallRegistry, regOptions(t))
@@ -238,10 +238,10 @@ func TestImportCancelDuringWrite(t *testing.T) {
 	defer cancel()
 	opts := regOptions(t)
 	opts.TxRows = 100 // many transactions: the cancel lands between two
-	var once sync.Once
-	opts.Progress = func(p ImportProgress) {
-		if p.Phase == PhaseWrite {
-			once.Do(cancel)
+	txs := 0
+	opts.afterTx = func() {
+		if txs++; txs == 3 {
+			cancel()
 		}
 	}
 	_, err := db.ImportRegistry(ctx, strings.NewReader(csv), opts)
@@ -256,6 +256,9 @@ func TestImportCancelDuringWrite(t *testing.T) {
 	}
 	if b := snapshotBuckets(t, db); len(b) != 1 {
 		t.Errorf("snapshot buckets = %v; want only the current one", b)
+	}
+	if txs != 3 {
+		t.Errorf("%d write transactions; want the cancel after the third", txs)
 	}
 }
 
