@@ -359,7 +359,9 @@ func (e *Engine) cancel(c *Conv) error {
 	had := c.Session.Flow != ""
 	c.End()
 	if had {
-		c.Say(T("general.cancelled"))
+		// Also remove a reply keyboard (contact or location request) the
+		// cancelled step may have shown.
+		c.Reply(Reply{Action: Send, Text: []Msg{T("general.cancelled")}, Keyboard: &Keyboard{Remove: true}})
 	} else {
 		c.Say(T("general.nothing_to_cancel"))
 	}

@@ -120,15 +120,9 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		TicketKey: m.Config.key("ticket-number"),
 		NIKKey:    m.Config.key("nik"),
 	}
-	if m.Config.Categories != "" {
-		f, err := os.Open(m.Config.Categories)
-		if err != nil {
-			return cfg, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
-		}
-		defer f.Close()
-		if cfg.Categories, err = bansosbot.LoadCategories(f); err != nil {
-			return cfg, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
-		}
+	var err error
+	if cfg.Categories, err = m.Config.categories(); err != nil {
+		return cfg, err
 	}
 	if m.Config.Calendar != "" {
 		f, err := os.Open(m.Config.Calendar)
@@ -149,11 +143,7 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		if cfg.SLA, err = bansosbot.LoadSLAPolicies(f); err != nil {
 			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
 		}
-		categories := cfg.Categories
-		if categories == nil {
-			categories = bansosbot.DefaultCategories()
-		}
-		if err := cfg.SLA.Check(categories); err != nil {
+		if err := cfg.SLA.Check(cfg.Categories); err != nil {
 			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
 		}
 	}

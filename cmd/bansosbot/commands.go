@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bansosbot/bansosbot/store"
@@ -23,10 +26,62 @@ var storeCommands = map[string]storeCommand{
 	"audit": func(ctx context.Context, _ Config, db *store.DB, args []string, w io.Writer) error {
 		return runAudit(ctx, db, args, w)
 	},
+	"tickets": runTickets,
 }
 
-// runStore runs a store command here or in the running instance.
+// runStore runs a store command here or in the running instance. An
+// "--out FILE" argument sends the command's output to FILE, written here
+// (atomically, mode 0600) wherever the command runs.
 func runStore(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) error {
+	args, out := outFlag(args)
+	if out == "" {
+		return runStoreTo(ctx, cfg, name, args, stdout)
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), ".out-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := runStoreTo(ctx, cfg, name, args, f); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "written to %s\n", out)
+	return nil
+}
+
+// outFlag removes "--out FILE" (or -out, or --out=FILE) from args.
+func outFlag(args []string) ([]string, string) {
+	var rest []string
+	out := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case (a == "--out" || a == "-out") && i+1 < len(args):
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--out=") || strings.HasPrefix(a, "-out="):
+			out = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, out
+}
+
+func runStoreTo(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) error {
 	cmd := storeCommands[name]
 	if err := cfg.ensureSecret(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,7 +97,7 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := runTicketsExport(context.Background(), []string{"--data", cfg.DataDir, "--format", "open311"}, &out); err != nil {
+	if err := run(context.Background(), []string{"-data", cfg.DataDir, "tickets", "export", "--format", "open311"}, noEnv, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var reqs []bansosbot.GeoReportRequest

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bansosbot/bansosbot"
 	"io"
 	"log/slog"
 	"net/url"
@@ -228,4 +229,22 @@ func (c *Config) key(purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(c.Secret))
 	m.Write([]byte("bansosbot/" + purpose))
 	return m.Sum(nil)
+}
+
+// categories loads the complaint categories: the configured file, or the
+// built-in nine.
+func (c *Config) categories() (bansosbot.Categories, error) {
+	if c.Categories == "" {
+		return bansosbot.DefaultCategories(), nil
+	}
+	f, err := os.Open(c.Categories)
+	if err != nil {
+		return nil, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
+	}
+	defer f.Close()
+	cs, err := bansosbot.LoadCategories(f)
+	if err != nil {
+		return nil, fmt.Errorf("BANSOSBOT_CATEGORIES: %w", err)
+	}
+	return cs, nil
 }

@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,18 +90,21 @@ func defuseFormula(s string) string {
 
 // runTicketsExport is "bansosbot tickets export": it writes the tickets
 // in csv, json or open311 (GeoReport v2 JSON) form to stdout or --out.
-func runTicketsExport(ctx context.Context, args []string, stdout io.Writer) error {
+// runTickets implements "bansosbot tickets export": the tickets as CSV,
+// JSON or Open311 GeoReport v2 on stdout ("--out FILE" is handled by
+// runStore, which writes the file where the command was typed).
+func runTickets(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "export" {
+		return fmt.Errorf("tickets: missing subcommand\n%s", exportUsage)
+	}
 	fs := flag.NewFlagSet("tickets export", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "", "csv, json or open311")
 	since := fs.String("since", "", "tickets filed on or after this date (YYYY-MM-DD, WIB)")
 	regionFlag := fs.String("region", "", "region code prefix, e.g. 32.01")
-	out := fs.String("out", "", "output file (default: standard output)")
-	dataDir := fs.String("data", "./data", "data directory")
-	catFile := fs.String("categories", "", "categories file (JSON); the built-in nine when empty")
 	agency := fs.String("agency", "Dinas Sosial", "agency_responsible")
 	lang := fs.String("lang", "id", "language of category names: id or en")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("tickets export: %w\n%s", err, exportUsage)
 	}
 	if fs.NArg() > 0 {
@@ -126,61 +127,16 @@ func runTicketsExport(ctx context.Context, args []string, stdout io.Writer) erro
 			return fmt.Errorf("tickets export: --region %q is not a region code (e.g. 32, 32.01, 32.01.05)", *regionFlag)
 		}
 	}
-	cats := bansosbot.DefaultCategories()
-	if *catFile != "" {
-		f, err := os.Open(*catFile)
-		if err != nil {
-			return fmt.Errorf("tickets export: %w", err)
-		}
-		cats, err = bansosbot.LoadCategories(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("tickets export: %w", err)
-		}
+	cats, err := cfg.categories()
+	if err != nil {
+		return fmt.Errorf("tickets export: %w", err)
 	}
 	opts := bansosbot.GeoReportOptions{Categories: cats, Regions: bansosbot.DefaultRegions(), Agency: *agency, Lang: bansosbot.NormalizeLang(*lang)}
-
-	// Read-only, like "backup" without a running bot: bbolt lets one
-	// process hold the file, so a running bot makes this fail fast.
-	db, err := store.Open(filepath.Join(*dataDir, store.FileName), store.Options{ReadOnly: true, LockTimeout: 2 * time.Second})
-	if err != nil {
+	bw := bufio.NewWriter(stdout)
+	if _, err := writeExport(ctx, db, bw, *format, from, region, opts); err != nil {
 		return fmt.Errorf("tickets export: %w", err)
 	}
-	defer db.Close()
-
-	w := stdout
-	var file *os.File
-	if *out != "" {
-		// A temporary file renamed at the end: a failed export never
-		// leaves a half-written file under the name.
-		if file, err = os.CreateTemp(filepath.Dir(*out), ".export-*"); err != nil {
-			return fmt.Errorf("tickets export: %w", err)
-		}
-		defer os.Remove(file.Name())
-		defer file.Close()
-		w = file
-	}
-	bw := bufio.NewWriter(w)
-	n, err := writeExport(ctx, db, bw, *format, from, region, opts)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil && file != nil {
-		if err = file.Chmod(0o600); err == nil {
-			if err = file.Sync(); err == nil {
-				if err = file.Close(); err == nil {
-					err = os.Rename(file.Name(), *out)
-				}
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("tickets export: %w", err)
-	}
-	if file != nil {
-		fmt.Fprintf(stdout, "exported %d tickets to %s\n", n, *out)
-	}
-	return nil
+	return bw.Flush()
 }
 
 // writeExport writes the selected tickets in id order, reading them in one

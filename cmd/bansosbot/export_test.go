@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,7 +81,7 @@ var reporterData = regexp.MustCompile(`777000111|777000222|6289876543210|6281111
 func exportRun(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := runTicketsExport(context.Background(), append([]string{"--data", dir}, args...), &out); err != nil {
+	if err := run(context.Background(), append([]string{"-data", dir, "tickets", "export"}, args...), noEnv, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatalf("export %v: %v", args, err)
 	}
 	if m := reporterData.FindString(out.String()); m != "" {
@@ -163,7 +164,7 @@ func TestTicketsExportFilters(t *testing.T) {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "tickets.csv")
-	if msg := exportRun(t, dir, "--format", "csv", "--out", out); !strings.Contains(msg, "exported 3 tickets") {
+	if msg := exportRun(t, dir, "--format", "csv", "--out", out); !strings.Contains(msg, "written to "+out) {
 		t.Errorf("export --out said %q", msg)
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
@@ -171,10 +172,18 @@ func TestTicketsExportFilters(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"--format", "xml"}, {}, {"--format", "csv", "--since", "26/11/2026"}, {"--format", "csv", "--region", "Bogor"},
-		{"--format", "csv", "extra"}, {"--format", "csv", "--data", filepath.Join(dir, "missing")},
+		{"--format", "csv", "extra"},
 	} {
-		if err := runTicketsExport(context.Background(), append([]string{"--data", dir}, bad...), &bytes.Buffer{}); err == nil {
+		if err := run(context.Background(), append([]string{"-data", dir, "tickets", "export"}, bad...), noEnv, strings.NewReader(""), &bytes.Buffer{}, io.Discard); err == nil {
 			t.Errorf("export %v succeeded; want an error", bad)
 		}
 	}
+}
+
+// noEnv is an empty environment, with the secret the fixtures use.
+func noEnv(k string) string {
+	if k == "BANSOSBOT_SECRET" {
+		return "export-test-secret-0123456789"
+	}
+	return ""
 }

@@ -41,6 +41,7 @@ Commands:
   backup FILE              write a consistent copy of the database while the bot runs
   staff add|list|remove|invite   manage social workers, supervisors and admins
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
+  tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
   registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
   help                     this text
 
