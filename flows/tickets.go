@@ -450,15 +450,18 @@ func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.A
 		if err := Transition(c.Tx, t, EvCitizenReply, by, Change{}, c.Now); err != nil {
 			return err
 		}
+		// The clock runs again: new deadlines now, not at the next job run.
+		if err := c.e.Reschedule(c.Tx, t, c.Now); err != nil {
+			return err
+		}
 	}
 	t.UpdatedAt = c.Now
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
-	if t.Assignee != 0 {
-		return c.Notify(t.Assignee, Reply{Action: Send, Text: []Msg{T("mytickets.staff_info_added", "No", string(t.No))}})
-	}
-	return nil
+	// The assignee (or, for an unclaimed ticket, its queue) hears of it,
+	// with a button to open the ticket.
+	return c.e.tellHandlers(c, t, T("mytickets.staff_info_added", "No", string(t.No)))
 }
 
 // withdraw withdraws the ticket after the citizen confirmed.
