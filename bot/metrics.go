@@ -2,8 +2,13 @@ package bot
 
 import (
 	"bytes"
+	"context"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -84,4 +89,278 @@ func updateKind(it store.InboxItem) string {
 		}
 	}
 	return "other"
+}
+
+// What the flows do inside an update's transaction (registry lookups,
+// rate-limit refusals, escalation steps) is counted by wrapping the
+// transaction's store, and the counts are written into that same
+// transaction (store.Tx.AddStat): flows stay free of metrics, a retried
+// transaction counts once, and the counters survive restarts. A
+// collector reads them, with the store's gauges, at scrape time.
+
+// Event counter names in the store ("<family>/<label value>").
+const (
+	statLookups    = "registry_lookups/"
+	statRefusals   = "rate_limit_refusals/"
+	statEscalation = "escalations/"
+)
+
+// Label values of the event counters, exported as 0 before they happen
+// so that dashboards and alerts see every series.
+var (
+	lookupResults = []string{"answered", "unavailable"}
+	limitKinds    = []string{"messages", "lookups_user", "lookups_nik", "invites"}
+	escalateSteps = []string{"warning", "breach", "escalate"}
+)
+
+// limitKind names a rate limit by the prefix of its counter ("" for
+// counters that are markers, not limits: a false answer is no refusal).
+func limitKind(name string) string {
+	for _, p := range []struct{ prefix, kind string }{
+		{"msg:", "messages"}, {"ck:u:", "lookups_user"}, {"ck:n:", "lookups_nik"}, {"invite:", "invites"},
+		{"flood:", ""}, {"digest:", ""},
+	} {
+		if strings.HasPrefix(name, p.prefix) {
+			return p.kind
+		}
+	}
+	return "other"
+}
+
+// CountingStore is the store of one transaction, noting the events the
+// metrics count. Flush writes the counts into the transaction.
+type CountingStore struct {
+	flows.Store
+	counts map[string]uint64
+}
+
+// NewCountingStore wraps tx.
+func NewCountingStore(tx flows.Store) *CountingStore {
+	return &CountingStore{Store: tx, counts: map[string]uint64{}}
+}
+
+// RegistryLookup counts a lookup: answered from a registry, or
+// unavailable (none imported). Whether the NIK was found is not counted:
+// the bot's answer does not tell it either.
+func (s *CountingStore) RegistryLookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error) {
+	snap, rec, err := s.Store.RegistryLookup(h)
+	if err == nil {
+		if snap != nil {
+			s.counts[statLookups+"answered"]++
+		} else {
+			s.counts[statLookups+"unavailable"]++
+		}
+	}
+	return snap, rec, err
+}
+
+// Allow counts a refusal by a rate limit.
+func (s *CountingStore) Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	ok, wait, err := s.Store.Allow(name, limit, window, now)
+	s.refused(name, ok, err)
+	return ok, wait, err
+}
+
+// Peek counts a refusal announced before any hit (the status check says
+// at its start that the hourly limit is reached).
+func (s *CountingStore) Peek(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	ok, wait, err := s.Store.Peek(name, limit, window, now)
+	s.refused(name, ok, err)
+	return ok, wait, err
+}
+
+func (s *CountingStore) refused(name string, ok bool, err error) {
+	if err == nil && !ok {
+		if k := limitKind(name); k != "" {
+			s.counts[statRefusals+k]++
+		}
+	}
+}
+
+// AppendEvent counts escalation steps by kind (warning, breach, escalate).
+func (s *CountingStore) AppendEvent(t *bansosbot.Ticket, e bansosbot.Event) (bansosbot.Event, error) {
+	ev, err := s.Store.AppendEvent(t, e)
+	if err == nil && e.Kind == bansosbot.EventEscalated {
+		s.counts[statEscalation+e.Args["step"]]++
+	}
+	return ev, err
+}
+
+// Flush adds the counts to the store's counters in the transaction (a
+// store without counters, as in unit tests, keeps nothing).
+func (s *CountingStore) Flush() error {
+	w, ok := s.Store.(interface{ AddStat(string, uint64) error })
+	if !ok {
+		return nil
+	}
+	for name, n := range s.counts {
+		if err := w.AddStat(name, n); err != nil {
+			return err
+		}
+	}
+	clear(s.counts)
+	return nil
+}
+
+// Counted wraps a handler so that each update's events are counted in
+// its transaction.
+func Counted(h Handler) Handler { return counted{h} }
+
+type counted struct{ Handler }
+
+func (c counted) Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error) {
+	cs := NewCountingStore(tx)
+	replies, err := c.Handler.Handle(ctx, cs, in)
+	if err != nil {
+		return nil, err
+	}
+	return replies, cs.Flush()
+}
+
+// StoreCollector exports what the store holds, read at scrape time:
+// inbox and outbox depth, the age of the oldest waiting message, parked
+// dead letters, tickets by status and province, overdue open tickets by
+// province, and the event counters. Labels are statuses, provinces
+// (two-digit codes), kinds and results: never ids, names or text.
+type StoreCollector struct {
+	db  *store.DB
+	now func() time.Time
+
+	inbox, outbox, oldest, dead, tickets, overdue, lookups, refusals, escalations *prometheus.Desc
+
+	mu       sync.Mutex
+	overdueN map[bansosbot.RegionCode]int
+	computed time.Time     // when overdueN was counted
+	cost     time.Duration // how long that took
+}
+
+// NewStoreCollector returns a collector of db's numbers; now is the clock
+// that decides what is overdue.
+func NewStoreCollector(db *store.DB, now func() time.Time) *StoreCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("bansosbot_"+name, help, labels, nil)
+	}
+	return &StoreCollector{db: db, now: now,
+		inbox:       d("inbox_depth", "Accepted updates not processed yet."),
+		outbox:      d("outbox_depth", "Telegram calls waiting in the outbox."),
+		oldest:      d("outbox_oldest_age_seconds", "Age of the oldest waiting outbox item (0 when empty)."),
+		dead:        d("dead_letters", "Dead letters parked in the store (updates and messages)."),
+		tickets:     d("tickets", "Tickets by status and province.", "status", "province"),
+		overdue:     d("tickets_overdue", "Open tickets past a service-level deadline they owe, by province.", "province"),
+		lookups:     d("registry_lookups_total", "Eligibility registry lookups by result (answered, unavailable: no registry imported).", "result"),
+		refusals:    d("rate_limit_refusals_total", "Requests refused by a rate limit, by limit.", "limit"),
+		escalations: d("escalations_total", "Service-level escalation steps fired, by step (warning, breach, escalate).", "step"),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.inbox, c.outbox, c.oldest, c.dead, c.tickets, c.overdue, c.lookups, c.refusals, c.escalations} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector. A read that fails is reported
+// as an invalid metric (the scrape shows the error).
+func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if n, err := c.db.InboxDepth(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.inbox, err)
+	} else {
+		gauge(c.inbox, float64(n))
+	}
+	if n, err := c.db.OutboxDepth(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.outbox, err)
+	} else {
+		gauge(c.outbox, float64(n))
+	}
+	if at, ok, err := c.db.OldestOutbox(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.oldest, err)
+	} else {
+		age := 0.0
+		if ok {
+			age = max(0, c.now().Sub(at).Seconds())
+		}
+		gauge(c.oldest, age)
+	}
+	if n, err := c.db.DeadLetterCount(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.dead, err)
+	} else {
+		gauge(c.dead, float64(n))
+	}
+	if counts, err := c.db.TicketCounts(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.tickets, err)
+	} else {
+		for _, tc := range counts {
+			gauge(c.tickets, float64(tc.N), string(tc.Status), string(tc.Province))
+		}
+	}
+	if byProv, err := c.overdueCounts(); err != nil {
+		ch <- prometheus.NewInvalidMetric(c.overdue, err)
+	} else {
+		for prov, n := range byProv {
+			gauge(c.overdue, float64(n), string(prov))
+		}
+	}
+	stats, err := c.db.Stats()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.lookups, err)
+		return
+	}
+	for _, f := range []struct {
+		desc   *prometheus.Desc
+		prefix string
+		known  []string
+	}{{c.lookups, statLookups, lookupResults}, {c.refusals, statRefusals, limitKinds}, {c.escalations, statEscalation, escalateSteps}} {
+		values := map[string]uint64{}
+		for _, k := range f.known {
+			values[k] = 0
+		}
+		for name, n := range stats {
+			if label, ok := strings.CutPrefix(name, f.prefix); ok {
+				values[label] = n
+			}
+		}
+		for label, n := range values {
+			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(n), label)
+		}
+	}
+}
+
+// overdueCounts counts the open tickets that are overdue now, by
+// province. It decodes every open ticket, so a result is reused for 20
+// times as long as it took to compute (at most a minute): scrapes of a
+// large store then cost at most about 5% of a core, and a small one is
+// always exact.
+func (c *StoreCollector) overdueCounts() (map[bansosbot.RegionCode]int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.overdueN != nil && time.Since(c.computed) < min(20*c.cost, time.Minute) {
+		return c.overdueN, nil
+	}
+	start, now := time.Now(), c.now()
+	var open []bansosbot.Status
+	for _, s := range bansosbot.Statuses {
+		if s.Open() {
+			open = append(open, s)
+		}
+	}
+	out := map[bansosbot.RegionCode]int{}
+	err := c.db.View(func(tx *store.Tx) error {
+		return tx.RegionTickets("", open, func(t *bansosbot.Ticket) bool {
+			n := out[t.Region.Province()] // 0 too: provinces with open tickets have a series
+			if flows.Overdue(t, now) {
+				n++
+			}
+			out[t.Region.Province()] = n
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.overdueN, c.computed, c.cost = out, time.Now(), time.Since(start)
+	return out, nil
 }
