@@ -81,6 +81,11 @@ func (f check) Start(c *Conv) error {
 	if len(c.e.cfg.NIKKey) == 0 {
 		return errors.New("flows: status check: no NIK key configured")
 	}
+	arg := "" // "/cek 3201..." carries the NIK already
+	if c.In.Command != "" {
+		arg = strings.TrimSpace(c.In.Args)
+		scrubNIK(c, arg)
+	}
 	snap, err := c.Tx.RegistryCurrent()
 	if err != nil {
 		return err
@@ -99,6 +104,9 @@ func (f check) Start(c *Conv) error {
 		return nil
 	}
 	c.Begin(checkFlow, csNIK)
+	if arg != "" {
+		return f.readNIK(c, arg)
+	}
 	return f.prompt(c, snap)
 }
 
@@ -166,11 +174,22 @@ func (f check) handleNIK(c *Conv) error {
 		}
 		return f.Prompt(c)
 	}
-	if strings.ContainsFunc(in.Text, unicode.IsDigit) {
-		c.Reply(Reply{Action: Delete, MessageID: in.MessageID})
+	scrubNIK(c, in.Text)
+	return f.readNIK(c, in.Text)
+}
+
+// scrubNIK deletes the input message from the chat when its text may hold
+// a NIK (any digit), and says so.
+func scrubNIK(c *Conv, text string) {
+	if strings.ContainsFunc(text, unicode.IsDigit) {
+		c.Reply(Reply{Action: Delete, MessageID: c.In.MessageID})
 		c.Say(T("check.nik_deleted"))
 	}
-	nik, err := bansosbot.ParseNIK(in.Text)
+}
+
+// readNIK validates the NIK and keeps its hash for the name question.
+func (f check) readNIK(c *Conv, text string) error {
+	nik, err := bansosbot.ParseNIK(text)
 	if err != nil {
 		var ue *bansosbot.Error
 		if !errors.As(err, &ue) {

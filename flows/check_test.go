@@ -53,6 +53,10 @@ func ckImport(t testing.TB, db *store.DB, csv string) *store.ImportResult {
 func (u *user) sendText(s string, msgID int) []flows.Reply {
 	in := u.input()
 	in.Text, in.MessageID = s, msgID
+	if strings.HasPrefix(s, "/") {
+		cmd, args, _ := strings.Cut(s, " ")
+		in.Command, in.Args = strings.ToLower(cmd), strings.TrimSpace(args)
+	}
 	return u.h.Do(in, "text "+quote(s))
 }
 
@@ -223,6 +227,11 @@ func TestCheckCancelAndBack(t *testing.T) {
 	u.sendText(ckWawan, 7)
 	u.Text("!!!") // not a name
 	u.Press(flows.PayloadCancel)
+	h.Note("the NIK given with the command is deleted and read")
+	if r := u.sendText("/cek 3201011203850001", 8); r[0].Action != flows.Delete || lastSend(t, r).Text[0].Key != "check.ask_name" {
+		t.Errorf("/cek with the NIK: %v; want it deleted and the name asked", r)
+	}
+	u.Text("/batal")
 	h.DB.View(func(tx *store.Tx) error {
 		if s, _ := tx.Session(307); s.Flow != "" || s.Draft != nil {
 			t.Errorf("after cancel: session %+v; want no flow and no draft", s)
