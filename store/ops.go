@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -131,18 +133,28 @@ type FileInfo struct {
 // file's lock shared, so it fails with ErrLocked while a running instance
 // holds the file (after timeout). verify runs bbolt's consistency check
 // of every page.
-func Inspect(path string, timeout time.Duration, verify bool) (FileInfo, error) {
-	var info FileInfo
+func Inspect(path string, timeout time.Duration, verify bool) (info FileInfo, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return info, fmt.Errorf("store: %w", err)
 	}
 	info.Size = fi.Size()
+	if err := checkSize(path, info.Size); err != nil {
+		return info, err
+	}
 	b, err := openShared(path, timeout)
 	if err != nil {
 		return info, err
 	}
 	defer b.Close()
+	// A damaged file read through bbolt's memory map can fault; make
+	// that an error instead of a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: %s is damaged: %v", path, r)
+		}
+	}()
 	err = b.View(func(tx *bolt.Tx) error {
 		info.Version = fileVersion(tx)
 		count := func(name []byte) int {
@@ -194,6 +206,51 @@ func LockFile(path string, timeout time.Duration) (release func() error, err err
 		return none, nil // not a valid store: nobody can run on it either
 	}
 	return b.Close, nil
+}
+
+// checkSize refuses a file shorter than its own meta pages say (a
+// truncated copy): bbolt maps the file into memory and reading a page
+// past its end kills the process (SIGBUS) instead of failing. The meta
+// page layout is bbolt's (internal/common/meta.go), in native byte order:
+// a 16-byte page header, then magic, version, page size, flags (4 bytes
+// each), the root bucket (16), the freelist page (8), the high-water
+// mark pgid (8), txid (8) and an FNV-64a checksum of what precedes it.
+func checkSize(path string, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	const header, metaSum = 16, 56
+	read := func(off int64) (pageSize uint32, pgid uint64, ok bool) {
+		buf := make([]byte, header+metaSum+8)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			return 0, 0, false
+		}
+		m := buf[header:]
+		e := binary.NativeEndian
+		if e.Uint32(m[0:]) != 0xED0CDAED {
+			return 0, 0, false
+		}
+		h := fnv.New64a()
+		h.Write(m[:metaSum])
+		if h.Sum64() != e.Uint64(m[metaSum:]) {
+			return 0, 0, false
+		}
+		return e.Uint32(m[8:]), e.Uint64(m[40:]), true
+	}
+	pageSize, pgid0, ok0 := read(0)
+	if !ok0 {
+		return fmt.Errorf("store: %s is not a bbolt database (or its first page is damaged)", path)
+	}
+	need := int64(pgid0) * int64(pageSize)
+	if _, pgid1, ok1 := read(int64(pageSize)); ok1 {
+		need = max(need, int64(pgid1)*int64(pageSize))
+	}
+	if size < need {
+		return fmt.Errorf("store: %s is truncated: %d bytes, its pages need %d", path, size, need)
+	}
+	return nil
 }
 
 func openShared(path string, timeout time.Duration) (*bolt.DB, error) {

@@ -128,6 +128,14 @@ func TestInspectAndLockFile(t *testing.T) {
 	if info.Version != SchemaVersion() || info.Tickets != 1 || info.FirstTicket != 9 || info.FirstTicketNo != "BS-TEST9" || info.Size == 0 {
 		t.Errorf("Inspect = %+v", info)
 	}
+	// A truncated copy is refused, not a crash (bbolt would fault reading
+	// pages past the end of its memory map).
+	raw, _ := os.ReadFile(path)
+	short := filepath.Join(dir, "short.db")
+	os.WriteFile(short, raw[:len(raw)/2], 0o600)
+	if _, err := Inspect(short, time.Second, true); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("Inspect of a truncated file: %v; want it refused as truncated", err)
+	}
 	// Holding the lock keeps an instance from starting.
 	release, err := LockFile(path, time.Second)
 	if err != nil {

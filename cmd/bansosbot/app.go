@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -33,12 +34,19 @@ type Main struct {
 	Wrap func(bot.Handler) bot.Handler
 	// Registry receives the Prometheus metrics (default: a new registry).
 	Registry *prometheus.Registry
+	// ReadyAPIDown and ReadyOutboxStuck are the /readyz thresholds
+	// (default 2 and 15 minutes; see ops.go).
+	ReadyAPIDown, ReadyOutboxStuck time.Duration
 
 	DB      *store.DB
 	Engine  *flows.Engine
 	Server  *bot.Server
 	cron    *cron.Cron
 	control *http.Server
+
+	ops        *http.Server // monitoring listener (ops.go)
+	opsMetrics *opsMetrics
+	stopping   atomic.Bool // Close began: not ready, shared webhook refused
 }
 
 // NewMain returns a program for the configuration.
@@ -80,10 +88,13 @@ func (m *Main) Open(ctx context.Context) error {
 		Renderer: bot.NewRenderer(locales.MustDefault(), cfg.Location()),
 		Metrics:  bot.NewMetrics(m.Registry),
 	}
+	bcfg.Renderer.Chart = bcfg.Renderer.DrawChart // /grafik as a picture
+	m.shareWebhook(&bcfg)                         // ops.go: webhook on the monitoring listener
+	m.registerMetrics()
 	if m.Tune != nil {
 		m.Tune(&bcfg)
 	}
-	var h bot.Handler = m.Engine
+	var h bot.Handler = bot.Counted(m.Engine) // lookups, refusals, escalations counted in the update's transaction
 	if m.Wrap != nil {
 		h = m.Wrap(h)
 	}
@@ -94,6 +105,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Server = srv
 	if err := srv.Open(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	if err := m.serveOps(); err != nil {
+		srv.Close()
 		db.Close()
 		return err
 	}
@@ -153,6 +169,7 @@ func (m *Main) engineConfig() (flows.Config, error) {
 // Close shuts down in order: stop the jobs and inputs, drain dispatch,
 // flush the outbox briefly, close the store last.
 func (m *Main) Close() error {
+	m.stopping.Store(true) // /readyz answers 503 from now on
 	if m.cron != nil {
 		<-m.cron.Stop().Done()
 	}
@@ -160,6 +177,7 @@ func (m *Main) Close() error {
 	if m.Server != nil {
 		m.Server.Close()
 	}
+	m.closeOps() // after the drain (metrics until the end), before the store closes
 	if m.DB != nil {
 		return m.DB.Close()
 	}
@@ -173,6 +191,9 @@ func (m *Main) Kill() {
 	}
 	if m.control != nil {
 		m.control.Close()
+	}
+	if m.ops != nil {
+		m.ops.Close()
 	}
 	if m.Server != nil {
 		m.Server.Kill()

@@ -27,6 +27,7 @@ var storeCommands = map[string]storeCommand{
 		return runAudit(ctx, db, args, w)
 	},
 	"tickets": runTickets,
+	"report":  runReport, // report.go
 }
 
 // runStore runs a store command here or in the running instance. An

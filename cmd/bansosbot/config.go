@@ -38,6 +38,12 @@ type Config struct {
 	Calendar   string // optional business calendar file (JSON)
 	SLA        string // optional service-level policies file (JSON)
 
+	// Operations (ops.go): scheduled backups and retention.
+	BackupCron string // cron spec of the backups, "off" to disable
+	BackupDir  string // default DATA/backups
+	BackupKeep string // how many backups to keep
+	Retention  string // how long personal data of closed tickets is kept ("365d")
+
 	secretGenerated bool
 }
 
@@ -61,6 +67,10 @@ var options = []struct {
 	{"categories", "BANSOSBOT_CATEGORIES", "", "complaint categories file (JSON); the built-in nine when empty", func(c *Config) *string { return &c.Categories }},
 	{"calendar", "BANSOSBOT_CALENDAR", "", "business calendar file (JSON: working days, hours, holidays); built-in when empty", func(c *Config) *string { return &c.Calendar }},
 	{"sla", "BANSOSBOT_SLA", "", "service-level policies file (JSON: deadlines and escalation ladders); built-in when empty", func(c *Config) *string { return &c.SLA }},
+	{"backup-cron", "BANSOSBOT_BACKUP_CRON", "30 2 * * *", "when to write a backup (cron: minute hour day month weekday, in BANSOSBOT_TZ); off to disable", func(c *Config) *string { return &c.BackupCron }},
+	{"backup-dir", "BANSOSBOT_BACKUP_DIR", "", "directory of the scheduled backups (default DATA/backups)", func(c *Config) *string { return &c.BackupDir }},
+	{"backup-keep", "BANSOSBOT_BACKUP_KEEP", "7", "how many scheduled backups to keep (the oldest are deleted)", func(c *Config) *string { return &c.BackupKeep }},
+	{"retention", "BANSOSBOT_RETENTION", "365d", "how long personal data of closed tickets is kept (UU PDP), e.g. 365d; statistics stay", func(c *Config) *string { return &c.Retention }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.
@@ -131,6 +141,7 @@ func (c *Config) validate() error {
 	if c.Secret != "" && len(c.Secret) < 16 {
 		errs = append(errs, errors.New("BANSOSBOT_SECRET: at least 16 characters"))
 	}
+	errs = append(errs, c.validateOps()...) // ops.go
 	return errors.Join(errs...)
 }
 

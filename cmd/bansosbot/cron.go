@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/robfig/cron/v3"
@@ -17,6 +18,8 @@ const (
 	scheduleDigest      = "*/5 * * * *" // every 5 minutes: each supervisor's 07:00 digest, once a day
 	scheduleAutoClose   = "7 * * * *"   // hourly: close resolved tickets nobody rated
 	scheduleMaintenance = "17 3 * * *"  // daily at 03:17: dedup marks, expired counters and invitations
+	scheduleRetention   = "47 3 * * *"  // daily at 03:47: personal data past BANSOSBOT_RETENTION (ops.go)
+	// Backups run on BANSOSBOT_BACKUP_CRON (ops.go).
 )
 
 // startCron schedules the jobs. SkipIfStillRunning before Recover: the
@@ -36,6 +39,10 @@ func (m *Main) startCron() {
 		return m.Server.RunJob(ctx, "auto-close", func(tx *store.Tx) ([]flows.Reply, error) { return m.Engine.AutoClose(tx, m.Now()) })
 	})
 	m.addJob(scheduleMaintenance, "maintenance", m.maintenance)
+	m.addJob(scheduleRetention, "retention", m.retentionJob)
+	if spec := m.Config.backupSchedule(); spec != "" { // validated with the configuration
+		m.addJob(spec, "backup", m.backupJob)
+	}
 	m.cron.Start()
 }
 
@@ -60,8 +67,12 @@ func (m *Main) escalate(ctx context.Context) error {
 	for ctx.Err() == nil {
 		more := false
 		err := m.Server.RunJob(ctx, "escalation", func(tx *store.Tx) ([]flows.Reply, error) {
-			replies, moreDue, err := m.Engine.Escalate(ctx, tx, now, 200)
+			cs := bot.NewCountingStore(tx) // escalation steps counted in this transaction (metrics)
+			replies, moreDue, err := m.Engine.Escalate(ctx, cs, now, 200)
 			more = moreDue
+			if err == nil {
+				err = cs.Flush()
+			}
 			return replies, err
 		})
 		if err != nil || !more {

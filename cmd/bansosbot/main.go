@@ -39,6 +39,9 @@ Commands:
   run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup FILE              write a consistent copy of the database while the bot runs
+  restore [--force] FILE   put a backup in place of the database (the bot must be stopped)
+  doctor                   check configuration, data directory, database and Bot API; say what to fix
+  report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
   staff add|list|remove|invite   manage social workers, supervisors and admins
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
   tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
@@ -56,6 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Subcommands come first or after the global flags: "bansosbot demo",
 	// "bansosbot -data /srv/bansos backup x.db".
 	cfg, rest, err := LoadConfig("bansosbot", args, getenv, stderr)
+	if len(rest) > 0 && rest[0] == "doctor" { // doctor.go: reports a bad configuration among its findings
+		return runDoctor(ctx, cfg, err, rest[1:], stdout)
+	}
 	if err != nil {
 		return err
 	}
@@ -83,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errors.New("usage: bansosbot backup FILE")
 		}
 		return backup(ctx, cfg, rest[0], stdout)
+	case "restore": // restore.go
+		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		for _, o := range options {

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/store"
+)
+
+// runDoctor checks what an operator gets wrong most: the configuration,
+// the data directory and its permissions, the database's schema (or the
+// running instance's health, through the control socket), and the Bot API
+// (token, webhook, waiting updates, Telegram's last webhook error). It
+// prints each finding with how to fix it, and fails when something is
+// wrong (warnings alone do not fail).
+//
+//	bansosbot doctor
+func runDoctor(ctx context.Context, cfg Config, cfgErr error, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return errors.New("usage: bansosbot doctor")
+	}
+	d := &doctor{w: stdout}
+	d.config(cfg, cfgErr)
+	d.dataDir(cfg)
+	d.database(ctx, cfg)
+	d.telegram(ctx, cfg, cfgErr)
+	fmt.Fprintf(stdout, "\n%d problem(s), %d warning(s)\n", d.fails, d.warns)
+	if d.fails > 0 {
+		return fmt.Errorf("doctor found %d problem(s)", d.fails)
+	}
+	return nil
+}
+
+type doctor struct {
+	w            io.Writer
+	fails, warns int
+}
+
+func (d *doctor) section(name string) { fmt.Fprintf(d.w, "\n%s\n", name) }
+
+func (d *doctor) ok(format string, args ...any) {
+	fmt.Fprintf(d.w, "  ok    %s\n", fmt.Sprintf(format, args...))
+}
+
+func (d *doctor) warn(msg, fix string) {
+	d.warns++
+	fmt.Fprintf(d.w, "  WARN  %s\n        fix: %s\n", msg, fix)
+}
+
+func (d *doctor) fail(msg, fix string) {
+	d.fails++
+	fmt.Fprintf(d.w, "  FAIL  %s\n        fix: %s\n", msg, fix)
+}
+
+func (d *doctor) config(cfg Config, cfgErr error) {
+	d.section("Configuration")
+	if cfgErr != nil {
+		for _, line := range strings.Split(cfgErr.Error(), "\n") {
+			d.fail(line, "set the option right (bansosbot help lists every option and its BANSOSBOT_* variable)")
+		}
+	} else {
+		d.ok("options valid: %s mode, Bot API %s, time zone %s", modeName(&cfg), cfg.APIURL, cfg.TZ)
+	}
+	if cfg.Token == "" {
+		d.fail("no Telegram token (BANSOSBOT_TOKEN)", "create a bot with @BotFather and set BANSOSBOT_TOKEN; to try the bot without one: bansosbot demo")
+	}
+	if _, err := NewMain(cfg, io.Discard).engineConfig(); err != nil {
+		d.fail(err.Error(), "fix the file named in the message, or unset the option to use the built-in one")
+	} else {
+		d.ok("categories, calendar and service levels load")
+	}
+	if cfg.HTTP == "" {
+		d.warn("no monitoring listener (BANSOSBOT_HTTP)", "set BANSOSBOT_HTTP=127.0.0.1:9090 and scrape /metrics, probe /readyz")
+	}
+	if cfgErr == nil && cfg.retention() == 0 {
+		d.warn("retention is off (BANSOSBOT_RETENTION=off): personal data of closed tickets is kept forever",
+			"UU PDP: keep personal data only as long as needed; set BANSOSBOT_RETENTION, e.g. 365d")
+	}
+	if cfgErr == nil && cfg.backupSchedule() == "" {
+		d.warn("scheduled backups are off (BANSOSBOT_BACKUP_CRON)", "set BANSOSBOT_BACKUP_CRON, e.g. \"30 2 * * *\", or back up another way (bansosbot backup FILE)")
+	}
+}
+
+// private reports whether a mode gives nothing to group and others.
+func private(mode fs.FileMode) bool { return mode.Perm()&0o077 == 0 }
+
+func (d *doctor) dataDir(cfg Config) {
+	d.section("Data directory " + cfg.DataDir)
+	fi, err := os.Stat(cfg.DataDir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		d.warn("it does not exist yet", "it is created at the first start (mode 0700); the bot's user must be able to create it")
+		return
+	case err != nil:
+		d.fail(err.Error(), "check the path and the permissions of its parents")
+		return
+	case !fi.IsDir():
+		d.fail("it is not a directory", "point BANSOSBOT_DATA at a directory")
+		return
+	}
+	if private(fi.Mode()) {
+		d.ok("mode %04o", fi.Mode().Perm())
+	} else {
+		d.warn(fmt.Sprintf("readable by group or others (mode %04o): it holds personal data", fi.Mode().Perm()), "chmod 700 "+cfg.DataDir)
+	}
+	if f, err := os.CreateTemp(cfg.DataDir, ".doctor-*"); err != nil {
+		d.fail("not writable by this user: "+err.Error(), "run the bot as the directory's owner (or chown it to the bot's user)")
+	} else {
+		f.Close()
+		os.Remove(f.Name())
+	}
+
+	secret := cfg.secretFile()
+	raw, err := os.ReadFile(secret)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && cfg.Secret == "":
+		d.warn("no secret yet (neither BANSOSBOT_SECRET nor "+secret+")",
+			"one is generated at the first start; back it up with the database: NIK hashes and ticket numbers depend on it")
+	case errors.Is(err, os.ErrNotExist):
+		d.ok("secret from BANSOSBOT_SECRET")
+	case err != nil:
+		d.fail("cannot read "+secret+": "+err.Error(), "chown the file to the bot's user")
+	default:
+		sfi, _ := os.Stat(secret)
+		if !private(sfi.Mode()) {
+			d.fail(fmt.Sprintf("%s is readable by others (mode %04o)", secret, sfi.Mode().Perm()), "chmod 600 "+secret)
+		} else {
+			d.ok("secret file mode %04o", sfi.Mode().Perm())
+		}
+		if len(strings.TrimSpace(string(raw))) < 16 {
+			d.fail(secret+" is too short", "restore it from a backup of the data directory")
+		}
+		if cfg.Secret != "" && cfg.Secret != strings.TrimSpace(string(raw)) {
+			d.warn("BANSOSBOT_SECRET differs from "+secret+"; the variable wins",
+				"keep only the one the database was made with (a wrong secret breaks NIK hashes and ticket numbers)")
+		}
+	}
+	if dfi, err := os.Stat(cfg.DBPath()); err == nil && !private(dfi.Mode()) {
+		d.warn(fmt.Sprintf("%s is readable by others (mode %04o)", cfg.DBPath(), dfi.Mode().Perm()), "chmod 600 "+cfg.DBPath())
+	}
+	d.backups(cfg)
+}
+
+func (d *doctor) backups(cfg Config) {
+	dir := cfg.backupDir()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if cfg.backupSchedule() != "" {
+			d.ok("no scheduled backup yet (into %s, %s)", dir, cfg.backupSchedule())
+		}
+		return
+	}
+	if err != nil {
+		d.fail("backup directory: "+err.Error(), "make "+dir+" readable and writable by the bot's user")
+		return
+	}
+	if fi, err := os.Stat(dir); err == nil && !private(fi.Mode()) {
+		d.warn(fmt.Sprintf("%s is readable by others (mode %04o): backups hold personal data", dir, fi.Mode().Perm()), "chmod 700 "+dir)
+	}
+	var names []string
+	for _, e := range entries {
+		if backupName.MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		d.ok("no scheduled backup yet in %s", dir)
+		return
+	}
+	newest := names[len(names)-1]
+	t, err := time.Parse("20060102T150405Z", strings.TrimSuffix(strings.TrimPrefix(newest, "bansosbot-"), ".db"))
+	if err == nil && time.Since(t) > 48*time.Hour && cfg.backupSchedule() != "" {
+		d.warn(fmt.Sprintf("the newest backup %s is %s old", newest, time.Since(t).Round(time.Hour)),
+			"is the bot running? look for \"job failed\" job=backup in its log")
+		return
+	}
+	d.ok("%d backup(s), newest %s", len(names), newest)
+}
+
+func (d *doctor) database(ctx context.Context, cfg Config) {
+	path := cfg.DBPath()
+	d.section("Database " + path)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		d.ok("no database yet: it is created at the first start")
+		return
+	}
+	info, err := store.Inspect(path, 300*time.Millisecond, false)
+	if errors.Is(err, store.ErrLocked) {
+		d.running(ctx, cfg)
+		return
+	}
+	if err != nil {
+		d.fail(err.Error(), "restore the newest backup: bansosbot restore "+filepath.Join(cfg.backupDir(), "<newest>.db"))
+		return
+	}
+	switch {
+	case info.Version == 0:
+		d.fail("not a bansosbot database (no schema version)", "move it away; the bot creates a new one, or restore a backup")
+	case info.Version > store.SchemaVersion():
+		d.fail(fmt.Sprintf("schema version %d: written by a newer bansosbot (this one knows up to %d); downgrading is not supported", info.Version, store.SchemaVersion()),
+			"run the newer version, or restore a backup taken before the upgrade")
+	case info.Version < store.SchemaVersion():
+		d.warn(fmt.Sprintf("schema version %d: migrated to %d at the next start", info.Version, store.SchemaVersion()),
+			"take a backup before starting the new version: bansosbot backup FILE")
+	default:
+		d.ok("schema version %d, %d tickets, %d updates in the inbox, %d messages in the outbox (no bot running)", info.Version, info.Tickets, info.Inbox, info.Outbox)
+	}
+	if info.DeadLetters > 0 {
+		d.warn(fmt.Sprintf("%d dead letters (updates or messages that failed for good)", info.DeadLetters),
+			"look at the log entries with \"dead letter\"; they are deleted after 90 days")
+	}
+	if err := checkBackupSecret(cfg, info); err != nil {
+		d.fail(err.Error(), "configure the secret the database was made with (BANSOSBOT_SECRET or DATA/secret from a backup)")
+	}
+}
+
+// running reports on the instance that holds the database.
+func (d *doctor) running(ctx context.Context, cfg Config) {
+	st, err := statusViaControl(ctx, cfg)
+	if err != nil {
+		d.fail("locked by a process that does not answer on "+cfg.controlSocket(),
+			"is an older bansosbot running? (systemctl status bansosbot, ps aux | grep bansosbot)")
+		return
+	}
+	d.ok("a bansosbot is running on it: schema %d, inbox %d, outbox %d", st.Schema, st.Inbox, st.Outbox)
+	if !st.Ready {
+		var bad []string
+		for k, v := range st.Checks {
+			if v != "ok" {
+				bad = append(bad, k+": "+v)
+			}
+		}
+		slices.Sort(bad)
+		d.fail("the running bot is not ready: "+strings.Join(bad, "; "), "see its log; the Bot API section below tells whether Telegram answers")
+	}
+	if st.DeadLetters > 0 {
+		d.warn(fmt.Sprintf("%d dead letters (updates or messages that failed for good)", st.DeadLetters),
+			"look at the log entries with \"dead letter\"; they are deleted after 90 days")
+	}
+}
+
+// statusViaControl asks a running instance for its status.
+func statusViaControl(ctx context.Context, cfg Config) (instanceStatus, error) {
+	var st instanceStatus
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://bansosbot/status", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := controlClient(cfg).Do(req)
+	if err != nil {
+		return st, errNoInstance
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status: %s", resp.Status)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+func (d *doctor) telegram(ctx context.Context, cfg Config, cfgErr error) {
+	d.section("Telegram Bot API " + cfg.APIURL)
+	if cfg.Token == "" || cfgErr != nil {
+		d.warn("not checked", "fix the configuration first")
+		return
+	}
+	srv, err := bot.New(bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, HTTPClient: &http.Client{Timeout: 15 * time.Second}}, nil, nil)
+	if err != nil {
+		d.fail(err.Error(), "check BANSOSBOT_TOKEN and BANSOSBOT_API_URL")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	me, err := srv.API().GetMe(ctx)
+	if err != nil {
+		if strings.Contains(err.Error(), "unauthorized") {
+			d.fail("the token is refused (401 Unauthorized)", "copy the token again from @BotFather (/mybots → API Token) into BANSOSBOT_TOKEN")
+		} else {
+			d.fail("cannot reach the Bot API: "+err.Error(), "check the network, proxy and firewall (outgoing HTTPS), or BANSOSBOT_API_URL")
+		}
+		return
+	}
+	d.ok("getMe: @%s (id %d)", me.Username, me.ID)
+	info, err := srv.API().GetWebhookInfo(ctx)
+	if err != nil {
+		d.fail("getWebhookInfo: "+err.Error(), "try again; check the network")
+		return
+	}
+	switch {
+	case cfg.WebhookURL == "" && info.URL != "":
+		d.warn("Telegram has a webhook ("+info.URL+") but this configuration polls",
+			"the bot deletes the webhook when it starts polling; if another deployment uses that webhook, run only one of them")
+	case cfg.WebhookURL == "":
+		d.ok("no webhook: the bot polls")
+	case info.URL == "":
+		d.warn("no webhook registered at Telegram yet", "the bot registers "+cfg.WebhookURL+" when it starts; start it and check its log")
+	case info.URL != cfg.WebhookURL:
+		d.fail("Telegram's webhook is "+info.URL+" but BANSOSBOT_WEBHOOK_URL is "+cfg.WebhookURL,
+			"restart the bot to register the configured URL, or fix BANSOSBOT_WEBHOOK_URL")
+	default:
+		d.ok("webhook %s registered", info.URL)
+	}
+	if info.PendingUpdateCount > 100 {
+		d.warn(fmt.Sprintf("%d updates wait at Telegram", info.PendingUpdateCount),
+			"the bot is stopped or cannot keep up; Telegram keeps updates for 24 hours only")
+	} else {
+		d.ok("%d update(s) waiting at Telegram", info.PendingUpdateCount)
+	}
+	if info.LastErrorDate > 0 {
+		at := time.Unix(int64(info.LastErrorDate), 0)
+		if time.Since(at) < 24*time.Hour {
+			d.warn(fmt.Sprintf("Telegram's last webhook error, %s ago: %s", time.Since(at).Round(time.Minute), info.LastErrorMessage),
+				"check the reverse proxy (it must forward "+hookPath(cfg.WebhookURL)+" to "+cfg.WebhookListen+"), its TLS certificate, and that the bot runs")
+		}
+	}
+}
