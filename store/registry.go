@@ -297,11 +297,12 @@ type ImportOptions struct {
 	// TempDir holds the sorted runs of a large file; default: the store's
 	// directory (the runs take about as much space as the snapshot).
 	TempDir string
-	// RunBytes bounds the records sorted in memory at once (default 64 MiB):
-	// with the write batch, it bounds the import's memory whatever the
-	// file's size.
+	// RunBytes bounds the records sorted in memory at once (default 16 MiB,
+	// about 200,000 records): with TxRows, it bounds the import's memory
+	// whatever the file's size.
 	RunBytes int
-	// TxRows is the number of records per write transaction (default 200,000).
+	// TxRows is the number of records per write transaction (default
+	// 100,000; while the bot runs, its own writes wait for one).
 	TxRows int
 	// Workers validate and hash rows in parallel (default GOMAXPROCS).
 	Workers int
@@ -379,11 +380,11 @@ func (db *DB) ImportRegistry(ctx context.Context, r io.Reader, opts ImportOption
 		opts.Programs = bansosbot.DefaultPrograms()
 	}
 	if opts.RunBytes <= 0 {
-		opts.RunBytes = 64 << 20
+		opts.RunBytes = 16 << 20
 	}
 	opts.RunBytes = min(opts.RunBytes, 1<<30)
 	if opts.TxRows <= 0 {
-		opts.TxRows = 200_000
+		opts.TxRows = 100_000
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -769,11 +770,14 @@ type source struct {
 
 func (im *importer) sources() ([]*source, error) {
 	var srcs []*source
+	// The read buffers together take at most 16 MiB, so memory does not
+	// grow with the number of runs.
+	bufSize := min(max((16<<20)/max(len(im.runs), 1), 16<<10), 256<<10)
 	for i, r := range im.runs {
 		if _, err := r.f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("store: registry import: %w", err)
 		}
-		br := bufio.NewReaderSize(r.f, 256<<10)
+		br := bufio.NewReaderSize(r.f, bufSize)
 		head := make([]byte, 36)
 		srcs = append(srcs, &source{order: i, key: head[:32], next: func(s *source) (bool, error) {
 			if _, err := io.ReadFull(br, head); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -29,7 +30,11 @@ import (
 // once:
 //
 //	go test ./store -run XXX -bench Registry -benchtime 1x -registry.rows 1000000,10000000
-var benchRows = flag.String("registry.rows", "100000", "comma-separated registry sizes for the registry benchmarks")
+var (
+	benchRows     = flag.String("registry.rows", "100000", "comma-separated registry sizes for the registry benchmarks")
+	benchRunBytes = flag.Int("registry.runbytes", 0, "ImportOptions.RunBytes for BenchmarkRegistryImport (0: the default)")
+	benchTxRows   = flag.Int("registry.txrows", 0, "ImportOptions.TxRows for BenchmarkRegistryImport (0: the default); also the bbolt comparison's batch")
+)
 
 func benchSizes(b *testing.B) []int {
 	var out []int
@@ -73,10 +78,12 @@ func benchCSV(b *testing.B, n int) string {
 	return path
 }
 
-// heapPeak samples the heap every few milliseconds until stop is called.
-func heapPeak() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
+// heapPeak samples the heap every few milliseconds until stop is called:
+// the peak of the heap's objects (live and not yet collected) and of the
+// live heap measured by the last GC.
+func heapPeak() (stop func() (heap, live uint64)) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	var peak, peakLive uint64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -87,6 +94,7 @@ func heapPeak() (stop func() uint64) {
 		for {
 			metrics.Read(sample)
 			peak = max(peak, sample[0].Value.Uint64())
+			peakLive = max(peakLive, sample[1].Value.Uint64())
 			select {
 			case <-done:
 				return
@@ -94,18 +102,19 @@ func heapPeak() (stop func() uint64) {
 			}
 		}
 	}()
-	return func() uint64 { close(done); wg.Wait(); return peak }
+	return func() (uint64, uint64) { close(done); wg.Wait(); return peak, peakLive }
 }
 
 // BenchmarkRegistryImport imports a generated file into a new store (with
 // fsync, as the command does) and, in the same run, writes as many
 // sequential keys of the same sizes with bbolt alone, the way
-// `bbolt bench -write-mode seq` does, in transactions of the same size.
+// `bbolt bench -write-mode seq` does, in transactions of the same size
+// (-registry.txrows, default 100,000 like the import).
 func BenchmarkRegistryImport(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			csvPath := benchCSV(b, n)
-			var rate, seqRate, fileMB, peakMB, allocsRow, bytesRow float64
+			var rate, seqRate, fileMB, peakMB, liveMB, allocsRow, bytesRow float64
 			for range b.N {
 				dir := b.TempDir()
 				db, err := Open(filepath.Join(dir, "import.db"), Options{})
@@ -121,16 +130,16 @@ func BenchmarkRegistryImport(b *testing.B) {
 				runtime.ReadMemStats(&ms0)
 				stop := heapPeak()
 				start := time.Now()
-				res, err := db.ImportRegistry(context.Background(), f, ImportOptions{Key: regKey, AsOf: regAsOf, TempDir: dir})
+				res, err := db.ImportRegistry(context.Background(), f, ImportOptions{Key: regKey, AsOf: regAsOf, TempDir: dir, RunBytes: *benchRunBytes, TxRows: *benchTxRows})
 				took := time.Since(start)
-				peak := stop()
+				peak, live := stop()
 				runtime.ReadMemStats(&ms1)
 				f.Close()
 				if err != nil {
 					b.Fatal(err)
 				}
 				rate = float64(n) / took.Seconds()
-				peakMB = float64(peak) / 1e6
+				peakMB, liveMB = float64(peak)/1e6, float64(live)/1e6
 				allocsRow = float64(ms1.Mallocs-ms0.Mallocs) / float64(n)
 				bytesRow = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n)
 				valSize := avgValueSize(b, db)
@@ -140,16 +149,18 @@ func BenchmarkRegistryImport(b *testing.B) {
 				b.Logf("%d rows: import %s (read %s, write %s, %d runs), %.1f MB file, mean value %d bytes",
 					n, took.Round(time.Millisecond), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond), res.Runs, fileMB, valSize)
 
-				seq := boltSeqWrite(b, filepath.Join(dir, "seq.db"), n, 32, valSize, 200_000, 1)
+				batch := cmp.Or(*benchTxRows, 100_000) // the import's default
+				seq := boltSeqWrite(b, filepath.Join(dir, "seq.db"), n, 32, valSize, batch, 1)
 				seqRate = float64(n) / seq.Seconds()
-				b.Logf("bbolt sequential write of %d keys (32 B keys, %d B values, 200k per tx, fill 100%%): %s",
-					n, valSize, seq.Round(time.Millisecond))
+				b.Logf("bbolt sequential write of %d keys (32 B keys, %d B values, %d per tx, fill 100%%): %s",
+					n, valSize, batch, seq.Round(time.Millisecond))
 			}
 			b.ReportMetric(rate, "rows/s")
 			b.ReportMetric(seqRate, "bolt-seq-rows/s")
 			b.ReportMetric(rate/seqRate, "import/seq")
 			b.ReportMetric(fileMB, "MB-file")
 			b.ReportMetric(peakMB, "MB-peak-heap")
+			b.ReportMetric(liveMB, "MB-peak-live")
 			b.ReportMetric(allocsRow, "allocs/row")
 			b.ReportMetric(bytesRow, "B-alloc/row")
 		})
