@@ -290,14 +290,14 @@ func (d *doctor) telegram(ctx context.Context, cfg Config, cfgErr error) {
 		if strings.Contains(err.Error(), "unauthorized") {
 			d.fail("the token is refused (401 Unauthorized)", "copy the token again from @BotFather (/mybots → API Token) into BANSOSBOT_TOKEN")
 		} else {
-			d.fail("cannot reach the Bot API: "+err.Error(), "check the network, proxy and firewall (outgoing HTTPS), or BANSOSBOT_API_URL")
+			d.fail("cannot reach the Bot API: "+strings.ReplaceAll(err.Error(), cfg.Token, "***"), "check the network, proxy and firewall (outgoing HTTPS), or BANSOSBOT_API_URL")
 		}
 		return
 	}
 	d.ok("getMe: @%s (id %d)", me.Username, me.ID)
 	info, err := srv.API().GetWebhookInfo(ctx)
 	if err != nil {
-		d.fail("getWebhookInfo: "+err.Error(), "try again; check the network")
+		d.fail("getWebhookInfo: "+strings.ReplaceAll(err.Error(), cfg.Token, "***"), "try again; check the network")
 		return
 	}
 	switch {
