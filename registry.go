@@ -205,7 +205,9 @@ func maskNormal(norm string) string {
 		case n == 2:
 			b.WriteByte('*')
 		case n > 2:
-			b.WriteString(strings.Repeat("*", n-2))
+			for range n - 2 {
+				b.WriteByte('*')
+			}
 			b.WriteRune(unicode.ToUpper(last))
 		}
 	}
