@@ -213,6 +213,20 @@ func TestChartForSupervisor(t *testing.T) {
 			t.Errorf("series %s = %v; want %v", chart.Series[i].Name.Key, got, w)
 		}
 	}
+	// An admin sees the nation: T5 (1 Nov in WITA, a Sunday) adds to the
+	// week of 26 Oct.
+	admin := addStaff(t, h, 72, "Admin", bansosbot.RoleAdmin)
+	admin.Text("/grafik")
+	for _, r := range h.Replies {
+		if r.Action == flows.SendChart {
+			if got := r.Chart.Series[0].Values[7]; got != 1 {
+				t.Errorf("admin's chart, received in the week of 26 Oct = %v; want 1 (T5)", got)
+			}
+			if r.Text[0].Args["Received"] != 7 {
+				t.Errorf("admin's caption = %v; want 7 received", flows.T(r.Text[0].Key, "Received", r.Text[0].Args["Received"]))
+			}
+		}
+	}
 	worker.Text("/chart")
 	if !hasKey(h, "ops.chart.supervisors") {
 		t.Errorf("worker's /chart: %v; want the refusal", lastKeys(h))
