@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
@@ -889,5 +891,35 @@ func TestOpsOptions(t *testing.T) {
 	var c Config
 	if c.backupSchedule() != "" || c.retention() != flows.DefaultRetention {
 		t.Errorf("zero Config: schedule %q retention %v", c.backupSchedule(), c.retention())
+	}
+}
+
+// TestE2EChartIsSentAsPhoto: a supervisor's /grafik reaches Telegram as a
+// sendPhoto upload of a PNG of the chart's size, with the caption.
+func TestE2EChartIsSentAsPhoto(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	seedFixture(t, cfg)
+	m := e.start(cfg)
+	defer m.Close()
+	m.DB.Update(func(tx *store.Tx) error {
+		return tx.PutStaff(&bansosbot.Staff{UserID: 7401, Name: "Dewi", Role: bansosbot.RoleSupervisor, Regions: []bansosbot.RegionCode{"32"}, Active: true})
+	})
+	sup := telegramtest.User{ID: 7401, FirstName: "Dewi", LanguageCode: "id"}
+	e.fake.SendCommand(sup, "/grafik")
+	msgs := e.waitBot(sup.ID, 1)
+	if msgs[0].Kind != telegramtest.KindPhoto || !strings.Contains(msgs[0].Text, "Jawa Barat") || !strings.Contains(msgs[0].Text, "12 minggu") {
+		t.Fatalf("answer to /grafik = %s; want a photo captioned with the region", msgs[0])
+	}
+	data, ok := e.fake.FileData(msgs[0].FileID)
+	if !ok {
+		t.Fatal("the fake has no data for the photo")
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the photo is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != bot.ChartWidth || b.Dy() != bot.ChartHeight {
+		t.Errorf("photo is %dx%d; want %dx%d", b.Dx(), b.Dy(), bot.ChartWidth, bot.ChartHeight)
 	}
 }
