@@ -589,3 +589,25 @@ func strayContact(c *Conv) (bool, error) {
 	c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.contact_unexpected")}, Keyboard: &Keyboard{Remove: true}})
 	return true, c.e.showMenu(c)
 }
+
+// StartComplaint starts a complaint whose category and region are already
+// known (the status check's "propose me" button, with the region of the
+// NIK): the conversation goes on at the first step still open.
+func (e *Engine) StartComplaint(c *Conv, category string, region bansosbot.RegionCode) error {
+	cat, ok := e.cfg.Categories.Get(category)
+	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
+		return c.Start(reportFlow) // an open draft is offered, never dropped
+	}
+	if err := checkOpenLimit(c); err != nil {
+		return err
+	}
+	d := &reportDraft{Category: category, cat: &cat}
+	c.Say(T("complaint.prefilled", "Category", Localized(cat.Names)))
+	if region == "" {
+		c.Begin(reportFlow, rsCategory)
+		return report{}.goTo(c, d, rsProvince)
+	}
+	// From the kecamatan step, a picked region continues as if chosen there.
+	c.Begin(reportFlow, rsDistrict)
+	return report{}.pickRegion(c, d, region)
+}

@@ -26,8 +26,9 @@ var storeCommands = map[string]storeCommand{
 	"audit": func(ctx context.Context, _ Config, db *store.DB, args []string, w io.Writer) error {
 		return runAudit(ctx, db, args, w)
 	},
-	"tickets": runTickets,
-	"report":  runReport, // report.go
+	"tickets":  runTickets,
+	"registry": registryCommand, // import and stats; "registry gen" needs no store (see runRegistry)
+	"report":   runReport,       // report.go
 }
 
 // runStore runs a store command here or in the running instance. An

@@ -78,7 +78,7 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 	if cfg.Log == "info,text" { // the default: keep the chat readable
 		cfg.Log = "warn,text"
 	}
-	if err := seedDemo(cfg, stdout); err != nil {
+	if err := seedDemo(ctx, cfg, stdout); err != nil {
 		return err
 	}
 	m := NewMain(cfg, stderr)
@@ -127,13 +127,17 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 	}
 }
 
-// seedDemo stores the demo's staff before the bot opens the store.
-func seedDemo(cfg Config, stdout io.Writer) error {
+// seedDemo stores the demo's staff and a small synthetic registry before
+// the bot opens the store, and prints people to try /cek with.
+func seedDemo(ctx context.Context, cfg Config, stdout io.Writer) error {
 	db, err := store.Open(cfg.DBPath(), store.Options{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := demoRegistry(ctx, db, cfg.key("nik"), 2000, stdout); err != nil {
+		return err
+	}
 	return db.Update(func(tx *store.Tx) error {
 		for _, u := range demoUsers {
 			if u.staff != nil {
