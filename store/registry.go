@@ -124,25 +124,6 @@ func (tx *Tx) RegistryLookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosb
 	return s, rec, nil
 }
 
-// Peek reports what Allow would answer now, without recording a hit: a
-// conversation can say "come back later" before asking for anything.
-func (tx *Tx) Peek(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	if limit <= 0 {
-		return true, 0, nil
-	}
-	var c counter
-	if _, err := tx.getJSON(bucketCounters, []byte(name), &c); err != nil {
-		return false, 0, err
-	}
-	cut := now.Add(-window).UnixNano()
-	i, _ := slices.BinarySearch(c.Hits, cut+1)
-	hits := c.Hits[i:]
-	if len(hits) >= limit {
-		return false, time.Duration(hits[len(hits)-limit] - cut), nil
-	}
-	return true, 0, nil
-}
-
 // RegistrySnapshot returns the current snapshot with its statistics, or
 // nil when no registry was imported.
 func (db *DB) RegistrySnapshot() (*bansosbot.Snapshot, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -81,26 +82,39 @@ type counter struct {
 // until the next hit would be. Counters live in the store so that they
 // survive restarts.
 func (tx *Tx) Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	if limit <= 0 {
-		return true, 0, nil
-	}
-	var c counter
-	if _, err := tx.getJSON(bucketCounters, []byte(name), &c); err != nil {
-		return false, 0, err
-	}
-	cut := now.Add(-window).UnixNano()
-	i := 0
-	for i < len(c.Hits) && c.Hits[i] <= cut {
-		i++
-	}
-	c.Hits = c.Hits[i:]
-	if len(c.Hits) >= limit {
-		wait := time.Duration(c.Hits[len(c.Hits)-limit]-cut) * time.Nanosecond
-		return false, wait, nil
+	c, ok, wait, err := tx.window(name, limit, window, now)
+	if err != nil || !ok || limit <= 0 {
+		return ok, wait, err
 	}
 	c.Hits = append(c.Hits, now.UnixNano())
 	c.Expires = now.Add(window).Unix()
 	return true, 0, tx.putJSON(bucketCounters, []byte(name), &c)
+}
+
+// Peek reports what Allow would answer now, without recording a hit: a
+// conversation can say "come back later" before asking for anything.
+func (tx *Tx) Peek(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	_, ok, wait, err := tx.window(name, limit, window, now)
+	return ok, wait, err
+}
+
+// window reads the named counter without the hits older than window and
+// says whether another hit fits, or how long until one does.
+func (tx *Tx) window(name string, limit int, window time.Duration, now time.Time) (counter, bool, time.Duration, error) {
+	var c counter
+	if limit <= 0 {
+		return c, true, 0, nil
+	}
+	if _, err := tx.getJSON(bucketCounters, []byte(name), &c); err != nil {
+		return c, false, 0, err
+	}
+	cut := now.Add(-window).UnixNano()
+	i, _ := slices.BinarySearch(c.Hits, cut+1)
+	c.Hits = c.Hits[i:]
+	if len(c.Hits) >= limit {
+		return c, false, time.Duration(c.Hits[len(c.Hits)-limit] - cut), nil
+	}
+	return c, true, 0, nil
 }
 
 // PurgeCounters deletes rate-limit counters that expired before now.
