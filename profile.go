@@ -51,17 +51,9 @@ type Session struct {
 	Step      uint32    `json:"step"`
 	Draft     []byte    `json:"draft,omitempty"` // flow-specific JSON
 	UpdatedAt time.Time `json:"updated_at"`
-	// Parked holds a flow interrupted by another one (e.g. a complaint draft
-	// while the user checks their status), to be offered again later.
-	Parked *ParkedFlow `json:"parked,omitempty"`
-}
-
-// ParkedFlow is an interrupted flow kept for later.
-type ParkedFlow struct {
-	Flow      string    `json:"flow"`
-	State     string    `json:"state"`
-	Draft     []byte    `json:"draft,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// Held is a message that arrived while an idle flow asked "continue or
+	// discard?" (flows.Input as JSON); it is handled if the user continues.
+	Held []byte `json:"held,omitempty"`
 }
 
 // Idle reports whether the session has not moved for longer than d.

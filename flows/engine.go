@@ -12,6 +12,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -372,8 +373,16 @@ func (e *Engine) cancel(c *Conv) error {
 // discard?" after being idle; the flow's own state follows it.
 const resumePrefix = "resume:"
 
-// askResume offers to continue or drop a flow left idle.
+// askResume offers to continue or drop a flow left idle. The message that
+// woke it up is kept, to be handled if the user continues.
 func (e *Engine) askResume(c *Conv) error {
+	if c.In.Callback == nil && c.In.Command == "" {
+		held, err := json.Marshal(c.In)
+		if err != nil {
+			return err
+		}
+		c.Session.Held = held
+	}
 	c.Ask([]Msg{T("general.resume_question")}, [][]Choice{{
 		{T("general.resume"), "resume"}, {T("general.discard"), "discard"},
 	}})
@@ -383,10 +392,21 @@ func (e *Engine) askResume(c *Conv) error {
 
 func (e *Engine) resume(c *Conv, f Flow) error {
 	c.Session.State = strings.TrimPrefix(c.Session.State, resumePrefix)
+	held := c.Session.Held
+	c.Session.Held = nil
 	switch c.Payload {
 	case "resume":
 		c.AnswerCallback(Msg{}, false)
-		return f.Prompt(c)
+		if len(held) == 0 {
+			return f.Prompt(c)
+		}
+		// Handle the held message now, as if it had just arrived.
+		var in Input
+		if err := json.Unmarshal(held, &in); err != nil {
+			return fmt.Errorf("flows: held input: %w", err)
+		}
+		c.In, c.Payload = in, ""
+		return f.Handle(c)
 	case "discard":
 		c.End()
 		c.Say(T("general.discarded"))

@@ -78,8 +78,8 @@ func PurgeTicket(tx TicketStore, t *bansosbot.Ticket, reason string, now time.Ti
 }
 
 // ExpireDraft empties a session left idle: its flow, state, draft and
-// parked flow. The step counter stays, so buttons of the old prompt are
+// held message. The step counter stays, so buttons of the old prompt are
 // answered as stale.
 func ExpireDraft(s *bansosbot.Session) {
-	s.Flow, s.State, s.Draft, s.Parked = "", "", nil, nil
+	s.Flow, s.State, s.Draft, s.Held = "", "", nil, nil
 }

@@ -188,7 +188,7 @@ func TestIdleSessionsAndDeadLetterPurge(t *testing.T) {
 		tx.PutSession(&bansosbot.Session{UserID: 1, Flow: "rp", State: "desc", Draft: []byte(`{"d":"x"}`), UpdatedAt: old})
 		tx.PutSession(&bansosbot.Session{UserID: 2, Step: 4, UpdatedAt: old}) // nothing to expire
 		tx.PutSession(&bansosbot.Session{UserID: 3, Flow: "rp", UpdatedAt: now})
-		tx.PutSession(&bansosbot.Session{UserID: 4, Parked: &bansosbot.ParkedFlow{Flow: "rp"}, UpdatedAt: old})
+		tx.PutSession(&bansosbot.Session{UserID: 4, Held: []byte(`{"Text":"x"}`), UpdatedAt: old})
 		return tx.ParkUpdate(InboxItem{UpdateID: 7, ChatID: 1, Update: json.RawMessage(`{"text":"NIK 3201"}`)}, "panic")
 	})
 	var ids []int64
