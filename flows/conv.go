@@ -195,7 +195,7 @@ func (c *Conv) LangOf(userID int64) (string, error) {
 // Begin makes flow the active one in state, with an empty draft. A flow
 // already running is replaced.
 func (c *Conv) Begin(flow, state string) {
-	c.Session.Flow, c.Session.State, c.Session.Draft = flow, state, nil
+	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = flow, state, nil, nil
 }
 
 // Goto moves the active flow to state.
@@ -203,7 +203,7 @@ func (c *Conv) Goto(state string) { c.Session.State = state }
 
 // End finishes the active flow and drops its draft.
 func (c *Conv) End() {
-	c.Session.Flow, c.Session.State, c.Session.Draft = "", "", nil
+	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = "", "", nil, nil
 }
 
 // Forget makes the engine delete the user's profile and session instead of
