@@ -1,9 +1,12 @@
 package flows_test
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 )
@@ -122,5 +125,59 @@ func TestGroupChatsGetNoPersonalData(t *testing.T) {
 	in = flows.Input{UserID: 106, ChatID: -5001, ChatType: "group", Text: "halo semua"}
 	if replies := h.Do(in, "group text"); len(replies) != 0 {
 		t.Fatalf("group chatter replies = %+v; want none", replies)
+	}
+}
+
+// TestErasureAnonymisesTickets: /hapusdata withdraws the open ticket and
+// removes from both tickets everything that identifies the citizen, in the
+// store and in the bbolt file's bytes (free pages included once scrubbed).
+func TestErasureAnonymisesTickets(t *testing.T) {
+	h := newHarness(t, flows.Config{})
+	u := h.User(107, "id")
+	u.Onboard("id")
+	secret := "Rumah saya di Gang Melati nomor 7, telepon 081299998888"
+	open := cmSeedTicket(t, h, 107, func(tk *bansosbot.Ticket) {
+		tk.Description, tk.Phone = secret, "+6281299998888"
+		tk.Location = &bansosbot.Location{Lat: -6.5, Lon: 106.8}
+		tk.Attachments = []bansosbot.Attachment{{FileID: "AgACAgPHOTO", FileUniqueID: "uniq1"}}
+	})
+	closed := cmSeedTicket(t, h, 107, func(tk *bansosbot.Ticket) { tk.Status = bansosbot.StatusClosed })
+	u.Text("/hapusdata")
+	u.Press("yes")
+	h.DB.View(func(tx *store.Tx) error {
+		for _, id := range []uint64{open.ID, closed.ID} {
+			tk, err := tx.Ticket(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tk.CitizenID != 0 || tk.Phone != "" || tk.Location != nil || len(tk.Attachments) != 0 || tk.Description != flows.ErasedMarker || !tk.Purged {
+				t.Errorf("ticket %d after erasure = %+v; want it anonymised", id, tk)
+			}
+			events, _ := tx.Events(id)
+			for _, ev := range events {
+				if ev.Text != "" && ev.Text != flows.ErasedMarker {
+					t.Errorf("ticket %d keeps event text %q", id, ev.Text)
+				}
+			}
+		}
+		if tk, _ := tx.Ticket(open.ID); tk.Status != bansosbot.StatusWithdrawn {
+			t.Errorf("open ticket status after erasure = %s; want withdrawn", tk.Status)
+		}
+		if mine, _ := tx.CitizenTickets(107); len(mine) != 0 {
+			t.Errorf("citizen index still lists %d tickets", len(mine))
+		}
+		return nil
+	})
+	if _, err := h.DB.ScrubFreePages(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(h.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{secret, "6281299998888", "AgACAgPHOTO"} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("the store file still holds %q", s)
+		}
 	}
 }

@@ -78,10 +78,11 @@ func (f privacy) Handle(c *Conv) error {
 // retention); renderers show it as a localized "removed" note.
 const ErasedMarker = "\x00erased"
 
-// EraseCitizen withdraws the citizen's open tickets and removes from all
-// their tickets what identifies them: the link to their account, phone,
-// location, photos and the text they wrote. The tickets stay, anonymous,
-// for the statistics. It returns the number of tickets touched.
+// EraseCitizen withdraws the citizen's open tickets and purges all their
+// tickets (PurgeTicket): the link to their account, phone, location,
+// photos and every free text of the history, which describes them. The
+// tickets stay, anonymous, for the statistics. It returns the number of
+// tickets touched.
 func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
 	tickets, err := tx.CitizenTickets(userID)
 	if err != nil {
@@ -93,21 +94,7 @@ func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
 				return 0, err
 			}
 		}
-		events, err := tx.Events(t.ID)
-		if err != nil {
-			return 0, err
-		}
-		for _, ev := range events {
-			if ev.Role == RoleCitizen && ev.Text != "" {
-				ev.Text = ErasedMarker
-				if err := tx.PutEvent(ev); err != nil {
-					return 0, err
-				}
-			}
-		}
-		redactTicket(t)
-		t.CitizenID, t.UpdatedAt = 0, now
-		if err := tx.PutTicket(t); err != nil {
+		if _, err := PurgeTicket(tx, t, "erasure", now); err != nil {
 			return 0, err
 		}
 	}
