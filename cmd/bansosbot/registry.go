@@ -41,7 +41,6 @@ case-insensitive):
 Only keyed hashes of NIKs and names are stored.
 `
 
-
 // runRegistry runs "bansosbot registry ...": gen here; import and stats
 // work on the store, so they run here or, when the bot is running on the
 // data directory, inside it (then the bot reads the file: its path is
