@@ -53,8 +53,24 @@ func TestFallbackAndPlural(t *testing.T) {
 	}
 	// Count selects plural forms where a message has them and is accepted
 	// by a message that has none.
-	if got := c.Text("en", "privacy.deleted", map[string]any{"Count": 1}); !strings.Contains(got, "1 ticket") {
-		t.Errorf("privacy.deleted with Count=1 = %q; want it rendered with the count", got)
+	for _, tt := range []struct {
+		lang  string
+		count int
+		want  string
+	}{
+		{"en", 1, "(1 ticket anonymised)"},
+		{"en", 2, "(2 tickets anonymised)"},
+		{"en", 0, "(0 tickets anonymised)"},
+		{"id", 1, "(1 tiket dianonimkan)"},
+		{"id", 5, "(5 tiket dianonimkan)"},
+	} {
+		if got := c.Text(tt.lang, "privacy.deleted", map[string]any{"Count": tt.count}); !strings.Contains(got, tt.want) {
+			t.Errorf("privacy.deleted %s Count=%d = %q; want %q", tt.lang, tt.count, got, tt.want)
+		}
+	}
+	// A message without plural forms accepts a Count too.
+	if got := c.Text("en", "general.unknown_command", map[string]any{"Command": "/x", "Count": 3}); got != "Unknown command /x." {
+		t.Errorf("Count on a simple message = %q", got)
 	}
 }
 
