@@ -80,14 +80,7 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	var nav []Choice
-	if page > 0 {
-		nav = append(nav, Choice{T("complaint.page_prev"), "p:" + strconv.Itoa(page-1)})
-	}
-	if page < pages-1 {
-		nav = append(nav, Choice{T("complaint.page_next"), "p:" + strconv.Itoa(page+1)})
-	}
-	if len(nav) > 0 {
+	if nav := pageNav("p:", page, pages); nav != nil {
 		rows = append(rows, nav)
 	}
 	c.Ask(text, append(rows, navRow()))

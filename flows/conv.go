@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -110,6 +111,19 @@ func (c *Conv) Reply(r Reply) {
 type Choice struct {
 	Label   Msg
 	Payload string
+}
+
+// pageNav is the "previous / next page" row of a paged list (nil for a
+// single page); payloads are prefix + the page number.
+func pageNav(prefix string, page, pages int) []Choice {
+	var nav []Choice
+	if page > 0 {
+		nav = append(nav, Choice{T("general.page_prev"), prefix + strconv.Itoa(page-1)})
+	}
+	if page < pages-1 {
+		nav = append(nav, Choice{T("general.page_next"), prefix + strconv.Itoa(page+1)})
+	}
+	return nav
 }
 
 // Ask sends a prompt whose buttons belong to the current flow and this step

@@ -261,14 +261,7 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	var nav []Choice
-	if page > 0 {
-		nav = append(nav, Choice{T("staff.btn_prev"), verbQueue + ":" + filter + ":" + strconv.Itoa(page-1)})
-	}
-	if page+1 < pages {
-		nav = append(nav, Choice{T("staff.btn_next"), verbQueue + ":" + filter + ":" + strconv.Itoa(page+1)})
-	}
-	if len(nav) > 0 {
+	if nav := pageNav(verbQueue+":"+filter+":", page, pages); nav != nil {
 		rows = append(rows, nav)
 	}
 	var filters []Choice

@@ -299,14 +299,7 @@ func listTickets(c *Conv, page int) error {
 			"Status", st, "Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true}))
 		rows = append(rows, []Choice{{T("mytickets.list_button", "No", string(t.No), "Status", st), "o:" + strconv.FormatUint(t.ID, 10)}})
 	}
-	var nav []Choice
-	if page > 0 {
-		nav = append(nav, Choice{T("complaint.page_prev"), "l:" + strconv.Itoa(page-1)})
-	}
-	if page < pages-1 {
-		nav = append(nav, Choice{T("complaint.page_next"), "l:" + strconv.Itoa(page+1)})
-	}
-	if len(nav) > 0 {
+	if nav := pageNav("l:", page, pages); nav != nil {
 		rows = append(rows, nav)
 	}
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, rows)})

@@ -102,20 +102,9 @@ func (tx *Tx) MarkProcessed(updateID int64) error {
 // PurgeProcessed forgets dedup marks older than before (Telegram keeps an
 // update at most 24 hours, so older marks can never match again).
 func (db *DB) PurgeProcessed(before time.Time) (int, error) {
-	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDone)
-		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
-		_ = b.ForEach(func(k, v []byte) error {
-			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < before.Unix() {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		n = len(stale)
-		return deleteKeys(b, stale)
+	return db.purge(bucketDone, func(_, v []byte) (bool, error) {
+		return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < before.Unix(), nil
 	})
-	return n, err
 }
 
 // OutboxItem is one Telegram call waiting to be made. Payload is opaque to

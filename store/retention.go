@@ -55,24 +55,10 @@ func (tx *Tx) IdleSessions(before time.Time) ([]*bansosbot.Session, error) {
 // payloads are whole updates and rendered messages, personal data that
 // must not outlive the time an operator needs to look at them.
 func (db *DB) PurgeDeadLetters(before time.Time) (int, error) {
-	n := 0
-	err := db.Update(func(tx *Tx) error {
-		b := tx.bucket(bucketDead)
-		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
-		err := b.ForEach(func(k, v []byte) error {
-			var d DeadLetter
-			if json.Unmarshal(v, &d) != nil || d.ParkedAt.Before(before) {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		n = len(stale)
-		return deleteKeys(b, stale)
+	return db.purge(bucketDead, func(_, v []byte) (bool, error) {
+		var d DeadLetter
+		return json.Unmarshal(v, &d) != nil || d.ParkedAt.Before(before), nil
 	})
-	return n, err
 }
 
 // ErrBusy is returned by ScrubFreePages while read transactions are open.

@@ -148,13 +148,31 @@ func u64(v uint64) []byte {
 
 func i64(v int64) []byte { return u64(uint64(v)) }
 
-// deleteKeys deletes keys collected during an iteration. Keys returned by
-// bbolt are only valid during the transaction, which is where this runs.
-func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+// purge deletes from the bucket every entry for which stale returns true
+// and returns how many. The keys are collected first: deleting while a
+// bbolt cursor iterates skips keys.
+func (db *DB) purge(bucket []byte, stale func(k, v []byte) (bool, error)) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		var keys [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			drop, err := stale(k, v)
+			if drop {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return err
+		})
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	return n, err
 }

@@ -95,25 +95,11 @@ func (tx *Tx) Invites(fn func(*bansosbot.Invite) bool) error {
 // PurgeInvites deletes invitations that expired before the cut-off (used
 // or not); it returns how many.
 func (db *DB) PurgeInvites(before time.Time) (int, error) {
-	n := 0
-	err := db.Update(func(tx *Tx) error {
-		b := tx.bucket(bucketInvites)
-		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
-		err := b.ForEach(func(k, v []byte) error {
-			var inv bansosbot.Invite
-			if err := json.Unmarshal(v, &inv); err != nil {
-				return fmt.Errorf("store: decode invitation: %w", err)
-			}
-			if inv.ExpiresAt.Before(before) {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	return db.purge(bucketInvites, func(_, v []byte) (bool, error) {
+		var inv bansosbot.Invite
+		if err := json.Unmarshal(v, &inv); err != nil {
+			return false, fmt.Errorf("store: decode invitation: %w", err)
 		}
-		n = len(stale)
-		return deleteKeys(b, stale)
+		return inv.ExpiresAt.Before(before), nil
 	})
-	return n, err
 }

@@ -119,19 +119,8 @@ func (tx *Tx) window(name string, limit int, window time.Duration, now time.Time
 
 // PurgeCounters deletes rate-limit counters that expired before now.
 func (db *DB) PurgeCounters(now time.Time) (int, error) {
-	n := 0
-	err := db.Update(func(tx *Tx) error {
-		b := tx.bucket(bucketCounters)
-		var stale [][]byte // deleting while iterating a bbolt cursor skips keys
-		_ = b.ForEach(func(k, v []byte) error {
-			var ct counter
-			if json.Unmarshal(v, &ct) != nil || ct.Expires < now.Unix() {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		n = len(stale)
-		return deleteKeys(b, stale)
+	return db.purge(bucketCounters, func(_, v []byte) (bool, error) {
+		var ct counter
+		return json.Unmarshal(v, &ct) != nil || ct.Expires < now.Unix(), nil
 	})
-	return n, err
 }
