@@ -33,15 +33,21 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code, locale key and arguments.
 // args are key/value pairs: Errorf(EInvalid, "nik.wrong_length", "Got", 12).
 func Errorf(code, key string, args ...any) *Error {
-	e := &Error{Code: code, Key: key}
-	if len(args) > 0 {
-		e.Args = make(map[string]any, len(args)/2)
-		for i := 0; i+1 < len(args); i += 2 {
-			name, _ := args[i].(string)
-			e.Args[name] = args[i+1]
-		}
+	return &Error{Code: code, Key: key, Args: Pairs(args...)}
+}
+
+// Pairs turns name/value pairs into a map of template arguments for a
+// locale key; nil when there are none.
+func Pairs(kv ...any) map[string]any {
+	if len(kv) == 0 {
+		return nil
 	}
-	return e
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		name, _ := kv[i].(string)
+		m[name] = kv[i+1]
+	}
+	return m
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, and

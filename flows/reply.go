@@ -84,15 +84,7 @@ type Msg struct {
 
 // T builds a Msg from a key and name/value pairs: T("ticket.filed", "No", no).
 func T(key string, kv ...any) Msg {
-	m := Msg{Key: key}
-	if len(kv) > 0 {
-		m.Args = make(map[string]any, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			name, _ := kv[i].(string)
-			m.Args[name] = kv[i+1]
-		}
-	}
-	return m
+	return Msg{Key: key, Args: bansosbot.Pairs(kv...)}
 }
 
 // Localized is a text given per language by configuration (e.g. category
