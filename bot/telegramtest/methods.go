@@ -507,38 +507,29 @@ func (s *Server) applyEditLocked(rec *record, c *call, f *formatted, mk *markup)
 	return rec.msg
 }
 
-func (s *Server) mEditMessageText(c *call) (any, *apiError) {
+func (s *Server) mEditMessageText(c *call) (any, *apiError) { return s.editTextLocked(c, false) }
+
+func (s *Server) mEditMessageCaption(c *call) (any, *apiError) { return s.editTextLocked(c, true) }
+
+// editTextLocked replaces a message's text, or a photo's or document's
+// caption, and its inline keyboard: like Telegram, an edit without
+// reply_markup removes the keyboard, and an edit that changes nothing is
+// refused as "not modified".
+func (s *Server) editTextLocked(c *call, caption bool) (any, *apiError) {
 	rec, aerr := s.editableLocked(c)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if rec.entry.Kind != KindText {
+	field, entitiesField, current, currentEntities := "text", "entities", rec.msg.Text, rec.msg.Entities
+	if caption {
+		if rec.entry.Kind != KindPhoto && rec.entry.Kind != KindDocument {
+			return nil, badRequest("there is no caption in the message to edit")
+		}
+		field, entitiesField, current, currentEntities = "caption", "caption_entities", rec.msg.Caption, rec.msg.CaptionEntities
+	} else if rec.entry.Kind != KindText {
 		return nil, badRequest("there is no text in the message to edit")
 	}
-	f, aerr := formatText(c.p, "text", "entities", false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	// Like Telegram, an edit without reply_markup removes the inline keyboard.
-	mk, aerr := parseMarkup(c.p, false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if f.plain == rec.msg.Text && sameEntities(f.entities, rec.msg.Entities) && sameInline(mk.inline, rec.msg.ReplyMarkup) {
-		return nil, badRequest(errNotModified)
-	}
-	return s.applyEditLocked(rec, c, &f, mk), nil
-}
-
-func (s *Server) mEditMessageCaption(c *call) (any, *apiError) {
-	rec, aerr := s.editableLocked(c)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if rec.entry.Kind != KindPhoto && rec.entry.Kind != KindDocument {
-		return nil, badRequest("there is no caption in the message to edit")
-	}
-	f, aerr := formatText(c.p, "caption", "caption_entities", true)
+	f, aerr := formatText(c.p, field, entitiesField, caption)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -546,7 +537,7 @@ func (s *Server) mEditMessageCaption(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if f.plain == rec.msg.Caption && sameEntities(f.entities, rec.msg.CaptionEntities) && sameInline(mk.inline, rec.msg.ReplyMarkup) {
+	if f.plain == current && sameEntities(f.entities, currentEntities) && sameInline(mk.inline, rec.msg.ReplyMarkup) {
 		return nil, badRequest(errNotModified)
 	}
 	return s.applyEditLocked(rec, c, &f, mk), nil
