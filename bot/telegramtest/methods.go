@@ -291,47 +291,53 @@ func (s *Server) mGetUpdates(c *call) (any, *apiError) {
 	}
 }
 
+// outgoing is what every sending method reads first: the chat, the text
+// or caption (formatted), the reply markup and the message replied to.
+type outgoing struct {
+	chatID  int64
+	f       formatted
+	mk      *markup
+	replyTo *models.Message
+}
+
+// outgoingLocked reads the common parameters of a sending method; field
+// and entitiesField name the text or the caption ("" for none).
+func (s *Server) outgoingLocked(c *call, field, entitiesField string, caption bool) (outgoing, *apiError) {
+	var o outgoing
+	var aerr *apiError
+	if o.chatID, aerr = chatIDParam(c.p); aerr != nil {
+		return o, aerr
+	}
+	if field != "" {
+		if o.f, aerr = formatText(c.p, field, entitiesField, caption); aerr != nil {
+			return o, aerr
+		}
+	}
+	if o.mk, aerr = parseMarkup(c.p, true); aerr != nil {
+		return o, aerr
+	}
+	o.replyTo, aerr = s.replyToLocked(o.chatID, c.p)
+	return o, aerr
+}
+
 func (s *Server) mSendMessage(c *call) (any, *apiError) {
-	chatID, aerr := chatIDParam(c.p)
+	o, aerr := s.outgoingLocked(c, "text", "entities", false)
 	if aerr != nil {
 		return nil, aerr
 	}
-	f, aerr := formatText(c.p, "text", "entities", false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	mk, aerr := parseMarkup(c.p, true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	replyTo, aerr := s.replyToLocked(chatID, c.p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	cs := s.chatLocked(chatID)
+	cs := s.chatLocked(o.chatID)
 	msg := s.newBotMessageLocked(cs, c)
-	msg.Text, msg.Entities = f.plain, f.entities
-	e := Entry{Kind: KindText, Text: f.plain, RawText: f.raw, ParseMode: f.parseMode, Entities: f.entities}
-	return s.commitBotLocked(cs, c, msg, e, mk, replyTo), nil
+	msg.Text, msg.Entities = o.f.plain, o.f.entities
+	e := Entry{Kind: KindText, Text: o.f.plain, RawText: o.f.raw, ParseMode: o.f.parseMode, Entities: o.f.entities}
+	return s.commitBotLocked(cs, c, msg, e, o.mk, o.replyTo), nil
 }
 
 func (s *Server) mSendPhoto(c *call) (any, *apiError) {
-	chatID, aerr := chatIDParam(c.p)
+	o, aerr := s.outgoingLocked(c, "caption", "caption_entities", true)
 	if aerr != nil {
 		return nil, aerr
 	}
-	f, aerr := formatText(c.p, "caption", "caption_entities", true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	mk, aerr := parseMarkup(c.p, true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	replyTo, aerr := s.replyToLocked(chatID, c.p)
-	if aerr != nil {
-		return nil, aerr
-	}
+	chatID, f, mk, replyTo := o.chatID, o.f, o.mk, o.replyTo
 	var sizes []models.PhotoSize
 	file, aerr := s.resolveInputFile(c.p, "photo", func(u *upload) *fileRecord {
 		sizes = s.newPhotoLocked(u.Data)
@@ -355,22 +361,11 @@ func (s *Server) mSendPhoto(c *call) (any, *apiError) {
 }
 
 func (s *Server) mSendDocument(c *call) (any, *apiError) {
-	chatID, aerr := chatIDParam(c.p)
+	o, aerr := s.outgoingLocked(c, "caption", "caption_entities", true)
 	if aerr != nil {
 		return nil, aerr
 	}
-	f, aerr := formatText(c.p, "caption", "caption_entities", true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	mk, aerr := parseMarkup(c.p, true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	replyTo, aerr := s.replyToLocked(chatID, c.p)
-	if aerr != nil {
-		return nil, aerr
-	}
+	chatID, f, mk, replyTo := o.chatID, o.f, o.mk, o.replyTo
 	file, aerr := s.resolveInputFile(c.p, "document", func(u *upload) *fileRecord {
 		name := u.Filename
 		if name == "" {
