@@ -163,8 +163,11 @@ func (s *Server) startWebhook(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	// One connection: Telegram then sends the next update only after we
+	// answered the previous one, so each chat's updates arrive (and are
+	// dispatched) in order. With more, two updates of one chat could race.
 	_, err := s.api.SetWebhook(sctx, &tg.SetWebhookParams{
-		URL: s.cfg.WebhookURL, SecretToken: s.cfg.WebhookSecret, AllowedUpdates: allowedUpdates,
+		URL: s.cfg.WebhookURL, SecretToken: s.cfg.WebhookSecret, AllowedUpdates: allowedUpdates, MaxConnections: 1,
 	})
 	if err != nil {
 		// Telegram may be unreachable now; updates wait there up to 24 h.

@@ -197,6 +197,9 @@ func TestE2EOnboardingWebhook(t *testing.T) {
 	if n := e.fake.Calls("getUpdates"); n != 0 {
 		t.Errorf("getUpdates called %d times in webhook mode", n)
 	}
+	if info := e.fake.WebhookInfo(); info.URL != cfg.WebhookURL || info.MaxConnections != 1 {
+		t.Errorf("webhook info = %+v; want our URL with one connection (keeps each chat's order)", info)
+	}
 }
 
 func TestE2EWebhookRejectsWrongSecret(t *testing.T) {
