@@ -438,21 +438,9 @@ func (s *Server) editableLocked(c *call) (*record, *apiError) {
 	if c.p.has("inline_message_id") {
 		return nil, badRequest("MESSAGE_ID_INVALID (inline messages are not supported by telegramtest)")
 	}
-	chatID, aerr := chatIDParam(c.p)
+	rec, aerr := s.targetLocked(c, "edit")
 	if aerr != nil {
 		return nil, aerr
-	}
-	id, aerr := messageIDParam(c.p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	cs := s.chats[chatID]
-	if cs == nil {
-		return nil, badRequest("message to edit not found")
-	}
-	rec := cs.byID[id]
-	if rec == nil || rec.entry.Deleted {
-		return nil, badRequest("message to edit not found")
 	}
 	if rec.entry.From != FromBot {
 		return nil, badRequest("message can't be edited")
@@ -553,7 +541,9 @@ func (s *Server) mEditMessageReplyMarkup(c *call) (any, *apiError) {
 	return s.applyEditLocked(rec, c, nil, mk), nil
 }
 
-func (s *Server) mDeleteMessage(c *call) (any, *apiError) {
+// targetLocked finds the (undeleted) message named by chat_id and
+// message_id; what ("edit", "delete") goes into Telegram's error text.
+func (s *Server) targetLocked(c *call, what string) (*record, *apiError) {
 	chatID, aerr := chatIDParam(c.p)
 	if aerr != nil {
 		return nil, aerr
@@ -562,13 +552,18 @@ func (s *Server) mDeleteMessage(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	cs := s.chats[chatID]
-	if cs == nil {
-		return nil, badRequest("message to delete not found")
+	if cs := s.chats[chatID]; cs != nil {
+		if rec := cs.byID[id]; rec != nil && !rec.entry.Deleted {
+			return rec, nil
+		}
 	}
-	rec := cs.byID[id]
-	if rec == nil || rec.entry.Deleted {
-		return nil, badRequest("message to delete not found")
+	return nil, badRequest("message to " + what + " not found")
+}
+
+func (s *Server) mDeleteMessage(c *call) (any, *apiError) {
+	rec, aerr := s.targetLocked(c, "delete")
+	if aerr != nil {
+		return nil, aerr
 	}
 	rec.entry.Deleted = true
 	s.publishLocked(EventDelete, &rec.entry)

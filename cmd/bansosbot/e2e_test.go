@@ -521,12 +521,7 @@ func TestCommandsReachRunningInstance(t *testing.T) {
 	cfg := e.config()
 	m := e.start(cfg)
 	defer m.Close()
-	env := func(k string) string {
-		if k == "BANSOSBOT_SECRET" {
-			return cfg.Secret
-		}
-		return ""
-	}
+	env := envWithSecret(cfg.Secret)
 	var out strings.Builder
 	err := run(context.Background(), []string{"-data", e.dir, "staff", "add", "--id", "4242", "--name", "Wati", "--role", "worker", "--region", "32.01"},
 		env, strings.NewReader(""), &out, io.Discard)

@@ -181,9 +181,14 @@ func TestTicketsExportFilters(t *testing.T) {
 }
 
 // noEnv is an empty environment, with the secret the fixtures use.
-func noEnv(k string) string {
-	if k == "BANSOSBOT_SECRET" {
-		return "export-test-secret-0123456789"
+var noEnv = envWithSecret("export-test-secret-0123456789")
+
+// envWithSecret is an environment holding only BANSOSBOT_SECRET.
+func envWithSecret(secret string) func(string) string {
+	return func(k string) string {
+		if k == "BANSOSBOT_SECRET" {
+			return secret
+		}
+		return ""
 	}
-	return ""
 }

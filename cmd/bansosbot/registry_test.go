@@ -78,12 +78,7 @@ func TestE2ERegistryImportWhileRunning(t *testing.T) {
 	cfg := e.config()
 	m := e.start(cfg)
 	defer m.Close()
-	env := func(k string) string {
-		if k == "BANSOSBOT_SECRET" {
-			return cfg.Secret
-		}
-		return ""
-	}
+	env := envWithSecret(cfg.Secret)
 	csvPath := filepath.Join(t.TempDir(), "reg.csv")
 	var out strings.Builder
 	if err := run(context.Background(), []string{"-data", e.dir, "registry", "gen", "-n", "300", "-out", csvPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
