@@ -70,7 +70,7 @@ type checkDraft struct {
 func (e *Engine) registerCheck() {
 	e.addFlow(check{})
 	e.addCommand(Command{ID: "check", Names: map[string]string{"id": "cek", "en": "check"}, Desc: "cmd.check", Consent: true,
-		Run: func(c *Conv) error { return c.Start(checkFlow) }})
+		Sensitive: true, Run: func(c *Conv) error { return c.Start(checkFlow) }})
 }
 
 type check struct{}
@@ -81,10 +81,9 @@ func (f check) Start(c *Conv) error {
 	if len(c.e.cfg.NIKKey) == 0 {
 		return errors.New("flows: status check: no NIK key configured")
 	}
-	arg := "" // "/cek 3201..." carries the NIK already
+	arg := "" // "/cek 3201..." carries the NIK already (runCommand deleted the message)
 	if c.In.Command != "" {
 		arg = strings.TrimSpace(c.In.Args)
-		scrubNIK(c, arg)
 	}
 	snap, err := c.Tx.RegistryCurrent()
 	if err != nil {
@@ -166,16 +165,25 @@ func (f check) Handle(c *Conv) error {
 // handleNIK reads the NIK. Any message that may carry it (digits, a photo
 // of the KTP, a file) is deleted from the chat first.
 func (f check) handleNIK(c *Conv) error {
-	in := c.In
-	if in.Text == "" || in.Photo != nil {
-		if in.Photo != nil || in.Media != "" || in.Contact != nil {
-			c.Reply(Reply{Action: Delete, MessageID: in.MessageID})
-			c.Say(T("check.non_text_deleted"))
-		}
+	f.scrub(c)
+	if c.In.Text == "" || c.In.Photo != nil {
 		return f.Prompt(c)
 	}
+	return f.readNIK(c, c.In.Text)
+}
+
+// scrub deletes the input message from the chat when it may carry a NIK:
+// digits, or at the NIK question a photo, file or contact (a picture of
+// the KTP). The engine calls it instead of holding a message that wakes
+// the check after a pause: the check keeps nothing the citizen typed.
+func (check) scrub(c *Conv) {
+	in := c.In
+	if c.Session.State == csNIK && (in.Photo != nil || in.Media != "" || in.Contact != nil) {
+		c.Reply(Reply{Action: Delete, MessageID: in.MessageID})
+		c.Say(T("check.non_text_deleted"))
+		return
+	}
 	scrubNIK(c, in.Text)
-	return f.readNIK(c, in.Text)
 }
 
 // scrubNIK deletes the input message from the chat when its text may hold
@@ -213,6 +221,7 @@ func (f check) readNIK(c *Conv, text string) error {
 // handleName checks the limits, looks the NIK up and answers.
 func (f check) handleName(c *Conv) error {
 	name := c.In.Text
+	f.scrub(c)             // a NIK typed again instead of the name
 	if c.In.Photo != nil { // a caption is not an answer
 		return f.Prompt(c)
 	}

@@ -112,7 +112,11 @@ type Command struct {
 	Names   map[string]string // per language, without the slash: {"id": "lapor", "en": "report"}
 	Desc    string            // locale key of the description shown in Telegram's menu
 	Consent bool              // requires the privacy consent
-	Staff   bool              // for staff only (not in citizens' menu)
+	// Sensitive: the arguments may be a NIK ("/cek 3201..."): a message
+	// with digits in them is deleted from the chat wherever it arrives,
+	// also when the command is refused (before the consent, in a group).
+	Sensitive bool
+	Staff     bool // for staff only (not in citizens' menu)
 	// Supervisors: for supervisors and admins only (not in workers' menu).
 	Supervisors bool
 	Run         func(c *Conv) error
@@ -214,6 +218,9 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 // personal data never goes to a group.
 func (e *Engine) group(c *Conv) {
 	if c.In.Command != "" {
+		if cmd := e.command(c.In.Command); cmd != nil && cmd.Sensitive {
+			scrubNIK(c, c.In.Args)
+		}
 		c.Say(T("general.private_only"))
 	}
 	if c.In.Callback != nil {
@@ -286,6 +293,9 @@ func (e *Engine) route(c *Conv) error {
 }
 
 func (e *Engine) runCommand(c *Conv, cmd *Command) error {
+	if cmd.Sensitive {
+		scrubNIK(c, c.In.Args)
+	}
 	if cmd.Staff && !c.IsStaff() {
 		return bansosbot.Errorf(bansosbot.EUnauthorized, "errors.staff_only")
 	}
@@ -374,10 +384,16 @@ func (e *Engine) cancel(c *Conv) error {
 const resumePrefix = "resume:"
 
 // askResume offers to continue or drop a flow left idle. The message that
-// woke it up is kept, to be handled if the user continues.
+// woke it up is kept (its content, never who sent it), to be handled if
+// the user continues; a flow whose input is personal data (the status
+// check) keeps nothing and scrubs the message from the chat instead.
 func (e *Engine) askResume(c *Conv) error {
-	if c.In.Callback == nil && c.In.Command == "" {
-		held, err := json.Marshal(c.In)
+	if p, ok := e.flows[c.Session.Flow].(privateInput); ok {
+		p.scrub(c)
+		c.Session.Held = nil
+	} else if c.In.Callback == nil && c.In.Command == "" {
+		held, err := json.Marshal(heldInput{MessageID: c.In.MessageID, Text: c.In.Text, Photo: c.In.Photo,
+			Location: c.In.Location, Contact: c.In.Contact, Media: c.In.Media, At: c.In.At})
 		if err != nil {
 			return err
 		}
@@ -388,6 +404,26 @@ func (e *Engine) askResume(c *Conv) error {
 	}})
 	c.Session.State = resumePrefix + c.Session.State
 	return nil
+}
+
+// privateInput is a flow whose every input is personal data (the status
+// check's NIK and name): after a pause it holds nothing, and scrub deletes
+// the message from the chat when it may carry a NIK.
+type privateInput interface {
+	scrub(c *Conv)
+}
+
+// heldInput is what Session.Held keeps of the message that woke an idle
+// flow: its content, without the sender's names (the field names match
+// Input's, so a message held by an older version still decodes).
+type heldInput struct {
+	MessageID int
+	Text      string
+	Photo     *bansosbot.Attachment
+	Location  *bansosbot.Location
+	Contact   *Contact
+	Media     string
+	At        time.Time
 }
 
 func (e *Engine) resume(c *Conv, f Flow) error {
@@ -401,10 +437,13 @@ func (e *Engine) resume(c *Conv, f Flow) error {
 			return f.Prompt(c)
 		}
 		// Handle the held message now, as if it had just arrived.
-		var in Input
-		if err := json.Unmarshal(held, &in); err != nil {
+		var h heldInput
+		if err := json.Unmarshal(held, &h); err != nil {
 			return fmt.Errorf("flows: held input: %w", err)
 		}
+		in := c.In
+		in.Callback = nil
+		in.MessageID, in.Text, in.Photo, in.Location, in.Contact, in.Media, in.At = h.MessageID, h.Text, h.Photo, h.Location, h.Contact, h.Media, h.At
 		c.In, c.Payload = in, ""
 		return f.Handle(c)
 	case "discard":

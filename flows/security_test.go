@@ -1,0 +1,152 @@
+package flows_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
+)
+
+// Tests of the security review (issue 10): what the flows keep of a
+// citizen's input, and what they do with input nobody expected.
+
+const secNIK = "3201011203850001" // Wawan Lestari in ckRegistry
+
+// deleted reports whether the replies delete message msgID.
+func deleted(replies []flows.Reply, msgID int) bool {
+	for _, r := range replies {
+		if r.Action == flows.Delete && r.MessageID == msgID {
+			return true
+		}
+	}
+	return false
+}
+
+// fileHolds reports which of the needles the store file holds.
+func fileHolds(t *testing.T, h *harness, needles ...string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(h.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, n := range needles {
+		for _, form := range encodings(n) {
+			if bytes.Contains(raw, []byte(form)) {
+				found = append(found, n)
+				break
+			}
+		}
+	}
+	return found
+}
+
+// encodings are the forms a string takes in the store: as is, and in the
+// base64 of a JSON []byte (such as Session.Held), at each of the three
+// alignments it can have there (only the whole 4-character groups).
+func encodings(s string) []string {
+	forms := []string{s}
+	for skip := 0; skip < 3 && len(s)-skip >= 6; skip++ {
+		rest := s[skip:]
+		enc := base64.StdEncoding.EncodeToString([]byte(rest))
+		forms = append(forms, enc[:4*(len(rest)/3)])
+	}
+	return forms
+}
+
+// TestCheckIdleResumeHoldsNothing: a NIK typed when /cek has been idle
+// past the timeout is deleted from the chat before the "continue or
+// discard?" question, and nothing of it (nor the user's names) is held in
+// the session; continuing asks the question again.
+func TestCheckIdleResumeHoldsNothing(t *testing.T) {
+	for _, spelling := range []string{secNIK, "3201 0112 0385 0001"} {
+		h := newHarness(t, ckConfig())
+		ckImport(t, h.DB, ckRegistry)
+		u := h.User(320, "id")
+		u.Name = "Wawanesa"
+		u.Onboard("id")
+		u.Text("/cek")
+		h.Advance(45 * time.Minute)
+		r := u.sendText(spelling, 51)
+		if !deleted(r, 51) {
+			t.Errorf("%q after the idle timeout: %v; want the message deleted", spelling, r)
+		}
+		if r := lastSend(t, r); r.Text[0].Key != "general.resume_question" {
+			t.Errorf("%q after the idle timeout: %v; want the resume question", spelling, r.Text)
+		}
+		h.DB.View(func(tx *store.Tx) error {
+			if s, _ := tx.Session(320); len(s.Held) != 0 {
+				t.Errorf("held input %s; want nothing held by the status check", s.Held)
+			}
+			return nil
+		})
+		if found := fileHolds(t, h, secNIK, "Wawanesa", "wawanesa"); len(found) > 0 {
+			t.Errorf("the store file holds %q", found)
+		}
+		r = u.Press("resume")
+		if r := lastSend(t, r); r.Text[0].Key != "check.ask_nik" {
+			t.Errorf("resume: %v; want the NIK asked again", r.Text)
+		}
+	}
+}
+
+// TestResumeHoldsNoNames: another flow keeps the message that woke it, but
+// never who sent it.
+func TestResumeHoldsNoNames(t *testing.T) {
+	h := newHarness(t, quiet())
+	u := h.User(321, "id")
+	u.Name = "Sulastrinah"
+	u.Onboard("id")
+	u.Text("/lapor")
+	u.Press("c:OTHER")
+	u.Text("cibinong")
+	h.Advance(45 * time.Minute)
+	u.Text("Bantuan PKH tahap ketiga belum masuk ke rekening saya")
+	h.DB.View(func(tx *store.Tx) error {
+		s, _ := tx.Session(321)
+		if !strings.Contains(string(s.Held), "Bantuan PKH") {
+			t.Errorf("held %s; want the description kept for when the citizen continues", s.Held)
+		}
+		if strings.Contains(strings.ToLower(string(s.Held)), "sulastrinah") {
+			t.Errorf("held %s; want no first name or username", s.Held)
+		}
+		return nil
+	})
+	r := u.Press("resume")
+	if r := lastSend(t, r); r.Text[0].Key != "complaint.ask_media" {
+		t.Errorf("resume: %v; want the held description used and the media step asked", r.Text)
+	}
+}
+
+// TestCheckScrubsNIKEverywhere: a NIK typed with /cek before the consent or
+// in a group, or typed at the name question, is deleted from the chat.
+func TestCheckScrubsNIKEverywhere(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+
+	newcomer := h.User(322, "id")
+	if r := newcomer.sendText("/cek "+secNIK, 61); !deleted(r, 61) {
+		t.Errorf("/cek NIK before the consent: %v; want the message deleted", r)
+	}
+
+	member := h.User(323, "id")
+	in := member.input()
+	in.ChatID, in.ChatType, in.MessageID = -100123, "supergroup", 62
+	in.Text, in.Command, in.Args = "/cek "+secNIK, "/cek", secNIK
+	if r := h.Do(in, "group text /cek NIK"); !deleted(r, 62) {
+		t.Errorf("/cek NIK in a group: %v; want the message deleted", r)
+	}
+
+	u := h.User(324, "id")
+	u.Onboard("id")
+	u.Text("/cek")
+	u.sendText(ckUnknown, 63)
+	if r := u.sendText(secNIK, 64); !deleted(r, 64) {
+		t.Errorf("a NIK at the name question: %v; want the message deleted", r)
+	}
+}
