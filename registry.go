@@ -152,10 +152,11 @@ func (h *Hasher) NIK(n NIK) NIKHash {
 }
 
 // Name returns the verifier of name for the NIK with hash n; the name is
-// normalised first (see NormalizeName).
-func (h *Hasher) Name(n NIKHash, name string) NameHash { return h.normalName(n, normalizeName(name)) }
+// folded first (see FoldName), at import and at lookup alike.
+func (h *Hasher) Name(n NIKHash, name string) NameHash { return h.formName(n, FoldName(name)) }
 
-func (h *Hasher) normalName(n NIKHash, norm string) NameHash {
+// formName is the verifier of a name already in its compared form.
+func (h *Hasher) formName(n NIKHash, norm string) NameHash {
 	h.mac.Reset()
 	h.buf = append(h.buf[:0], "name\x00"...)
 	h.buf = append(h.buf, n[:]...)
@@ -172,13 +173,14 @@ func (h *Hasher) normalName(n NIKHash, norm string) NameHash {
 func HashNIK(key []byte, n NIK) NIKHash { return NewHasher(key).NIK(n) }
 
 // NameVerifier returns the verifier of the name for the NIK with hash n
-// (see HashNIK) under key.
+// (see HashNIK) under key: the keyed hash of FoldName(name).
 func NameVerifier(key []byte, n NIKHash, name string) NameHash { return NewHasher(key).Name(n, name) }
 
-// NormalizeName is the form of a person's name that is compared: lower
-// case, apostrophes dropped, any other character that is not a letter or
-// digit a space, spaces collapsed. "Siti  Nur'aini" and "SITI NURAINI"
-// compare equal; "Siti Nur Aini" does not (the KTP spelling counts).
+// NormalizeName is a person's name as written, tidied: lower case,
+// apostrophes dropped, any other character that is not a letter or digit
+// a space, spaces collapsed ("Siti  Nur'aini" → "siti nuraini"). Masked
+// names and length limits use it; names are compared in the looser
+// FoldName form.
 func NormalizeName(s string) string { return normalizeName(s) }
 
 // MaskName masks a name like the official Cek Bansos service: each word
@@ -237,6 +239,18 @@ type Record struct {
 // verifier.
 func (r *Record) Matches(v NameHash) bool {
 	return subtle.ConstantTimeCompare(r.Name[:], v[:]) == 1
+}
+
+// MatchesName reports whether name is the record's name under key: its
+// FoldName verifier, or the verifier of its plain NormalizeName form,
+// which registries imported before names were folded hold (they answer
+// until the next import replaces them). Both are always computed and
+// compared in constant time, so the time taken says nothing either.
+func (r *Record) MatchesName(key []byte, name string) bool {
+	h := NewHasher(key)
+	folded := r.Matches(h.formName(r.NIK, FoldName(name)))
+	plain := r.Matches(h.formName(r.NIK, normalizeName(name)))
+	return folded || plain
 }
 
 // Snapshot is one imported registry file: what a status check answers
@@ -435,7 +449,7 @@ func (c *RegistryColumns) Record(fields []string, h *Hasher, rec *Record) error 
 		rec.Programs = append(rec.Programs, st)
 	}
 	rec.NIK = h.NIK(nik)
-	rec.Name = h.normalName(rec.NIK, norm)
+	rec.Name = h.formName(rec.NIK, FoldName(norm))
 	rec.Masked = maskNormal(norm)
 	rec.Province = RegionCode(nik.Digits()[:2])
 	rec.Desil = desil

@@ -41,7 +41,7 @@ func TestNormalizeName(t *testing.T) {
 		}
 	}
 	if NormalizeName("Siti Nur Aini") == NormalizeName("Siti Nuraini") {
-		t.Error("a space inside a name must count: the KTP spelling is what matches")
+		t.Error("NormalizeName keeps the words as written (masks show them); FoldName joins them")
 	}
 }
 
@@ -85,6 +85,42 @@ func TestNameVerifier(t *testing.T) {
 	r := Record{Name: v}
 	if !r.Matches(v) || r.Matches(NameVerifier(key, a, "Wawan")) {
 		t.Error("Record.Matches is wrong")
+	}
+}
+
+// TestRecordMatchesName: a record matches the spellings FoldName forgives,
+// also when it was imported before names were folded (its verifier is of
+// the plain form), and nothing else.
+func TestRecordMatchesName(t *testing.T) {
+	key := []byte("secret")
+	n := HashNIK(key, "3201011203850001")
+	h := NewHasher(key)
+	folded := Record{NIK: n, Name: h.Name(n, "Muhammad Rizki")}
+	plain := Record{NIK: n, Name: h.formName(n, NormalizeName("Muhammad Rizki"))} // imported before FoldName
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"Muhammad Rizki", true},
+		{"MUHAMMAD  RIZKI", true},
+		{"Mohammad Rizki", true},
+		{"Moh. Rizki", true},
+		{"Muhammad Rizky", false},
+		{"Rizki", false},
+		{"M. Rizki", false},
+	} {
+		if got := folded.MatchesName(key, tt.name); got != tt.want {
+			t.Errorf("folded record: MatchesName(%q) = %v; want %v", tt.name, got, tt.want)
+		}
+		// The plain record knows only the exact words; its folded
+		// spellings match only through folding "muhamad rizki".
+		wantPlain := tt.name == "Muhammad Rizki" || tt.name == "MUHAMMAD  RIZKI"
+		if got := plain.MatchesName(key, tt.name); got != wantPlain {
+			t.Errorf("plain record: MatchesName(%q) = %v; want %v", tt.name, got, wantPlain)
+		}
+	}
+	if folded.MatchesName([]byte("other"), "Muhammad Rizki") {
+		t.Error("MatchesName ignores the key")
 	}
 }
 

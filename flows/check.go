@@ -273,8 +273,7 @@ func (f check) handleName(c *Conv) error {
 		c.Say(T("check.unavailable"))
 		return nil
 	}
-	v := bansosbot.NameVerifier(c.e.cfg.NIKKey, h, name)
-	if rec == nil || !rec.Matches(v) {
+	if rec == nil || !rec.MatchesName(c.e.cfg.NIKKey, name) {
 		notFound(c, snap, d.District)
 		return nil
 	}

@@ -134,6 +134,33 @@ func TestCheckWrongNameIsNotFound(t *testing.T) {
 	cmGolden(h, "check_not_found")
 }
 
+// TestCheckNameSpellings: a name is found in the spellings FoldName
+// forgives (Mohamad for the registry's MUHAMMAD), and a near miss (one
+// letter off) gets the very replies an unregistered NIK gets.
+func TestCheckNameSpellings(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, "nik,name,desil,PKH\n3201011203850001,MUHAMMAD RIZKI,3,Y\n")
+	u := h.User(305, "id")
+	u.Onboard("id")
+	for _, typed := range []string{"Mohamad Rizki", "muhamad  rizki", "Moh. Rizki"} {
+		u.Text("/cek")
+		u.sendText(ckWawan, 10)
+		r := u.Text(typed)
+		if got := lastSend(t, r[:len(r)-1]); got.Text[0].Key != "check.found" {
+			t.Errorf("%q: answer %v; want check.found", typed, got.Text)
+		}
+	}
+	u.Text("/cek")
+	u.sendText(ckWawan, 12)
+	near := u.Text("Muhammad Rizky")
+	u.Text("/cek")
+	u.sendText(ckUnknown, 13)
+	miss := u.Text("Muhammad Rizky")
+	if !reflect.DeepEqual(near, miss) {
+		t.Errorf("near match:\n%#v\nunknown NIK:\n%#v\nwant the same replies", near, miss)
+	}
+}
+
 func TestCheckInvalidNIK(t *testing.T) {
 	h := newHarness(t, ckConfig())
 	ckImport(t, h.DB, ckRegistry)
