@@ -31,8 +31,8 @@ func TestFoldName(t *testing.T) {
 		{"Wawan Lestari", "Wawan Lestary"}, // a different letter is a different name
 		{"Wawan Lestari", "Wawan"},         // a missing word too
 		{"Siti Aminah", "Siti Aminah Putri"},
-		{"Muhammad Rizki", "Rizki"},      // the first name counts
-		{"Muhammad Rizki", "M. Rizki"},   // a bare initial could be any name
+		{"Muhammad Rizki", "Rizki"},        // the first name counts
+		{"Muhammad Rizki", "M. Rizki"},     // a bare initial could be any name
 		{"Muhammad Rizki", "Mahmud Rizki"}, // not a spelling of Muhammad
 		{"Joko", "Yoko"},
 		{"Dewi", "Dewa"},
