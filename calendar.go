@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,8 +45,20 @@ type Holiday struct {
 	Date string `json:"date"`           // YYYY-MM-DD
 	Name string `json:"name"`           // e.g. "Idul Fitri 1447 H"
 	Kind string `json:"kind,omitempty"` // HolidayNational (default) or HolidayCollectiveLeave
-	Note string `json:"note,omitempty"` // e.g. "estimated"
+	Note string `json:"note,omitempty"` // NoteEstimated when the date is not yet official
+	// Provinces limits a regional holiday (e.g. Galungan in Bali, by the
+	// governor's decree) to these province codes ("51"); empty means the
+	// whole nation.
+	Provinces []RegionCode `json:"provinces,omitempty"`
 }
+
+// NoteEstimated marks a holiday whose date is an estimate (a lunar date
+// before the government fixed it): `doctor` and the start-up log warn
+// while its year is near.
+const NoteEstimated = "estimated"
+
+// Estimated reports whether the holiday's date is not yet official.
+func (h Holiday) Estimated() bool { return strings.Contains(strings.ToLower(h.Note), NoteEstimated) }
 
 // CalendarConfig is the JSON form of a Calendar:
 //
@@ -56,7 +69,8 @@ type Holiday struct {
 //	  "end":      "16:00",
 //	  "holidays": [
 //	    {"date": "2026-12-24", "name": "Cuti bersama Natal", "kind": "collective_leave"},
-//	    {"date": "2026-12-25", "name": "Natal", "kind": "holiday"}
+//	    {"date": "2026-12-25", "name": "Natal", "kind": "holiday"},
+//	    {"date": "2026-06-17", "name": "Galungan", "provinces": ["51"]}
 //	  ]
 //	}
 //
@@ -66,6 +80,9 @@ type Holiday struct {
 // "HH:MM" with start < end and end at most "24:00". holidays are dated
 // non-working days in any order; kind is "holiday" (the default) or
 // "collective_leave"; two entries may share a date (coinciding holidays).
+// A holiday with provinces (2-digit codes) is a regional one: it counts
+// only for tickets of those provinces (see Calendar.For). A note
+// containing "estimated" marks a date that is not yet official.
 // Unknown fields are rejected, to catch typos.
 type CalendarConfig struct {
 	Source   string    `json:"source,omitempty"`
@@ -87,8 +104,11 @@ type Calendar struct {
 	set        bool
 	workdays   [7]bool // by time.Weekday
 	start, end int     // minutes after midnight
-	holidays   []Holiday
-	byDate     map[int]int // yyyymmdd → index into holidays
+	holidays   []Holiday   // every holiday, regional ones too (Holidays, Gaps)
+	byDate     map[int]int // yyyymmdd → index into holidays, of the days off here
+	// regional is the calendar of each province with holidays of its own
+	// (national plus its own); nil in those calendars themselves.
+	regional map[RegionCode]*Calendar
 }
 
 // Interval is a span of time [Start, End). A zero End means open-ended
@@ -200,6 +220,12 @@ func NewCalendar(cfg CalendarConfig) (*Calendar, error) {
 		default:
 			return nil, calendarError("holidays[%d] (%s): kind %q is neither %q nor %q", i, h.Date, h.Kind, HolidayNational, HolidayCollectiveLeave)
 		}
+		h.Provinces = slices.Clone(h.Provinces)
+		for _, p := range h.Provinces {
+			if p.Level() != 1 || !p.Valid() {
+				return nil, calendarError("holidays[%d] (%s): province %q is not a 2-digit province code", i, h.Date, p)
+			}
+		}
 	}
 	// Sort by date, national holidays before collective leave on a shared date.
 	slices.SortStableFunc(c.holidays, func(a, b Holiday) int {
@@ -208,15 +234,52 @@ func NewCalendar(cfg CalendarConfig) (*Calendar, error) {
 		}
 		return strings.Compare(a.Kind, b.Kind) // "collective_leave" < "holiday"
 	})
-	c.byDate = make(map[int]int, len(c.holidays))
-	for i := len(c.holidays) - 1; i >= 0; i-- {
-		d, _ := time.Parse(time.DateOnly, c.holidays[i].Date)
-		key := dayKey(d.Date())
-		if j, ok := c.byDate[key]; !ok || c.holidays[i].Kind == HolidayNational || c.holidays[j].Kind != HolidayNational {
-			c.byDate[key] = i
+	c.index("")
+	for _, h := range c.holidays {
+		for _, p := range h.Provinces {
+			if c.regional[p] != nil {
+				continue
+			}
+			if c.regional == nil {
+				c.regional = map[RegionCode]*Calendar{}
+			}
+			r := *c
+			r.regional = nil
+			r.index(p)
+			c.regional[p] = &r
 		}
 	}
 	return c, nil
+}
+
+// index builds byDate from the holidays that apply in province ("" for
+// the national calendar: no regional holidays).
+func (c *Calendar) index(province RegionCode) {
+	c.byDate = make(map[int]int, len(c.holidays))
+	for i := len(c.holidays) - 1; i >= 0; i-- {
+		h := c.holidays[i]
+		if len(h.Provinces) > 0 && !slices.Contains(h.Provinces, province) {
+			continue
+		}
+		d, _ := time.Parse(time.DateOnly, h.Date)
+		key := dayKey(d.Date())
+		if j, ok := c.byDate[key]; !ok || h.Kind == HolidayNational || c.holidays[j].Kind != HolidayNational {
+			c.byDate[key] = i
+		}
+	}
+}
+
+// For is the calendar of a region: the national one plus the regional
+// holidays of its province. Regions of provinces without holidays of their
+// own, and the nation "", get c itself.
+func (c *Calendar) For(region RegionCode) *Calendar {
+	if c == nil {
+		return nil
+	}
+	if r := c.regional[region.Province()]; r != nil {
+		return r
+	}
+	return c
 }
 
 func parseClock(s string) (int, error) {
@@ -234,7 +297,8 @@ func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 func dayKey(y int, m time.Month, d int) int { return y*10000 + int(m)*100 + d }
 
-// Holidays lists the calendar's holidays sorted by date.
+// Holidays lists the calendar's holidays sorted by date, regional ones
+// included.
 func (c *Calendar) Holidays() []Holiday { return slices.Clone(c.get().holidays) }
 
 // DayLength is the working time of one working day (8h by default).
@@ -253,6 +317,9 @@ func (c *Calendar) HolidayOn(t time.Time, loc *time.Location) (Holiday, bool) {
 	}
 	return c.holidays[i], true
 }
+
+// Workday reports whether d is one of the configured working weekdays.
+func (c *Calendar) Workday(d time.Weekday) bool { return c.get().workdays[d] }
 
 // IsWorkingDay reports whether t's date in loc is a working day: a
 // configured weekday that is no holiday or collective leave.
@@ -439,6 +506,113 @@ func mergePauses(pauses []Interval, from time.Time) []Interval {
 			}
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// AddElapsedExcluding is the deadline of a clock that runs in calendar
+// time (every day and hour counts) and stops during the pauses: the
+// instant at which d outside all pauses has elapsed after start, in loc.
+// While a pause is open (zero End) the clock is stopped: if d is not used
+// up before it starts, the result is the zero Time. It is the calendar
+// counterpart of AddWorkingDurationExcluding.
+func AddElapsedExcluding(start time.Time, d time.Duration, pauses []Interval, loc *time.Location) time.Time {
+	loc = orUTC(loc)
+	t, remaining := start, max(d, 0)
+	for _, p := range mergePauses(pauses, start) {
+		if p.Start.After(t) {
+			avail := p.Start.Sub(t)
+			if remaining <= avail {
+				break
+			}
+			remaining -= avail
+		}
+		if p.End.IsZero() {
+			return time.Time{}
+		}
+		t = p.End
+	}
+	return t.Add(remaining).In(loc)
+}
+
+// ElapsedExcluding is the calendar time between from and to outside the
+// pauses (0 when to is not after from); it inverts AddElapsedExcluding.
+func ElapsedExcluding(from, to time.Time, pauses []Interval) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	total := to.Sub(from)
+	for _, p := range mergePauses(pauses, from) {
+		s, e := p.Start, p.End
+		if s.Before(from) {
+			s = from
+		}
+		if e.IsZero() || e.After(to) {
+			e = to
+		}
+		if e.After(s) {
+			total -= e.Sub(s)
+		}
+	}
+	return total
+}
+
+// CalendarGap is a year of the calendar an operator must complete: it has
+// no dates at all, no cuti bersama, or dates that are still estimates.
+type CalendarGap struct {
+	Year      int
+	Missing   bool      // no holiday of that year at all
+	NoLeave   bool      // no cuti bersama of that year
+	Estimated []Holiday // dates that are not yet official
+}
+
+func (g CalendarGap) String() string {
+	switch {
+	case g.Missing:
+		return fmt.Sprintf("%d: no holidays at all (add the SKB 3 Menteri of %d)", g.Year, g.Year)
+	case g.NoLeave && len(g.Estimated) > 0:
+		return fmt.Sprintf("%d: no cuti bersama, and %d holiday(s) with estimated dates (%s)", g.Year, len(g.Estimated), holidayList(g.Estimated))
+	case g.NoLeave:
+		return fmt.Sprintf("%d: no cuti bersama", g.Year)
+	}
+	return fmt.Sprintf("%d: %d holiday(s) with estimated dates (%s)", g.Year, len(g.Estimated), holidayList(g.Estimated))
+}
+
+func holidayList(hs []Holiday) string {
+	parts := make([]string, len(hs))
+	for i, h := range hs {
+		parts[i] = h.Date + " " + h.Name
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Gaps lists the incomplete years (see CalendarGap) among the year of now
+// and the years that start within ahead of now (in loc), so an operator
+// hears of 2027's estimated dates and missing cuti bersama from early
+// November 2026 with ahead = 60 days.
+func (c *Calendar) Gaps(now time.Time, ahead time.Duration, loc *time.Location) []CalendarGap {
+	c = c.get()
+	from := now.In(orUTC(loc)).Year()
+	to := now.Add(ahead).In(orUTC(loc)).Year()
+	var out []CalendarGap
+	for y := from; y <= to; y++ {
+		g := CalendarGap{Year: y, Missing: true, NoLeave: true}
+		prefix := strconv.Itoa(y) + "-"
+		for _, h := range c.holidays {
+			if !strings.HasPrefix(h.Date, prefix) {
+				continue
+			}
+			g.Missing = false
+			if h.Kind == HolidayCollectiveLeave {
+				g.NoLeave = false
+			}
+			if h.Estimated() {
+				g.Estimated = append(g.Estimated, h)
+			}
+		}
+		if g.Missing || g.NoLeave || len(g.Estimated) > 0 {
+			out = append(out, g)
+		}
 	}
 	return out
 }

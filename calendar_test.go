@@ -33,7 +33,7 @@ func TestDefaultCalendar(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for _, h := range c.Holidays() {
-		if strings.HasPrefix(h.Date, "2026-") {
+		if strings.HasPrefix(h.Date, "2026-") && len(h.Provinces) == 0 {
 			counts[h.Kind]++
 		}
 		d, _ := time.Parse(time.DateOnly, h.Date)
@@ -80,6 +80,102 @@ func TestDefaultCalendar(t *testing.T) {
 			h, ok := c.HolidayOn(d, loc)
 			if ok != (tt.kind != "") || h.Kind != tt.kind {
 				t.Errorf("HolidayOn(%s) = %+v, %v; want kind %q", tt.date, h, ok, tt.kind)
+			}
+		}
+	}
+}
+
+// TestRegionalHolidays: a holiday with provinces counts only in their
+// calendars (Calendar.For); Galungan is a day off in Bali, not in Jakarta.
+func TestRegionalHolidays(t *testing.T) {
+	c := DefaultCalendar()
+	galungan := at(t, "2026-06-17 10:00", wita)
+	if c.For("51.71.01").IsWorkingDay(galungan, wita) || c.For("51").IsWorkingDay(galungan, wita) {
+		t.Error("Galungan (17 June 2026) is a working day in Bali")
+	}
+	if h, ok := c.For("51.71").HolidayOn(galungan, wita); !ok || h.Name != "Hari Raya Galungan" {
+		t.Errorf("HolidayOn(Galungan) in Bali = %+v, %v", h, ok)
+	}
+	for _, region := range []RegionCode{"31.71.01", "32", "", "99"} {
+		if !c.For(region).IsWorkingDay(galungan, wib) {
+			t.Errorf("Galungan is a day off in %q; want only in Bali", region)
+		}
+	}
+	if c.For("31.71.01") != c {
+		t.Error("a province without holidays of its own must get the national calendar itself")
+	}
+	// National holidays stay in the regional calendar.
+	if c.For("51").IsWorkingDay(at(t, "2026-08-17 10:00", wita), wita) {
+		t.Error("17 August is a working day in Bali's calendar")
+	}
+	if got := c.For("51").AddWorkingDays(at(t, "2026-06-16 10:00", wita), 1, wita); got.Format("2006-01-02 15:04") != "2026-06-18 16:00" {
+		t.Errorf("1 working day from 1 Muharam in Bali = %v; want Thursday 16:00 (Galungan skipped)", got)
+	}
+	if _, err := NewCalendar(CalendarConfig{Holidays: []Holiday{{Date: "2026-06-17", Name: "x", Provinces: []RegionCode{"51.71"}}}}); ErrorKey(err) != "calendar.invalid" {
+		t.Errorf("a regency code as province: %v; want calendar.invalid", err)
+	}
+}
+
+// TestCalendarGaps: the years an operator must complete, from the year of
+// now to the one starting within the look-ahead.
+func TestCalendarGaps(t *testing.T) {
+	c := DefaultCalendar()
+	if g := c.Gaps(at(t, "2026-06-01 10:00", wib), 60*24*time.Hour, wib); len(g) != 0 {
+		t.Errorf("June 2026: gaps %v; want none (2026 is complete, 2027 is more than 60 days away)", g)
+	}
+	g := c.Gaps(at(t, "2026-11-26 10:00", wib), 60*24*time.Hour, wib)
+	if len(g) != 1 || g[0].Year != 2027 || g[0].Missing || !g[0].NoLeave || len(g[0].Estimated) < 5 {
+		t.Fatalf("November 2026: gaps %+v; want 2027 without cuti bersama and with estimated dates", g)
+	}
+	if s := g[0].String(); !strings.Contains(s, "no cuti bersama") || !strings.Contains(s, "2027-03-10 Idul Fitri 1448 H") {
+		t.Errorf("gap text %q", s)
+	}
+	g = c.Gaps(at(t, "2027-12-15 10:00", wib), 60*24*time.Hour, wib)
+	if len(g) != 2 || g[0].Year != 2027 || g[1].Year != 2028 || !g[1].Missing {
+		t.Errorf("December 2027: gaps %+v; want 2027 (incomplete) and 2028 (missing)", g)
+	}
+	if s := g[1].String(); !strings.Contains(s, "2028: no holidays at all") {
+		t.Errorf("missing year text %q", s)
+	}
+}
+
+// TestAddElapsedExcluding: the calendar clock of the 60-day resolution,
+// with pauses, across month and year ends.
+func TestAddElapsedExcluding(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name   string
+		start  string
+		d      time.Duration
+		pauses [][2]string // local; "" end = open
+		want   string      // "" = zero (stopped)
+	}{
+		{"60 days over the year end", "2026-12-15 09:00", 60 * day, nil, "2027-02-13 09:00"},
+		{"60 days into a leap day", "2027-12-31 10:00", 60 * day, nil, "2028-02-29 10:00"},
+		{"a pause before the deadline pushes it", "2026-11-26 10:00", 60 * day, [][2]string{{"2026-12-01 10:00", "2026-12-03 22:00"}}, "2027-01-27 22:00"},
+		{"a pause after the deadline does not", "2026-11-26 10:00", 60 * day, [][2]string{{"2027-02-01 00:00", "2027-02-05 00:00"}}, "2027-01-25 10:00"},
+		{"a pause that began before the start", "2026-11-26 10:00", day, [][2]string{{"2026-11-20 00:00", "2026-11-27 10:00"}}, "2026-11-28 10:00"},
+		{"an open pause stops the clock", "2026-11-26 10:00", 60 * day, [][2]string{{"2026-12-01 10:00", ""}}, ""},
+		{"an open pause after the deadline", "2026-11-26 10:00", day, [][2]string{{"2026-12-01 10:00", ""}}, "2026-11-27 10:00"},
+	}
+	for _, tt := range tests {
+		var ps []Interval
+		for _, p := range tt.pauses {
+			iv := Interval{Start: at(t, p[0], wib)}
+			if p[1] != "" {
+				iv.End = at(t, p[1], wib)
+			}
+			ps = append(ps, iv)
+		}
+		start := at(t, tt.start, wib)
+		got := AddElapsedExcluding(start, tt.d, ps, wib)
+		if s := got.Format("2006-01-02 15:04"); (tt.want == "" && !got.IsZero()) || (tt.want != "" && s != tt.want) {
+			t.Errorf("%s: AddElapsedExcluding = %s (zero %v); want %q", tt.name, s, got.IsZero(), tt.want)
+			continue
+		}
+		if tt.want != "" {
+			if back := ElapsedExcluding(start, got, ps); back != tt.d {
+				t.Errorf("%s: ElapsedExcluding back = %v; want %v", tt.name, back, tt.d)
 			}
 		}
 	}

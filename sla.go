@@ -160,24 +160,44 @@ type LadderEntry struct {
 // Level is the region level of Notify (see LevelRegency).
 func (l LadderEntry) Level() int { return levelNames[l.Notify] }
 
-// SLAPolicy is one service-level policy: budgets in working time counted
-// on the ticket's clock (which stops while it waits for the citizen or is
-// resolved), a warning point, and the escalation ladder.
+// Units of a deadline's budget.
+const (
+	// UnitWorking counts working time of the business calendar: "3d" is
+	// three working days; weekends, holidays, cuti bersama and the hours
+	// outside the working day do not count.
+	UnitWorking = "working"
+	// UnitCalendar counts every day and hour: "60d" is 60 calendar days
+	// (Indonesia's zones have no daylight saving, so a day is 24 hours).
+	UnitCalendar = "calendar"
+)
+
+// SLAPolicy is one service-level policy: a budget per phase, each in its
+// unit, counted on the ticket's clock (which stops while it waits for the
+// citizen or is resolved), a warning point, and the escalation ladder.
 type SLAPolicy struct {
 	Name string `json:"-"`
 	// Response is the budget until the first response of staff.
 	Response WorkTime `json:"response"`
+	// ResponseUnit is UnitWorking or UnitCalendar; empty means working
+	// (the 3 working days of the national norms).
+	ResponseUnit string `json:"response_unit,omitempty"`
 	// Resolution is the budget until the ticket is resolved.
 	Resolution WorkTime `json:"resolution"`
+	// ResolutionUnit is UnitWorking or UnitCalendar; empty means calendar
+	// (the 60 days of UU 25/2009 and Perpres 76/2013 are calendar days).
+	ResolutionUnit string `json:"resolution_unit,omitempty"`
 	// Warning is the fraction of each budget at which the assignee is
 	// warned (0.75); 0 disables the warning.
 	Warning float64 `json:"warning"`
-	// Ladder is climbed after each deadline, the same for both phases. The
-	// first entry is the breach: the assignee hears too.
+	// Ladder is climbed after each deadline, the same for both phases, in
+	// working time after the deadline. The first entry is the breach: the
+	// assignee hears too.
 	Ladder []LadderEntry `json:"ladder"`
 }
 
-// SLAStep is one position of a policy's ladder in one phase.
+// SLAStep is one position of a policy's ladder in one phase. It falls due
+// at Offset on the phase's clock (in the phase's Unit) plus After of
+// working time.
 type SLAStep struct {
 	Pos   int    // phase*StepsPerPhase + k; compare with Ticket.Escalation
 	Phase int    // PhaseResponse or PhaseResolution
@@ -186,34 +206,73 @@ type SLAStep struct {
 	// warning, which goes to the assignee.
 	Level    int
 	Assignee bool // the assignee hears (warning and breach)
-	// Offset is when the step falls due, as working time on the ticket's
-	// clock since it was filed; Deadline is the phase's budget on that clock.
-	Offset, Deadline time.Duration
+	// Unit is the phase's unit; Budget the phase's budget and Offset the
+	// step's point on the phase's clock since filing, both in that unit
+	// (the warning: a fraction of the budget; ladder steps: the budget).
+	Unit           string
+	Budget, Offset time.Duration
+	// After is the working time after Offset at which the step falls due
+	// (the ladder's delays, added up).
+	After time.Duration
 }
 
-// Budget is the phase's budget in c's terms.
-func (p *SLAPolicy) Budget(phase int, c *Calendar) time.Duration {
+// Unit is the unit of the phase's budget.
+func (p *SLAPolicy) Unit(phase int) string {
 	if phase == PhaseResponse {
-		return p.Response.Of(c)
+		return unitOr(p.ResponseUnit, UnitWorking)
 	}
-	return p.Resolution.Of(c)
+	return unitOr(p.ResolutionUnit, UnitCalendar)
 }
 
-// Steps lists the ladder positions of both phases in firing order, with
-// their offsets in c's working time.
+func unitOr(u, def string) string {
+	if u == "" {
+		return def
+	}
+	return u
+}
+
+// Budget is the phase's budget in its unit: working time in c's terms,
+// or calendar time.
+func (p *SLAPolicy) Budget(phase int, c *Calendar) time.Duration {
+	w := p.Resolution
+	if phase == PhaseResponse {
+		w = p.Response
+	}
+	if p.Unit(phase) == UnitCalendar {
+		return time.Duration(w.Days)*24*time.Hour + w.Time
+	}
+	return w.Of(c)
+}
+
+// Days is the phase's budget in whole days of its unit, rounded up, for
+// telling citizens ("3 hari kerja", "60 hari").
+func (p *SLAPolicy) Days(phase int) int {
+	w := p.Resolution
+	if phase == PhaseResponse {
+		w = p.Response
+	}
+	if w.Time > 0 {
+		return w.Days + 1
+	}
+	return w.Days
+}
+
+// Steps lists the ladder positions of both phases in firing order.
 func (p *SLAPolicy) Steps(c *Calendar) []SLAStep {
 	var out []SLAStep
 	for _, phase := range []int{PhaseResponse, PhaseResolution} {
-		budget := p.Budget(phase, c)
+		budget, unit := p.Budget(phase, c), p.Unit(phase)
 		base := phase * StepsPerPhase
 		if p.Warning > 0 {
 			off := time.Duration(math.Round(float64(budget)*p.Warning/float64(time.Second))) * time.Second
-			out = append(out, SLAStep{Pos: base, Phase: phase, Kind: StepWarning, Level: -1, Assignee: true, Offset: off, Deadline: budget})
+			out = append(out, SLAStep{Pos: base, Phase: phase, Kind: StepWarning, Level: -1, Assignee: true,
+				Unit: unit, Budget: budget, Offset: off})
 		}
-		off := budget
+		var after time.Duration
 		for i, l := range p.Ladder {
-			off += l.After.Of(c)
-			s := SLAStep{Pos: base + 1 + i, Phase: phase, Kind: StepEscalate, Level: l.Level(), Offset: off, Deadline: budget}
+			after += l.After.Of(c)
+			s := SLAStep{Pos: base + 1 + i, Phase: phase, Kind: StepEscalate, Level: l.Level(),
+				Unit: unit, Budget: budget, Offset: budget, After: after}
 			if i == 0 {
 				s.Kind, s.Assignee = StepBreach, true
 			}
@@ -229,7 +288,9 @@ func (p *SLAPolicy) Steps(c *Calendar) []SLAStep {
 //	  "source": "where the numbers come from (optional)",
 //	  "policies": {
 //	    "default": {
-//	      "response": "3d", "resolution": "60d", "warning": 0.75,
+//	      "response": "3d", "response_unit": "working",
+//	      "resolution": "60d", "resolution_unit": "calendar",
+//	      "warning": 0.75,
 //	      "ladder": [
 //	        {"notify": "regency", "after": "0"},
 //	        {"notify": "province", "after": "2d"},
@@ -240,8 +301,11 @@ func (p *SLAPolicy) Steps(c *Calendar) []SLAStep {
 //	  }
 //	}
 //
-// Durations are working time ("3d" = 3 working days of the calendar, "4h",
-// "1d4h"). A category names its policy in config/categories.json
+// Budgets are "3d", "4h" or "1d4h" in their unit: "working" (3d = 3
+// working days of the calendar) or "calendar" (60d = 60 days, every day
+// counts); the response defaults to working, the resolution to calendar,
+// the legal reading. Ladder delays are always working time after the
+// deadline. A category names its policy in config/categories.json
 // ("policy"); "default" is required. Ladders have 1 to 7 entries whose
 // levels never go down; unknown fields are rejected.
 type SLAConfig struct {
@@ -292,6 +356,8 @@ func NewSLAPolicies(cfg SLAConfig) (*SLAPolicies, error) {
 			return nil, slaError("policy %q: response must be more than 0", name)
 		case q.Resolution.Of(nil) <= 0:
 			return nil, slaError("policy %q: resolution must be more than 0", name)
+		case !validUnit(q.ResponseUnit) || !validUnit(q.ResolutionUnit):
+			return nil, slaError("policy %q: a unit is %q or %q", name, UnitWorking, UnitCalendar)
 		case q.Warning < 0 || q.Warning >= 1:
 			return nil, slaError("policy %q: warning %v is not a fraction in [0, 1)", name, q.Warning)
 		case len(q.Ladder) == 0 || len(q.Ladder) >= StepsPerPhase:
@@ -313,6 +379,8 @@ func NewSLAPolicies(cfg SLAConfig) (*SLAPolicies, error) {
 	}
 	return ps, nil
 }
+
+func validUnit(u string) bool { return u == "" || u == UnitWorking || u == UnitCalendar }
 
 // Get returns the named policy; "" and unknown names give the default
 // (Check reports unknown names at startup).

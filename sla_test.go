@@ -48,7 +48,7 @@ func TestDefaultSLAPolicies(t *testing.T) {
 	if err := ps.Check(DefaultCategories()); err != nil {
 		t.Fatalf("embedded categories and policies disagree: %v", err)
 	}
-	if got := ps.Names(); strings.Join(got, ",") != "default,sensitive" {
+	if got := ps.Names(); strings.Join(got, ",") != "default,pbi,sanggah,sensitive" {
 		t.Errorf("Names() = %v", got)
 	}
 	cs := DefaultCategories()
@@ -63,10 +63,16 @@ func TestDefaultSLAPolicies(t *testing.T) {
 			t.Errorf("%s has policy %q; want default", code, p.Name)
 		}
 	}
-	// The national norms: first response within 3 working days, 60 days
-	// to settle; the sensitive policy is shorter on both.
-	if def.Response != (WorkTime{Days: 3}) || def.Resolution != (WorkTime{Days: 60}) || def.Warning != 0.75 {
+	// The national norms: first response within 3 working days, 60
+	// calendar days to settle; the sensitive policy is shorter on both.
+	if def.Response != (WorkTime{Days: 3}) || def.Resolution != (WorkTime{Days: 60}) || def.Warning != 0.75 ||
+		def.Unit(PhaseResponse) != UnitWorking || def.Unit(PhaseResolution) != UnitCalendar {
 		t.Errorf("default policy = %+v", def)
+	}
+	for code, policy := range map[string]string{"INELIGIBLE_RECIPIENT": "sanggah"} {
+		if p := ps.ForCategory(cs, code); p.Name != policy || p.Budget(PhaseResolution, nil) != 14*24*time.Hour {
+			t.Errorf("%s: policy %q, resolution %v; want %s, 14 calendar days", code, p.Name, p.Budget(PhaseResolution, nil), policy)
+		}
 	}
 	if sens.Response.Of(nil) >= def.Response.Of(nil) || sens.Resolution.Of(nil) >= def.Resolution.Of(nil) {
 		t.Errorf("sensitive policy %+v is not shorter than the default", sens)
@@ -77,31 +83,33 @@ func TestDefaultSLAPolicies(t *testing.T) {
 }
 
 func TestSLAPolicySteps(t *testing.T) {
-	day := 8 * time.Hour
+	wday, cday := 8*time.Hour, 24*time.Hour // a working day, a calendar day
 	steps := DefaultSLAPolicies().Get(DefaultPolicy).Steps(nil)
 	type want struct {
-		pos, phase int
-		kind       string
-		level      int
-		assignee   bool
-		offset     time.Duration
+		pos, phase    int
+		kind          string
+		level         int
+		assignee      bool
+		unit          string
+		offset, after time.Duration
 	}
 	wants := []want{
-		{0, PhaseResponse, StepWarning, -1, true, 18 * time.Hour}, // 75% of 3 days
-		{1, PhaseResponse, StepBreach, LevelRegency, true, 3 * day},
-		{2, PhaseResponse, StepEscalate, LevelProvince, false, 5 * day},
-		{3, PhaseResponse, StepEscalate, LevelNational, false, 10 * day},
-		{8, PhaseResolution, StepWarning, -1, true, 45 * day},
-		{9, PhaseResolution, StepBreach, LevelRegency, true, 60 * day},
-		{10, PhaseResolution, StepEscalate, LevelProvince, false, 62 * day},
-		{11, PhaseResolution, StepEscalate, LevelNational, false, 67 * day},
+		{0, PhaseResponse, StepWarning, -1, true, UnitWorking, 18 * time.Hour, 0}, // 75% of 3 working days
+		{1, PhaseResponse, StepBreach, LevelRegency, true, UnitWorking, 3 * wday, 0},
+		{2, PhaseResponse, StepEscalate, LevelProvince, false, UnitWorking, 3 * wday, 2 * wday},
+		{3, PhaseResponse, StepEscalate, LevelNational, false, UnitWorking, 3 * wday, 7 * wday},
+		{8, PhaseResolution, StepWarning, -1, true, UnitCalendar, 45 * cday, 0}, // 75% of 60 calendar days
+		{9, PhaseResolution, StepBreach, LevelRegency, true, UnitCalendar, 60 * cday, 0},
+		{10, PhaseResolution, StepEscalate, LevelProvince, false, UnitCalendar, 60 * cday, 2 * wday},
+		{11, PhaseResolution, StepEscalate, LevelNational, false, UnitCalendar, 60 * cday, 7 * wday},
 	}
 	if len(steps) != len(wants) {
 		t.Fatalf("%d steps; want %d: %+v", len(steps), len(wants), steps)
 	}
 	for i, w := range wants {
 		s := steps[i]
-		if s.Pos != w.pos || s.Phase != w.phase || s.Kind != w.kind || s.Level != w.level || s.Assignee != w.assignee || s.Offset != w.offset {
+		if s.Pos != w.pos || s.Phase != w.phase || s.Kind != w.kind || s.Level != w.level || s.Assignee != w.assignee ||
+			s.Unit != w.unit || s.Offset != w.offset || s.After != w.after {
 			t.Errorf("step %d = %+v; want %+v", i, s, w)
 		}
 	}
@@ -129,6 +137,7 @@ func TestLoadSLAPoliciesErrors(t *testing.T) {
 		{"negative warning", `{"policies": {"default": {"response": "3d", "resolution": "60d", "warning": -0.5, "ladder": [{"notify": "national", "after": "0"}]}}}`},
 		{"empty ladder", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": []}}}`},
 		{"unknown level", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [{"notify": "village", "after": "0"}]}}}`},
+		{"unknown unit", `{"policies": {"default": {"response": "3d", "resolution": "60d", "resolution_unit": "days", "ladder": [{"notify": "national", "after": "0"}]}}}`},
 		{"ladder goes down", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [{"notify": "province", "after": "0"}, {"notify": "regency", "after": "1d"}]}}}`},
 		{"ladder too long", `{"policies": {"default": {"response": "3d", "resolution": "60d", "ladder": [` +
 			strings.Repeat(`{"notify": "national", "after": "1d"},`, 7) + `{"notify": "national", "after": "1d"}]}}}`},

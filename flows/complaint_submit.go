@@ -126,7 +126,8 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	c.End()
 	loc := t.Region.TimeZone()
 	text := []Msg{T("complaint.filed", "No", string(t.No),
-		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true})}
+		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "ResponseSpan", c.e.SpanMsg(t, bansosbot.PhaseResponse),
+		"DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "ResolveSpan", c.e.SpanMsg(t, bansosbot.PhaseResolution))}
 	if t.HideReporter {
 		text = append(text, hiddenNotice(*d.cat))
 	}

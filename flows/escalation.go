@@ -111,7 +111,7 @@ func (r *escalationRun) ticket(t *bansosbot.Ticket) error {
 		if !ok {
 			break
 		}
-		at := p.at(s.Offset)
+		at := p.stepAt(s)
 		if at.IsZero() || at.After(r.now) {
 			break
 		}
@@ -126,7 +126,7 @@ func (r *escalationRun) ticket(t *bansosbot.Ticket) error {
 
 // fire records one step in the ticket's history and queues its notices.
 func (r *escalationRun) fire(t *bansosbot.Ticket, p slaPlan, s bansosbot.SLAStep, at time.Time) error {
-	deadline := p.at(s.Deadline)
+	deadline := p.deadline(s.Phase)
 	if deadline.IsZero() { // reached before a pause that still lasts
 		deadline = t.DueResolve
 		if s.Phase == bansosbot.PhaseResponse {

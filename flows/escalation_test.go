@@ -223,7 +223,7 @@ func TestEscalationLadderGolden(t *testing.T) {
 		t.Errorf("history = %q; want %q", got, want)
 	}
 	got := ticket(t, h, tk.ID)
-	resolutionWarning := bansosbot.DefaultCalendar().AddWorkingDuration(tk.CreatedAt, 45*8*time.Hour, wib)
+	resolutionWarning := tk.CreatedAt.Add(45 * 24 * time.Hour) // 75% of 60 calendar days
 	if got.Escalation != 4 || !got.NextCheck.Equal(resolutionWarning) {
 		t.Errorf("after the response ladder: position %d, next check %v; want 4, %v (resolution warning)",
 			got.Escalation, got.NextCheck.In(wib), resolutionWarning.In(wib))
@@ -248,7 +248,7 @@ func TestEscalationStopsWhenAnswered(t *testing.T) {
 		t.Fatalf("answered ticket escalated to %v", chats(got))
 	}
 	got := ticket(t, h, tk.ID)
-	if got.Escalation != 1 || !got.NextCheck.Equal(bansosbot.DefaultCalendar().AddWorkingDuration(tk.CreatedAt, 45*8*time.Hour, wib)) {
+	if got.Escalation != 1 || !got.NextCheck.Equal(tk.CreatedAt.Add(45*24*time.Hour)) { // 75% of 60 calendar days
 		t.Errorf("position %d, next check %v; want 1 and the resolution warning", got.Escalation, got.NextCheck.In(wib))
 	}
 	// Resolved and closed tickets leave the due-time index.
@@ -535,7 +535,7 @@ func TestEscalationButtonsGolden(t *testing.T) {
 
 // The clock stands still while the ticket waits for the citizen: nothing
 // falls due, and when the citizen answers every deadline moves out by the
-// working time paused.
+// time paused (calendar time for the 60-day resolution).
 func TestEscalationPausesWhileWaiting(t *testing.T) {
 	h := newHarness(t, quiet())
 	slaStaff(t, h)
@@ -546,7 +546,7 @@ func TestEscalationPausesWhileWaiting(t *testing.T) {
 	transition(t, h, tk.ID, flows.EvStart, worker) // the first response
 	transition(t, h, tk.ID, flows.EvAskCitizen, worker)
 	dueBefore := ticket(t, h, tk.ID).DueResolve
-	advanceTo(t, h, "2027-02-15 10:00", wib) // far past the original warning (45 working days)
+	advanceTo(t, h, "2027-02-15 10:00", wib) // far past the original warning (45 calendar days)
 	if got := escalate(t, h, 100); len(got) != 0 {
 		t.Fatalf("escalated while waiting for the citizen: %v", chats(got))
 	}
@@ -562,11 +562,12 @@ func TestEscalationPausesWhileWaiting(t *testing.T) {
 	}
 	got := ticket(t, h, tk.ID)
 	paused := cal.WorkingDuration(at(t, "2026-11-27 10:00", wib), h.Now(), wib)
-	wantDue := cal.AddWorkingDuration(tk.CreatedAt, 60*8*time.Hour+paused, wib)
+	elapsed := h.Now().Sub(at(t, "2026-11-27 10:00", wib))
+	wantDue := tk.CreatedAt.Add(60*24*time.Hour + elapsed)
 	if !got.DueResolve.Equal(wantDue) || got.PausedFor != paused || !got.DueResolve.After(dueBefore) {
 		t.Errorf("after the pause: due %v, paused %v; want %v, %v", got.DueResolve.In(wib), got.PausedFor, wantDue.In(wib), paused)
 	}
-	wantWarning := cal.AddWorkingDuration(tk.CreatedAt, 45*8*time.Hour+paused, wib)
+	wantWarning := tk.CreatedAt.Add(45*24*time.Hour + elapsed)
 	if !got.NextCheck.Equal(wantWarning) {
 		t.Errorf("next check %v; want the resolution warning %v", got.NextCheck.In(wib), wantWarning.In(wib))
 	}

@@ -6,14 +6,17 @@ import (
 	"github.com/bansosbot/bansosbot"
 )
 
-// The service-level clock of a ticket runs in working time of the
-// business calendar, in the time zone of the ticket's region, from the
-// moment it was filed. It stands still while the ticket waits for the
+// The service-level clock of a ticket runs from the moment it was filed,
+// in the time zone of the ticket's region, in each phase's unit: working
+// time of the business calendar (with the region's own holidays) for the
+// first response, calendar time for the resolution (by default; see
+// bansosbot.SLAPolicy). It stands still while the ticket waits for the
 // citizen or is resolved (a reopened ticket continues where it stopped),
 // and in the final statuses. Every deadline and ladder step of the
-// ticket's policy is an offset on this clock, so a pause pushes all the
-// later ones out by the working time paused, and one that passed before
-// a pause stays where it was.
+// ticket's policy is a point on this clock, so a pause pushes all the
+// later ones out by the time paused, and one that passed before a pause
+// stays where it was. Ladder steps come a number of working hours after
+// their deadline.
 
 // clockStops reports whether the service-level clock stands still in s.
 func clockStops(s bansosbot.Status) bool {
@@ -52,14 +55,35 @@ type slaPlan struct {
 
 func (e *Engine) plan(t *bansosbot.Ticket, pauses []bansosbot.Interval) slaPlan {
 	p := e.cfg.SLA.ForCategory(e.cfg.Categories, t.Category)
-	return slaPlan{cal: e.cfg.Calendar, loc: t.Region.TimeZone(), start: t.CreatedAt, pauses: pauses,
-		policy: p, steps: p.Steps(e.cfg.Calendar)}
+	cal := e.cfg.Calendar.For(t.Region)
+	return slaPlan{cal: cal, loc: t.Region.TimeZone(), start: t.CreatedAt, pauses: pauses,
+		policy: p, steps: p.Steps(cal)}
 }
 
-// at is the instant at which the clock shows d; zero when the clock
-// stands still before that.
-func (p slaPlan) at(d time.Duration) time.Time {
+// at is the instant at which the clock shows d in unit; zero when the
+// clock stands still before that.
+func (p slaPlan) at(unit string, d time.Duration) time.Time {
+	if unit == bansosbot.UnitCalendar {
+		return bansosbot.AddElapsedExcluding(p.start, d, p.pauses, p.loc)
+	}
 	return p.cal.AddWorkingDurationExcluding(p.start, d, p.pauses, p.loc)
+}
+
+// deadline is the phase's deadline; zero while the clock stands still
+// before it.
+func (p slaPlan) deadline(phase int) time.Time {
+	return p.at(p.policy.Unit(phase), p.policy.Budget(phase, p.cal))
+}
+
+// stepAt is when the step falls due: its point on the phase's clock,
+// then its working time after that; zero while the clock stands still
+// before it.
+func (p slaPlan) stepAt(s bansosbot.SLAStep) time.Time {
+	t := p.at(s.Unit, s.Offset)
+	if t.IsZero() || s.After == 0 {
+		return t
+	}
+	return p.cal.AddWorkingDurationExcluding(t, s.After, p.pauses, p.loc)
 }
 
 // phasePending reports whether the ticket still owes what the phase
@@ -78,10 +102,10 @@ func phasePending(t *bansosbot.Ticket, phase int) bool {
 // reached before the clock stopped keeps its last value until the clock
 // runs again.
 func (p slaPlan) apply(t *bansosbot.Ticket, now time.Time) {
-	if d := p.at(p.policy.Budget(bansosbot.PhaseResponse, p.cal)); !d.IsZero() {
+	if d := p.deadline(bansosbot.PhaseResponse); !d.IsZero() {
 		t.DueResponse = d
 	}
-	if d := p.at(p.policy.Budget(bansosbot.PhaseResolution, p.cal)); !d.IsZero() {
+	if d := p.deadline(bansosbot.PhaseResolution); !d.IsZero() {
 		t.DueResolve = d
 	}
 	t.PausedFor = 0
@@ -90,7 +114,7 @@ func (p slaPlan) apply(t *bansosbot.Ticket, now time.Time) {
 	}
 	t.NextCheck = time.Time{}
 	if s, ok := p.next(t); ok {
-		t.NextCheck = p.at(s.Offset)
+		t.NextCheck = p.stepAt(s)
 	}
 }
 
@@ -202,6 +226,20 @@ func phaseName(phase int) string {
 		return "response"
 	}
 	return "resolution"
+}
+
+// SpanMsg tells a citizen how a phase's budget is counted: "3 hari kerja;
+// Sabtu, Minggu dan hari libur tidak dihitung" for working days (the
+// weekend named only when the calendar has it off), "60 hari; ... ikut
+// dihitung" for calendar days.
+func (e *Engine) SpanMsg(t *bansosbot.Ticket, phase int) Msg {
+	p := e.cfg.SLA.ForCategory(e.cfg.Categories, t.Category)
+	cal := e.cfg.Calendar.For(t.Region)
+	weekend := !cal.Workday(time.Saturday) && !cal.Workday(time.Sunday)
+	if p.Unit(phase) == bansosbot.UnitCalendar {
+		return T("deadline.calendar", "Days", p.Days(phase), "Weekend", weekend)
+	}
+	return T("deadline.working", "Days", p.Days(phase), "Weekend", weekend)
 }
 
 // ExpectedDate is the date the citizen may expect a resolution by (the

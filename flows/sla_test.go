@@ -19,15 +19,15 @@ func TestSchedule(t *testing.T) {
 		category string
 		filed    string // local
 		response string // local
-		resolve  string
+		resolve  string // local; 60 calendar days (20 working days for PUNGLI)
 		warning  string // first next check
 	}{
 		{"Friday 15:00 WITA before Kenaikan and cuti bersama", "73.71.01", "OTHER", "2026-05-08 15:00",
-			"2026-05-13 15:00", "2026-08-10 15:00", "2026-05-13 09:00"},
+			"2026-05-13 15:00", "2026-07-07 15:00", "2026-05-13 09:00"},
 		{"Wednesday in Jayapura (WIT), over the year end and Isra Mikraj", "91.71.01", "DATA_ERROR", "2026-12-30 10:00",
-			"2027-01-06 10:00", "2027-04-01 10:00", "2027-01-04 12:00"},
+			"2027-01-06 10:00", "2027-02-28 10:00", "2027-01-04 12:00"},
 		{"filed on Saturday night in Bogor (WIB)", "32.01.01", "KKS_CARD", "2026-11-28 22:00",
-			"2026-12-02 16:00", "2027-02-25 16:00", "2026-12-02 10:00"},
+			"2026-12-02 16:00", "2027-01-27 22:00", "2026-12-02 10:00"},
 		{"PUNGLI: one working day, warned halfway", "32.01.01", "PUNGLI", "2026-11-27 15:00",
 			"2026-11-30 15:00", "2026-12-29 15:00", "2026-11-30 11:00"},
 	}
@@ -45,6 +45,66 @@ func TestSchedule(t *testing.T) {
 		}
 		if d := flows.ExpectedDate(tk); !d.DateOnly || d.Loc != loc || !d.T.Equal(tk.DueResolve) {
 			t.Errorf("%s: ExpectedDate = %+v", tt.name, d)
+		}
+	}
+}
+
+// TestScheduleLegalDeadlines: with the default policy the first response
+// is due in 3 working days (weekends, national holidays, cuti bersama and
+// the province's own holidays do not count) and the resolution in 60
+// calendar days (they all count), across month, year and leap-day ends.
+func TestScheduleLegalDeadlines(t *testing.T) {
+	e := flows.NewEngine(flows.Config{})
+	tests := []struct {
+		name     string
+		region   bansosbot.RegionCode
+		filed    string // local
+		response string // local, 3 working days
+		resolve  string // local, 60 calendar days
+	}{
+		{"Thursday in Bogor", "32.01.01", "2026-11-26 10:00", "2026-12-01 10:00", "2027-01-25 10:00"},
+		{"over the month end into the year end", "32.01.01", "2026-12-15 09:00", "2026-12-18 09:00", "2027-02-13 09:00"},
+		{"over Christmas and its cuti bersama", "32.01.01", "2026-12-23 10:00", "2026-12-30 10:00", "2027-02-21 10:00"},
+		{"Makassar (WITA) over February", "73.71.01", "2027-01-29 14:00", "2027-02-03 14:00", "2027-03-30 14:00"},
+		{"New Year's Eve into a leap February", "32.01.01", "2027-12-31 10:00", "2028-01-05 10:00", "2028-02-29 10:00"},
+		{"Jakarta on 1 Muharam, Galungan is a working day", "31.71.01", "2026-06-16 10:00", "2026-06-19 16:00", "2026-08-15 10:00"},
+		{"Denpasar on 1 Muharam, then Galungan (Bali only)", "51.71.01", "2026-06-16 10:00", "2026-06-22 16:00", "2026-08-15 10:00"},
+	}
+	for _, tt := range tests {
+		loc := tt.region.TimeZone()
+		tk := &bansosbot.Ticket{Region: tt.region, Category: "OTHER", Status: bansosbot.StatusNew}
+		e.Schedule(tk, at(t, tt.filed, loc))
+		got := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
+		if got(tk.DueResponse) != tt.response || got(tk.DueResolve) != tt.resolve {
+			t.Errorf("%s: response %s, resolve %s; want %s, %s", tt.name, got(tk.DueResponse), got(tk.DueResolve), tt.response, tt.resolve)
+		}
+	}
+}
+
+// TestSpanMsg: citizens hear how each deadline counts; the weekend is
+// named only when the calendar has it off.
+func TestSpanMsg(t *testing.T) {
+	sixDays, err := bansosbot.NewCalendar(bansosbot.CalendarConfig{Workdays: []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		cal      *bansosbot.Calendar
+		category string
+		phase    int
+		want     string
+	}{
+		{nil, "OTHER", bansosbot.PhaseResponse, "deadline.working{Days=3, Weekend=true}"},
+		{nil, "OTHER", bansosbot.PhaseResolution, "deadline.calendar{Days=60, Weekend=true}"},
+		{nil, "INELIGIBLE_RECIPIENT", bansosbot.PhaseResolution, "deadline.calendar{Days=14, Weekend=true}"},
+		{nil, "PUNGLI", bansosbot.PhaseResolution, "deadline.working{Days=20, Weekend=true}"},
+		{sixDays, "OTHER", bansosbot.PhaseResponse, "deadline.working{Days=3, Weekend=false}"},
+	}
+	for _, tt := range tests {
+		e := flows.NewEngine(flows.Config{Calendar: tt.cal})
+		tk := &bansosbot.Ticket{Region: cibinong, Category: tt.category}
+		if got := FormatMsg(e.SpanMsg(tk, tt.phase)); got != tt.want {
+			t.Errorf("%s phase %d: %s; want %s", tt.category, tt.phase, got, tt.want)
 		}
 	}
 }
@@ -105,7 +165,6 @@ func TestDueState(t *testing.T) {
 func TestReschedule(t *testing.T) {
 	h := newHarness(t, quiet())
 	slaStaff(t, h)
-	cal := bansosbot.DefaultCalendar()
 	worker := flows.Actor{ID: slaWorker, Role: string(bansosbot.RoleWorker)}
 	citizen := func(tk *bansosbot.Ticket) flows.Actor { return flows.Actor{ID: tk.CitizenID, Role: flows.RoleCitizen} }
 	tk := slaTicket(t, h, cibinong, "OTHER", slaWorker) // Thu 26 Nov 10:00
@@ -128,7 +187,8 @@ func TestReschedule(t *testing.T) {
 	if got.PausedFor != paused {
 		t.Errorf("PausedFor = %v; want %v of working time", got.PausedFor, paused)
 	}
-	if want := cal.AddWorkingDuration(tk.CreatedAt, 60*8*time.Hour+paused, wib); !got.DueResolve.Equal(want) {
+	// The resolution counts calendar time: 5 days resolved, 28 hours waiting.
+	if want := tk.CreatedAt.Add(60*24*time.Hour + 5*24*time.Hour + 28*time.Hour); !got.DueResolve.Equal(want) {
 		t.Errorf("DueResolve = %v; want %v", got.DueResolve.In(wib), want.In(wib))
 	}
 	if !got.DueResponse.Equal(responseDue) {

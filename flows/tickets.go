@@ -333,7 +333,8 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	text := []Msg{T("mytickets.view", "No", string(t.No), "Category", categoryName(c, t.Category),
 		"Status", T("status."+string(t.Status)), "Region", c.e.cfg.Regions.DisplayName(t.Region),
 		"Created", Time{T: t.CreatedAt, Loc: loc},
-		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "Open", t.Status.Open() && !t.DueResolve.IsZero()),
+		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "DueSpan", c.e.SpanMsg(t, bansosbot.PhaseResolution),
+		"Open", t.Status.Open() && !t.DueResolve.IsZero()),
 		T("mytickets.view_description", "Text", shorten(t.Description)),
 	}
 	var public []bansosbot.Event

@@ -78,6 +78,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Engine = flows.NewEngine(engineCfg)
+	for _, g := range calendarGaps(m.Engine.Config().Calendar, m.Now(), cfg.Location()) {
+		m.Log.Warn("business calendar incomplete: deadlines may count a holiday as a working day", "year", g.Year, "gap", g.String(),
+			"fix", "add the year's SKB 3 Menteri dates to the calendar file (BANSOSBOT_CALENDAR)")
+	}
 	if m.Registry == nil {
 		m.Registry = prometheus.NewRegistry()
 	}
@@ -119,6 +123,17 @@ func (m *Main) Open(ctx context.Context) error {
 	m.startCron()
 	m.Log.Info("bansosbot running", "mode", modeName(cfg), "data", cfg.DataDir, "schema", store.SchemaVersion())
 	return nil
+}
+
+// calendarLookahead is how far ahead an incomplete calendar year is
+// reported: the SKB 3 Menteri for a year usually appears months before it.
+const calendarLookahead = 60 * 24 * time.Hour
+
+// calendarGaps lists the incomplete calendar years (no dates, no cuti
+// bersama, estimated dates) of this year and of a year starting within
+// calendarLookahead; the start-up log and doctor report them.
+func calendarGaps(cal *bansosbot.Calendar, now time.Time, loc *time.Location) []bansosbot.CalendarGap {
+	return cal.Gaps(now, calendarLookahead, loc)
 }
 
 func modeName(c *Config) string {

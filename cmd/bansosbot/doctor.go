@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/store"
 )
@@ -76,10 +77,11 @@ func (d *doctor) config(cfg Config, cfgErr error) {
 	if cfg.Token == "" {
 		d.fail("no Telegram token (BANSOSBOT_TOKEN)", "create a bot with @BotFather and set BANSOSBOT_TOKEN; to try the bot without one: bansosbot demo")
 	}
-	if _, err := NewMain(cfg, io.Discard).engineConfig(); err != nil {
+	if ecfg, err := NewMain(cfg, io.Discard).engineConfig(); err != nil {
 		d.fail(err.Error(), "fix the file named in the message, or unset the option to use the built-in one")
 	} else {
 		d.ok("categories, calendar and service levels load")
+		d.calendar(ecfg.Calendar, cfg.Location())
 	}
 	if cfg.HTTP == "" {
 		d.warn("no monitoring listener (BANSOSBOT_HTTP)", "set BANSOSBOT_HTTP=127.0.0.1:9090 and scrape /metrics, probe /readyz")
@@ -90,6 +92,19 @@ func (d *doctor) config(cfg Config, cfgErr error) {
 	}
 	if cfgErr == nil && cfg.backupSchedule() == "" {
 		d.warn("scheduled backups are off (BANSOSBOT_BACKUP_CRON)", "set BANSOSBOT_BACKUP_CRON, e.g. \"30 2 * * *\", or back up another way (bansosbot backup FILE)")
+	}
+}
+
+// calendar warns of incomplete years of the business calendar (nil: the
+// built-in one) that are near: deadlines would count their holidays and
+// cuti bersama as working days.
+func (d *doctor) calendar(cal *bansosbot.Calendar, loc *time.Location) {
+	if cal == nil {
+		cal = bansosbot.DefaultCalendar()
+	}
+	for _, g := range calendarGaps(cal, time.Now(), loc) {
+		d.warn("business calendar incomplete for "+g.String(),
+			"add the year's national holidays and cuti bersama (SKB 3 Menteri) to a calendar file and set BANSOSBOT_CALENDAR (see config/calendar.json)")
 	}
 }
 
