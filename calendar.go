@@ -102,8 +102,8 @@ type CalendarConfig struct {
 // without holidays. A Calendar is read-only and safe for concurrent use.
 type Calendar struct {
 	set        bool
-	workdays   [7]bool // by time.Weekday
-	start, end int     // minutes after midnight
+	workdays   [7]bool     // by time.Weekday
+	start, end int         // minutes after midnight
 	holidays   []Holiday   // every holiday, regional ones too (Holidays, Gaps)
 	byDate     map[int]int // yyyymmdd → index into holidays, of the days off here
 	// regional is the calendar of each province with holidays of its own
