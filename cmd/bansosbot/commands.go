@@ -83,9 +83,15 @@ func outFlag(args []string) ([]string, string) {
 	return rest, out
 }
 
-func runStoreTo(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) error {
+func runStoreTo(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) (err error) {
 	cmd := storeCommands[name]
-	if err := cfg.ensureSecret(); err != nil {
+	if !cfg.hasData() {
+		if !createsData(name, args) {
+			return cfg.errNoData()
+		}
+		return createData(cfg, stdout, func(db *store.DB, cfg Config) error { return cmd(ctx, cfg, db, args, stdout) })
+	}
+	if _, err := cfg.loadSecret(); err != nil {
 		return err
 	}
 	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 300 * time.Millisecond})
@@ -101,4 +107,52 @@ func runStoreTo(ctx context.Context, cfg Config, name string, args []string, std
 	}
 	defer db.Close()
 	return cmd(ctx, cfg, db, args, stdout)
+}
+
+// createsData reports whether a command may start a new data directory:
+// adding the first staff member and importing the registry are how an
+// installation begins. Every other data command refuses a directory
+// without a database.
+func createsData(name string, args []string) bool {
+	return len(args) > 0 && (name == "staff" && args[0] == "add" || name == "registry" && args[0] == "import")
+}
+
+// createData makes a new database (and a secret, unless one is
+// configured) in the data directory, runs fn on it and says so. When fn
+// fails, what was created is removed again: a typo must not leave an
+// empty installation behind.
+func createData(cfg Config, stdout io.Writer, fn func(*store.DB, Config) error) (err error) {
+	_, dirErr := os.Stat(cfg.DataDir)
+	if err := cfg.ensureSecret(); err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		os.Remove(cfg.DBPath())
+		if cfg.secretGenerated {
+			os.Remove(cfg.secretFile())
+		}
+		if errors.Is(dirErr, os.ErrNotExist) {
+			os.Remove(cfg.DataDir) // only if empty
+		}
+	}()
+	db, err := store.Open(cfg.DBPath(), store.Options{})
+	if err != nil {
+		return err
+	}
+	err = fn(db, cfg)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created a new bansosbot data directory at %s (database %s", absPath(cfg.DataDir), store.FileName)
+	if cfg.secretGenerated {
+		fmt.Fprintf(stdout, ", new secret in %s: back it up", absPath(cfg.secretFile()))
+	}
+	fmt.Fprintln(stdout, ")")
+	return nil
 }

@@ -196,23 +196,32 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "bansosbot.db
 // secretFile is where a generated secret is kept.
 func (c *Config) secretFile() string { return filepath.Join(c.DataDir, "secret") }
 
+// loadSecret reads the configured secret (BANSOSBOT_SECRET, or the one
+// generated earlier into the data directory); false when there is none.
+func (c *Config) loadSecret() (bool, error) {
+	if c.Secret != "" {
+		return true, nil
+	}
+	raw, err := os.ReadFile(c.secretFile())
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read secret: %w", err)
+	}
+	c.Secret = strings.TrimSpace(string(raw))
+	if len(c.Secret) < 16 {
+		return false, fmt.Errorf("%s: the secret is too short; restore it from a backup", c.secretFile())
+	}
+	return true, nil
+}
+
 // ensureSecret makes sure a secret is configured: the configured one, the
 // one generated earlier into the data directory, or a new one written
 // there with mode 0600. Losing it makes the stored NIK hashes useless.
 func (c *Config) ensureSecret() error {
-	if c.Secret != "" {
-		return nil
-	}
-	raw, err := os.ReadFile(c.secretFile())
-	if err == nil {
-		c.Secret = strings.TrimSpace(string(raw))
-		if len(c.Secret) < 16 {
-			return fmt.Errorf("%s: the secret is too short; restore it from a backup", c.secretFile())
-		}
-		return nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read secret: %w", err)
+	if ok, err := c.loadSecret(); ok || err != nil {
+		return err
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -232,6 +241,28 @@ func (c *Config) ensureSecret() error {
 	}
 	c.secretGenerated = true
 	return f.Close()
+}
+
+// hasData reports whether the data directory holds a database.
+func (c *Config) hasData() bool {
+	_, err := os.Stat(c.DBPath())
+	return err == nil
+}
+
+// errNoData is the answer of a data command pointed at a directory
+// without a database: it must not start an empty one (the operator would
+// see empty results from the wrong directory).
+func (c *Config) errNoData() error {
+	return fmt.Errorf("no bansosbot data at %s (set BANSOSBOT_DATA)", absPath(c.DataDir))
+}
+
+// absPath names a path absolutely, for messages (a relative ./data says
+// little in a systemd or Docker log).
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // key derives a purpose-specific key from the secret, so that one secret

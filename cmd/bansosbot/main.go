@@ -117,6 +117,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 // through its control socket in the data directory; without one, the file
 // is opened directly.
 func backup(ctx context.Context, cfg Config, path string, stdout io.Writer) error {
+	if !cfg.hasData() {
+		return cfg.errNoData()
+	}
 	n, err := backupViaControl(ctx, cfg, path)
 	if errors.Is(err, errNoInstance) {
 		var db *store.DB

@@ -778,7 +778,7 @@ func TestDoctor(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	os.Mkdir(data, 0o700)
 	os.WriteFile(filepath.Join(data, "secret"), []byte("doctor-secret-0123456789abcdef\n"), 0o600)
-	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": fake.URL(), "BANSOSBOT_DATA": data, "BANSOSBOT_HTTP": "127.0.0.1:9099"}
+	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": fake.URL(), "BANSOSBOT_DATA": data, "BANSOSBOT_HTTP": "127.0.0.1:0"}
 	env := func(k string) string { return vars[k] }
 
 	out, err := cli(t, env, "doctor")
