@@ -127,6 +127,9 @@ type FileInfo struct {
 	// tell a backup made under another secret.
 	FirstTicket   uint64
 	FirstTicketNo bansosbot.TicketNo
+	// SecretFingerprint is the fingerprint of the secret the file was
+	// made with ("" in files from before fingerprints; see secret.go).
+	SecretFingerprint string
 }
 
 // Inspect reads a store file without migrating or writing it. It takes the
@@ -157,6 +160,7 @@ func Inspect(path string, timeout time.Duration, verify bool) (info FileInfo, er
 	}()
 	err = b.View(func(tx *bolt.Tx) error {
 		info.Version = fileVersion(tx)
+		info.SecretFingerprint = secretFingerprint(tx)
 		count := func(name []byte) int {
 			if bk := tx.Bucket(name); bk != nil {
 				return bk.Stats().KeyN

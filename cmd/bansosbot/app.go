@@ -72,6 +72,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	if err := cfg.checkSecret(db); err != nil { // secret.go: the secret the data was made with
+		db.Close()
+		return err
+	}
 	engineCfg, err := m.engineConfig()
 	if err != nil {
 		db.Close()

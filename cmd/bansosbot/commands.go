@@ -106,6 +106,11 @@ func runStoreTo(ctx context.Context, cfg Config, name string, args []string, std
 		return err
 	}
 	defer db.Close()
+	if cfg.Secret != "" {
+		if err := cfg.checkSecret(db); err != nil {
+			return err
+		}
+	}
 	return cmd(ctx, cfg, db, args, stdout)
 }
 
@@ -142,7 +147,9 @@ func createData(cfg Config, stdout io.Writer, fn func(*store.DB, Config) error) 
 	if err != nil {
 		return err
 	}
-	err = fn(db, cfg)
+	if err = cfg.checkSecret(db); err == nil {
+		err = fn(db, cfg)
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

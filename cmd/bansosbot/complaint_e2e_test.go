@@ -97,7 +97,7 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-data", cfg.DataDir, "tickets", "export", "--format", "open311"}, noEnv, strings.NewReader(""), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"-data", cfg.DataDir, "tickets", "export", "--format", "open311"}, secretEnv(cfg), strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var reqs []bansosbot.GeoReportRequest

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +41,7 @@ type Config struct {
 	Retention  string // how long personal data of closed tickets is kept ("365d")
 
 	secretGenerated bool
+	secretFrom      string // where Secret came from, for messages ("" = BANSOSBOT_SECRET)
 }
 
 // options describes every setting once: flag name, environment variable,
@@ -193,56 +190,6 @@ func (c *Config) Location() *time.Location {
 // DBPath is the store file.
 func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "bansosbot.db") }
 
-// secretFile is where a generated secret is kept.
-func (c *Config) secretFile() string { return filepath.Join(c.DataDir, "secret") }
-
-// loadSecret reads the configured secret (BANSOSBOT_SECRET, or the one
-// generated earlier into the data directory); false when there is none.
-func (c *Config) loadSecret() (bool, error) {
-	if c.Secret != "" {
-		return true, nil
-	}
-	raw, err := os.ReadFile(c.secretFile())
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read secret: %w", err)
-	}
-	c.Secret = strings.TrimSpace(string(raw))
-	if len(c.Secret) < 16 {
-		return false, fmt.Errorf("%s: the secret is too short; restore it from a backup", c.secretFile())
-	}
-	return true, nil
-}
-
-// ensureSecret makes sure a secret is configured: the configured one, the
-// one generated earlier into the data directory, or a new one written
-// there with mode 0600. Losing it makes the stored NIK hashes useless.
-func (c *Config) ensureSecret() error {
-	if ok, err := c.loadSecret(); ok || err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return err
-	}
-	c.Secret = hex.EncodeToString(b)
-	f, err := os.OpenFile(c.secretFile(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write secret: %w", err)
-	}
-	if _, err := f.WriteString(c.Secret + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("write secret: %w", err)
-	}
-	c.secretGenerated = true
-	return f.Close()
-}
-
 // hasData reports whether the data directory holds a database.
 func (c *Config) hasData() bool {
 	_, err := os.Stat(c.DBPath())
@@ -263,14 +210,6 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
-}
-
-// key derives a purpose-specific key from the secret, so that one secret
-// serves NIK hashing and ticket numbering without reusing a key.
-func (c *Config) key(purpose string) []byte {
-	m := hmac.New(sha256.New, []byte(c.Secret))
-	m.Write([]byte("bansosbot/" + purpose))
-	return m.Sum(nil)
 }
 
 // categories loads the complaint categories: the configured file, or the

@@ -237,8 +237,27 @@ func (d *doctor) database(ctx context.Context, cfg Config) {
 		d.warn(fmt.Sprintf("%d dead letters (updates or messages that failed for good)", info.DeadLetters),
 			"look at the log entries with \"dead letter\"; they are deleted after 90 days")
 	}
-	if err := checkBackupSecret(cfg, info); err != nil {
-		d.fail(err.Error(), "configure the secret the database was made with (BANSOSBOT_SECRET or DATA/secret from a backup)")
+	d.secretOfData(cfg, info)
+}
+
+// secretOfData checks that the configured secret is the one the database
+// was made with (the bot refuses to start otherwise).
+func (d *doctor) secretOfData(cfg Config, info store.FileInfo) {
+	ok, err := cfg.loadSecret()
+	switch {
+	case err != nil:
+		return // reported with the data directory
+	case !ok && (info.SecretFingerprint != "" || info.Tickets > 0):
+		d.fail("no secret for this database (neither BANSOSBOT_SECRET nor "+cfg.secretFile()+"); the bot would make a new one and refuse the data",
+			"put back the secret it was made with (the secret file saved with its backup, or BANSOSBOT_SECRET)")
+	case !ok:
+	default:
+		if err := cfg.secretMatches(info); err != nil {
+			d.fail("the database: "+err.Error()+"; the bot refuses to start",
+				"configure the secret the database was made with (BANSOSBOT_SECRET, or the secret file saved with its backup)")
+		} else if info.SecretFingerprint != "" {
+			d.ok("secret matches the database (fingerprint %s)", info.SecretFingerprint)
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ func exportFixture(t *testing.T) string {
 			if err != nil {
 				return err
 			}
-			tk.ID, tk.No = seq, bansosbot.NewTicketNo(seq, []byte("export"))
+			tk.ID, tk.No = seq, bansosbot.NewTicketNo(seq, exportConfig.key("ticket-number"))
 			tk.UpdatedAt, tk.DueResponse, tk.DueResolve = tk.CreatedAt.Add(time.Hour), tk.CreatedAt.Add(72*time.Hour), tk.CreatedAt.AddDate(0, 0, 60)
 			if _, err := tx.AppendEvent(tk, bansosbot.Event{At: tk.CreatedAt, Actor: tk.CitizenID, Role: flows.RoleCitizen, Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {
 				return err
@@ -181,7 +181,10 @@ func TestTicketsExportFilters(t *testing.T) {
 }
 
 // noEnv is an empty environment, with the secret the fixtures use.
-var noEnv = envWithSecret("export-test-secret-0123456789")
+var noEnv = envWithSecret(exportConfig.Secret)
+
+// exportConfig has the secret the fixtures' ticket numbers are made with.
+var exportConfig = Config{Secret: "export-test-secret-0123456789"}
 
 // envWithSecret is an environment holding only BANSOSBOT_SECRET.
 func envWithSecret(secret string) func(string) string {

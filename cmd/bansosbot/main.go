@@ -39,7 +39,7 @@ Commands:
   run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup FILE              write a consistent copy of the database while the bot runs
-  restore [--force] FILE   put a backup in place of the database (the bot must be stopped)
+  restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
   report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
   staff add|list|remove|invite   manage social workers, supervisors and admins

@@ -8,34 +8,44 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store"
 )
 
+const restoreUsage = `Usage: bansosbot restore [--secret-file FILE] BACKUP
+
+Puts BACKUP in place of the data directory's database (the bot must be
+stopped). The backup must come with the secret it was made with: the
+configured one (BANSOSBOT_SECRET, or DATA/secret) when it matches, or
+--secret-file FILE, the secret file saved with the backup, which is then
+installed as DATA/secret. A restore into an empty directory starts it.`
+
 // runRestore puts a backup in place of the data directory's database:
 //
-//	bansosbot restore [--force] FILE
+//	bansosbot restore [--secret-file FILE] BACKUP
 //
 // It refuses while a bansosbot runs on the data directory (the store's
 // lock is held, and kept by restore until the new file is in place), a
 // file that is damaged or not a bansosbot database, one written by a newer
-// bansosbot (downgrades are not supported), and, without --force, one
-// whose ticket numbers were made under another secret. The database it
-// replaces is kept as bansosbot.db.before-restore-<time>; the new file is
-// copied next to it and renamed into place, so a crash leaves one or the
-// other, never half of one.
+// bansosbot (downgrades are not supported), and one without its secret:
+// the backup's recorded fingerprint must match the configured secret or
+// the one given with --secret-file (installed as DATA/secret), so that the
+// bot never starts on restored data with a new secret. The database it
+// replaces is kept as bansosbot.db.before-restore-<time> (a replaced
+// secret as secret.before-restore-<time>); the new file is copied next to
+// it and renamed into place, so a crash leaves one or the other, never
+// half of one.
 func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	force := fs.Bool("force", false, "restore even if the backup's ticket numbers were made under another secret")
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), restoreUsage+"\n\nFlags:"); fs.PrintDefaults() }
+	secretFile := fs.String("secret-file", "", "the secret the backup was made with (the DATA/secret saved with it); installed as DATA/secret")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: bansosbot restore [--force] FILE")
+		return errors.New("usage: bansosbot restore [--secret-file FILE] BACKUP")
 	}
 	file := fs.Arg(0)
 	info, err := store.Inspect(file, time.Second, true)
@@ -50,11 +60,11 @@ func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr i
 			"downgrading is not supported: restore it with the newer version, or pick a backup taken before the upgrade",
 			file, info.Version, store.SchemaVersion())
 	}
-	if err := checkBackupSecret(cfg, info); err != nil && !*force {
-		return fmt.Errorf("restore: %w (--force restores it anyway)", err)
-	} else if err != nil {
-		fmt.Fprintf(stdout, "warning: %v\n", err)
+	install, err := restoreSecret(&cfg, info, *secretFile)
+	if err != nil {
+		return fmt.Errorf("restore: %s: %w", file, err)
 	}
+	_, dirErr := os.Stat(cfg.DataDir)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -74,9 +84,22 @@ func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer os.Remove(tmp) // after the rename, nothing is there any more
+	stamp := ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
+	previousSecret := ""
+	if install != "" {
+		if old, err := readSecretFile(cfg.secretFile()); err == nil && old != install {
+			previousSecret = cfg.secretFile() + stamp
+			if err := os.Rename(cfg.secretFile(), previousSecret); err != nil {
+				return fmt.Errorf("restore: keep the current secret: %w", err)
+			}
+		}
+		if err := writeSecretFile(cfg.secretFile(), install); err != nil {
+			return fmt.Errorf("restore: install the secret: %w", err)
+		}
+	}
 	previous := ""
 	if _, err := os.Stat(dbPath); err == nil {
-		previous = dbPath + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
+		previous = dbPath + stamp
 		if err := os.Rename(dbPath, previous); err != nil {
 			return fmt.Errorf("restore: keep the current database: %w", err)
 		}
@@ -85,48 +108,77 @@ func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		if previous != "" {
 			_ = os.Rename(previous, dbPath)
 		}
+		if previousSecret != "" {
+			_ = os.Rename(previousSecret, cfg.secretFile())
+		}
 		return fmt.Errorf("restore: %w", err)
 	}
 	if d, err := os.Open(cfg.DataDir); err == nil { // make the renames durable
 		_ = d.Sync()
 		d.Close()
 	}
+	if errors.Is(dirErr, os.ErrNotExist) {
+		fmt.Fprintf(stdout, "created a new bansosbot data directory at %s\n", absPath(cfg.DataDir))
+	}
 	fmt.Fprintf(stdout, "restored %s into %s (schema %d, %d tickets)\n", file, dbPath, info.Version, info.Tickets)
+	if install != "" {
+		fmt.Fprintf(stdout, "installed the backup's secret (fingerprint %s) as %s\n", cfg.fingerprint(), cfg.secretFile())
+	}
 	if previous != "" {
 		fmt.Fprintf(stdout, "the previous database is kept as %s\n", previous)
+	}
+	if previousSecret != "" {
+		fmt.Fprintf(stdout, "the previous secret is kept as %s\n", previousSecret)
 	}
 	if info.Version < store.SchemaVersion() {
 		fmt.Fprintf(stdout, "it will be migrated from schema %d to %d at the next start\n", info.Version, store.SchemaVersion())
 	}
-	if cfg.Secret == "" {
-		if _, err := os.Stat(cfg.secretFile()); errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(stdout, "warning: no secret in BANSOSBOT_SECRET or %s: restore the secret of the instance that made the backup "+
-				"(NIK hashes and ticket numbers depend on it) before starting the bot\n", cfg.secretFile())
-		}
+	if info.SecretFingerprint == "" && info.FirstTicket == 0 {
+		fmt.Fprintf(stdout, "note: the backup is from before secret fingerprints and has no ticket, so the secret could not be checked; "+
+			"the next start records the fingerprint of %s\n", cfg.secretSource())
 	}
 	return nil
 }
 
-// checkBackupSecret compares the backup's first ticket number with the
-// number the configured secret gives its id: a mismatch means the backup
-// was made under another secret (new tickets could then get numbers that
-// exist already, and no stored NIK hash would match).
-func checkBackupSecret(cfg Config, info store.FileInfo) error {
-	if info.FirstTicket == 0 {
-		return nil
+// restoreSecret decides which secret goes with the backup: the one from
+// --secret-file (returned, to be installed as DATA/secret) or the
+// configured one. It refuses a secret the backup was not made with, and
+// demands one when none is configured.
+func restoreSecret(cfg *Config, info store.FileInfo, secretFile string) (install string, err error) {
+	fp := info.SecretFingerprint
+	if fp == "" {
+		fp = "not recorded: the backup is from before fingerprints"
 	}
-	if cfg.Secret == "" {
-		raw, err := os.ReadFile(cfg.secretFile())
-		if err != nil {
-			return nil // no secret yet: said after the restore
+	configured, err := cfg.loadSecret()
+	if err != nil {
+		return "", err
+	}
+	if secretFile == "" {
+		if !configured {
+			return "", fmt.Errorf("no secret for it (its secret's fingerprint: %s): give the secret file saved with the backup, "+
+				"bansosbot restore --secret-file FILE BACKUP (it is installed as %s), or set BANSOSBOT_SECRET", fp, cfg.secretFile())
 		}
-		cfg.Secret = strings.TrimSpace(string(raw))
+		if err := cfg.secretMatches(info); err != nil {
+			return "", fmt.Errorf("%w: give the backup's secret file with --secret-file FILE", err)
+		}
+		return "", nil
 	}
-	if want := bansosbot.NewTicketNo(info.FirstTicket, cfg.key("ticket-number")); want != info.FirstTicketNo {
-		return fmt.Errorf("the backup's ticket numbers were made under another secret than the configured one (ticket %d is %s, the secret gives %s)",
-			info.FirstTicket, info.FirstTicketNo, want)
+	given, err := readSecretFile(secretFile)
+	if err != nil {
+		return "", fmt.Errorf("--secret-file: %w", err)
 	}
-	return nil
+	if configured && cfg.secretFrom != cfg.secretFile() && cfg.Secret != given {
+		return "", fmt.Errorf("--secret-file is not the secret configured in %s, which the bot would use: put the backup's secret there "+
+			"(or remove it), then restore again", cfg.secretSource())
+	}
+	cand := *cfg
+	cand.Secret, cand.secretFrom = given, secretFile
+	if err := cand.secretMatches(info); err != nil {
+		return "", err
+	}
+	*cfg = cand
+	cfg.secretFrom = cfg.secretFile()
+	return given, nil
 }
 
 // copyToTemp copies src into a new file in dir (mode 0600, synced) and
