@@ -39,6 +39,9 @@ func runStore(ctx context.Context, cfg Config, name string, args []string, stdou
 	if out == "" {
 		return runStoreTo(ctx, cfg, name, args, stdout)
 	}
+	if err := checkOutPath(out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
 	f, err := os.CreateTemp(filepath.Dir(out), ".out-*")
 	if err != nil {
 		return err
@@ -61,6 +64,22 @@ func runStore(ctx context.Context, cfg Config, name string, args []string, stdou
 		return err
 	}
 	fmt.Fprintf(stdout, "written to %s\n", out)
+	return nil
+}
+
+// checkOutPath checks that the folder of a file to write exists, so that
+// the error names it rather than the temporary file written there first.
+func checkOutPath(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("folder %s does not exist (create it first, or write elsewhere)", absPath(dir))
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder", absPath(dir))
+	}
 	return nil
 }
 

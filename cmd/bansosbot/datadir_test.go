@@ -94,3 +94,42 @@ func TestCreatingCommandsSaySo(t *testing.T) {
 		t.Errorf("registry import into a missing directory: %v %q; want it to say it created one", err, out)
 	}
 }
+
+// TestBackupAndOutFiles: backup refuses to overwrite a file without
+// --force, and a missing folder is named, without temporary file names,
+// whether the bot runs or not (issue 12 item 3).
+func TestBackupAndOutFiles(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	env := secretEnv(cfg)
+	m := e.start(cfg)
+	m.Close()
+	for _, running := range []bool{false, true} {
+		if running {
+			m = e.start(cfg)
+		}
+		dir := t.TempDir()
+		existing := filepath.Join(dir, "copy.db")
+		os.WriteFile(existing, []byte("keep me"), 0o600)
+		out, err := cli(t, env, "-data", e.dir, "backup", existing)
+		if err == nil || !strings.Contains(err.Error(), existing+" exists") || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("running=%v: backup over a file: %v %s; want a refusal naming --force", running, err, out)
+		}
+		if raw, _ := os.ReadFile(existing); string(raw) != "keep me" {
+			t.Errorf("running=%v: the existing file was overwritten", running)
+		}
+		if out, err := cli(t, env, "-data", e.dir, "backup", "--force", existing); err != nil || !strings.Contains(out, "backup written to "+existing) {
+			t.Errorf("running=%v: backup --force: %v %s", running, err, out)
+		}
+		missing := filepath.Join(dir, "nope")
+		for _, args := range [][]string{{"backup", filepath.Join(missing, "copy.db")}, {"staff", "list", "--out", filepath.Join(missing, "staff.txt")}} {
+			out, err := cli(t, env, append([]string{"-data", e.dir}, args...)...)
+			if err == nil || !strings.Contains(err.Error(), "folder "+missing+" does not exist") || strings.Contains(err.Error(), ".backup-") || strings.Contains(err.Error(), ".out-") {
+				t.Errorf("running=%v: %v into a missing folder: %v %s; want the folder named", running, args[0], err, out)
+			}
+		}
+		if running {
+			m.Close()
+		}
+	}
+}

@@ -38,7 +38,7 @@ const usage = `Usage: bansosbot [flags] [command]
 Commands:
   run (default)            run the bot: long polling, or webhook when BANSOSBOT_WEBHOOK_URL is set
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
-  backup FILE              write a consistent copy of the database while the bot runs
+  backup [--force] FILE    write a consistent copy of the database while the bot runs
   restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
   report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
@@ -85,10 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "demo":
 		return runDemo(ctx, cfg, rest, stdin, stdout, stderr)
 	case "backup":
-		if len(rest) != 1 {
-			return errors.New("usage: bansosbot backup FILE")
-		}
-		return backup(ctx, cfg, rest[0], stdout)
+		return runBackup(ctx, cfg, rest, stdout, stderr)
 	case "restore": // restore.go
 		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -110,6 +107,27 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	<-ctx.Done()
 	m.Log.Info("shutting down")
 	return m.Close()
+}
+
+// runBackup is "bansosbot backup [--force] FILE".
+func runBackup(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	force := fs.Bool("force", false, "overwrite FILE if it exists")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: bansosbot backup [--force] FILE")
+	}
+	path := fs.Arg(0)
+	if err := checkOutPath(path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := os.Stat(path); err == nil && !*force {
+		return fmt.Errorf("backup: %s exists; to replace it: bansosbot backup --force %s", path, path)
+	}
+	return backup(ctx, cfg, path, stdout)
 }
 
 // backup copies the database consistently while the bot may be running:
