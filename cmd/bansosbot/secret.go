@@ -78,7 +78,6 @@ func (c *Config) key(purpose string) []byte {
 	return m.Sum(nil)
 }
 
-
 // fingerprint identifies the secret without revealing it: a derived key,
 // cut to 64 bits (enough to tell two secrets apart; it says no more about
 // the secret than any keyed hash in the database does).
