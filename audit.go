@@ -108,10 +108,11 @@ const (
 	AuditResolve  = "resolve"
 	AuditRefer    = "refer"
 	AuditReject   = "reject"
-	AuditRoute    = "route"    // the system routed a new ticket
-	AuditClose    = "close"    // the system closed a resolved ticket
-	AuditInvite   = "invite"   // created an invitation code
-	AuditRegister = "register" // redeemed (or tried) an invitation code
+	AuditRoute    = "route"         // the system routed a new ticket
+	AuditClose    = "close"         // the system closed a resolved ticket
+	AuditInvite   = "invite"        // created an invitation code
+	AuditRevoke   = "invite_revoke" // cancelled a pending invitation
+	AuditRegister = "register"      // redeemed (or tried) an invitation code
 	AuditStaffAdd = "staff_add"
 	AuditStaffOff = "staff_deactivate"
 	AuditStaffLst = "staff_list"

@@ -502,6 +502,36 @@ func (rs *Regions) Search(query string, level int, within RegionCode, limit int)
 	return out
 }
 
+// Resolve finds the one region a typed name means, where a single answer
+// is needed (the command line's --region): the only match of Search at
+// levels 1..maxLevel (0: any), or else the only exact one ("kab bogor" is
+// Kabupaten Bogor although Kota Bogor matches too). Otherwise ok is false
+// and candidates holds the best matches, at most limit.
+func (rs *Regions) Resolve(query string, maxLevel, limit int) (r Region, candidates []Region, ok bool) {
+	q := normalizeQuery(query)
+	qc := strings.ReplaceAll(q, " ", "")
+	var exact []Region
+	for _, h := range rs.Search(query, 0, "", 0) {
+		if maxLevel > 0 && h.Level > maxLevel {
+			continue
+		}
+		candidates = append(candidates, h)
+		if matchRank(normalizeName(h.Name), q, qc) == rankExact {
+			exact = append(exact, h)
+		}
+	}
+	switch {
+	case len(candidates) == 1:
+		return candidates[0], nil, true
+	case len(exact) == 1:
+		return exact[0], nil, true
+	}
+	if limit > 0 && len(candidates) > limit {
+		candidates = candidates[:limit]
+	}
+	return Region{}, candidates, false
+}
+
 // Match ranks, best first.
 const (
 	rankExact = iota

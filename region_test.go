@@ -368,3 +368,37 @@ func BenchmarkRegionsSearch(b *testing.B) {
 		rs.Search("cibinong", 0, "", 10)
 	}
 }
+
+func TestRegionsResolve(t *testing.T) {
+	rs := DefaultRegions()
+	tests := []struct {
+		query    string
+		maxLevel int
+		want     RegionCode // "" when ambiguous or unknown
+		cands    []RegionCode
+	}{
+		{"kab bogor", 3, "32.01", nil},
+		{"Kabupaten Bogor", 3, "32.01", nil},
+		{"kota bogor", 3, "32.71", nil},
+		{"bogor", 3, "", []RegionCode{"32.01", "32.71"}},
+		{"jawa barat", 3, "32", nil},
+		{"no such place xyz", 3, "", nil},
+	}
+	for _, tt := range tests {
+		r, cands, ok := rs.Resolve(tt.query, tt.maxLevel, 10)
+		if tt.want != "" {
+			if !ok || r.Code != tt.want {
+				t.Errorf("Resolve(%q) = %v, %v; want %s", tt.query, r.Code, ok, tt.want)
+			}
+			continue
+		}
+		if ok {
+			t.Errorf("Resolve(%q) = %s; want no single answer", tt.query, r.Code)
+		}
+		for _, c := range tt.cands {
+			if !slices.ContainsFunc(cands, func(r Region) bool { return r.Code == c }) {
+				t.Errorf("Resolve(%q) candidates %v lack %s", tt.query, cands, c)
+			}
+		}
+	}
+}

@@ -20,9 +20,7 @@ import (
 type storeCommand func(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error
 
 var storeCommands = map[string]storeCommand{
-	"staff": func(ctx context.Context, _ Config, db *store.DB, args []string, w io.Writer) error {
-		return runStaff(ctx, db, args, w)
-	},
+	"staff": runStaff, // staff.go
 	"audit": func(ctx context.Context, _ Config, db *store.DB, args []string, w io.Writer) error {
 		return runAudit(ctx, db, args, w)
 	},

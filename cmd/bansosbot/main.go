@@ -42,7 +42,8 @@ Commands:
   restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
   report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
-  staff add|list|remove|invite   manage social workers, supervisors and admins
+  staff add|list|remove|invite|invites|revoke   manage social workers, supervisors, admins and invitations
+  region find NAME         region codes for a name ("kab bogor")
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
   tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
   registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, cfg, rest, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, cfg, rest, stdout, stderr)
+	case "region": // region.go
+		return runRegion(rest, stdout)
 	case "restore": // restore.go
 		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,20 +20,26 @@ import (
 )
 
 const staffUsage = `Usage:
-  bansosbot staff add --id TELEGRAM_ID --name NAME --role worker|supervisor|admin --region CODE[,CODE]
+  bansosbot staff add --id TELEGRAM_ID --name NAME --role worker|supervisor|admin --region REGION[,REGION] [--update]
   bansosbot staff list
   bansosbot staff remove --id TELEGRAM_ID [--purge]
-  bansosbot staff invite --role worker|supervisor|admin --region CODE[,CODE] [--ttl 72h]
+  bansosbot staff invite --role worker|supervisor|admin --region REGION[,REGION] [--ttl 72h]
+  bansosbot staff invites
+  bansosbot staff revoke CODE|ID
 
-Region codes are Kemendagri prefixes: 32 (province), 32.01 (kabupaten/kota),
-32.01.05 (kecamatan); "nasional" is the whole nation (supervisors only).
-remove deactivates (the audit log keeps the name); --purge deletes the record.
-invite prints a one-time code; the person sends /daftar CODE to the bot.`
+A REGION is a Kemendagri code prefix: 32 (province), 32.01 (kabupaten/kota),
+32.01.05 (kecamatan); "nasional" is the whole nation (supervisors only); or
+a name ("kab bogor", "jawa barat": bansosbot region find NAME shows codes).
+add on an id that is staff already shows what would change and changes it
+only with --update. remove deactivates (the audit log keeps the name);
+--purge deletes the record. invite prints a one-time code; the person sends
+/daftar CODE to the bot. invites lists the pending invitations; revoke
+cancels one, by its code or the ID invites shows.`
 
-// runStaff manages staff from the command line: add, list, remove
-// (deactivate), invite. Every change is recorded in the audit log with
-// actor 0 and role "cli".
-func runStaff(ctx context.Context, db *store.DB, args []string, stdout io.Writer) error {
+// runStaff manages staff from the command line: add (or update), list,
+// remove (deactivate), invite, invites, revoke. Every change is recorded
+// in the audit log with actor 0 and role "cli".
+func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("staff: missing subcommand\n%s", staffUsage)
 	}
@@ -41,13 +48,14 @@ func runStaff(ctx context.Context, db *store.DB, args []string, stdout io.Writer
 	id := fs.Int64("id", 0, "Telegram user id")
 	name := fs.String("name", "", "name shown to other staff")
 	role := fs.String("role", "", "worker, supervisor or admin")
-	region := fs.String("region", "", "region codes, comma-separated")
+	region := fs.String("region", "", "region codes or names, comma-separated")
 	ttl := fs.Duration("ttl", 72*time.Hour, "how long an invitation stays valid")
 	purge := fs.Bool("purge", false, "delete the record instead of deactivating it")
+	update := fs.Bool("update", false, "change the record of someone who is staff already")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("staff %s: %w\n%s", args[0], err, staffUsage)
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && args[0] != "revoke" {
 		return fmt.Errorf("staff %s: unexpected %q\n%s", args[0], fs.Arg(0), staffUsage)
 	}
 	now := db.Now()
@@ -60,36 +68,13 @@ func runStaff(ctx context.Context, db *store.DB, args []string, stdout io.Writer
 		if err != nil {
 			return fmt.Errorf("staff add: %w", err)
 		}
-		s := &bansosbot.Staff{UserID: *id, Name: strings.TrimSpace(*name), Role: r, Regions: regions, Active: true, CreatedAt: now}
-		err = db.Update(func(tx *store.Tx) error {
-			if old, err := tx.Staff(*id); err != nil {
-				return err
-			} else if old != nil {
-				s.CreatedAt, s.CreatedBy = old.CreatedAt, old.CreatedBy
-			}
-			if err := tx.PutStaff(s); err != nil {
-				return err
-			}
-			return tx.AppendAudit(&bansosbot.AuditEntry{At: now, Role: "cli", Action: bansosbot.AuditStaffAdd, Target: *id, Allowed: true, Reason: string(r)})
-		})
-		if err != nil {
-			return fmt.Errorf("staff add: %w", err)
-		}
-		fmt.Fprintf(stdout, "added %s (%d) as %s for %s\n", s.Name, s.UserID, s.Role, regionNames(regions))
-		return nil
+		return staffAdd(db, &bansosbot.Staff{UserID: *id, Name: strings.TrimSpace(*name), Role: r, Regions: regions, Active: true, CreatedAt: now}, *update, stdout)
 	case "list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tROLE\tREGIONS\tACTIVE\tSINCE")
 		err := db.View(func(tx *store.Tx) error {
 			return tx.AllStaff(func(s *bansosbot.Staff) bool {
-				codes := make([]string, len(s.Regions))
-				for i, r := range s.Regions {
-					codes[i] = string(r)
-					if r == "" {
-						codes[i] = "nasional"
-					}
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", s.UserID, s.Name, s.Role, strings.Join(codes, ","), s.Active, s.CreatedAt.Format("2006-01-02"))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", s.UserID, s.Name, s.Role, regionCodes(s.Regions), s.Active, s.CreatedAt.In(cfg.Location()).Format("2006-01-02"))
 				return true
 			})
 		})
@@ -155,24 +140,218 @@ func runStaff(ctx context.Context, db *store.DB, args []string, stdout io.Writer
 		fmt.Fprintf(stdout, "%s\n\none-time code for a %s of %s, valid until %s.\nThe person sends /daftar %s to the bot.\n",
 			bansosbot.FormatInviteCode(code), r, regionNames(regions), inv.ExpiresAt.Format(time.RFC3339), bansosbot.FormatInviteCode(code))
 		return nil
+	case "invites":
+		return staffInvites(cfg, db, stdout)
+	case "revoke":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("staff revoke: give the code or the ID shown by staff invites\n%s", staffUsage)
+		}
+		return staffRevoke(db, fs.Arg(0), stdout)
 	}
 	return fmt.Errorf("staff: unknown subcommand %q\n%s", args[0], staffUsage)
 }
 
-// assignment parses and validates --role and --region.
+// staffAdd stores a new staff member; one who is staff already is changed
+// only with update, and what changes is shown either way (a mistyped id
+// must not silently overwrite a colleague).
+func staffAdd(db *store.DB, s *bansosbot.Staff, update bool, stdout io.Writer) error {
+	var changes []string
+	var old *bansosbot.Staff
+	err := db.Update(func(tx *store.Tx) error {
+		var err error
+		if old, err = tx.Staff(s.UserID); err != nil {
+			return err
+		}
+		if old != nil {
+			s.CreatedAt, s.CreatedBy = old.CreatedAt, old.CreatedBy
+			if changes = staffChanges(old, s); len(changes) == 0 || !update {
+				return nil
+			}
+		}
+		if err := tx.PutStaff(s); err != nil {
+			return err
+		}
+		reason := string(s.Role)
+		if old != nil {
+			reason += " (update)"
+		}
+		return tx.AppendAudit(&bansosbot.AuditEntry{At: s.CreatedAt, Role: "cli", Action: bansosbot.AuditStaffAdd, Target: s.UserID, Allowed: true, Reason: reason})
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("staff add: %w", err)
+	case old == nil:
+		fmt.Fprintf(stdout, "added %s (%d) as %s for %s\n", s.Name, s.UserID, s.Role, regionNames(s.Regions))
+	case len(changes) == 0:
+		fmt.Fprintf(stdout, "unchanged: %s (%d) is a %s for %s already\n", s.Name, s.UserID, s.Role, regionNames(s.Regions))
+	case !update:
+		return fmt.Errorf("staff add: %d is staff already (%s, %s for %s); nothing changed. This would change:\n  %s\nto change it: the same command with --update",
+			s.UserID, old.Name, old.Role, regionCodes(old.Regions), strings.Join(changes, "\n  "))
+	default:
+		fmt.Fprintf(stdout, "updated %s (%d):\n  %s\n", s.Name, s.UserID, strings.Join(changes, "\n  "))
+	}
+	return nil
+}
+
+// staffChanges lists what differs between two records of a person.
+func staffChanges(old, s *bansosbot.Staff) []string {
+	var out []string
+	if old.Name != s.Name {
+		out = append(out, fmt.Sprintf("name: %q → %q", old.Name, s.Name))
+	}
+	if old.Role != s.Role {
+		out = append(out, fmt.Sprintf("role: %s → %s", old.Role, s.Role))
+	}
+	if regionCodes(old.Regions) != regionCodes(s.Regions) {
+		out = append(out, fmt.Sprintf("regions: %s → %s", regionCodes(old.Regions), regionCodes(s.Regions)))
+	}
+	if !old.Active {
+		out = append(out, "active: false → true (reactivated)")
+	}
+	return out
+}
+
+// regionCodes lists region codes for a table ("nasional" for the nation).
+func regionCodes(rs []bansosbot.RegionCode) string {
+	codes := make([]string, len(rs))
+	for i, r := range rs {
+		codes[i] = string(r)
+		if r == "" {
+			codes[i] = "nasional"
+		}
+	}
+	return strings.Join(codes, ",")
+}
+
+// inviteID is how staff invites names an invitation (the code itself is
+// not stored): the start of its code hash.
+func inviteID(inv *bansosbot.Invite) string { return inv.CodeHash[:min(10, len(inv.CodeHash))] }
+
+// staffInvites lists the pending invitations, oldest first.
+func staffInvites(cfg Config, db *store.DB, stdout io.Writer) error {
+	now := db.Now()
+	var pending []*bansosbot.Invite
+	err := db.View(func(tx *store.Tx) error {
+		return tx.Invites(func(inv *bansosbot.Invite) bool {
+			if inv.Check(now) == nil {
+				pending = append(pending, inv)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("staff invites: %w", err)
+	}
+	slices.SortFunc(pending, func(a, b *bansosbot.Invite) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tREGIONS\tBY\tCREATED\tEXPIRES")
+	loc := cfg.Location()
+	for _, inv := range pending {
+		by := "cli"
+		if inv.CreatedBy != 0 {
+			by = strconv.FormatInt(inv.CreatedBy, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inviteID(inv), inv.Role, regionCodes(inv.Regions), by,
+			inv.CreatedAt.In(loc).Format(cliTime), inv.ExpiresAt.In(loc).Format(cliTime))
+	}
+	if len(pending) == 0 {
+		fmt.Fprintln(tw, "(no pending invitations)")
+	}
+	return tw.Flush()
+}
+
+// cliTime is how the command line prints times (in BANSOSBOT_TZ).
+const cliTime = "2006-01-02 15:04 MST"
+
+// staffRevoke cancels a pending invitation, given its code or the ID
+// staff invites shows: it expires now (the code then answers "expired").
+func staffRevoke(db *store.DB, arg string, stdout io.Writer) error {
+	now := db.Now()
+	var found *bansosbot.Invite
+	err := db.Update(func(tx *store.Tx) error {
+		if code, ok := bansosbot.NormalizeInviteCode(arg); ok {
+			inv, err := tx.Invite(bansosbot.HashInviteCode(code))
+			if err != nil {
+				return err
+			}
+			found = inv
+		} else if id := strings.ToLower(strings.TrimSpace(arg)); len(id) >= 6 {
+			err := tx.Invites(func(inv *bansosbot.Invite) bool {
+				if strings.HasPrefix(inv.CodeHash, id) && inv.Check(now) == nil {
+					found = inv
+					return false
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if found == nil || found.Check(now) != nil {
+			return nil
+		}
+		found.ExpiresAt = now
+		if err := tx.PutInvite(found); err != nil {
+			return err
+		}
+		return tx.AppendAudit(&bansosbot.AuditEntry{At: now, Role: "cli", Action: bansosbot.AuditRevoke, Allowed: true, Reason: string(found.Role)})
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("staff revoke: %w", err)
+	case found == nil:
+		return fmt.Errorf("staff revoke: no invitation with code or ID %q (bansosbot staff invites lists the pending ones)", arg)
+	case !found.ExpiresAt.Equal(now):
+		return fmt.Errorf("staff revoke: the invitation %s is not pending any more (%s)", inviteID(found), userText(found.Check(now)))
+	}
+	fmt.Fprintf(stdout, "revoked the invitation %s for a %s of %s\n", inviteID(found), found.Role, regionNames(found.Regions))
+	return nil
+}
+
+// assignment parses and validates --role and --region. A region may be
+// given by name ("kab bogor"); a name that fits several is refused with
+// the candidates and their codes.
 func assignment(role, region string) (bansosbot.Role, []bansosbot.RegionCode, error) {
 	r := bansosbot.Role(strings.ToLower(strings.TrimSpace(role)))
+	if !r.Valid() {
+		return "", nil, fmt.Errorf("--role %q is not a role: worker, supervisor or admin", role)
+	}
 	var regions []bansosbot.RegionCode
-	if strings.TrimSpace(region) != "" {
-		var err error
-		if regions, err = bansosbot.ParseRegionList(region); err != nil {
-			return "", nil, fmt.Errorf("--region %q: %s", region, userText(err))
+	for _, part := range strings.Split(region, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		c, err := resolveRegion(part)
+		if err != nil {
+			return "", nil, err
+		}
+		if !slices.Contains(regions, c) {
+			regions = append(regions, c)
 		}
 	}
 	if err := bansosbot.CheckAssignment(r, regions, bansosbot.DefaultRegions()); err != nil {
 		return "", nil, errors.New(userText(err))
 	}
 	return r, regions, nil
+}
+
+// resolveRegion reads one --region item: a code, "nasional", or a name.
+func resolveRegion(s string) (bansosbot.RegionCode, error) {
+	if list, err := bansosbot.ParseRegionList(s); err == nil {
+		return list[0], nil
+	}
+	r, cands, ok := bansosbot.DefaultRegions().Resolve(s, 3, 8)
+	if ok {
+		return r.Code, nil
+	}
+	if len(cands) == 0 {
+		return "", fmt.Errorf("--region %q: neither a region code (32, 32.01, 32.01.05) nor a known name (bansosbot region find NAME)", s)
+	}
+	lines := make([]string, len(cands))
+	for i, c := range cands {
+		lines[i] = fmt.Sprintf("%-9s %s", c.Code, bansosbot.DefaultRegions().DisplayName(c.Code))
+	}
+	return "", fmt.Errorf("--region %q fits several regions; give the code:\n  %s", s, strings.Join(lines, "\n  "))
 }
 
 var tags = regexp.MustCompile(`<[^>]+>`)

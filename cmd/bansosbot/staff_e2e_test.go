@@ -65,7 +65,7 @@ func TestE2EStaffWorkflow(t *testing.T) {
 		{"add", "--id", "801", "--name", "Sari", "--role", "worker", "--region", "32.01.01"},
 		{"add", "--id", "802", "--name", "Dewi", "--role", "supervisor", "--region", "32.01"},
 	} {
-		if err := runStaff(ctx, m.DB, args, io.Discard); err != nil {
+		if err := runStaff(ctx, m.Config, m.DB, args, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,7 +20,7 @@ func staffCLI(t *testing.T, db *store.DB, args ...string) (string, error) {
 	if len(args) > 0 && args[0] == "audit" {
 		err = runAudit(context.Background(), db, args[1:], &out)
 	} else {
-		err = runStaff(context.Background(), db, args, &out)
+		err = runStaff(context.Background(), Config{TZ: "Asia/Jakarta"}, db, args, &out)
 	}
 	return out.String(), err
 }
@@ -138,5 +138,78 @@ func TestAuditCommandByTicket(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[1], "view") || !strings.Contains(lines[2], "refused  region") || !strings.Contains(lines[2], string(no)) {
 		t.Errorf("audit --ticket:\n%s\nwant the header, the view and the refused claim", out)
+	}
+}
+
+// TestStaffAddUpdateRegionNamesInvites: staff add on an existing id shows
+// what would change and needs --update; --role errors list the roles;
+// --region takes a name; region find prints codes; staff invites lists
+// pending invitations and staff revoke cancels one (issue 12 item 7).
+func TestStaffAddUpdateRegionNamesInvites(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	env := envWithSecret("staff-test-secret-0123456789")
+	staff := func(args ...string) (string, error) {
+		t.Helper()
+		return cli(t, env, append([]string{"-data", data, "staff"}, args...)...)
+	}
+	out, err := staff("add", "--id", "601", "--name", "Sari", "--role", "worker", "--region", "kab bogor")
+	if err != nil || !strings.Contains(out, "Kabupaten Bogor, Jawa Barat (32.01)") {
+		t.Fatalf("add with a region name: %v %s", err, out)
+	}
+	out, err = staff("add", "--id", "602", "--name", "Budi", "--role", "worker", "--region", "bogor")
+	if err == nil || !strings.Contains(err.Error(), "32.01 ") || !strings.Contains(err.Error(), "32.71 ") {
+		t.Errorf("add with an ambiguous name: %v %s; want the candidates with their codes", err, out)
+	}
+	out, err = staff("add", "--id", "602", "--name", "Budi", "--role", "boss", "--region", "32.01")
+	if err == nil || !strings.Contains(err.Error(), "worker, supervisor or admin") {
+		t.Errorf("add with a bad role: %v %s; want the valid roles", err, out)
+	}
+
+	out, err = staff("add", "--id", "601", "--name", "Sari W.", "--role", "supervisor", "--region", "32")
+	if err == nil || !strings.Contains(err.Error(), "--update") || !strings.Contains(err.Error(), "role: worker → supervisor") {
+		t.Errorf("add on an existing id: %v %s; want a refusal showing the changes and --update", err, out)
+	}
+	if out, _ := staff("list"); !strings.Contains(out, "601  Sari  worker") {
+		t.Errorf("a refused add changed the record:\n%s", out)
+	}
+	out, err = staff("add", "--update", "--id", "601", "--name", "Sari W.", "--role", "supervisor", "--region", "32")
+	for _, want := range []string{"updated Sari W. (601)", `name: "Sari" → "Sari W."`, "role: worker → supervisor", "regions: 32.01 → 32"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("add --update: %v %q; want %q", err, out, want)
+		}
+	}
+	if out, err := staff("add", "--id", "601", "--name", "Sari W.", "--role", "supervisor", "--region", "32"); err != nil || !strings.Contains(out, "unchanged") {
+		t.Errorf("add of the same record: %v %s; want unchanged", err, out)
+	}
+
+	out, err = cli(t, env, "region", "find", "kab bogor")
+	if err != nil || !strings.Contains(out, "32.01") || !strings.Contains(out, "Kabupaten Bogor") {
+		t.Errorf("region find: %v %s", err, out)
+	}
+
+	out, err = staff("invite", "--role", "worker", "--region", "32.01.01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := strings.Fields(out)[0]
+	if _, err := staff("invite", "--role", "supervisor", "--region", "32"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = staff("invites")
+	if err != nil || strings.Count(out, "\n") != 3 || !strings.Contains(out, "worker") || !strings.Contains(out, "32.01.01") {
+		t.Errorf("staff invites: %v\n%s; want a header and two pending invitations", err, out)
+	}
+	if out, err := staff("revoke", code); err != nil || !strings.Contains(out, "revoked") {
+		t.Errorf("staff revoke: %v %s", err, out)
+	}
+	out, _ = staff("invites")
+	if strings.Contains(out, "32.01.01") || !strings.Contains(out, "supervisor") {
+		t.Errorf("after revoking:\n%s; want only the supervisor's invitation", out)
+	}
+	if out, err := staff("revoke", code); err == nil {
+		t.Errorf("revoking twice succeeded: %s", out)
+	}
+	if out, err := staff("revoke", "AAAA-BBBB"); err == nil {
+		t.Errorf("revoking an unknown code succeeded: %s", out)
 	}
 }
