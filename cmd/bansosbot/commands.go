@@ -20,10 +20,8 @@ import (
 type storeCommand func(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error
 
 var storeCommands = map[string]storeCommand{
-	"staff": runStaff, // staff.go
-	"audit": func(ctx context.Context, _ Config, db *store.DB, args []string, w io.Writer) error {
-		return runAudit(ctx, db, args, w)
-	},
+	"staff":    runStaff, // staff.go
+	"audit":    runAudit, // staff.go
 	"tickets":  runTickets,
 	"registry": registryCommand, // import and stats; "registry gen" needs no store (see runRegistry)
 	"report":   runReport,       // report.go

@@ -77,6 +77,7 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 	var admins string
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // run prints the usage (bansosbot -h)
 	for _, o := range options {
 		v := getenv(o.env)
 		if v == "" {

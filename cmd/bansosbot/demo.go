@@ -48,12 +48,22 @@ const demoHelp = `Type a message and press Enter to send it to the bot. Type a b
   :help                           this text
   :quit                           stop (Ctrl-D works too)`
 
+const demoUsage = `Usage: bansosbot demo [--dir DIR] [--as citizen|worker|supervisor]
+
+Runs the real bot against a local fake Telegram and turns this terminal
+into the chat (no token needed). Type text, or a button's number to press
+it; :help in the demo lists the rest.`
+
+func demoFlags() (fs *flag.FlagSet, dir, as *string, settle *time.Duration) {
+	fs = flag.NewFlagSet("demo", flag.ContinueOnError)
+	return fs, fs.String("dir", "", "data directory to use (default: a temporary one, removed at the end)"),
+		fs.String("as", "citizen", "start as citizen, worker or supervisor"),
+		fs.Duration("settle", 400*time.Millisecond, "how long the bot must be quiet before the next input line is sent")
+}
+
 func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs, dir, as, quiet := demoFlags()
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "data directory to use (default: a temporary one, removed at the end)")
-	as := fs.String("as", "citizen", "start as citizen, worker or supervisor")
-	quiet := fs.Duration("settle", 400*time.Millisecond, "how long the bot must be quiet before the next input line is sent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -506,14 +506,6 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func TestNoTokenSaysHowToStart(t *testing.T) {
-	var stderr strings.Builder
-	err := run(context.Background(), nil, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
-	if err == nil || !strings.Contains(stderr.String(), "go run ./cmd/bansosbot demo") || !strings.Contains(stderr.String(), "BANSOSBOT_TOKEN") {
-		t.Errorf("no token: err=%v stderr=%q; want a hint about BANSOSBOT_TOKEN and the demo", err, stderr.String())
-	}
-}
-
 // TestCommandsReachRunningInstance: while the bot holds the database,
 // operator commands run inside it through the control socket.
 func TestCommandsReachRunningInstance(t *testing.T) {

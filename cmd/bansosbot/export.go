@@ -31,6 +31,20 @@ and notes. open311 writes GeoReport v2 service requests (JSON).
 The database is opened read-only: stop the bot first (bbolt allows one
 writer), or export from a backup's data directory.`
 
+type exportOpts struct{ format, since, region, agency, lang *string }
+
+func exportFlags() (*flag.FlagSet, exportOpts) {
+	fs := flag.NewFlagSet("tickets export", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs, exportOpts{
+		format: fs.String("format", "", "csv, json or open311"),
+		since:  fs.String("since", "", "tickets filed on or after this date (YYYY-MM-DD, WIB)"),
+		region: fs.String("region", "", "region code prefix, e.g. 32.01"),
+		agency: fs.String("agency", "Dinas Sosial", "agency_responsible"),
+		lang:   fs.String("lang", "id", "language of category names: id or en"),
+	}
+}
+
 // exportRow is a ticket in the csv and json exports: the GeoReport fields
 // plus the lifecycle details Open311 has no field for.
 type exportRow struct {
@@ -97,13 +111,8 @@ func runTickets(ctx context.Context, cfg Config, db *store.DB, args []string, st
 	if len(args) == 0 || args[0] != "export" {
 		return fmt.Errorf("tickets: missing subcommand\n%s", exportUsage)
 	}
-	fs := flag.NewFlagSet("tickets export", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "", "csv, json or open311")
-	since := fs.String("since", "", "tickets filed on or after this date (YYYY-MM-DD, WIB)")
-	regionFlag := fs.String("region", "", "region code prefix, e.g. 32.01")
-	agency := fs.String("agency", "Dinas Sosial", "agency_responsible")
-	lang := fs.String("lang", "id", "language of category names: id or en")
+	fs, o := exportFlags()
+	format, since, regionFlag, agency, lang := o.format, o.since, o.region, o.agency, o.lang
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("tickets export: %w\n%s", err, exportUsage)
 	}
@@ -119,13 +128,13 @@ func runTickets(ctx context.Context, cfg Config, db *store.DB, args []string, st
 		if from, err = time.ParseInLocation(time.DateOnly, *since, bansosbot.RegionCode("").TimeZone()); err != nil {
 			return fmt.Errorf("tickets export: --since %q: want YYYY-MM-DD", *since)
 		}
-	}
-	var region bansosbot.RegionCode
-	if *regionFlag != "" {
-		var err error
-		if region, err = bansosbot.ParseRegionCode(*regionFlag); err != nil {
-			return fmt.Errorf("tickets export: --region %q is not a region code (e.g. 32, 32.01, 32.01.05)", *regionFlag)
+		if err := notFuture(flows.DateOf(from, from.Location()), time.Now(), from.Location()); err != nil {
+			return fmt.Errorf("tickets export: --since %s %w", *since, err)
 		}
+	}
+	region, err := regionFilter(*regionFlag, nil)
+	if err != nil {
+		return fmt.Errorf("tickets export: %w", err)
 	}
 	cats, err := cfg.categories()
 	if err != nil {

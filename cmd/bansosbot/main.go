@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,6 +62,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Subcommands come first or after the global flags: "bansosbot demo",
 	// "bansosbot -data /srv/bansos backup x.db".
 	cfg, rest, err := LoadConfig("bansosbot", args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) { // bansosbot -h
+		printUsage(stdout)
+		return nil
+	}
+	if len(rest) > 0 && rest[0] == "help" && len(rest) > 1 { // bansosbot help report
+		rest = []string{rest[1], "help"}
+	}
+	if len(rest) > 0 && wantsHelp(rest[0], rest[1:]) && printHelp(rest[0], rest[1:], stdout) { // help.go
+		return nil
+	}
 	if len(rest) > 0 && rest[0] == "doctor" { // doctor.go: reports a bad configuration among its findings
 		return runDoctor(ctx, cfg, err, rest[1:], stdout)
 	}
@@ -79,8 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "run":
 		if cfg.Token == "" {
-			fmt.Fprintln(stderr, "bansosbot: no Telegram token. Set BANSOSBOT_TOKEN (or -token) to run the bot,\nor try it locally without a token:  go run ./cmd/bansosbot demo")
-			return errors.New("no token")
+			return fmt.Errorf("no Telegram token: set BANSOSBOT_TOKEN (or -token) to run the bot,\nor try it locally without one:  %s demo", selfCommand())
 		}
 		return serve(ctx, cfg, stderr)
 	case "demo":
@@ -92,13 +103,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "restore": // restore.go
 		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		for _, o := range options {
-			fmt.Fprintf(stdout, "  -%-16s %-26s %s\n", o.flag, o.env, o.help)
-		}
+		printUsage(stdout)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (see: bansosbot help)", cmd)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, o := range options {
+		fmt.Fprintf(w, "  -%-16s %-26s %s\n", o.flag, o.env, o.help)
+	}
+	fmt.Fprintln(w, "\nEach command answers -h (bansosbot staff -h, bansosbot report -h) with its own flags.")
 }
 
 // serve runs the bot until the context ends (SIGINT/SIGTERM).
@@ -112,11 +128,21 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	return m.Close()
 }
 
+const backupUsage = `Usage: bansosbot backup [--force] FILE
+
+Writes a consistent copy of the database to FILE, also while the bot runs
+(it is asked through DATA/control.sock). An existing FILE is replaced only
+with --force. Keep the secret (DATA/secret) safe too, but not next to it.`
+
+func backupFlags() (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	return fs, fs.Bool("force", false, "replace FILE if it exists")
+}
+
 // runBackup is "bansosbot backup [--force] FILE".
 func runBackup(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs, force := backupFlags()
 	fs.SetOutput(stderr)
-	force := fs.Bool("force", false, "overwrite FILE if it exists")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -161,4 +187,28 @@ func backup(ctx context.Context, cfg Config, path string, stdout io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "backup written to %s (%d bytes)\n", path, n)
 	return nil
+}
+
+// selfCommand is how the operator ran this program, to name the next
+// command: "go run ./cmd/bansosbot" under go run (its binary lives in a
+// go-build temporary directory), else what they typed ("./bansosbot",
+// "bansosbot").
+func selfCommand() string {
+	exe, argv0 := self()
+	if strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./cmd/bansosbot"
+	}
+	if argv0 == "" {
+		return "bansosbot"
+	}
+	return argv0
+}
+
+// self returns the running executable and how it was invoked (os.Args[0]);
+// a variable so that tests can pretend to be a built binary.
+var self = selfDefault
+
+func selfDefault() (exe, argv0 string) {
+	exe, _ = os.Executable()
+	return exe, os.Args[0]
 }

@@ -758,7 +758,7 @@ func TestReportCommand(t *testing.T) {
 	if js.Region != "32" || !total.Total || total.Received != 5 || js.Rows[0].Region != "32.01" || *total.MedianResolveH != 21 {
 		t.Errorf("json report of 32 = %+v", js)
 	}
-	out, err = cli(t, env, "-data", dir, "report", "--period", "2026-11")
+	out, err = cli(t, env, "-data", dir, "report", "--period", "2026-11", "--lang", "en")
 	if err != nil || !strings.Contains(out, "| **Total** | all | 6 | 4 | 6.5 | 19.0 | 75% of 4 | 75% of 4 | 3.5 (2) |") {
 		t.Errorf("markdown report: %v\n%s", err, out)
 	}

@@ -345,14 +345,16 @@ func pct(n, total int) float64 {
 	return 100 * float64(n) / float64(total)
 }
 
+func genFlags() (fs *flag.FlagSet, n *int, seed *int64, out, date *string) {
+	fs = flag.NewFlagSet("registry gen", flag.ContinueOnError)
+	return fs, fs.Int("n", 0, "number of people"), fs.Int64("seed", 1, "random seed: the same seed gives the same file"),
+		fs.String("out", "", "output CSV file"), fs.String("date", "2026-10-01", "date the periods refer to")
+}
+
 // registryGen writes a synthetic registry and prints people to try.
 func registryGen(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("registry gen", flag.ContinueOnError)
+	fs, n, seed, out, date := genFlags()
 	fs.SetOutput(stderr)
-	n := fs.Int("n", 0, "number of people")
-	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same file")
-	out := fs.String("out", "", "output CSV file")
-	date := fs.String("date", "2026-10-01", "date the periods refer to")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -14,8 +14,28 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
 )
+
+const reportUsage = `Usage: bansosbot report [--period 2026-11] [--region CODE] [--format md|csv|json] [--lang id|en] [--out FILE]
+
+The monitoring and evaluation figures of a month per region (one level
+below --region) and category: received, resolved, median first response
+and resolution in working hours, on-time shares, ratings, overdue.`
+
+type reportOpts struct{ period, region, format, lang *string }
+
+func reportFlags() (*flag.FlagSet, reportOpts) {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs, reportOpts{
+		period: fs.String("period", "", "the month, e.g. 2026-11 (default: last month)"),
+		region: fs.String("region", "", "region code (32, 32.01, 32.01.01); the whole nation when empty"),
+		format: fs.String("format", "md", "md, csv or json"),
+		lang:   fs.String("lang", "id", "language of the table and the category names: id or en"),
+	}
+}
 
 // runReport prints the monitoring and evaluation figures of a month per
 // region (one level below --region) and category:
@@ -25,13 +45,10 @@ import (
 // The figures come from flows.Engine.Report, as the supervisors' chart.
 // It is a store command: it runs inside a running bot when there is one.
 func runReport(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	period := fs.String("period", "", "the month, e.g. 2026-11 (default: last month)")
-	regionFlag := fs.String("region", "", "region code (32, 32.01, 32.01.01); the whole nation when empty")
-	format := fs.String("format", "md", "md, csv or json")
+	fs, o := reportFlags()
+	period, regionFlag, format := o.period, o.region, o.format
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("report: %w (usage: bansosbot report --period 2026-11 [--region CODE] [--format md|csv|json])", err)
+		return fmt.Errorf("report: %w\n%s", err, reportUsage)
 	}
 	m := NewMain(cfg, io.Discard)
 	ecfg, err := m.engineConfig()
@@ -48,12 +65,14 @@ func runReport(ctx context.Context, cfg Config, db *store.DB, args []string, std
 	} else if p, err = flows.ParseMonth(*period); err != nil {
 		return fmt.Errorf("report: --period: %w", err)
 	}
-	var region bansosbot.RegionCode
-	if *regionFlag != "" {
-		if region, err = bansosbot.ParseRegionCode(*regionFlag); err != nil {
-			return fmt.Errorf("report: --region %q is not a region code like 32.01", *regionFlag)
-		}
+	if err := notFuture(p.From, now, cfg.Location()); err != nil {
+		return fmt.Errorf("report: --period %s %w", *period, err)
 	}
+	region, err := regionFilter(*regionFlag, ecfg.Regions)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	lang := bansosbot.NormalizeLang(*o.lang)
 	var rep *flows.Report
 	err = db.View(func(tx *store.Tx) error {
 		rep, err = engine.Report(tx, flows.ReportQuery{Region: region, Periods: []flows.Period{p}, Now: now, ByRegion: true, ByCategory: true})
@@ -62,10 +81,10 @@ func runReport(ctx context.Context, cfg Config, db *store.DB, args []string, std
 	if err != nil {
 		return err
 	}
-	rows := reportRows(ecfg, rep)
+	rows := reportRows(ecfg, rep, lang)
 	switch *format {
 	case "md":
-		return writeReportMD(stdout, *period, region, ecfg.Regions, rows)
+		return writeReportMD(stdout, lang, *period, region, ecfg.Regions, rows)
 	case "csv":
 		return writeReportCSV(stdout, *period, rows)
 	case "json":
@@ -86,6 +105,7 @@ type reportRow struct {
 	Region          string   `json:"region"` // "" in the total
 	RegionName      string   `json:"region_name"`
 	Category        string   `json:"category"` // "" in the total
+	CategoryName    string   `json:"category_name"`
 	Received        int      `json:"received"`
 	Resolved        int      `json:"resolved"`
 	MedianResponseH *float64 `json:"median_first_response_hours"`
@@ -99,7 +119,7 @@ type reportRow struct {
 	Total           bool     `json:"total,omitempty"`
 }
 
-func reportRows(ecfg flows.Config, rep *flows.Report) []reportRow {
+func reportRows(ecfg flows.Config, rep *flows.Report, lang string) []reportRow {
 	regions := ecfg.Regions
 	if regions == nil {
 		regions = bansosbot.DefaultRegions()
@@ -120,7 +140,12 @@ func reportRows(ecfg flows.Config, rep *flows.Report) []reportRow {
 		out.ResolutionOnTim = opt(f.ResolutionCompliance())
 		out.Rating = opt(f.RatingAverage())
 		if r.Region == "" {
-			out.RegionName = "Indonesia"
+			out.RegionName = reportText(lang, "report.nation", nil)
+		}
+		if c, ok := ecfg.Categories.Get(r.Category); ok {
+			out.CategoryName = c.Name(lang)
+		} else if r.Category != "" {
+			out.CategoryName = r.Category
 		}
 		return out
 	}
@@ -139,7 +164,7 @@ func num(v *float64, decimals int) string {
 	return strconv.FormatFloat(*v, 'f', decimals, 64)
 }
 
-var reportColumns = []string{"period", "region", "region_name", "category", "received", "resolved",
+var reportColumns = []string{"period", "region", "region_name", "category", "category_name", "received", "resolved",
 	"median_first_response_hours", "median_resolution_hours", "first_responses", "first_response_on_time_pct",
 	"resolution_on_time_pct", "ratings", "average_rating", "overdue_at_end"}
 
@@ -154,7 +179,7 @@ func writeReportCSV(w io.Writer, period string, rows []reportRow) error {
 				region = "TOTAL " + r.Region
 			}
 		}
-		cw.Write([]string{period, region, r.RegionName, category, strconv.Itoa(r.Received), strconv.Itoa(r.Resolved),
+		cw.Write([]string{period, region, r.RegionName, category, r.CategoryName, strconv.Itoa(r.Received), strconv.Itoa(r.Resolved),
 			num(r.MedianResponseH, 1), num(r.MedianResolveH, 1), strconv.Itoa(r.Responses), num(r.ResponseOnTime, 1),
 			num(r.ResolutionOnTim, 1), strconv.Itoa(r.Rated), num(r.Rating, 2), strconv.Itoa(r.OverdueAtEnd)})
 	}
@@ -162,8 +187,14 @@ func writeReportCSV(w io.Writer, period string, rows []reportRow) error {
 	return cw.Error()
 }
 
-func writeReportMD(w io.Writer, period string, region bansosbot.RegionCode, regions *bansosbot.Regions, rows []reportRow) error {
-	name := "Indonesia"
+// reportText is a text of the report's catalog (locales/catalog/report.*).
+func reportText(lang, key string, args map[string]any) string {
+	return locales.MustDefault().Text(lang, key, args)
+}
+
+func writeReportMD(w io.Writer, lang, period string, region bansosbot.RegionCode, regions *bansosbot.Regions, rows []reportRow) error {
+	tr := func(key string) string { return reportText(lang, "report."+key, nil) }
+	name := tr("nation")
 	if region != "" {
 		if regions == nil {
 			regions = bansosbot.DefaultRegions()
@@ -171,14 +202,18 @@ func writeReportMD(w io.Writer, period string, region bansosbot.RegionCode, regi
 		name = regions.DisplayName(region) + " (" + string(region) + ")"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Complaints %s — %s\n\n", period, name)
-	b.WriteString("Working hours: business calendar, in each ticket's time zone, without the time waiting for the citizen. " +
-		"On time: by the service-level deadline. Overdue: open and past a deadline at the end of the month.\n\n")
-	b.WriteString("| Region | Category | Received | Resolved | Median first response (h) | Median resolution (h) | First response on time | Resolution on time | Rating | Overdue |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "# %s\n\n%s\n\n", reportText(lang, "report.title", map[string]any{"Period": period, "Region": name}), tr("note"))
+	cols := []string{"region", "category", "received", "resolved", "median_response", "median_resolution", "response_on_time", "resolution_on_time", "rating", "overdue"}
+	for _, c := range cols {
+		b.WriteString("| " + tr(c) + " ")
+	}
+	b.WriteString("|\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	dash := func(s string) string {
 		if s == "" {
 			return "–"
+		}
+		if lang == "id" { // Indonesian writes 6,5 (CSV and JSON keep the dot)
+			s = strings.Replace(s, ".", ",", 1)
 		}
 		return s
 	}
@@ -186,18 +221,18 @@ func writeReportMD(w io.Writer, period string, region bansosbot.RegionCode, regi
 		if v == nil {
 			return "–"
 		}
-		return fmt.Sprintf("%s%% of %d", num(v, 0), n)
+		return reportText(lang, "report.pct_of", map[string]any{"Pct": num(v, 0), "N": n})
 	}
 	for _, r := range rows {
-		regionCell, category := fmt.Sprintf("%s %s", r.Region, r.RegionName), r.Category
+		regionCell, category := fmt.Sprintf("%s %s", r.Region, r.RegionName), r.CategoryName
 		if r.Total {
-			regionCell, category = "**Total**", "all"
+			regionCell, category = "**"+tr("total")+"**", tr("all")
 		}
 		rating := "–"
 		if r.Rating != nil {
-			rating = fmt.Sprintf("%s (%d)", num(r.Rating, 1), r.Rated)
+			rating = fmt.Sprintf("%s (%d)", dash(num(r.Rating, 1)), r.Rated)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %d |\n", mdEscape(regionCell), category,
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %d |\n", mdEscape(regionCell), mdEscape(category),
 			r.Received, r.Resolved, dash(num(r.MedianResponseH, 1)), dash(num(r.MedianResolveH, 1)),
 			pctOf(r.ResponseOnTime, r.Responses), pctOf(r.ResolutionOnTim, r.Resolved), rating, r.OverdueAtEnd)
 	}
@@ -206,3 +241,34 @@ func writeReportMD(w io.Writer, period string, region bansosbot.RegionCode, regi
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// notFuture refuses a period that starts after today (in loc): its
+// figures would all be zero, which reads like a month without complaints.
+func notFuture(from flows.Date, now time.Time, loc *time.Location) error {
+	today := now.In(loc)
+	if from.Year > today.Year() || from.Year == today.Year() && from.Month > today.Month() ||
+		from.Year == today.Year() && from.Month == today.Month() && from.Day > today.Day() {
+		return errors.New("is in the future")
+	}
+	return nil
+}
+
+// regionFilter reads a --region code and refuses one that is not in the
+// region list (an empty result would read like a region without
+// complaints).
+func regionFilter(s string, regions *bansosbot.Regions) (bansosbot.RegionCode, error) {
+	if s == "" {
+		return "", nil
+	}
+	if regions == nil {
+		regions = bansosbot.DefaultRegions()
+	}
+	code, err := bansosbot.ParseRegionCode(s)
+	if err != nil {
+		return "", fmt.Errorf("--region %q is not a region code like 32.01 (bansosbot region find NAME)", s)
+	}
+	if _, ok := regions.Get(code); !ok {
+		return "", fmt.Errorf("--region %s: unknown region (bansosbot region find NAME shows the codes)", code)
+	}
+	return code, nil
+}

@@ -21,6 +21,11 @@ configured one (BANSOSBOT_SECRET, or DATA/secret) when it matches, or
 --secret-file FILE, the secret file saved with the backup, which is then
 installed as DATA/secret. A restore into an empty directory starts it.`
 
+func restoreFlags() (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	return fs, fs.String("secret-file", "", "the secret the backup was made with (the DATA/secret saved with it); installed as DATA/secret")
+}
+
 // runRestore puts a backup in place of the data directory's database:
 //
 //	bansosbot restore [--secret-file FILE] BACKUP
@@ -37,10 +42,8 @@ installed as DATA/secret. A restore into an empty directory starts it.`
 // it and renamed into place, so a crash leaves one or the other, never
 // half of one.
 func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs, secretFile := restoreFlags()
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(fs.Output(), restoreUsage+"\n\nFlags:"); fs.PrintDefaults() }
-	secretFile := fs.String("secret-file", "", "the secret the backup was made with (the DATA/secret saved with it); installed as DATA/secret")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

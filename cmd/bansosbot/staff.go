@@ -43,21 +43,14 @@ func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdo
 	if len(args) == 0 {
 		return fmt.Errorf("staff: missing subcommand\n%s", staffUsage)
 	}
-	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	id := fs.Int64("id", 0, "Telegram user id")
-	name := fs.String("name", "", "name shown to other staff")
-	role := fs.String("role", "", "worker, supervisor or admin")
-	region := fs.String("region", "", "region codes or names, comma-separated")
-	ttl := fs.Duration("ttl", 72*time.Hour, "how long an invitation stays valid")
-	purge := fs.Bool("purge", false, "delete the record instead of deactivating it")
-	update := fs.Bool("update", false, "change the record of someone who is staff already")
+	fs, o := staffFlags(args[0])
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("staff %s: %w\n%s", args[0], err, staffUsage)
 	}
 	if fs.NArg() > 0 && args[0] != "revoke" {
 		return fmt.Errorf("staff %s: unexpected %q\n%s", args[0], fs.Arg(0), staffUsage)
 	}
+	id, name, role, region, ttl, purge, update := o.id, o.name, o.role, o.region, o.ttl, o.purge, o.update
 	now := db.Now()
 	switch args[0] {
 	case "add":
@@ -138,7 +131,7 @@ func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdo
 			return fmt.Errorf("staff invite: %w", err)
 		}
 		fmt.Fprintf(stdout, "%s\n\none-time code for a %s of %s, valid until %s.\nThe person sends /daftar %s to the bot.\n",
-			bansosbot.FormatInviteCode(code), r, regionNames(regions), inv.ExpiresAt.Format(time.RFC3339), bansosbot.FormatInviteCode(code))
+			bansosbot.FormatInviteCode(code), r, regionNames(regions), inv.ExpiresAt.In(cfg.Location()).Format(cliTime), bansosbot.FormatInviteCode(code))
 		return nil
 	case "invites":
 		return staffInvites(cfg, db, stdout)
@@ -149,6 +142,38 @@ func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdo
 		return staffRevoke(db, fs.Arg(0), stdout)
 	}
 	return fmt.Errorf("staff: unknown subcommand %q\n%s", args[0], staffUsage)
+}
+
+// staffOpts are the flags of the staff subcommands; each subcommand
+// defines only its own (the others stay at their zero value).
+type staffOpts struct {
+	id                 *int64
+	name, role, region *string
+	ttl                *time.Duration
+	purge, update      *bool
+}
+
+// staffFlags defines the flags of "staff SUB" (also for its help).
+func staffFlags(sub string) (*flag.FlagSet, staffOpts) {
+	fs := flag.NewFlagSet("staff "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := staffOpts{id: new(int64), name: new(string), role: new(string), region: new(string), ttl: new(time.Duration), purge: new(bool), update: new(bool)}
+	switch sub {
+	case "add":
+		fs.Int64Var(o.id, "id", 0, "Telegram user id")
+		fs.StringVar(o.name, "name", "", "name shown to other staff")
+		fs.StringVar(o.role, "role", "", "worker, supervisor or admin")
+		fs.StringVar(o.region, "region", "", "region codes or names, comma-separated")
+		fs.BoolVar(o.update, "update", false, "change the record of someone who is staff already")
+	case "remove":
+		fs.Int64Var(o.id, "id", 0, "Telegram user id")
+		fs.BoolVar(o.purge, "purge", false, "delete the record instead of deactivating it")
+	case "invite":
+		fs.StringVar(o.role, "role", "", "worker, supervisor or admin")
+		fs.StringVar(o.region, "region", "", "region codes or names, comma-separated")
+		fs.DurationVar(o.ttl, "ttl", 72*time.Hour, "how long the invitation stays valid")
+	}
+	return fs, o
 }
 
 // staffAdd stores a new staff member; one who is staff already is changed
@@ -380,15 +405,23 @@ func regionNames(rs []bansosbot.RegionCode) string {
 	return strings.Join(names, "; ")
 }
 
+const auditUsage = `Usage: bansosbot audit --ticket NUMBER | --staff TELEGRAM_ID [--out FILE]
+
+Prints the audit log of a ticket, or of what a person did or tried, oldest
+first, with times in BANSOSBOT_TZ. It never holds message text.`
+
+func auditFlags() (fs *flag.FlagSet, ticket *string, staff *int64) {
+	fs = flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs, fs.String("ticket", "", "ticket number, e.g. BS-7K3M9QX"), fs.Int64("staff", 0, "Telegram user id of the actor")
+}
+
 // runAudit prints the audit log of a ticket (--ticket BS-XXXXXXX) or of a
 // person (--staff TELEGRAM_ID), oldest first.
-func runAudit(ctx context.Context, db *store.DB, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	ticket := fs.String("ticket", "", "ticket number, e.g. BS-7K3M9QX")
-	staff := fs.Int64("staff", 0, "Telegram user id of the actor")
+func runAudit(ctx context.Context, cfg Config, db *store.DB, args []string, stdout io.Writer) error {
+	fs, ticket, staff := auditFlags()
 	if err := fs.Parse(args); err != nil || (*ticket == "") == (*staff == 0) || fs.NArg() > 0 {
-		return errors.New("usage: bansosbot audit --ticket NUMBER | --staff TELEGRAM_ID")
+		return errors.New(auditUsage)
 	}
 	return db.View(func(tx *store.Tx) error {
 		var entries []bansosbot.AuditEntry
@@ -431,7 +464,7 @@ func runAudit(ctx context.Context, db *store.DB, args []string, stdout io.Writer
 			if e.Allowed {
 				result = "allowed"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Actor, e.Role, e.Action, no, target, result, e.Reason)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.In(cfg.Location()).Format("2006-01-02 15:04:05 MST"), e.Actor, e.Role, e.Action, no, target, result, e.Reason)
 		}
 		if len(entries) == 0 {
 			fmt.Fprintln(tw, "(no entries)")

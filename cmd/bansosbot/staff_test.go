@@ -18,7 +18,7 @@ func staffCLI(t *testing.T, db *store.DB, args ...string) (string, error) {
 	var out bytes.Buffer
 	var err error
 	if len(args) > 0 && args[0] == "audit" {
-		err = runAudit(context.Background(), db, args[1:], &out)
+		err = runAudit(context.Background(), Config{TZ: "Asia/Jakarta"}, db, args[1:], &out)
 	} else {
 		err = runStaff(context.Background(), Config{TZ: "Asia/Jakarta"}, db, args, &out)
 	}
