@@ -94,17 +94,19 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
+	var adminErr error // reported with every other problem, not instead of them
 	for _, part := range strings.Split(admins, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
 		id, err := strconv.ParseInt(part, 10, 64)
 		if err != nil || id <= 0 {
-			return c, nil, fmt.Errorf("BANSOSBOT_ADMINS: %q is not a Telegram user id (a positive number)", part)
+			adminErr = errors.Join(adminErr, fmt.Errorf("BANSOSBOT_ADMINS: %q is not a Telegram user id (a positive number)", part))
+			continue
 		}
 		c.Admins = append(c.Admins, id)
 	}
-	return c, fs.Args(), c.validate()
+	return c, fs.Args(), errors.Join(adminErr, c.validate())
 }
 
 func (c *Config) validate() error {

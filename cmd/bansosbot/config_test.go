@@ -48,6 +48,8 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"A-Z a-z 0-9 _ -"}},
 		{name: "every problem at once", env: map[string]string{"BANSOSBOT_TZ": "Mars/Olympus", "BANSOSBOT_LOG": "loud", "BANSOSBOT_API_URL": "ftp://x"},
 			wantErr: []string{"BANSOSBOT_TZ", "BANSOSBOT_LOG", "BANSOSBOT_API_URL"}},
+		{name: "bad admins do not hide the rest", env: map[string]string{"BANSOSBOT_ADMINS": "11,abc", "BANSOSBOT_TZ": "Mars/Olympus", "BANSOSBOT_LOG": "loud"},
+			wantErr: []string{"BANSOSBOT_ADMINS", `"abc"`, "BANSOSBOT_TZ", "BANSOSBOT_LOG"}},
 		{name: "short secret", env: map[string]string{"BANSOSBOT_SECRET": "short"}, wantErr: []string{"at least 16"}},
 	}
 	for _, tt := range tests {

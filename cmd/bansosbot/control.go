@@ -40,6 +40,7 @@ func (m *Main) serveControl() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /run", m.controlRun)
 	mux.HandleFunc("GET /status", m.controlStatus) // ops.go: for bansosbot doctor
+	mux.HandleFunc("GET /facts", m.controlFacts)   // doctor.go
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := m.DB.Backup(w); err != nil {

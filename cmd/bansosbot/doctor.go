@@ -33,9 +33,15 @@ func runDoctor(ctx context.Context, cfg Config, cfgErr error, args []string, std
 		return errors.New("usage: bansosbot doctor")
 	}
 	d := &doctor{w: stdout}
+	// The operator's shell often lacks the service's environment (the
+	// systemd EnvironmentFile): what the running bot has counts.
+	if live, err := factsViaControl(ctx, cfg); err == nil {
+		d.live = &live
+	}
 	d.config(cfg, cfgErr)
 	d.dataDir(cfg)
-	d.database(ctx, cfg)
+	facts := d.database(ctx, cfg)
+	d.operations(cfg, cfgErr, facts)
 	d.telegram(ctx, cfg, cfgErr)
 	fmt.Fprintf(stdout, "\n%d problem(s), %d warning(s)\n", d.fails, d.warns)
 	if d.fails > 0 {
@@ -47,6 +53,7 @@ func runDoctor(ctx context.Context, cfg Config, cfgErr error, args []string, std
 type doctor struct {
 	w            io.Writer
 	fails, warns int
+	live         *opsFacts // the running bot's, when one runs on the data directory
 }
 
 func (d *doctor) section(name string) { fmt.Fprintf(d.w, "\n%s\n", name) }
@@ -83,16 +90,154 @@ func (d *doctor) config(cfg Config, cfgErr error) {
 		d.ok("categories, calendar and service levels load")
 		d.calendar(ecfg.Calendar, cfg.Location())
 	}
-	if cfg.HTTP == "" {
-		d.warn("no monitoring listener (BANSOSBOT_HTTP)", "set BANSOSBOT_HTTP=127.0.0.1:9090 and scrape /metrics, probe /readyz")
+}
+
+// operations checks monitoring, backups, retention, admins and staffing,
+// as the running bot has them when one runs (facts come from it), else
+// as this configuration and the database file say.
+func (d *doctor) operations(cfg Config, cfgErr error, f *opsFacts) {
+	title, whose := "Operations (this configuration)", ""
+	if d.live != nil {
+		f, title, whose = d.live, "Operations (the running bot)", "the running bot has "
 	}
-	if cfgErr == nil && cfg.retention() == 0 {
-		d.warn("retention is off (BANSOSBOT_RETENTION=off): personal data of closed tickets is kept forever",
-			"UU PDP: keep personal data only as long as needed; set BANSOSBOT_RETENTION, e.g. 365d")
+	d.section(title)
+	if f == nil {
+		d.warn("not checked", "fix the configuration and the database first")
+		return
 	}
-	if cfgErr == nil && cfg.backupSchedule() == "" {
-		d.warn("scheduled backups are off (BANSOSBOT_BACKUP_CRON)", "set BANSOSBOT_BACKUP_CRON, e.g. \"30 2 * * *\", or back up another way (bansosbot backup FILE)")
+	if f.HTTP == "" {
+		d.warn(whose+"no monitoring listener (BANSOSBOT_HTTP)", "set BANSOSBOT_HTTP=127.0.0.1:9090 and scrape /metrics, probe /readyz")
+	} else {
+		d.ok("monitoring on %s (/metrics, /healthz, /readyz)", f.HTTP)
 	}
+	if d.live != nil || cfgErr == nil {
+		if f.Retention == "off" {
+			d.warn("retention is off (BANSOSBOT_RETENTION=off): personal data of closed tickets is kept forever",
+				"UU PDP: keep personal data only as long as needed; set BANSOSBOT_RETENTION, e.g. 365d")
+		} else {
+			d.ok("retention %s", f.Retention)
+		}
+		if f.BackupCron == "" {
+			d.warn("scheduled backups are off (BANSOSBOT_BACKUP_CRON)", "set BANSOSBOT_BACKUP_CRON, e.g. \"30 2 * * *\", or back up another way (bansosbot backup FILE)")
+		} else {
+			d.ok("scheduled backups at %q", f.BackupCron)
+		}
+	}
+	if f.Admins == 0 {
+		d.warn("no admin: nobody can manage staff from Telegram, and tickets that no worker or supervisor covers reach no one",
+			"set BANSOSBOT_ADMINS to your Telegram user id (and restart the bot), or: bansosbot staff add --role admin --id ID --name NAME")
+	} else {
+		d.ok("%d admin(s)", f.Admins)
+	}
+	if len(f.Unstaffed) > 0 {
+		var parts []string
+		for i, r := range f.Unstaffed {
+			if i == 10 {
+				parts = append(parts, fmt.Sprintf("and %d more", len(f.Unstaffed)-10))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s %s (%d open ticket%s)", r.Region, bansosbot.DefaultRegions().DisplayName(r.Region), r.Open, plural(r.Open)))
+		}
+		d.warn(fmt.Sprintf("%d region(s) with open tickets have no worker or supervisor: %s", len(f.Unstaffed), strings.Join(parts, "; ")),
+			"bansosbot staff invite --role worker --region CODE (or staff add); bansosbot region find NAME shows codes")
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// opsFacts is what doctor checks about operations. A running bot reports
+// its own (GET /facts on the control socket), so that doctor run from a
+// shell without the service's environment does not warn about settings
+// the bot has.
+type opsFacts struct {
+	HTTP         string `json:"http"`
+	BackupCron   string `json:"backup_cron"` // "" when off
+	BackupDir    string `json:"backup_dir"`
+	Retention    string `json:"retention"` // "off" or the option's value
+	Admins       int    `json:"admins"`    // configured and active admin staff
+	SecretSource string `json:"secret_source"`
+	// Unstaffed are the regions with open tickets that no active worker
+	// or supervisor covers, most open tickets first.
+	Unstaffed []regionLoad `json:"unstaffed"`
+}
+
+type regionLoad struct {
+	Region bansosbot.RegionCode `json:"region"`
+	Open   int                  `json:"open"`
+}
+
+// collectFacts reads the facts from a configuration and its database
+// (nil: none yet).
+func collectFacts(cfg Config, db *store.DB) (opsFacts, error) {
+	f := opsFacts{HTTP: cfg.HTTP, BackupCron: cfg.backupSchedule(), BackupDir: cfg.backupDir(), Retention: "off", Admins: len(cfg.Admins), SecretSource: cfg.secretSource()}
+	if d := cfg.retention(); d > 0 {
+		f.Retention = fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	if db == nil {
+		return f, nil
+	}
+	var open []bansosbot.Status
+	for _, st := range bansosbot.Statuses {
+		if st.Open() {
+			open = append(open, st)
+		}
+	}
+	err := db.View(func(tx *store.Tx) error {
+		var staff []*bansosbot.Staff
+		if err := tx.AllStaff(func(s *bansosbot.Staff) bool {
+			if s.Active && s.Role == bansosbot.RoleAdmin && !slices.Contains(cfg.Admins, s.UserID) {
+				f.Admins++
+			}
+			if s.Active && s.Role != bansosbot.RoleAdmin {
+				staff = append(staff, s)
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		byRegion := map[bansosbot.RegionCode]int{}
+		if err := tx.RegionTickets("", open, func(t *bansosbot.Ticket) bool {
+			byRegion[t.Region]++
+			return true
+		}); err != nil {
+			return err
+		}
+		for r, n := range byRegion {
+			if !slices.ContainsFunc(staff, func(s *bansosbot.Staff) bool { return s.Covers(r) }) {
+				f.Unstaffed = append(f.Unstaffed, regionLoad{r, n})
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(f.Unstaffed, func(a, b regionLoad) int {
+		if a.Open != b.Open {
+			return b.Open - a.Open
+		}
+		return strings.Compare(string(a.Region), string(b.Region))
+	})
+	return f, err
+}
+
+// factsViaControl asks a running instance for its facts.
+func factsViaControl(ctx context.Context, cfg Config) (opsFacts, error) {
+	var f opsFacts
+	return f, getControl(ctx, cfg, "/facts", &f)
+}
+
+// controlFacts answers GET /facts on the control socket.
+func (m *Main) controlFacts(w http.ResponseWriter, r *http.Request) {
+	f, err := collectFacts(m.Config, m.DB)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(f)
 }
 
 // calendar warns of incomplete years of the business calendar (nil: the
@@ -140,6 +285,8 @@ func (d *doctor) dataDir(cfg Config) {
 	secret := cfg.secretFile()
 	raw, err := os.ReadFile(secret)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && cfg.Secret == "" && d.live != nil:
+		d.ok("secret: the running bot's, from %s", d.live.SecretSource)
 	case errors.Is(err, os.ErrNotExist) && cfg.Secret == "":
 		d.warn("no secret yet (neither BANSOSBOT_SECRET nor "+secret+")",
 			"one is generated at the first start; back it up with the database: NIK hashes and ticket numbers depend on it")
@@ -169,11 +316,14 @@ func (d *doctor) dataDir(cfg Config) {
 }
 
 func (d *doctor) backups(cfg Config) {
-	dir := cfg.backupDir()
+	dir, schedule := cfg.backupDir(), cfg.backupSchedule()
+	if d.live != nil {
+		dir, schedule = d.live.BackupDir, d.live.BackupCron
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		if cfg.backupSchedule() != "" {
-			d.ok("no scheduled backup yet (into %s, %s)", dir, cfg.backupSchedule())
+		if schedule != "" {
+			d.ok("no scheduled backup yet (into %s, %s)", dir, schedule)
 		}
 		return
 	}
@@ -197,7 +347,7 @@ func (d *doctor) backups(cfg Config) {
 	}
 	newest := names[len(names)-1]
 	t, err := time.Parse("20060102T150405Z", strings.TrimSuffix(strings.TrimPrefix(newest, "bansosbot-"), ".db"))
-	if err == nil && time.Since(t) > 48*time.Hour && cfg.backupSchedule() != "" {
+	if err == nil && time.Since(t) > 48*time.Hour && schedule != "" {
 		d.warn(fmt.Sprintf("the newest backup %s is %s old", newest, time.Since(t).Round(time.Hour)),
 			"is the bot running? look for \"job failed\" job=backup in its log")
 		return
@@ -205,21 +355,25 @@ func (d *doctor) backups(cfg Config) {
 	d.ok("%d backup(s), newest %s", len(names), newest)
 }
 
-func (d *doctor) database(ctx context.Context, cfg Config) {
+// database checks the database file, or the running bot holding it; it
+// returns the operations facts read from the file (nil when a bot runs:
+// its own facts count, or when the file cannot be read).
+func (d *doctor) database(ctx context.Context, cfg Config) *opsFacts {
 	path := cfg.DBPath()
 	d.section("Database " + path)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		d.ok("no database yet: it is created at the first start")
-		return
+		f, _ := collectFacts(cfg, nil)
+		return &f
 	}
 	info, err := store.Inspect(path, 300*time.Millisecond, false)
 	if errors.Is(err, store.ErrLocked) {
 		d.running(ctx, cfg)
-		return
+		return nil
 	}
 	if err != nil {
 		d.fail(err.Error(), "restore the newest backup: bansosbot restore "+filepath.Join(cfg.backupDir(), "<newest>.db"))
-		return
+		return nil
 	}
 	switch {
 	case info.Version == 0:
@@ -238,6 +392,22 @@ func (d *doctor) database(ctx context.Context, cfg Config) {
 			"look at the log entries with \"dead letter\"; they are deleted after 90 days")
 	}
 	d.secretOfData(cfg, info)
+	if info.Version != store.SchemaVersion() {
+		f, _ := collectFacts(cfg, nil)
+		return &f
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond})
+	if err != nil {
+		d.fail("cannot read the database: "+err.Error(), "see the message; is a bansosbot starting on it?")
+		return nil
+	}
+	defer db.Close()
+	f, err := collectFacts(cfg, db)
+	if err != nil {
+		d.fail("cannot read staff and tickets: "+err.Error(), "restore the newest backup")
+		return nil
+	}
+	return &f
 }
 
 // secretOfData checks that the configured secret is the one the database
@@ -289,21 +459,27 @@ func (d *doctor) running(ctx context.Context, cfg Config) {
 // statusViaControl asks a running instance for its status.
 func statusViaControl(ctx context.Context, cfg Config) (instanceStatus, error) {
 	var st instanceStatus
+	return st, getControl(ctx, cfg, "/status", &st)
+}
+
+// getControl reads a JSON answer of a running instance's control socket;
+// errNoInstance when none answers.
+func getControl(ctx context.Context, cfg Config, path string, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://bansosbot/status", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://bansosbot"+path, nil)
 	if err != nil {
-		return st, err
+		return err
 	}
 	resp, err := controlClient(cfg).Do(req)
 	if err != nil {
-		return st, errNoInstance
+		return errNoInstance
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("status: %s", resp.Status)
+		return fmt.Errorf("%s: %s", path, resp.Status)
 	}
-	return st, json.NewDecoder(resp.Body).Decode(&st)
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 func (d *doctor) telegram(ctx context.Context, cfg Config, cfgErr error) {

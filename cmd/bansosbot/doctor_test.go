@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/store"
+)
+
+// seedStaffing stores open tickets in 32.01.01 (two) and 33.01.01 (one),
+// a closed one in 34.01, and a worker covering 32.01 only.
+func seedStaffing(t *testing.T, cfg Config) {
+	t.Helper()
+	db, err := store.Open(cfg.DBPath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *store.Tx) error {
+		for _, tk := range []bansosbot.Ticket{
+			{Region: "32.01.01", Status: bansosbot.StatusNew},
+			{Region: "32.01.01", Status: bansosbot.StatusInProgress},
+			{Region: "33.01.01", Status: bansosbot.StatusNew},
+			{Region: "34.01.01", Status: bansosbot.StatusClosed},
+		} {
+			seq, err := tx.NextTicketSeq()
+			if err != nil {
+				return err
+			}
+			tk.ID, tk.No, tk.Category, tk.CreatedAt = seq, bansosbot.NewTicketNo(seq, cfg.key("ticket-number")), "OTHER", time.Now()
+			if err := tx.PutTicket(&tk); err != nil {
+				return err
+			}
+		}
+		return tx.PutStaff(&bansosbot.Staff{UserID: 601, Name: "Sari", Role: bansosbot.RoleWorker, Regions: []bansosbot.RegionCode{"32.01"}, Active: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDoctorWarnsAboutStaffing: no admin anywhere, and a region with open
+// tickets that no worker or supervisor covers (issue 12 item 9).
+func TestDoctorWarnsAboutStaffing(t *testing.T) {
+	fake := telegramtest.NewServer(testToken)
+	defer fake.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	cfg := Config{DataDir: data, Secret: "doctor-secret-0123456789abcdef"}
+	seedStaffing(t, cfg)
+	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": fake.URL(), "BANSOSBOT_DATA": data,
+		"BANSOSBOT_SECRET": cfg.Secret, "BANSOSBOT_HTTP": "127.0.0.1:0"}
+	out, _ := cli(t, envOf(vars), "doctor")
+	for _, want := range []string{"WARN  no admin", "BANSOSBOT_ADMINS", "33.01.01", "1 open ticket"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, out)
+		}
+	}
+	for _, not := range []string{"32.01.01 (", "34.01"} {
+		if strings.Contains(out, not) {
+			t.Errorf("doctor warns about %q, which is staffed or has no open ticket:\n%s", not, out)
+		}
+	}
+	vars["BANSOSBOT_ADMINS"] = "11111111"
+	if out, _ := cli(t, envOf(vars), "doctor"); strings.Contains(out, "no admin") {
+		t.Errorf("doctor warns about admins with BANSOSBOT_ADMINS set:\n%s", out)
+	}
+}
+
+// TestDoctorAsksTheRunningBot: run as an operator without the service's
+// environment (no BANSOSBOT_HTTP, no BANSOSBOT_ADMINS, no secret), doctor
+// takes monitoring, backups, admins and the secret from the running bot
+// and does not warn about them (issue 12 item 9).
+func TestDoctorAsksTheRunningBot(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	cfg.HTTP = freePort(t)
+	cfg.Admins = []int64{11111111}
+	cfg.BackupCron, cfg.Retention = "30 2 * * *", "365d"
+	m := e.start(cfg)
+	defer m.Close()
+	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": e.fake.URL(), "BANSOSBOT_DATA": e.dir, "BANSOSBOT_BACKUP_CRON": "off"}
+	out, err := cli(t, envOf(vars), "doctor")
+	if err != nil {
+		t.Errorf("doctor: %v", err)
+	}
+	for _, not := range []string{"no monitoring listener", "no admin", "scheduled backups are off", "no secret"} {
+		if strings.Contains(out, not) {
+			t.Errorf("doctor warns %q although the running bot has it:\n%s", not, out)
+		}
+	}
+	if want := fmt.Sprintf("monitoring on %s", cfg.HTTP); !strings.Contains(out, want) {
+		t.Errorf("doctor lacks %q:\n%s", want, out)
+	}
+}
