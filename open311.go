@@ -42,7 +42,8 @@ type GeoReportOptions struct {
 
 // GeoReport maps the ticket to a GeoReport v2 service request. Times are in
 // the ticket region's time zone (W3C format). Free text has NIK-like digit
-// runs removed (RedactNIKs). For hidden-reporter categories nothing that
+// runs, phone numbers, e-mail addresses and long numbers masked
+// (RedactNIKs, RedactContacts). For hidden-reporter categories nothing that
 // could point at the reporter is exported: no location, no village, and
 // no notes.
 func (t *Ticket) GeoReport(opts GeoReportOptions) GeoReportRequest {
@@ -70,11 +71,11 @@ func (t *Ticket) GeoReport(opts GeoReportOptions) GeoReportRequest {
 		r.ExpectedDatetime = ts(t.DueResolve)
 	}
 	if !t.Purged {
-		r.Description = RedactNIKs(t.Description)
+		r.Description = RedactContacts(RedactNIKs(t.Description))
 	}
 	place := t.Region
 	if !t.HideReporter {
-		r.StatusNotes = RedactNIKs(opts.Notes)
+		r.StatusNotes = RedactContacts(RedactNIKs(opts.Notes))
 		if t.Village != "" {
 			place = t.Village
 		}

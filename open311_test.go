@@ -35,7 +35,7 @@ func TestGeoReportMapping(t *testing.T) {
 	want := bansosbot.GeoReportRequest{
 		ServiceRequestID: "BS-AZP7AHA", Status: "open", StatusNotes: "Sedang dicek ke bank penyalur.",
 		ServiceName: "Bantuan belum/tidak diterima", ServiceCode: "PAYMENT_NOT_RECEIVED",
-		Description:       "Bantuan belum masuk. NIK saya [NIK], HP 081234567890, Rp 600.000.",
+		Description:       "Bantuan belum masuk. NIK saya [NIK], HP [PHONE], Rp 600.000.",
 		AgencyResponsible: "Dinas Sosial Kabupaten Bogor",
 		RequestedDatetime: "2026-11-26T10:00:00+07:00", UpdatedDatetime: "2026-11-27T12:00:00+07:00",
 		ExpectedDatetime: "2027-01-25T10:00:00+07:00",

@@ -22,10 +22,13 @@ const exportUsage = `Usage:
   bansosbot tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
       [--data DIR] [--categories FILE] [--agency NAME] [--lang id|en]
 
-Exports tickets without reporter data: no Telegram id, no phone, no NIK
-(16-digit numbers in free text are replaced by [NIK]); hidden-identity
-categories (PUNGLI, OFFICER_MISCONDUCT) also without location, village
-and notes. open311 writes GeoReport v2 service requests (JSON).
+Exports tickets without the reporter's account data: no Telegram id, no
+phone number given in the form, no photos. In the free text (description,
+status notes) NIKs become [NIK], phone numbers [PHONE], e-mail addresses
+[EMAIL] and other numbers of 10+ digits (accounts, cards) [NUMBER]. Names
+typed into free text cannot be found reliably and are NOT masked: read the
+export before it leaves the office. Hidden-identity categories (PUNGLI,
+OFFICER_MISCONDUCT) go without location, village and notes. open311 writes GeoReport v2 service requests (JSON).
 --since keeps tickets filed on or after DATE (YYYY-MM-DD, WIB);
 --region keeps tickets in a region and below (e.g. 32.01).
 The database is opened read-only: stop the bot first (bbolt allows one

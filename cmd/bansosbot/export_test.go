@@ -195,3 +195,49 @@ func envWithSecret(secret string) func(string) string {
 		return ""
 	}
 }
+
+// TestExportMasksPhonesAndEmails: phone numbers and e-mail addresses a
+// citizen or a worker typed into free text are masked in every export
+// format, like NIKs; the help says names are not (issue 12 item 11).
+func TestExportMasksPhonesAndEmails(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	err = db.Update(func(tx *store.Tx) error {
+		seq, _ := tx.NextTicketSeq()
+		tk := &bansosbot.Ticket{ID: seq, No: bansosbot.NewTicketNo(seq, exportConfig.key("ticket-number")), Category: "OTHER", Region: "32.01.01",
+			Description: "Tolong hubungi saya di 0812-3456-7890 atau wati.lestari@example.com", Status: bansosbot.StatusNew, CreatedAt: at, UpdatedAt: at}
+		if err := tx.PutTicket(tk); err != nil {
+			return err
+		}
+		if err := flows.Transition(tx, tk, flows.EvAssign, flows.Actor{ID: 9001, Role: "worker"}, flows.Change{}, at.Add(time.Hour)); err != nil {
+			return err
+		}
+		if err := flows.Transition(tx, tk, flows.EvResolve, flows.Actor{ID: 9001, Role: "worker"}, flows.Change{Text: "Sudah ditelepon ke +62 812 3456 7890, balas ke dinsos@example.go.id"}, at.Add(2*time.Hour)); err != nil {
+			return err
+		}
+		return tx.PutTicket(tk)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"csv", "json", "open311"} {
+		out := exportRun(t, dir, "--format", format)
+		for _, leak := range []string{"3456", "wati.lestari", "example.com", "dinsos@"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("%s export carries %q:\n%s", format, leak, out)
+			}
+		}
+		if !strings.Contains(out, "[PHONE]") || !strings.Contains(out, "[EMAIL]") {
+			t.Errorf("%s export lacks the masks:\n%s", format, out)
+		}
+	}
+	out, err := cli(t, noEnv, "tickets", "export", "-h")
+	if err != nil || strings.Contains(out, "no phone") || !strings.Contains(out, "names") {
+		t.Errorf("export help: %v\n%s; want it to say names are not masked", err, out)
+	}
+}
