@@ -36,4 +36,7 @@ USER 65532:65532
 # proxy; 9090: /metrics, /healthz, /readyz. Publish them on 127.0.0.1 or
 # an internal network only.
 EXPOSE 8443 9090
+# Liveness through the monitoring listener (BANSOSBOT_HTTP above); the
+# image has no shell or curl, so the binary asks /healthz itself.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["/usr/local/bin/bansosbot", "health"]
 ENTRYPOINT ["/usr/local/bin/bansosbot"]

@@ -118,9 +118,12 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("BANSOSBOT_API_URL: %q is not an http(s) URL", c.APIURL))
 	}
 	if c.WebhookURL != "" {
+		// Telegram calls only https webhooks; a self-hosted Bot API server
+		// (telegram-bot-api --local) calls plain http too.
 		u, err := url.Parse(c.WebhookURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("BANSOSBOT_WEBHOOK_URL: %q must be an https URL (Telegram only calls https webhooks)", c.WebhookURL))
+		if err != nil || u.Host == "" || u.Scheme != "https" && (u.Scheme != "http" || !c.selfHostedAPI()) {
+			errs = append(errs, fmt.Errorf("BANSOSBOT_WEBHOOK_URL: %q must be an https URL (Telegram only calls https webhooks; "+
+				"plain http works only with a self-hosted Bot API server in BANSOSBOT_API_URL)", c.WebhookURL))
 		}
 		if c.WebhookSecret == "" {
 			errs = append(errs, errors.New("BANSOSBOT_WEBHOOK_SECRET: required in webhook mode (1-256 characters A-Z a-z 0-9 _ -)"))
@@ -143,6 +146,13 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateOps()...) // ops.go
 	return errors.Join(errs...)
+}
+
+// selfHostedAPI reports whether BANSOSBOT_API_URL points at a Bot API
+// server of one's own rather than Telegram's.
+func (c *Config) selfHostedAPI() bool {
+	u, err := url.Parse(c.APIURL)
+	return err == nil && u.Host != "" && !strings.EqualFold(u.Hostname(), "api.telegram.org")
 }
 
 func validSecretToken(s string) bool {

@@ -50,6 +50,15 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"BANSOSBOT_TZ", "BANSOSBOT_LOG", "BANSOSBOT_API_URL"}},
 		{name: "bad admins do not hide the rest", env: map[string]string{"BANSOSBOT_ADMINS": "11,abc", "BANSOSBOT_TZ": "Mars/Olympus", "BANSOSBOT_LOG": "loud"},
 			wantErr: []string{"BANSOSBOT_ADMINS", `"abc"`, "BANSOSBOT_TZ", "BANSOSBOT_LOG"}},
+		{name: "plain-http webhook with a self-hosted Bot API", env: map[string]string{"BANSOSBOT_API_URL": "http://telegram-bot-api:8081",
+			"BANSOSBOT_WEBHOOK_URL": "http://bansosbot:8443/hook", "BANSOSBOT_WEBHOOK_SECRET": "s3cret"},
+			check: func(t *testing.T, c Config, _ []string) {
+				if c.WebhookURL != "http://bansosbot:8443/hook" {
+					t.Errorf("webhook = %q", c.WebhookURL)
+				}
+			}},
+		{name: "plain-http webhook with Telegram's Bot API", env: map[string]string{"BANSOSBOT_WEBHOOK_URL": "http://x.example/hook", "BANSOSBOT_WEBHOOK_SECRET": "s3cret"},
+			wantErr: []string{"must be an https URL", "self-hosted"}},
 		{name: "short secret", env: map[string]string{"BANSOSBOT_SECRET": "short"}, wantErr: []string{"at least 16"}},
 	}
 	for _, tt := range tests {

@@ -55,6 +55,9 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 		return demoUsage, fs, true
 	case "doctor":
 		return doctorUsage, nil, true
+	case "health":
+		fs, _ := healthFlags()
+		return healthUsage, fs, true
 	case "region":
 		return regionUsage, nil, true
 	}

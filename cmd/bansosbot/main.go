@@ -42,6 +42,7 @@ Commands:
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup [--force] FILE    write a consistent copy of the database while the bot runs
   restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
+  health [--ready]         ask the running bot's /healthz (the Docker HEALTHCHECK)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
   report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
   staff add|list|remove|invite|invites|revoke   manage social workers, supervisors, admins and invitations
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, cfg, rest, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, cfg, rest, stdout, stderr)
+	case "health": // ops.go
+		return runHealth(ctx, cfg, rest, stdout, stderr)
 	case "region": // region.go
 		return runRegion(rest, stdout)
 	case "restore": // restore.go

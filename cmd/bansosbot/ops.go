@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -121,6 +123,60 @@ func (m *Main) serveOps() error {
 			m.Log.Error("monitoring listener stopped", "err", err)
 		}
 	}()
+	return nil
+}
+
+const healthUsage = `Usage: bansosbot health [--ready]
+
+Asks the running bot's monitoring listener (BANSOSBOT_HTTP) for /healthz
+(or /readyz with --ready) and exits 0 when it answers 200, 1 otherwise:
+the Docker HEALTHCHECK (the distroless image has no curl or wget).`
+
+func healthFlags() (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	return fs, fs.Bool("ready", false, "ask /readyz (ready to work) instead of /healthz (alive)")
+}
+
+// runHealth is "bansosbot health".
+func runHealth(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs, ready := healthFlags()
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.HTTP == "" {
+		return errors.New("health: the monitoring listener is off; set BANSOSBOT_HTTP (e.g. 127.0.0.1:9090) for the bot and this command")
+	}
+	host, port, err := net.SplitHostPort(cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("health: BANSOSBOT_HTTP %q: %w", cfg.HTTP, err)
+	}
+	switch host { // a listener on every interface is reached on loopback
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	path := "/healthz"
+	if *ready {
+		path = "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintln(stdout, strings.TrimSpace(string(body)))
 	return nil
 }
 
