@@ -182,10 +182,15 @@ func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, 
 	if weekly {
 		title = T("digest.weekly_title", "Region", region, "Date", Time{T: to, Loc: loc, DateOnly: true})
 	}
+	// What the period holds (new, resolved, compliance) and what is open
+	// now are told apart, each with its own time: the digest may go out
+	// hours after the period ended (a supervisor registering at noon, a
+	// bot that was down), and the open tickets are those of that moment.
 	text := []Msg{title,
 		T("digest.period", "From", Time{T: from, Loc: loc}, "To", Time{T: to, Loc: loc}),
-		T("digest.counts", "New", st.New, "Open", st.Open, "Overdue", st.Overdue, "Resolved", st.Resolved),
+		T("digest.counts", "New", st.New, "Resolved", st.Resolved),
 		T("digest.compliance", "Response", percent(st.RespondedOnTime, st.Responded), "Resolution", percent(st.ResolvedOnTime, st.Resolved)),
+		T("digest.now_counts", "At", Time{T: now, Loc: loc}, "Open", st.Open, "Overdue", st.Overdue),
 	}
 	var row []Choice
 	if len(st.Oldest) == 0 {

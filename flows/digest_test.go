@@ -96,8 +96,10 @@ func TestDigestGolden(t *testing.T) {
 	rudi := friday[0]
 	counts := map[string]any{}
 	for _, m := range rudi.Text {
-		if m.Key == "digest.counts" {
-			counts = m.Args
+		if m.Key == "digest.counts" || m.Key == "digest.now_counts" {
+			for k, v := range m.Args {
+				counts[k] = v
+			}
 		}
 	}
 	if counts["New"] != 2 || counts["Open"] != 1 || counts["Overdue"] != 0 || counts["Resolved"] != 1 {
@@ -126,7 +128,7 @@ func TestDigestGolden(t *testing.T) {
 	}
 	advanceTo(t, h, "2026-12-02 07:00", wib) // Wednesday: t2 (Makassar) is overdue
 	wednesday := digest(t, h)
-	if got := digestArg(t, wednesday[len(wednesday)-1], "digest.counts", "Overdue"); got != 1 {
+	if got := digestArg(t, wednesday[len(wednesday)-1], "digest.now_counts", "Overdue"); got != 1 {
 		t.Errorf("national overdue on Wednesday = %v; want 1 (%s)", got, t2.No)
 	}
 	h.Golden("escalation_digest")
@@ -150,5 +152,36 @@ func TestDigestGolden(t *testing.T) {
 		if r.Text[0].Key != "digest.weekly_title" {
 			t.Errorf("Tuesday after a Monday holiday: %s to %d; want weekly", r.Text[0].Key, r.ChatID)
 		}
+	}
+}
+
+// TestDigestStatesItsPeriod: a digest that goes out hours after its period
+// ended (here the first one of a supervisor registered at noon) counts as
+// new only what the period holds, and tells the open tickets as of the
+// moment it is sent, with that moment.
+func TestDigestStatesItsPeriod(t *testing.T) {
+	h := newHarness(t, quiet())
+	slaStaff(t, h)
+	advanceTo(t, h, "2026-11-27 07:00", wib)
+	digest(t, h) // the existing supervisors' Friday digests
+	advanceTo(t, h, "2026-11-27 10:00", wib)
+	late := slaTicket(t, h, cibinong, "PAYMENT_NOT_RECEIVED", 0) // after the period
+	advanceTo(t, h, "2026-11-27 12:00", wib)
+	addStaff(t, h, 720, "Wati", bansosbot.RoleSupervisor, bogor)
+	got := digest(t, h)
+	if len(got) != 1 || got[0].ChatID != 720 {
+		t.Fatalf("digests %v; want only the new supervisor's", chats(got))
+	}
+	r := got[0]
+	if n := digestArg(t, r, "digest.counts", "New"); n != 0 {
+		t.Errorf("new in the period = %v; want 0 (%s came after 07:00)", n, late.No)
+	}
+	if n := digestArg(t, r, "digest.now_counts", "Open"); n != 1 {
+		t.Errorf("open now = %v; want 1 (%s)", n, late.No)
+	}
+	at, _ := digestArg(t, r, "digest.now_counts", "At").(flows.Time)
+	to, _ := digestArg(t, r, "digest.period", "To").(flows.Time)
+	if !at.T.Equal(h.Now()) || !to.T.Before(at.T) {
+		t.Errorf("open tickets told as of %v, period to %v; want the sending time %v after the period", at.T, to.T, h.Now())
 	}
 }

@@ -90,7 +90,7 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 	}
 	for _, r := range replies {
 		h.log.WriteString(FormatReply(r))
-		if r.Action == flows.Send && len(r.Buttons) > 0 {
+		if (r.Action == flows.Send || r.Action == flows.Edit) && len(r.Buttons) > 0 {
 			h.keyboards[r.ChatID] = r.Buttons
 		}
 	}

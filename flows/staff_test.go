@@ -198,7 +198,7 @@ func TestWorkerGolden(t *testing.T) {
 
 	sari.Press("c:" + id) // claim from the notice: the citizen hears of it, the card follows
 	sentTo(t, h.Replies, 500, "ct.claimed")
-	sari.Press("r:" + id) // reply
+	sari.Press("r:" + id + ":k") // reply, from the card
 	sari.Text("Mohon maaf, kami cek dulu ke bank penyalur.")
 	sari.Press("edit")
 	sari.Text("Kami sedang memeriksa data penyaluran tahap 3 di bank penyalur.")
@@ -212,7 +212,7 @@ func TestWorkerGolden(t *testing.T) {
 	sari.Text("/antrian")
 	sari.Press("q:m:0") // filter: mine
 	sari.Press("o:" + id)
-	sari.Press("a:" + id) // ask for information: waiting for the citizen
+	sari.Press("a:" + id + ":k") // ask for information: waiting for the citizen
 	sari.Text("Mohon kirim foto buku tabungan halaman terakhir.")
 	sari.Press("ok")
 	if tk2, _ := ticketOf(t, h, tk.ID); tk2.Status != bansosbot.StatusWaitingCitizen || tk2.PausedSince.IsZero() {
@@ -296,7 +296,7 @@ func TestSupervisorGolden(t *testing.T) {
 	dewi.Press(fmt.Sprintf("o:%d", pungli.ID))
 	dewi.Text("/ringkasan")
 	dewi.Tap("wk", fmt.Sprintf("o:%d", data.ID))
-	dewi.Press(fmt.Sprintf("t:%d", data.ID)) // reassign Sari's ticket
+	dewi.Press(fmt.Sprintf("t:%d:k", data.ID)) // reassign Sari's ticket
 	dewi.Press("w:603")
 	if got, _ := ticketOf(t, h, data.ID); got.Assignee != 603 {
 		t.Fatalf("after reassign: assignee %d; want 603", got.Assignee)
@@ -498,7 +498,7 @@ func TestTransferToRegion(t *testing.T) {
 	addStaff(t, h, 606, "Tono", bansosbot.RoleWorker, gunungputri)
 	tk := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan tentang jadwal pencairan di desa kami.")
 	sari.Press(fmt.Sprintf("c:%d", tk.ID))
-	sari.Press(fmt.Sprintf("t:%d", tk.ID))
+	sari.Press(fmt.Sprintf("t:%d:k", tk.ID))
 	sari.Press("region")
 	sari.Text("32.99.99") // unknown
 	sari.Text("3201.02")  // not a code

@@ -313,25 +313,46 @@ func reporter(t *bansosbot.Ticket) Msg {
 	return T("staff.reporter")
 }
 
-// showCard sends the ticket's photos, location and card with the actions
-// s may take, and records the view.
-func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) error {
+// showCard shows the ticket to s and records the view. Opened afresh it
+// sends the photos, the location and the card; pressed on the card itself
+// (inPlace, the card's message id) it edits that card instead, so that
+// each action does not repeat the photos and the pin.
+func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, inPlace int) error {
 	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true}); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
+	card, err := e.cardReply(c, s, t)
+	if err != nil {
+		return err
+	}
+	if inPlace != 0 {
+		card.Action, card.MessageID = Edit, inPlace
+		c.Reply(card)
+		return nil
+	}
 	for _, a := range t.Attachments {
 		c.Reply(Reply{Action: SendPhoto, FileID: a.FileID, Text: []Msg{T("staff.photo_caption", "No", string(t.No))}})
 	}
 	if t.Location != nil {
 		c.Reply(Reply{Action: SendLocation, Location: t.Location})
 	}
+	c.Reply(card)
+	return nil
+}
+
+// cardSuffix marks the payloads of a card's own buttons ("c:12:k"): their
+// press edits the card in place.
+const cardSuffix = ":k"
+
+// cardReply is the ticket's card with the actions s may take now.
+func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Reply, error) {
 	loc := t.Region.TimeZone()
 	assignee := Msg(T("staff.unassigned"))
 	if t.Assignee != 0 {
 		name, err := staffName(c.Tx, t.Assignee)
 		if err != nil {
-			return err
+			return Reply{}, err
 		}
 		assignee = T("staff.assignee", "Name", name)
 	}
@@ -350,14 +371,14 @@ func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) erro
 	}
 	events, err := c.Tx.Events(t.ID)
 	if err != nil {
-		return err
+		return Reply{}, err
 	}
 	const recent = 5
 	if len(events) > 0 {
 		text = append(text, T("staff.history_head", "Count", len(events)))
 		hist, err := e.eventLines(c.Tx, t, events[max(0, len(events)-recent):])
 		if err != nil {
-			return err
+			return Reply{}, err
 		}
 		text = append(text, hist...)
 	}
@@ -370,7 +391,7 @@ func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) erro
 				if v == verbTransfer && t.Assignee != 0 && t.Assignee != s.UserID {
 					label = "staff.btn_reassign"
 				}
-				row = append(row, Choice{T(label), v + ":" + idStr(t.ID)})
+				row = append(row, Choice{T(label), v + ":" + idStr(t.ID) + cardSuffix})
 			}
 		}
 		if len(row) > 0 {
@@ -382,8 +403,7 @@ func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) erro
 		last = append([]Choice{{T("staff.btn_h"), verbHistory + ":" + idStr(t.ID)}}, last...)
 	}
 	rows = append(rows, last)
-	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)})
-	return nil
+	return Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)}, nil
 }
 
 // HistoryLimit bounds the history shown at once (Telegram's 4096
@@ -430,7 +450,11 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 		at := Time{T: ev.At, Loc: loc}
 		switch ev.Kind {
 		case bansosbot.EventStatus:
-			out = append(out, T("staff.ev_status", "At", at, "Who", who, "To", T("status."+string(ev.To)), "Text", ev.Text))
+			line, err := e.statusLine(tx, ev, at, who)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, line)
 		case bansosbot.EventMessage, bansosbot.EventNote:
 			out = append(out, T("staff.ev_"+ev.Kind, "At", at, "Who", who, "Text", ev.Text))
 		case bansosbot.EventCreated, bansosbot.EventAttachment:
@@ -448,6 +472,41 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 		}
 	}
 	return out, nil
+}
+
+// statusLine tells a status change as the desk reads it: what was done
+// and by whom ("Rina meminta informasi dari pelapor"), not the status name
+// the citizen sees ("Menunggu jawaban Anda"). A change that follows from
+// the citizen's answer or from a job is nobody's action.
+func (e *Engine) statusLine(tx Store, ev bansosbot.Event, at Time, who any) (Msg, error) {
+	event := ev.Args["event"]
+	switch event {
+	case EvAssign:
+		to, _ := strconv.ParseInt(ev.Args["assignee"], 10, 64)
+		if to == ev.Actor {
+			return T("desk.evt_claim", "At", at, "Who", who), nil
+		}
+		name, err := staffName(tx, to)
+		if err != nil {
+			return Msg{}, err
+		}
+		return T("desk.evt_assign", "At", at, "Who", who, "Name", name), nil
+	case EvCitizenReply:
+		return T("desk.evt_citizen_reply", "At", at), nil
+	case EvClose:
+		return T("desk.evt_close", "At", at, "Rated", ev.Args["rating"] != ""), nil
+	case EvReject:
+		var reason any = ""
+		if k := ev.Args["reason"]; slices.Contains(rejectKinds, k) {
+			reason = T("desk.reject_" + k)
+		}
+		return T("desk.evt_reject", "At", at, "Who", who, "Reason", reason, "Text", ev.Text), nil
+	case EvWithdraw:
+		return T("desk.evt_withdraw", "At", at, "Erased", ev.Args["reason"] == "erasure"), nil
+	case EvStart, EvAskCitizen, EvResolve, EvReopen, EvRefer:
+		return T("desk.evt_"+event, "At", at, "Who", who, "Text", ev.Text), nil
+	}
+	return T("staff.ev_status", "At", at, "Who", who, "To", T("status."+string(ev.To)), "Text", ev.Text), nil
 }
 
 // ---- the flow: buttons and text inputs ----
@@ -469,14 +528,14 @@ type workDraft struct {
 	Ticket uint64 `json:"t"`
 	Verb   string `json:"v"`
 	Text   string `json:"x,omitempty"`
-	Kind   string `json:"k,omitempty"` // rejection: duplicate or spam
+	Kind   string `json:"k,omitempty"` // rejection reason, one of rejectKinds
+	Card   int    `json:"c,omitempty"` // the card's message, refreshed in place after the action
 }
 
-// Rejection kinds.
-const (
-	rejectDuplicate = "duplicate"
-	rejectSpam      = "spam"
-)
+// rejectKinds are the reasons a desk rejects a ticket for, in button
+// order; each has a staff label (desk.reject_<kind>) and a wording for
+// the citizen (desk.reason_<kind>).
+var rejectKinds = []string{"duplicate", "incomplete", "out_of_rules", "spam"}
 
 func (work) Name() string { return workFlow }
 
@@ -501,12 +560,18 @@ func (work) Prompt(c *Conv) error {
 			{{T("general.cancel"), PayloadCancel}},
 		})
 	case "kind":
-		c.Ask([]Msg{T("staff.reject_kind", "No", no)}, [][]Choice{
-			{{T("staff.reject_duplicate"), rejectDuplicate}, {T("staff.reject_spam"), rejectSpam}},
-			{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}},
-		})
+		var rows [][]Choice
+		for i := 0; i < len(rejectKinds); i += 2 {
+			var row []Choice
+			for _, k := range rejectKinds[i:min(i+2, len(rejectKinds))] {
+				row = append(row, Choice{T("desk.reject_" + k), k})
+			}
+			rows = append(rows, row)
+		}
+		rows = append(rows, []Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}})
+		c.Ask([]Msg{T("staff.reject_kind", "No", no)}, rows)
 	case "transfer":
-		cands, err := c.e.transferTargets(c.Tx, t)
+		cands, err := c.e.transferTargets(c.Tx, t, c.In.UserID)
 		if err != nil {
 			return err
 		}
@@ -530,9 +595,10 @@ func (work) Prompt(c *Conv) error {
 const TransferTargetsLimit = 10
 
 // transferTargets are the active workers (supervisors for restricted
-// tickets) who may handle t, except its assignee: the most specific
-// coverage first, then by name. (A supervisor takes a ticket with Claim.)
-func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error) {
+// tickets) who may handle t, except its assignee and the one transferring
+// (who would take it with Claim): the most specific coverage first, then
+// by name.
+func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket, by int64) ([]*bansosbot.Staff, error) {
 	restricted := e.restricted(t)
 	role := bansosbot.RoleWorker
 	if restricted {
@@ -540,7 +606,7 @@ func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket) ([]*bansosbot.St
 	}
 	var out []*bansosbot.Staff
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
-		if s.UserID != t.Assignee && s.Role == role && s.MayHandle(t, restricted) {
+		if s.UserID != t.Assignee && s.UserID != by && s.Active && s.Role == role && s.MayHandle(t, restricted) {
 			out = append(out, s)
 		}
 		return true
@@ -566,6 +632,13 @@ func (f work) Handle(c *Conv) error {
 	}
 	if c.Payload == PayloadBack && (c.Session.State == "text" || c.Session.State == "kind" || c.Session.State == "transfer") {
 		c.End()
+		if d.Card != 0 {
+			s, t, ok, err := c.e.authorize(c, verbOpen, idStr(d.Ticket))
+			if !ok || err != nil {
+				return err
+			}
+			return c.e.showCard(c, s, t, d.Card)
+		}
 		return c.e.openCard(c, d.Ticket)
 	}
 	switch c.Session.State {
@@ -594,7 +667,7 @@ func (f work) Handle(c *Conv) error {
 			return f.step(c, d, "edit")
 		}
 	case "kind":
-		if c.Payload == rejectDuplicate || c.Payload == rejectSpam {
+		if slices.Contains(rejectKinds, c.Payload) {
 			d.Kind = c.Payload
 			return f.step(c, d, "kind_chosen")
 		}
@@ -603,7 +676,7 @@ func (f work) Handle(c *Conv) error {
 			return f.step(c, d, "other_region")
 		}
 		if uid, ok := strings.CutPrefix(c.Payload, "w:"); ok {
-			return c.e.transferTo(c, d.Ticket, uid)
+			return c.e.transferTo(c, d, uid)
 		}
 	case "region":
 		if c.Payload == PayloadBack {
@@ -636,12 +709,19 @@ func (e *Engine) openCard(c *Conv, id uint64) error {
 	if !ok || err != nil {
 		return err
 	}
-	return e.showCard(c, s, t)
+	return e.showCard(c, s, t, 0)
 }
 
 // workButton handles the presses of cards, queues and notifications.
 func (e *Engine) workButton(c *Conv) error {
 	verb, arg, _ := strings.Cut(c.Payload, ":")
+	card := 0 // the card's message when the press is on the card itself
+	if a, ok := strings.CutSuffix(arg, cardSuffix); ok && verb != verbQueue {
+		arg = a
+		if c.In.Callback != nil {
+			card = c.In.Callback.MessageID
+		}
+	}
 	if c.Session.Flow == workFlow && (verb == verbQueue || verb == verbOpen || verb == verbHistory || verb == verbClaim) {
 		// Browsing elsewhere abandons a half-typed action, so that the
 		// next message is not taken as its text.
@@ -658,11 +738,11 @@ func (e *Engine) workButton(c *Conv) error {
 	}
 	switch verb {
 	case verbOpen:
-		return e.showCard(c, s, t)
+		return e.showCard(c, s, t, card)
 	case verbHistory:
 		return e.showHistory(c, t)
 	case verbClaim:
-		return e.claim(c, s, t)
+		return e.claim(c, s, t, card)
 	case verbTransfer:
 		c.Begin(workFlow, "transfer")
 	case verbReject:
@@ -670,7 +750,7 @@ func (e *Engine) workButton(c *Conv) error {
 	default:
 		c.Begin(workFlow, "text")
 	}
-	if err := c.SaveDraft(workDraft{Ticket: t.ID, Verb: verb}); err != nil {
+	if err := c.SaveDraft(workDraft{Ticket: t.ID, Verb: verb, Card: card}); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
@@ -678,8 +758,8 @@ func (e *Engine) workButton(c *Conv) error {
 }
 
 // claim assigns the ticket to the presser and tells the citizen that
-// someone took it.
-func (e *Engine) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) error {
+// someone took it; the card is shown again (in place when pressed on it).
+func (e *Engine) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, card int) error {
 	prev := t.Assignee
 	if err := e.assign(c, s, t, s.UserID, nil); err != nil {
 		return err
@@ -695,7 +775,7 @@ func (e *Engine) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) error {
 		return err
 	}
 	c.AnswerCallback(T("staff.claimed", "No", string(t.No)), false)
-	return e.showCard(c, s, t)
+	return e.showCard(c, s, t, card)
 }
 
 // assign fires EvAssign to give t to user id and stores it.
@@ -778,7 +858,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		case verbRefer:
 			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
 		case verbReject:
-			toCitizen = []Msg{T("ct.rejected", "No", no, "Reason", T("staff.reject_"+d.Kind), "Text", d.Text)}
+			toCitizen = []Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}
 		}
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
@@ -794,8 +874,28 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 	}
 	c.End()
 	c.AnswerCallback(Msg{}, false)
+	if d.Card != 0 {
+		// The card the action started from shows the new state; the
+		// confirmation needs no button to open it again.
+		if err := e.refreshCard(c, s, t, d.Card); err != nil {
+			return err
+		}
+		c.Reply(Reply{Action: Send, Text: []Msg{T("staff.done_"+d.Verb, "No", no)}})
+		return nil
+	}
 	c.Reply(Reply{Action: Send, Text: []Msg{T("staff.done_"+d.Verb, "No", no)},
 		Buttons: Buttons(workFlow, [][]Choice{{{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)}, {T("staff.btn_queue"), verbQueue + ":" + queueAll + ":0"}}})})
+	return nil
+}
+
+// refreshCard edits the card message id to show t as it is now.
+func (e *Engine) refreshCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, id int) error {
+	card, err := e.cardReply(c, s, t)
+	if err != nil {
+		return err
+	}
+	card.Action, card.MessageID = Edit, id
+	c.Reply(card)
 	return nil
 }
 
@@ -811,14 +911,14 @@ func ratingButtons(id uint64) [][]Choice {
 
 // transferTo gives the ticket to another staff member chosen from the
 // offered list; anyone else is refused.
-func (e *Engine) transferTo(c *Conv, id uint64, uidStr string) error {
-	s, t, ok, err := e.authorize(c, verbTransfer, idStr(id))
+func (e *Engine) transferTo(c *Conv, d workDraft, uidStr string) error {
+	s, t, ok, err := e.authorize(c, verbTransfer, idStr(d.Ticket))
 	if !ok || err != nil {
 		c.End()
 		return err
 	}
 	uid, _ := strconv.ParseInt(uidStr, 10, 64)
-	cands, err := e.transferTargets(c.Tx, t)
+	cands, err := e.transferTargets(c.Tx, t, s.UserID)
 	if err != nil {
 		return err
 	}
@@ -851,6 +951,11 @@ func (e *Engine) transferTo(c *Conv, id uint64, uidStr string) error {
 	}
 	c.End()
 	c.AnswerCallback(Msg{}, false)
+	if d.Card != 0 {
+		if err := e.refreshCard(c, s, t, d.Card); err != nil {
+			return err
+		}
+	}
 	c.Say(T("staff.done_t", "No", string(t.No), "Name", cands[i].Name))
 	return nil
 }

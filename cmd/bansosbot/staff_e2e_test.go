@@ -106,7 +106,7 @@ func TestE2EStaffWorkflow(t *testing.T) {
 	}
 
 	// Reply, confirmed before it goes out.
-	e.pressOn(worker, card, "r:1")
+	e.pressOn(worker, card, "r:1:k")
 	e.expect(seen, worker.ID, "Tulis balasan")
 	e.fake.SendText(worker, "Kami sedang memeriksa data penyaluran tahap 3 di bank penyalur.")
 	e.pressOn(worker, e.expect(seen, worker.ID, "Kirim balasan ini"), "ok")
@@ -120,7 +120,7 @@ func TestE2EStaffWorkflow(t *testing.T) {
 	e.expect(seen, worker.ID, "Warga menambahkan informasi pada tiket "+no)
 
 	// Resolve from the card; the citizen rates 5 and skips the comment.
-	e.pressOn(worker, card, "s:1")
+	e.pressOn(worker, card, "s:1:k")
 	e.expect(seen, worker.ID, "hasil penanganan")
 	e.fake.SendText(worker, "Dana tahap 3 sudah cair ke rekening Anda hari ini.")
 	e.pressOn(worker, e.expect(seen, worker.ID, "Selesaikan tiket"), "ok")
