@@ -1,6 +1,7 @@
 package bansosbot
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,8 +18,8 @@ const InviteCodeLen = 8
 
 // Invite is a one-time invitation for a person to become staff: they send
 // "/daftar CODE" to the bot, which links their Telegram account. Only a
-// hash of the code is stored, so a copy of the data file does not hold
-// usable codes.
+// keyed hash of the code is stored (HashInviteCode), so a copy of the
+// data file without the secret does not hold usable codes.
 type Invite struct {
 	CodeHash  string       `json:"code_hash"`
 	Role      Role         `json:"role"`
@@ -87,11 +88,24 @@ func NormalizeInviteCode(s string) (code string, ok bool) {
 	return b.String(), true
 }
 
-// HashInviteCode is the key an invitation is stored under.
-func HashInviteCode(code string) string {
-	sum := sha256.Sum256([]byte("bansosbot invite\x00" + code))
-	return hex.EncodeToString(sum[:])
+// HashInviteCode is the key an invitation is stored under: an HMAC of
+// the code under key (derived from the secret). Without the key a copy of
+// the data cannot test the 31^8 possible codes against it; an unkeyed
+// hash can be reversed in days on a few cores.
+func HashInviteCode(key []byte, code string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("bansosbot invite\x00" + code))
+	return InviteHashPrefix + hex.EncodeToString(m.Sum(nil))
 }
+
+// InviteHashPrefix starts every keyed invitation hash. Invitations stored
+// before codes were hashed with a key (a bare hex SHA-256) lack it: they
+// can no longer be redeemed and must be issued again.
+const InviteHashPrefix = "k1-"
+
+// Keyed reports whether the invitation's code hash is keyed (see
+// HashInviteCode); false for invitations from before keyed hashes.
+func (inv *Invite) Keyed() bool { return strings.HasPrefix(inv.CodeHash, InviteHashPrefix) }
 
 // Audit actions: what a staff member (or someone pressing staff buttons)
 // did or tried.

@@ -26,8 +26,15 @@ func TestInviteCode(t *testing.T) {
 			t.Errorf("NormalizeInviteCode(%q) = %q; want refused", bad, got)
 		}
 	}
-	if HashInviteCode(code) == HashInviteCode(code[:7]+"2") || strings.Contains(HashInviteCode(code), code) {
+	k := []byte("key")
+	if HashInviteCode(k, code) == HashInviteCode(k, code[:7]+"2") || strings.Contains(HashInviteCode(k, code), code) {
 		t.Error("the code hash does not hide or distinguish codes")
+	}
+	if HashInviteCode(k, code) == HashInviteCode([]byte("other key"), code) {
+		t.Error("the code hash does not depend on the key")
+	}
+	if inv := (&Invite{CodeHash: HashInviteCode(k, code)}); !inv.Keyed() {
+		t.Error("a keyed hash is not recognised as keyed")
 	}
 }
 

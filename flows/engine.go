@@ -47,6 +47,9 @@ type Config struct {
 	TicketKey []byte
 	// NIKKey is the HMAC key under which NIKs and names are hashed.
 	NIKKey []byte
+	// InviteKey is the HMAC key of the stored invitation code hashes
+	// (default: derived from NIKKey).
+	InviteKey []byte
 	// Calendar is the business calendar for service-level deadlines
 	// (default: the embedded config/calendar.json).
 	Calendar *bansosbot.Calendar

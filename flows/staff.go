@@ -146,7 +146,7 @@ func (e *Engine) register(c *Conv) error {
 	code, valid := bansosbot.NormalizeInviteCode(c.In.Args)
 	var inv *bansosbot.Invite
 	if valid {
-		if inv, err = c.Tx.Invite(bansosbot.HashInviteCode(code)); err != nil {
+		if inv, err = c.Tx.Invite(bansosbot.HashInviteCode(e.inviteKey(), code)); err != nil {
 			return err
 		}
 	}
@@ -199,6 +199,21 @@ func (e *Engine) register(c *Conv) error {
 	return e.showMenu(c)
 }
 
+// inviteKey keys the stored hashes of invitation codes: Config.InviteKey,
+// or one derived from the NIK (or ticket) key.
+func (e *Engine) inviteKey() []byte {
+	if len(e.cfg.InviteKey) > 0 {
+		return e.cfg.InviteKey
+	}
+	key := e.cfg.NIKKey
+	if len(key) == 0 {
+		key = e.cfg.TicketKey
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("bansosbot invite hash"))
+	return m.Sum(nil)
+}
+
 // inviteCode derives an invitation code from a secret key and the
 // invitation's sequence number: unguessable without the key, and the same
 // if the transaction runs twice.
@@ -231,7 +246,7 @@ func (e *Engine) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role
 	if err != nil {
 		return "", nil, err
 	}
-	inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(code), Role: role, Regions: regions,
+	inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(e.inviteKey(), code), Role: role, Regions: regions,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if by != nil {
 		inv.CreatedBy = by.UserID

@@ -60,7 +60,7 @@ func TestInvites(t *testing.T) {
 			t.Error("an invite without hash was stored")
 		}
 		for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(time.Hour)} {
-			if err := tx.PutInvite(&bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(string(rune('A' + i))), Role: bansosbot.RoleWorker, ExpiresAt: exp}); err != nil {
+			if err := tx.PutInvite(&bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(nil, string(rune('A' + i))), Role: bansosbot.RoleWorker, ExpiresAt: exp}); err != nil {
 				return err
 			}
 		}
@@ -74,10 +74,10 @@ func TestInvites(t *testing.T) {
 		t.Fatalf("PurgeInvites = %d, %v; want 1", n, err)
 	}
 	db.View(func(tx *store.Tx) error {
-		if inv, _ := tx.Invite(bansosbot.HashInviteCode("A")); inv != nil {
+		if inv, _ := tx.Invite(bansosbot.HashInviteCode(nil, "A")); inv != nil {
 			t.Errorf("expired invite kept: %+v", inv)
 		}
-		if inv, _ := tx.Invite(bansosbot.HashInviteCode("B")); inv == nil || inv.Role != bansosbot.RoleWorker {
+		if inv, _ := tx.Invite(bansosbot.HashInviteCode(nil, "B")); inv == nil || inv.Role != bansosbot.RoleWorker {
 			t.Errorf("valid invite = %+v; want it kept", inv)
 		}
 		if inv, err := tx.Invite("nope"); inv != nil || err != nil {

@@ -154,6 +154,7 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		Admins:    m.Config.Admins,
 		TicketKey: m.Config.key("ticket-number"),
 		NIKKey:    m.Config.key("nik"),
+		InviteKey: m.Config.key("invite"),
 	}
 	var err error
 	if cfg.Categories, err = m.Config.categories(); err != nil {

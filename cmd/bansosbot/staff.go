@@ -120,7 +120,7 @@ func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdo
 		if err != nil {
 			return err
 		}
-		inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(code), Role: r, Regions: regions, CreatedAt: now, ExpiresAt: now.Add(*ttl)}
+		inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(cfg.key("invite"), code), Role: r, Regions: regions, CreatedAt: now, ExpiresAt: now.Add(*ttl)}
 		err = db.Update(func(tx *store.Tx) error {
 			if err := tx.PutInvite(inv); err != nil {
 				return err
@@ -139,7 +139,7 @@ func runStaff(ctx context.Context, cfg Config, db *store.DB, args []string, stdo
 		if fs.NArg() != 1 {
 			return fmt.Errorf("staff revoke: give the code or the ID shown by staff invites\n%s", staffUsage)
 		}
-		return staffRevoke(db, fs.Arg(0), stdout)
+		return staffRevoke(cfg, db, fs.Arg(0), stdout)
 	}
 	return fmt.Errorf("staff: unknown subcommand %q\n%s", args[0], staffUsage)
 }
@@ -250,7 +250,10 @@ func regionCodes(rs []bansosbot.RegionCode) string {
 
 // inviteID is how staff invites names an invitation (the code itself is
 // not stored): the start of its code hash.
-func inviteID(inv *bansosbot.Invite) string { return inv.CodeHash[:min(10, len(inv.CodeHash))] }
+func inviteID(inv *bansosbot.Invite) string {
+	h := strings.TrimPrefix(inv.CodeHash, bansosbot.InviteHashPrefix)
+	return h[:min(10, len(h))]
+}
 
 // staffInvites lists the pending invitations, oldest first.
 func staffInvites(cfg Config, db *store.DB, stdout io.Writer) error {
@@ -276,8 +279,12 @@ func staffInvites(cfg Config, db *store.DB, stdout io.Writer) error {
 		if inv.CreatedBy != 0 {
 			by = strconv.FormatInt(inv.CreatedBy, 10)
 		}
+		expires := inv.ExpiresAt.In(loc).Format(cliTime)
+		if !inv.Keyed() {
+			expires += " (made before keyed codes: cannot be redeemed; revoke it and invite again)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inviteID(inv), inv.Role, regionCodes(inv.Regions), by,
-			inv.CreatedAt.In(loc).Format(cliTime), inv.ExpiresAt.In(loc).Format(cliTime))
+			inv.CreatedAt.In(loc).Format(cliTime), expires)
 	}
 	if len(pending) == 0 {
 		fmt.Fprintln(tw, "(no pending invitations)")
@@ -290,19 +297,19 @@ const cliTime = "2006-01-02 15:04 MST"
 
 // staffRevoke cancels a pending invitation, given its code or the ID
 // staff invites shows: it expires now (the code then answers "expired").
-func staffRevoke(db *store.DB, arg string, stdout io.Writer) error {
+func staffRevoke(cfg Config, db *store.DB, arg string, stdout io.Writer) error {
 	now := db.Now()
 	var found *bansosbot.Invite
 	err := db.Update(func(tx *store.Tx) error {
 		if code, ok := bansosbot.NormalizeInviteCode(arg); ok {
-			inv, err := tx.Invite(bansosbot.HashInviteCode(code))
+			inv, err := tx.Invite(bansosbot.HashInviteCode(cfg.key("invite"), code))
 			if err != nil {
 				return err
 			}
 			found = inv
 		} else if id := strings.ToLower(strings.TrimSpace(arg)); len(id) >= 6 {
 			err := tx.Invites(func(inv *bansosbot.Invite) bool {
-				if strings.HasPrefix(inv.CodeHash, id) && inv.Check(now) == nil {
+				if strings.HasPrefix(inviteID(inv), id) && inv.Check(now) == nil {
 					found = inv
 					return false
 				}

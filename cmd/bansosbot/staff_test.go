@@ -76,7 +76,7 @@ func TestStaffCommand(t *testing.T) {
 	if _, ok := bansosbot.NormalizeInviteCode(code); !ok {
 		t.Fatalf("invite printed %q; want the code first", out)
 	}
-	e := flows.NewEngine(flows.Config{Now: func() time.Time { return now }, TicketKey: []byte("k")})
+	e := flows.NewEngine(flows.Config{Now: func() time.Time { return now }, TicketKey: []byte("k"), InviteKey: (&Config{}).key("invite")})
 	var replies []flows.Reply
 	err = db.Update(func(tx *store.Tx) (err error) {
 		replies, err = e.Handle(context.Background(), tx, flows.Input{UserID: 702, ChatID: 702, ChatType: "private",
