@@ -60,7 +60,7 @@ func TestInvites(t *testing.T) {
 			t.Error("an invite without hash was stored")
 		}
 		for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(time.Hour)} {
-			if err := tx.PutInvite(&bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(nil, string(rune('A' + i))), Role: bansosbot.RoleWorker, ExpiresAt: exp}); err != nil {
+			if err := tx.PutInvite(&bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(nil, string(rune('A'+i))), Role: bansosbot.RoleWorker, ExpiresAt: exp}); err != nil {
 				return err
 			}
 		}
