@@ -83,6 +83,11 @@ type reportDraft struct {
 	Editing     bool                   `json:"edit,omitempty"`      // came from the summary's edit buttons
 	EditFrom    string                 `json:"edit_from,omitempty"` // the step the edit started at: its Back returns to the summary
 	DupOK       bool                   `json:"dup_ok,omitempty"`    // the citizen confirmed filing despite a similar ticket
+	// Suggest is the kecamatan (or kabupaten/kota) of the NIK's district,
+	// offered at the province step as a one-tap answer to confirm; never
+	// taken without the citizen's press (a NIK says where it was first
+	// issued, not where the citizen lives now).
+	Suggest bansosbot.RegionCode `json:"sug,omitempty"`
 
 	cat *bansosbot.Category // the resolved Category, not stored
 }
@@ -130,7 +135,13 @@ func (d *reportDraft) steps() []string {
 	return append(s, rsDescription, rsMedia, rsPhone, rsSummary)
 }
 
-func (d *reportDraft) asks(field string) bool { return d.cat != nil && d.cat.Asks(field) }
+// asks reports whether the draft's category asks for the extra field. The
+// desa/kelurahan is part of where the citizen lives (province, kabupaten/
+// kota, kecamatan, desa/kelurahan): every category asks it; FieldVillage
+// in a category's configuration is accepted and changes nothing.
+func (d *reportDraft) asks(field string) bool {
+	return d.cat != nil && (field == bansosbot.FieldVillage || d.cat.Asks(field))
+}
 
 // missing is the first required field still empty, as its state; "" when
 // the draft is complete.
@@ -590,10 +601,11 @@ func strayContact(c *Conv) (bool, error) {
 	return true, c.e.showMenu(c)
 }
 
-// StartComplaint starts a complaint whose category and region are already
-// known (the status check's "propose me" button, with the region of the
-// NIK): the conversation goes on at the first step still open.
-func (e *Engine) StartComplaint(c *Conv, category string, region bansosbot.RegionCode) error {
+// StartComplaint starts a complaint whose category is already known (the
+// status check's buttons). suggest, when not "", is the region of the
+// NIK's district: the province step offers it as a one-tap answer, and the
+// citizen confirms it or chooses where they live now.
+func (e *Engine) StartComplaint(c *Conv, category string, suggest bansosbot.RegionCode) error {
 	cat, ok := e.cfg.Categories.Get(category)
 	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
 		return c.Start(reportFlow) // an open draft is offered, never dropped
@@ -602,12 +614,10 @@ func (e *Engine) StartComplaint(c *Conv, category string, region bansosbot.Regio
 		return err
 	}
 	d := &reportDraft{Category: category, cat: &cat}
-	c.Say(T("complaint.prefilled", "Category", Localized(cat.Names)))
-	if region == "" {
-		c.Begin(reportFlow, rsCategory)
-		return report{}.goTo(c, d, rsProvince)
+	if r, ok := e.cfg.Regions.Get(suggest); ok && r.Level >= 2 && r.Level <= 3 {
+		d.Suggest = suggest
 	}
-	// From the kecamatan step, a picked region continues as if chosen there.
-	c.Begin(reportFlow, rsDistrict)
-	return report{}.pickRegion(c, d, region)
+	c.Say(T("residence.prefilled", "Category", Localized(cat.Names)))
+	c.Begin(reportFlow, rsCategory)
+	return report{}.goTo(c, d, rsProvince)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkFileComplaint files complaints through the engine, each a full
-// conversation of 7 inputs (/lapor, category button, region by name,
+// conversation of 8 inputs (/lapor, category button, region and village by name,
 // description, skip photos, skip phone, send), every input in its own
 // durable bbolt transaction (fsync on commit), like the bot's dispatcher.
 // "sequential" runs one conversation after the other with DB.Update;
@@ -53,6 +53,7 @@ func BenchmarkFileComplaint(b *testing.B) {
 				c.text("/lapor")
 				c.press("c:OTHER")
 				c.text("cibinong")
+				c.text("pakansari")
 				c.text("Bantuan PKH tahap ketiga belum masuk ke rekening saya sejak Agustus.")
 				c.press("done")
 				c.press("skip")

@@ -41,7 +41,7 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	case search:
 		head = T("complaint.search_results", "Query", d.Query, "Count", len(items))
 	case c.Session.State == rsProvince:
-		head = T("complaint.ask_province")
+		head = T("residence.ask_province")
 	case c.Session.State == rsRegency:
 		head = T("complaint.ask_regency", "Province", rs.DisplayName(d.Browse))
 	case c.Session.State == rsDistrict:
@@ -57,6 +57,12 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	pages := max(1, (len(items)+per-1)/per)
 	page := min(max(d.Page, 0), pages-1)
 	text := []Msg{head}
+	var rows [][]Choice
+	if c.Session.State == rsProvince && d.Suggest != "" && d.Region == "" && !search {
+		// The NIK's district, offered as a one-tap answer to confirm.
+		text = append(text, T("residence.suggest", "Name", rs.DisplayName(d.Suggest)))
+		rows = append(rows, []Choice{{T("residence.suggest_button", "Name", suggestName(rs, d.Suggest)), "r:" + string(d.Suggest)}})
+	}
 	if pages > 1 {
 		text = append(text, T("complaint.page", "Page", page+1, "Pages", pages))
 	}
@@ -65,7 +71,6 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	} else {
 		text = append(text, T("complaint.region_search_hint"))
 	}
-	var rows [][]Choice
 	var row []Choice
 	for _, r := range items[page*per : min(len(items), (page+1)*per)] {
 		name := r.Name
@@ -133,6 +138,19 @@ func (f report) handleRegion(c *Conv, d *reportDraft) error {
 		return err
 	}
 	return f.prompt(c, d)
+}
+
+// suggestName is the short name of a suggested region on its button: the
+// kecamatan and its kabupaten/kota ("Cibinong, Kabupaten Bogor").
+func suggestName(rs *bansosbot.Regions, code bansosbot.RegionCode) string {
+	path := rs.Path(code)
+	if n := len(path); n == 3 {
+		return path[2].Name + ", " + path[1].Name
+	}
+	if r, ok := rs.Get(code); ok {
+		return r.Name
+	}
+	return string(code)
 }
 
 // searchRegions finds regions by a typed name: provinces, then

@@ -137,9 +137,8 @@ func TestReportEveryCategory(t *testing.T) {
 			u.Text("/lapor")
 			u.Press("c:" + cat.Code)
 			u.Text("cibinong") // one kecamatan matches: chosen directly
-			if cat.Asks(bansosbot.FieldVillage) {
-				u.Text("pakan") // one village of Cibinong matches
-			}
+			u.Text("pakan")    // one village of Cibinong matches: every category asks where the citizen lives
+
 			if cat.Asks(bansosbot.FieldReason) {
 				u.Photo(reasonText) // a caption counts as the reason; the photo is evidence
 			}
@@ -189,7 +188,7 @@ func TestReportEveryCategory(t *testing.T) {
 			if len(tk.Attachments) != wantPhotos {
 				t.Errorf("attachments = %d; want %d", len(tk.Attachments), wantPhotos)
 			}
-			if cat.Asks(bansosbot.FieldVillage) && tk.Village != "32.01.01.1007" {
+			if tk.Village != "32.01.01.1007" {
 				t.Errorf("village = %q; want 32.01.01.1007 (Pakansari)", tk.Village)
 			}
 			if cat.Asks(bansosbot.FieldReason) && tk.Extra[bansosbot.FieldReason] != reasonText {
@@ -225,17 +224,18 @@ func TestReportPagedRegions(t *testing.T) {
 	u.Press("r:32.01")    // Kabupaten Bogor again
 	u.Press("p:1")        // kecamatan page 2
 	u.Press("r:32.01.13") // Bojonggede
-	u.Press("b")          // back from the description to the kecamatan
+	u.Press("b")          // back from the village to the kecamatan
 	u.Press("p:1")
 	u.Press("r:32.01.13")
+	u.Press("r:32.01.13.2009") // desa Bojonggede
 	u.Text(descText)
 	u.Press("done")
 	u.Press("skip")
 	u.Press("send")
 	cmGolden(h, "complaint_paged_regions")
 	ts := cmTickets(t, h, u.ID)
-	if len(ts) != 1 || ts[0].Region != "32.01.13" {
-		t.Fatalf("tickets = %+v; want one in 32.01.13", ts)
+	if len(ts) != 1 || ts[0].Region != "32.01.13" || ts[0].Village != "32.01.13.2009" {
+		t.Fatalf("tickets = %+v; want one in 32.01.13, village 32.01.13.2009", ts)
 	}
 	for _, r := range h.Replies {
 		if len(r.Buttons) > 8 {
@@ -266,9 +266,7 @@ func cmToStep(u *user, category, state string) {
 	if state == "village" {
 		return
 	}
-	if category == "INELIGIBLE_RECIPIENT" {
-		u.Text("pakansari")
-	}
+	u.Text("pakansari")
 	if state == "reason" {
 		return
 	}
@@ -382,12 +380,12 @@ func TestReportRegionSearch(t *testing.T) {
 	u.Press("b")    // back to the plain province list
 	u.Text("KAB BOGOR")
 	u.Text("CIBINO") // partial, upper case: the single kecamatan
-	u.Press("b")     // description → district list of Kabupaten Bogor
+	u.Press("b")     // village → district list of Kabupaten Bogor
 	u.Text("32.01.13")
 	cmGolden(h, "complaint_region_search")
 	s := sessionOf(t, h, u.ID)
-	if s.State != "description" || !strings.Contains(string(s.Draft), `"region":"32.01.13"`) {
-		t.Errorf("session = %s %s; want description with region 32.01.13", s.State, s.Draft)
+	if s.State != "village" || !strings.Contains(string(s.Draft), `"region":"32.01.13"`) {
+		t.Errorf("session = %s %s; want the village step with region 32.01.13", s.State, s.Draft)
 	}
 }
 
@@ -456,9 +454,9 @@ func TestReportEditFromSummary(t *testing.T) {
 	u.Press("b") // Back at the step the edit started: the summary, unchanged
 	u.Press("e:province")
 	u.Text("bojonggede")
+	u.Text("waringin jaya") // a new kecamatan needs its village
 	u.Press("e:category")
-	u.Press("c:INELIGIBLE_RECIPIENT") // asks village and reason, then the summary
-	u.Text("waringin jaya")
+	u.Press("c:INELIGIBLE_RECIPIENT") // asks the reason, then the summary
 	u.Text(reasonText)
 	u.Press("e:media")
 	u.Location(-6.5, 106.8)

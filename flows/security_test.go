@@ -105,6 +105,7 @@ func TestResumeHoldsNoNames(t *testing.T) {
 	u.Text("/lapor")
 	u.Press("c:OTHER")
 	u.Text("cibinong")
+	u.Text("pakansari")
 	h.Advance(45 * time.Minute)
 	u.Text("Bantuan PKH tahap ketiga belum masuk ke rekening saya")
 	h.DB.View(func(tx *store.Tx) error {

@@ -31,6 +31,8 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 	e.pressOn(cit, e.expect(seen, cit.ID, "Buat pengaduan"), "c:PAYMENT_NOT_RECEIVED")
 	e.expect(seen, cit.ID, "provinsi")
 	e.fake.SendText(cit, "Cibinong")
+	e.expect(seen, cit.ID, "desa/kelurahan")
+	e.fake.SendText(cit, "Pakansari")
 	e.expect(seen, cit.ID, "Ceritakan masalahnya")
 
 	// Restart in the middle of the draft.
@@ -105,8 +107,8 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 		t.Fatalf("export is not JSON: %v\n%s", err, out.String())
 	}
 	if len(reqs) != 1 || reqs[0].ServiceRequestID != no || reqs[0].ServiceCode != "PAYMENT_NOT_RECEIVED" ||
-		reqs[0].Status != "open" || reqs[0].AddressID != "32.01.01" || reqs[0].Lat == nil {
-		t.Errorf("export = %s; want ticket %s, open, in Cibinong, with its location", out.String(), no)
+		reqs[0].Status != "open" || reqs[0].AddressID != "32.01.01.1007" || reqs[0].Lat == nil {
+		t.Errorf("export = %s; want ticket %s, open, in Pakansari (Cibinong), with its location", out.String(), no)
 	}
 	for _, secret := range []string{"6281299990000", strconv.FormatInt(cit.ID, 10), "Wati", "wati_b"} {
 		if strings.Contains(out.String(), secret) {

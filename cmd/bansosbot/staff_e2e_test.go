@@ -81,6 +81,8 @@ func TestE2EStaffWorkflow(t *testing.T) {
 	e.expect(seen, cit.ID, "provinsi")
 	e.fake.SendText(cit, "cibinong")
 	e.expect(seen, cit.ID, "Cibinong")
+	e.fake.SendText(cit, "pakansari")
+	e.expect(seen, cit.ID, "Pakansari")
 	e.fake.SendText(cit, "Bantuan PKH tahap ketiga belum masuk ke rekening saya sejak Agustus.")
 	e.pressOn(cit, e.expect(seen, cit.ID, "foto"), "done")
 	e.pressOn(cit, e.expect(seen, cit.ID, "tidak wajib"), "skip")
