@@ -35,6 +35,10 @@ type Program struct {
 	// informational (shown by `registry stats`): eligibility comes from
 	// the imported data, never from a cut-off applied by the bot.
 	Desil []int `json:"desil,omitempty"`
+	// Payout: the program pays out to the household (money or food, in
+	// stages), so "registered but not received yet" is a complaint it can
+	// have (PKH, SEMBAKO); not for a premium paid to an insurer (PBI-JK).
+	Payout bool `json:"payout,omitempty"`
 }
 
 // Name returns the program's name in lang, falling back to Indonesian and
@@ -222,6 +226,27 @@ type ProgramStatus struct {
 	Receives bool
 	Period   string // e.g. "Oktober-Desember 2026"; "" when none
 	Remark   string // e.g. "Dana sudah tersalurkan"; "" when none
+}
+
+// Paid reports whether the remark of a program line says the aid was paid
+// out ("Dana sudah tersalurkan", "SUDAH DISALURKAN", "Sudah cair"). A
+// remark saying it was not, or not yet ("belum", "proses", "gagal",
+// "tunda", "retur"), or saying neither, or no remark at all, is not paid:
+// the status check then offers a "not received yet" complaint for a
+// program that pays out, and the citizen decides whether to use it.
+func (ps ProgramStatus) Paid() bool {
+	r := strings.ToLower(ps.Remark)
+	for _, no := range []string{"belum", "proses", "gagal", "tunda", "retur", "batal", "tidak"} {
+		if strings.Contains(r, no) {
+			return false
+		}
+	}
+	for _, yes := range []string{"tersalur", "disalurkan", "salur dana", "cair", "sudah diterima", "telah diterima", "sudah ditransfer", "telah ditransfer"} {
+		if strings.Contains(r, yes) {
+			return true
+		}
+	}
+	return false
 }
 
 // Record is one person in the registry.

@@ -73,7 +73,7 @@ type Ticket struct {
 	Region      RegionCode        `json:"region"`            // kecamatan (PP.KK.CC)
 	Village     RegionCode        `json:"village,omitempty"` // desa/kelurahan, when given
 	Description string            `json:"description"`
-	Extra       map[string]string `json:"extra,omitempty"` // category-specific fields (e.g. sanggah reason)
+	Extra       map[string]string `json:"extra,omitempty"` // category-specific fields (e.g. sanggah reason, ExtraProgram)
 	Attachments []Attachment      `json:"attachments,omitempty"`
 	Location    *Location         `json:"location,omitempty"`
 	Phone       string            `json:"phone,omitempty"`
@@ -136,3 +136,8 @@ type Event struct {
 	Text     string            `json:"text,omitempty"`
 	Args     map[string]string `json:"args,omitempty"`
 }
+
+// ExtraProgram is the Ticket.Extra key of the aid program a complaint is
+// about (a program code, e.g. "PKH"), filled in when the complaint starts
+// from a status check's "not received yet" button.
+const ExtraProgram = "program"

@@ -3,6 +3,7 @@ package flows
 import (
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,9 @@ var checkMachine = NewMachine("check", fsm.Events{
 // an unknown NIK.
 const (
 	payloadCheckAgain  = "again"
-	payloadNotRegistry = "rp:" // + 6-digit district code
+	payloadNotRegistry = "rp:"  // + 6-digit district code: usul (NOT_REGISTERED)
+	payloadAskOfficer  = "ask:" // + district code: a question for a petugas (INFO_REQUEST)
+	payloadNotPaid     = "np:"  // + program code + ":" + district code: PAYMENT_NOT_RECEIVED for the program
 )
 
 // Lookup windows of the anti-enumeration limits.
@@ -138,6 +141,11 @@ func (f check) Handle(c *Conv) error {
 		return f.Start(c)
 	case strings.HasPrefix(p, payloadNotRegistry):
 		return startNotRegistered(c, strings.TrimPrefix(p, payloadNotRegistry))
+	case strings.HasPrefix(p, payloadAskOfficer):
+		return startFromCheck(c, "INFO_REQUEST", strings.TrimPrefix(p, payloadAskOfficer), "")
+	case strings.HasPrefix(p, payloadNotPaid):
+		program, district, _ := strings.Cut(strings.TrimPrefix(p, payloadNotPaid), ":")
+		return startFromCheck(c, "PAYMENT_NOT_RECEIVED", district, program)
 	case c.Session.Flow != checkFlow:
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
@@ -277,8 +285,62 @@ func (f check) handleName(c *Conv) error {
 		notFound(c, snap, d.District)
 		return nil
 	}
-	c.Say(found(snap, rec), T("check.not_legal"))
+	text, rows := nextSteps(snap, rec, d.District)
+	c.Reply(Reply{Action: Send, Text: append([]Msg{found(snap, rec), T("check.not_legal")}, text...), Buttons: Buttons(checkFlow, rows)})
 	return c.e.showMenu(c)
+}
+
+// nextSteps are the buttons under a found answer: for each program that
+// pays out, says YA and whose remark does not say it was paid, a "not
+// received yet" complaint about that program; when every program says
+// TIDAK, an usul and a question for a petugas. Their payloads carry the
+// program code and the NIK's district (a suggestion for where the citizen
+// lives), never anything of the record.
+func nextSteps(snap *bansosbot.Snapshot, rec *bansosbot.Record, district string) ([]Msg, [][]Choice) {
+	var text []Msg
+	var rows [][]Choice
+	anyYes := false
+	for i, st := range rec.Programs {
+		if !st.Receives {
+			continue
+		}
+		anyYes = true
+		if paysOut(snap, i, st.Code) && !st.Paid() {
+			rows = append(rows, []Choice{{T("nextsteps.not_paid_button", "Code", st.Code), payloadNotPaid + st.Code + ":" + district}})
+		}
+	}
+	if len(rows) > 0 {
+		text = append(text, T("nextsteps.not_paid"))
+	}
+	if !anyYes && len(rec.Programs) > 0 {
+		text = append(text, T("nextsteps.none"))
+		rows = append(rows,
+			[]Choice{{T("check.report_button"), payloadNotRegistry + district}},
+			[]Choice{{T("nextsteps.ask_button"), payloadAskOfficer + district}})
+	}
+	return text, rows
+}
+
+// paysOut reports whether the snapshot's i-th program pays out to the
+// household. A snapshot imported before programs said so (none has
+// Payout) falls back to the built-in programs of the same code.
+func paysOut(snap *bansosbot.Snapshot, i int, code string) bool {
+	if slices.ContainsFunc(snap.Programs, func(p bansosbot.Program) bool { return p.Payout }) {
+		return i < len(snap.Programs) && snap.Programs[i].Payout
+	}
+	p, _ := bansosbot.DefaultPrograms().Get(code)
+	return p.Payout
+}
+
+// programName is a program's name from the current snapshot (the code
+// when it is not there).
+func programName(c *Conv, code string) any {
+	if snap, err := c.Tx.RegistryCurrent(); err == nil && snap != nil {
+		if p, ok := snap.Programs.Get(code); ok {
+			return Localized(p.Names)
+		}
+	}
+	return code
 }
 
 func found(snap *bansosbot.Snapshot, rec *bansosbot.Record) Msg {
@@ -307,7 +369,10 @@ func found(snap *bansosbot.Snapshot, rec *bansosbot.Record) Msg {
 func notFound(c *Conv, snap *bansosbot.Snapshot, district string) {
 	rows := [][]Choice{{{T("check.again_button"), payloadCheckAgain}}}
 	if district != "" {
-		rows = append([][]Choice{{{T("check.report_button"), payloadNotRegistry + district}}}, rows...)
+		rows = append([][]Choice{
+			{{T("check.report_button"), payloadNotRegistry + district}},
+			{{T("nextsteps.ask_button"), payloadAskOfficer + district}},
+		}, rows...)
 	}
 	c.Reply(Reply{Action: Send, Text: []Msg{T("check.not_found", "AsOf", asOf(snap))}, Buttons: Buttons(checkFlow, rows)})
 }
@@ -335,14 +400,44 @@ func startNotRegistered(c *Conv, district string) error {
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
 	}
+	c.AnswerCallback(Msg{}, false)
+	return startComplaint(c, "NOT_REGISTERED", districtRegion(c, district))
+}
+
+// districtRegion is the region of a NIK's district code, or the nearest
+// region above it that still exists (a NIK keeps the code of its first
+// registration for life); "" for a code that is not a NIK district.
+func districtRegion(c *Conv, district string) bansosbot.RegionCode {
+	if !bansosbot.KnownNIKDistrict(district) {
+		return ""
+	}
 	region, _ := bansosbot.ParseRegionCode(district)
 	for ; region != ""; region = region.Parent() {
 		if _, ok := c.e.cfg.Regions.Get(region); ok {
 			break
 		}
 	}
+	return region
+}
+
+// startFromCheck starts a complaint of category from a status check's
+// buttons: the NIK's district as the suggested residence, and the program
+// it is about ("" for none; a code the current data does not know is
+// dropped).
+func startFromCheck(c *Conv, category, district, program string) error {
+	if program != "" {
+		snap, err := c.Tx.RegistryCurrent()
+		if err != nil {
+			return err
+		}
+		if snap == nil {
+			program = ""
+		} else if _, ok := snap.Programs.Get(program); !ok {
+			program = ""
+		}
+	}
 	c.AnswerCallback(Msg{}, false)
-	return startComplaint(c, "NOT_REGISTERED", region)
+	return c.e.startReport(c, category, districtRegion(c, district), program)
 }
 
 // complaintStarter is the complaint flow's entry point with a category and

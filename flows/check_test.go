@@ -120,8 +120,8 @@ func TestCheckWrongNameIsNotFound(t *testing.T) {
 	if !reflect.DeepEqual(wrong, unknown) {
 		t.Errorf("wrong name:\n%#v\nunknown NIK:\n%#v\nwant the same replies", wrong, unknown)
 	}
-	if r := lastSend(t, unknown); r.Text[0].Key != "check.not_found" || len(r.Buttons) != 2 || r.Buttons[0][0].Data != "ck..rp:320101" {
-		t.Errorf("not found = %+v; want check.not_found with the usul button for district 320101", r)
+	if r := lastSend(t, unknown); r.Text[0].Key != "check.not_found" || len(r.Buttons) != 3 || r.Buttons[0][0].Data != "ck..rp:320101" || r.Buttons[1][0].Data != "ck..ask:320101" {
+		t.Errorf("not found = %+v; want check.not_found with the usul and ask-a-petugas buttons for district 320101", r)
 	}
 	// The usul button starts a NOT_REGISTERED complaint in the NIK's region.
 	u.Press("rp:320101")

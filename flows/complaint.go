@@ -88,6 +88,9 @@ type reportDraft struct {
 	// taken without the citizen's press (a NIK says where it was first
 	// issued, not where the citizen lives now).
 	Suggest bansosbot.RegionCode `json:"sug,omitempty"`
+	// Program is the aid program the complaint is about (a code), when it
+	// started from a status check's "not received yet" button.
+	Program string `json:"prog,omitempty"`
 
 	cat *bansosbot.Category // the resolved Category, not stored
 }
@@ -336,6 +339,9 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 	}
 	if d.asks(bansosbot.FieldReason) {
 		lines = append(lines, T("complaint.summary_reason", "Text", clip(d.Reason, summaryShown)))
+	}
+	if d.Program != "" {
+		lines = append(lines, T("nextsteps.summary_program", "Name", programName(c, d.Program)))
 	}
 	lines = append(lines,
 		T("complaint.summary_description", "Text", clip(d.Description, summaryShown)),
@@ -606,6 +612,12 @@ func strayContact(c *Conv) (bool, error) {
 // NIK's district: the province step offers it as a one-tap answer, and the
 // citizen confirms it or chooses where they live now.
 func (e *Engine) StartComplaint(c *Conv, category string, suggest bansosbot.RegionCode) error {
+	return e.startReport(c, category, suggest, "")
+}
+
+// startReport is StartComplaint with the aid program the complaint is
+// about (a code; "" for none), kept on the ticket and shown in the summary.
+func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionCode, program string) error {
 	cat, ok := e.cfg.Categories.Get(category)
 	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
 		return c.Start(reportFlow) // an open draft is offered, never dropped
@@ -613,11 +625,15 @@ func (e *Engine) StartComplaint(c *Conv, category string, suggest bansosbot.Regi
 	if err := checkOpenLimit(c); err != nil {
 		return err
 	}
-	d := &reportDraft{Category: category, cat: &cat}
+	d := &reportDraft{Category: category, cat: &cat, Program: program}
 	if r, ok := e.cfg.Regions.Get(suggest); ok && r.Level >= 2 && r.Level <= 3 {
 		d.Suggest = suggest
 	}
-	c.Say(T("residence.prefilled", "Category", Localized(cat.Names)))
+	text := []Msg{T("residence.prefilled", "Category", Localized(cat.Names))}
+	if program != "" {
+		text = append(text, T("nextsteps.prefilled_program", "Name", programName(c, program)))
+	}
+	c.Say(text...)
 	c.Begin(reportFlow, rsCategory)
 	return report{}.goTo(c, d, rsProvince)
 }

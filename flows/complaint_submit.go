@@ -107,6 +107,12 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if d.Reason != "" {
 		t.Extra = map[string]string{bansosbot.FieldReason: d.Reason}
 	}
+	if d.Program != "" {
+		if t.Extra == nil {
+			t.Extra = map[string]string{}
+		}
+		t.Extra[bansosbot.ExtraProgram] = d.Program
+	}
 	c.e.Schedule(t, c.Now)
 	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: uid, Role: RoleCitizen,
 		Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {

@@ -366,6 +366,9 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 	if r := t.Extra[bansosbot.FieldReason]; r != "" {
 		text = append(text, T("staff.card_reason", "Reason", r))
 	}
+	if p := t.Extra[bansosbot.ExtraProgram]; p != "" {
+		text = append(text, T("nextsteps.card_program", "Code", p))
+	}
 	if t.Rating > 0 {
 		text = append(text, T("staff.card_rating", "Rating", t.Rating))
 	}
