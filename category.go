@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // Category is a kind of complaint (a service code in Open311 terms).
@@ -24,13 +25,32 @@ type Category struct {
 	Fields []string `json:"fields,omitempty"`
 	// Policy names the service-level policy; "" means "default".
 	Policy string `json:"policy,omitempty"`
+	// Prompt names the category's own questions and explanations (one of
+	// Prompts): the description question, and what happens after filing.
+	// "" means the general ones.
+	Prompt string `json:"prompt,omitempty"`
 }
+
+// Prompts are the known values of Category.Prompt: each has its texts in
+// the locale catalogs (usul: proposing a household for aid; sanggah: an
+// objection to a recipient; pbi: BPJS PBI health cover that became
+// inactive).
+var Prompts = []string{"usul", "sanggah", "pbi"}
 
 // Extra fields a category may ask for.
 const (
-	FieldVillage = "village" // desa/kelurahan
-	FieldReason  = "reason"  // why the reported person is not eligible (sanggah)
+	FieldVillage   = "village"   // desa/kelurahan
+	FieldReason    = "reason"    // why the reported person is not eligible (sanggah)
+	FieldProposed  = "proposed"  // whom an usul is for: the reporter's own household or another family
+	FieldHousehold = "household" // the proposed household: number of members and their work (usul)
+	FieldTarget    = "target"    // who is objected to: the recipient's name and address (sanggah)
+	FieldProgram   = "program"   // which aid program it is about (a code of config/programs.json, or "unknown")
+	FieldEvidence  = "evidence"  // a photo (of the house) is required, a location asked for (sanggah)
+	FieldAnswers   = "answers"   // ready answers are offered before filing (INFO_REQUEST)
 )
+
+// Fields lists every extra field a category may ask for.
+var Fields = []string{FieldVillage, FieldReason, FieldProposed, FieldHousehold, FieldTarget, FieldProgram, FieldEvidence, FieldAnswers}
 
 // Name returns the category's name in lang, falling back to Indonesian and
 // then to the code.
@@ -63,8 +83,8 @@ func (cs Categories) Get(code string) (Category, bool) {
 //go:embed config/categories.json
 var defaultCategories []byte
 
-// DefaultCategories returns the nine categories of the national complaint
-// practice (config/categories.json).
+// DefaultCategories returns the categories of the national complaint
+// practice and the PBI-JK reactivation desk case (config/categories.json).
 func DefaultCategories() Categories {
 	cs, err := LoadCategories(bytes.NewReader(defaultCategories))
 	if err != nil {
@@ -100,9 +120,12 @@ func LoadCategories(r io.Reader) (Categories, error) {
 			}
 		}
 		for _, f := range c.Fields {
-			if f != FieldVillage && f != FieldReason {
-				return nil, fmt.Errorf("categories: %s asks for unknown field %q (known: %s, %s)", c.Code, f, FieldVillage, FieldReason)
+			if !slices.Contains(Fields, f) {
+				return nil, fmt.Errorf("categories: %s asks for unknown field %q (known: %s)", c.Code, f, strings.Join(Fields, ", "))
 			}
+		}
+		if c.Prompt != "" && !slices.Contains(Prompts, c.Prompt) {
+			return nil, fmt.Errorf("categories: %s has unknown prompt %q (known: %s)", c.Code, c.Prompt, strings.Join(Prompts, ", "))
 		}
 	}
 	return cs, nil

@@ -74,6 +74,12 @@ func TestDefaultSLAPolicies(t *testing.T) {
 			t.Errorf("%s: policy %q, resolution %v; want %s, 14 calendar days", code, p.Name, p.Budget(PhaseResolution, nil), policy)
 		}
 	}
+	// PBI-JK reactivation is health cover: a first response within one
+	// working day (not three), settled within 14 calendar days.
+	if p := ps.ForCategory(cs, "PBI_REACTIVATION"); p.Name != "pbi" || p.Response != (WorkTime{Days: 1}) ||
+		p.Unit(PhaseResponse) != UnitWorking || p.Budget(PhaseResolution, nil) != 14*24*time.Hour || p.Unit(PhaseResolution) != UnitCalendar {
+		t.Errorf("PBI_REACTIVATION: policy %+v; want pbi, 1 working day to respond, 14 calendar days to settle", p)
+	}
 	if sens.Response.Of(nil) >= def.Response.Of(nil) || sens.Resolution.Of(nil) >= def.Resolution.Of(nil) {
 		t.Errorf("sensitive policy %+v is not shorter than the default", sens)
 	}

@@ -294,7 +294,7 @@ func (f report) prompt(c *Conv, d *reportDraft) error {
 	case rsReason:
 		c.Ask([]Msg{T("complaint.ask_reason", "Min", c.e.cfg.DescriptionMin, "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
 	case rsDescription:
-		c.Ask([]Msg{T("complaint.ask_description", "Min", c.e.cfg.DescriptionMin, "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+		c.Ask([]Msg{descriptionPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
 	case rsMedia:
 		label := "complaint.media_skip"
 		if len(d.Photos) > 0 || d.Location != nil {
@@ -437,7 +437,8 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 		f.explain(c)
 		return f.prompt(c, d)
 	}
-	if d.Category != cat.Code {
+	changed := d.Category != cat.Code
+	if changed {
 		d.Category, d.cat, d.DupOK = cat.Code, &cat, false
 		if !cat.Asks(bansosbot.FieldVillage) {
 			d.Village = ""
@@ -448,6 +449,9 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 	}
 	if cat.HideReporter {
 		c.Say(hiddenNotice(cat))
+	}
+	if m := categoryIntro(&cat); m != nil && changed {
+		c.Say(*m)
 	}
 	return f.advance(c, d)
 }

@@ -137,6 +137,9 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if t.HideReporter {
 		text = append(text, hiddenNotice(*d.cat))
 	}
+	if m := afterFiling(d.cat); m != nil {
+		text = append(text, *m)
+	}
 	text = append(text, T("complaint.filed_follow"))
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, [][]Choice{
 		{{T("mytickets.open_button", "No", string(t.No)), "o:" + strconv.FormatUint(t.ID, 10)}},

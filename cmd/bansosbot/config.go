@@ -61,7 +61,7 @@ var options = []struct {
 	{"tz", "BANSOSBOT_TZ", "Asia/Jakarta", "default time zone for times without a region", func(c *Config) *string { return &c.TZ }},
 	{"log", "BANSOSBOT_LOG", "info,text", "log level and format: debug|info|warn|error, text|json", func(c *Config) *string { return &c.Log }},
 	{"http", "BANSOSBOT_HTTP", "", "listen address for /metrics, /healthz and /readyz (e.g. 127.0.0.1:9090); off when empty", func(c *Config) *string { return &c.HTTP }},
-	{"categories", "BANSOSBOT_CATEGORIES", "", "complaint categories file (JSON); the built-in nine when empty", func(c *Config) *string { return &c.Categories }},
+	{"categories", "BANSOSBOT_CATEGORIES", "", "complaint categories file (JSON); the built-in list when empty", func(c *Config) *string { return &c.Categories }},
 	{"calendar", "BANSOSBOT_CALENDAR", "", "business calendar file (JSON: working days, hours, holidays); built-in when empty", func(c *Config) *string { return &c.Calendar }},
 	{"sla", "BANSOSBOT_SLA", "", "service-level policies file (JSON: deadlines and escalation ladders); built-in when empty", func(c *Config) *string { return &c.SLA }},
 	{"backup-cron", "BANSOSBOT_BACKUP_CRON", "30 2 * * *", "when to write a backup (cron: minute hour day month weekday, in BANSOSBOT_TZ); off to disable", func(c *Config) *string { return &c.BackupCron }},
@@ -226,7 +226,7 @@ func absPath(p string) string {
 }
 
 // categories loads the complaint categories: the configured file, or the
-// built-in nine.
+// built-in list.
 func (c *Config) categories() (bansosbot.Categories, error) {
 	if c.Categories == "" {
 		return bansosbot.DefaultCategories(), nil
