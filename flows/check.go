@@ -102,7 +102,11 @@ func (f check) Start(c *Conv) error {
 		return err
 	}
 	if !ok {
-		c.Say(limitMsg(c, "check.limit_user", lim, wait))
+		m, err := limitMsg(c, "check.limit_user", lim, wait)
+		if err != nil {
+			return err
+		}
+		c.Say(m)
 		return nil
 	}
 	c.Begin(checkFlow, csNIK)
@@ -258,7 +262,11 @@ func (f check) handleName(c *Conv) error {
 	}
 	if !ok {
 		c.End()
-		c.Say(limitMsg(c, "check.limit_user", lim.LookupsPerHour, wait))
+		m, err := limitMsg(c, "check.limit_user", lim.LookupsPerHour, wait)
+		if err != nil {
+			return err
+		}
+		c.Say(m)
 		return nil
 	}
 	// Per NIK whether or not it is registered, so the limit says nothing.
@@ -268,7 +276,11 @@ func (f check) handleName(c *Conv) error {
 	}
 	if !ok {
 		c.End()
-		c.Say(limitMsg(c, "check.limit_nik", lim.LookupsPerNIKDay, wait))
+		m, err := limitMsg(c, "check.limit_nik", lim.LookupsPerNIKDay, wait)
+		if err != nil {
+			return err
+		}
+		c.Say(m)
 		return nil
 	}
 
@@ -384,12 +396,9 @@ func asOf(snap *bansosbot.Snapshot) Time {
 
 func lookupUserKey(c *Conv) string { return "ck:u:" + strconv.FormatInt(c.In.UserID, 10) }
 
-func limitMsg(c *Conv, key string, limit int, wait time.Duration) Msg {
-	at := c.Now.Add(wait)
-	if t := at.Truncate(time.Minute); !t.Equal(at) {
-		at = t.Add(time.Minute) // never earlier than it is allowed
-	}
-	return T(key, "Count", limit, "Retry", Time{T: at, Loc: bansosbot.RegionCode("").TimeZone()})
+func limitMsg(c *Conv, key string, limit int, wait time.Duration) (Msg, error) {
+	retry, err := retryAt(c, wait)
+	return T(key, "Count", limit, "Retry", retry), err
 }
 
 // startNotRegistered starts a NOT_REGISTERED complaint (usul) with the

@@ -18,15 +18,19 @@ func showMyData(c *Conv) error {
 	if err != nil {
 		return err
 	}
+	var zone *time.Location // where the citizen lives (their newest ticket); the deployment's zone without one
+	if len(tickets) > 0 {
+		zone = tickets[0].Region.TimeZone()
+	}
 	msgs := []Msg{T("privacy.mydata",
 		"Lang", T("lang.name_"+c.Profile.Lang),
-		"ConsentAt", Time{T: c.Profile.ConsentAt},
+		"ConsentAt", Time{T: c.Profile.ConsentAt, Loc: zone},
 		"Version", c.Profile.ConsentVersion,
 		"Count", len(tickets),
 		"Draft", c.Session.Flow != "",
 	)}
 	for _, t := range tickets {
-		msgs = append(msgs, T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)), "Created", Time{T: t.CreatedAt, DateOnly: true}))
+		msgs = append(msgs, T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)), "Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true}))
 	}
 	if s := c.Staff(); s != nil {
 		msgs = append(msgs, T("privacy.mydata_staff", "Role", T("role."+string(s.Role))))
