@@ -12,7 +12,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,9 +36,11 @@ type Options struct {
 
 // DB is an open store.
 type DB struct {
-	bolt *bolt.DB
-	path string
-	now  func() time.Time
+	bolt     *bolt.DB
+	path     string
+	now      func() time.Time
+	readOnly bool
+	reg      *registry // the eligibility registry's own file (registry.go)
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -59,12 +60,45 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
 		}
 	}
+	b, err := openBolt(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly}
+	db.reg = newRegistry(filepath.Dir(path), opts)
+	if !opts.ReadOnly {
+		// A file from before the registry had its own file: move the
+		// registry out (and compact the main file) before migrating.
+		if err := db.moveRegistryOut(opts); err != nil {
+			db.bolt.Close()
+			return nil, err
+		}
+		if err := db.migrate(); err != nil {
+			db.bolt.Close()
+			return nil, err
+		}
+	} else if err := db.checkVersion(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.reg.open(); err != nil {
+		db.bolt.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openBolt opens the main file. The free list is written with every
+// commit (bbolt's default): with NoFreelistSync, every read-write open
+// walked every page of the file to rebuild it, so starting took time and
+// memory proportional to the file (issue 13). Opening a file written
+// without it rebuilds the list once and persists it from then on.
+func openBolt(path string, opts Options) (*bolt.DB, error) {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        opts.LockTimeout,
-		NoSync:         opts.NoSync,
-		ReadOnly:       opts.ReadOnly,
-		FreelistType:   bolt.FreelistMapType,
-		NoFreelistSync: true,
+		Timeout:      opts.LockTimeout,
+		NoSync:       opts.NoSync,
+		ReadOnly:     opts.ReadOnly,
+		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (is another bansosbot running on this data directory?)", ErrLocked, path)
@@ -72,21 +106,17 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: opts.Now}
-	if !opts.ReadOnly {
-		if err := db.migrate(); err != nil {
-			b.Close()
-			return nil, err
-		}
-	} else if err := db.checkVersion(); err != nil {
-		b.Close()
-		return nil, err
-	}
-	return db, nil
+	return b, nil
 }
 
-// Close closes the file; it waits for open transactions to finish.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close closes the files; it waits for open transactions to finish.
+func (db *DB) Close() error {
+	rerr := db.reg.close()
+	if err := db.bolt.Close(); err != nil {
+		return err
+	}
+	return rerr
+}
 
 // Path is the file's path.
 func (db *DB) Path() string { return db.path }
@@ -96,66 +126,26 @@ func (db *DB) Now() time.Time { return db.now() }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
 }
 
 // Update runs fn in a read-write transaction of its own.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
 }
 
 // Batch runs fn in a read-write transaction shared with concurrent Batch
 // calls (group commit). fn may run more than once: it must read and write
 // only through its transaction.
 func (db *DB) Batch(fn func(*Tx) error) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
-}
-
-// Backup writes a consistent copy of the whole file to w while the store
-// stays in use.
-func (db *DB) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
-}
-
-// BackupFile writes a consistent copy to path atomically (temp file, fsync,
-// rename), so a crash never leaves a half-written backup under that name.
-func (db *DB) BackupFile(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
-	if err != nil {
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := db.Backup(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("store: backup: %w", err)
-	}
-	return nil
+	return db.bolt.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
 }
 
 // Tx is a transaction. It is valid only inside the function it was given to.
 type Tx struct {
 	tx  *bolt.Tx
 	now func() time.Time
+	reg *registry // nil in migrations
 }
 
 // Now is the store's clock.

@@ -144,7 +144,7 @@ func BenchmarkRegistryImport(b *testing.B) {
 				bytesRow = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n)
 				valSize := avgValueSize(b, db)
 				db.Close()
-				fi, _ := os.Stat(filepath.Join(dir, "import.db"))
+				fi, _ := os.Stat(filepath.Join(dir, RegistryFileName))
 				fileMB = float64(fi.Size()) / 1e6
 				b.Logf("%d rows: import %s (read %s, write %s, %d runs), %.1f MB file, mean value %d bytes",
 					n, took.Round(time.Millisecond), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond), res.Runs, fileMB, valSize)
@@ -170,9 +170,8 @@ func BenchmarkRegistryImport(b *testing.B) {
 // avgValueSize is the mean record size of the current snapshot.
 func avgValueSize(b *testing.B, db *DB) int {
 	var total, n int
-	db.bolt.View(func(tx *bolt.Tx) error {
-		snap, _ := currentSnapshot(tx)
-		return snap.Bucket(keySnapRecords).ForEach(func(_, v []byte) error {
+	db.reg.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(keyRegRecords).ForEach(func(_, v []byte) error {
 			total += len(v)
 			n++
 			return nil

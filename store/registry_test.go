@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/synthetic"
-	bolt "go.etcd.io/bbolt"
 )
 
 // These tests are internal: they look at the snapshot buckets directly.
@@ -62,16 +62,21 @@ func lookup(t testing.TB, db *DB, nik bansosbot.NIK) (*bansosbot.Snapshot, *bans
 	return s, r
 }
 
-// snapshotBuckets lists the snapshot buckets in the registry.
-func snapshotBuckets(t testing.TB, db *DB) []string {
+// registryFiles lists the registry files and temporaries in the store's
+// directory: after an import or a failed one, only the current and the
+// previous snapshot remain.
+func registryFiles(t testing.TB, db *DB) []string {
 	t.Helper()
+	ents, err := os.ReadDir(filepath.Dir(db.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRegistry).ForEachBucket(func(k []byte) error {
-			out = append(out, fmt.Sprintf("%x", k))
-			return nil
-		})
-	})
+	for _, e := range ents {
+		if n := e.Name(); strings.HasPrefix(n, "registry") || strings.HasPrefix(n, ".") {
+			out = append(out, n)
+		}
+	}
 	return out
 }
 
@@ -164,8 +169,8 @@ func TestImportBadRows(t *testing.T) {
 	if _, r := lookup(t, db, "3201011203850001"); r == nil {
 		t.Error("the previous snapshot stopped answering")
 	}
-	if b := snapshotBuckets(t, db); len(b) != 1 {
-		t.Errorf("snapshot buckets = %v; want only the current one", b)
+	if b := registryFiles(t, db); !reflect.DeepEqual(b, []string{RegistryFileName}) {
+		t.Errorf("registry files = %v; want only the current one", b)
 	}
 
 	// MaxErrors stops early.
@@ -222,8 +227,8 @@ func TestImportFailureKeepsPrevious(t *testing.T) {
 	if r == nil || s.ID != old.Snapshot.ID {
 		t.Errorf("after failed imports: snapshot %+v, record %v; want the previous one", s, r)
 	}
-	if b := snapshotBuckets(t, db); len(b) != 1 {
-		t.Errorf("snapshot buckets = %v; want only the current one", b)
+	if b := registryFiles(t, db); !reflect.DeepEqual(b, []string{RegistryFileName}) {
+		t.Errorf("registry files = %v; want only the current one", b)
 	}
 }
 
@@ -254,8 +259,8 @@ func TestImportCancelDuringWrite(t *testing.T) {
 	if s, r := lookup(t, db, "3201011203850001"); r == nil || s.ID != old.Snapshot.ID {
 		t.Errorf("after the cancel: snapshot %+v; want the previous one", s)
 	}
-	if b := snapshotBuckets(t, db); len(b) != 1 {
-		t.Errorf("snapshot buckets = %v; want only the current one", b)
+	if b := registryFiles(t, db); !reflect.DeepEqual(b, []string{RegistryFileName}) {
+		t.Errorf("registry files = %v; want only the current one", b)
 	}
 	if txs != 3 {
 		t.Errorf("%d write transactions; want the cancel after the third", txs)
@@ -285,8 +290,8 @@ func TestImportTwiceChangesNothing(t *testing.T) {
 			t.Fatalf("NIK %s of the file not found", nik[:4])
 		}
 	}
-	if b := snapshotBuckets(t, db); len(b) != 1 {
-		t.Errorf("snapshot buckets = %v; want the old one deleted", b)
+	if b := registryFiles(t, db); !reflect.DeepEqual(b, []string{RegistryFileName, RegistryPrevFileName}) {
+		t.Errorf("registry files = %v; want the current and the previous one", b)
 	}
 }
 
@@ -335,7 +340,7 @@ func TestRegistryFileHoldsNoPersonalData(t *testing.T) {
 	for _, s := range samples {
 		lookup(t, db, s.NIK)
 	}
-	raw, err := os.ReadFile(db.Path())
+	raw, err := os.ReadFile(db.RegistryPath())
 	if err != nil {
 		t.Fatal(err)
 	}

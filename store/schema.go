@@ -46,7 +46,8 @@ var migrations = []migration{
 		bucketSessions, bucketCounters, bucketTickets, bucketEvents, bucketTicketNo)},
 	{2, "ticket indexes by citizen, status+region and due time", migrateTicketIndexes},
 	{3, "staff, invitations and the audit log", createBuckets(bucketStaff, bucketInvites, bucketAudit, bucketAuditBy)},
-	{4, "eligibility registry", createBuckets(bucketRegistry)}, // bucketRegistry: see registry.go
+	{4, "eligibility registry", createBuckets(bucketRegistry)}, // bucketRegistry: see registry_migrate.go
+	{5, "eligibility registry in its own file (registry.db)", registryMovedOut},
 }
 
 // SchemaVersion is the version this program writes.

@@ -76,6 +76,7 @@ func (m *Main) Open(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	m.sweepTemporaries(0) // sweep.go
 	engineCfg, err := m.engineConfig()
 	if err != nil {
 		db.Close()

@@ -99,5 +99,6 @@ func (m *Main) maintenance(ctx context.Context) error {
 		return err
 	}
 	m.Log.Info("maintenance done", "dedup_marks_removed", marks, "counters_removed", counters, "invitations_removed", invites)
+	m.sweepTemporaries(sweepMargin)
 	return nil
 }
