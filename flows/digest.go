@@ -66,10 +66,13 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 			from = to.AddDate(0, 0, -7)
 		}
 		regions := outermost(s.Regions)
-		key := fmt.Sprint(regions, from.Unix(), to.Unix())
+		// The key holds every region: which restricted tickets a
+		// supervisor may see depends on their most specific coverage.
+		key := fmt.Sprint(s.Regions, from.Unix(), to.Unix())
 		st := cache[key]
 		if st == nil {
-			if st, err = digestCount(tx, regions, from, to, now); err != nil {
+			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, e.restricted(t)) }
+			if st, err = digestCount(tx, regions, may, from, to, now); err != nil {
 				return nil, fmt.Errorf("flows: digest: %w", err)
 			}
 			cache[key] = st
@@ -124,12 +127,18 @@ type digestStats struct {
 	Oldest                       []*bansosbot.Ticket
 }
 
-func digestCount(tx Store, regions []bansosbot.RegionCode, from, to, now time.Time) (*digestStats, error) {
+// digestCount counts the tickets of regions that may returns true for
+// (those the supervisor may handle: a restricted ticket is neither listed
+// nor counted for its own kecamatan's chain).
+func digestCount(tx Store, regions []bansosbot.RegionCode, may func(*bansosbot.Ticket) bool, from, to, now time.Time) (*digestStats, error) {
 	st := &digestStats{}
 	in := func(x time.Time) bool { return !x.IsZero() && !x.Before(from) && x.Before(to) }
 	onTime := func(done, due time.Time) bool { return due.IsZero() || !done.After(due) }
 	for _, r := range regions {
 		err := tx.RegionTickets(r, bansosbot.Statuses, func(t *bansosbot.Ticket) bool {
+			if !may(t) {
+				return true
+			}
 			if in(t.CreatedAt) {
 				st.New++
 			}

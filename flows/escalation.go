@@ -339,8 +339,8 @@ func (escalation) Handle(c *Conv) error {
 	if err != nil {
 		return err
 	}
-	if s := c.Staff(); !maySupervise(s, t) {
-		return c.refuse(audit, t.ID, refusal(s), T("escalation.not_allowed"))
+	if s := c.Staff(); !c.e.maySupervise(s, t) {
+		return c.refuse(audit, t.ID, c.e.refusal(s, t), T("escalation.not_allowed"))
 	}
 	if action == esReassign {
 		c.Payload = verbTransfer + ":" + idStr(t.ID)
@@ -350,19 +350,22 @@ func (escalation) Handle(c *Conv) error {
 }
 
 // maySupervise: an active supervisor (or admin) covering the ticket's
-// region.
-func maySupervise(s *bansosbot.Staff, t *bansosbot.Ticket) bool {
-	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.Covers(t.Region)
+// region who may handle it: a restricted ticket (PUNGLI, misconduct) is
+// out of reach of its own kecamatan's chain, as in the staff workspace.
+func (e *Engine) maySupervise(s *bansosbot.Staff, t *bansosbot.Ticket) bool {
+	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.MayHandle(t, e.restricted(t))
 }
 
-func refusal(s *bansosbot.Staff) string {
+func (e *Engine) refusal(s *bansosbot.Staff, t *bansosbot.Ticket) string {
 	switch {
 	case s == nil:
 		return "not_staff"
 	case s.Role == bansosbot.RoleWorker:
 		return "role"
+	case !s.Covers(t.Region):
+		return "region"
 	}
-	return "region"
+	return "hidden"
 }
 
 // acknowledge records in the history that a supervisor took up the

@@ -3,6 +3,8 @@ package flows_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"github.com/bansosbot/bansosbot"
 	"os"
 	"strings"
 	"testing"
@@ -149,5 +151,74 @@ func TestCheckScrubsNIKEverywhere(t *testing.T) {
 	u.sendText(ckUnknown, 63)
 	if r := u.sendText(secNIK, 64); !deleted(r, 64) {
 		t.Errorf("a NIK at the name question: %v; want the message deleted", r)
+	}
+}
+
+// TestRestrictedTicketsOutOfTheKecamatanChain: a PUNGLI ticket is neither
+// listed nor counted in the daily digest of a supervisor whose coverage
+// is the ticket's kecamatan, and that supervisor's forged "acknowledge"
+// and "reassign" are refused without a trace in the ticket's history and
+// without the ticket's number; the kabupaten supervisor sees it and may
+// acknowledge it.
+func TestRestrictedTicketsOutOfTheKecamatanChain(t *testing.T) {
+	const kecSup = 703
+	h := newHarness(t, quiet())
+	addStaff(t, h, slaRegency, "Rudi", bansosbot.RoleSupervisor, bogor)
+	kec := addStaff(t, h, kecSup, "Camat", bansosbot.RoleSupervisor, cibinong)
+	tk := fileTicket(t, h, 500, "PUNGLI", cibinong, "Ada potongan Rp50.000 saat pencairan di balai desa.")
+	advanceTo(t, h, "2026-11-27 07:00", wib)
+	var kecDigest, regDigest *flows.Reply
+	for _, r := range digest(t, h) {
+		switch r.ChatID {
+		case kecSup:
+			kecDigest = &r
+		case slaRegency:
+			regDigest = &r
+		}
+	}
+	if kecDigest == nil || regDigest == nil {
+		t.Fatalf("digests to %v; want both supervisors", chats(h.Replies))
+	}
+	if strings.Contains(FormatReply(*kecDigest), string(tk.No)) || strings.Contains(FormatReply(*kecDigest), ".o:") {
+		t.Errorf("kecamatan supervisor's digest lists the PUNGLI ticket:\n%s", FormatReply(*kecDigest))
+	}
+	if got := digestArg(t, *kecDigest, "digest.counts", "Open"); got != 0 {
+		t.Errorf("kecamatan supervisor's digest counts %v open; want 0 (the PUNGLI ticket is not theirs to see)", got)
+	}
+	if !strings.Contains(FormatReply(*regDigest), string(tk.No)) {
+		t.Errorf("kabupaten supervisor's digest misses the PUNGLI ticket:\n%s", FormatReply(*regDigest))
+	}
+
+	id := fmt.Sprint(tk.ID)
+	for _, data := range []string{"es..a:" + id, "es..r:" + id, "es..o:" + id} {
+		r := kec.PressData(data)
+		for _, rep := range r {
+			if strings.Contains(FormatReply(rep), string(tk.No)) {
+				t.Errorf("%s by the kecamatan supervisor reveals the number: %s", data, FormatReply(rep))
+			}
+		}
+	}
+	for _, ev := range eventsOf(t, h, tk.ID) {
+		if ev.Kind == bansosbot.EventAcked {
+			t.Errorf("forged acknowledgement written to the history: %+v", ev)
+		}
+	}
+	if s := sessionOf(t, h, kecSup); s.Flow != "" {
+		t.Errorf("forged reassign started %s/%s", s.Flow, s.State)
+	}
+	for _, e := range auditOf(t, h, kecSup) {
+		if e.Allowed {
+			t.Errorf("audit %+v; want every press refused", e)
+		}
+	}
+	h.User(slaRegency, "id").PressData("es..a:" + id)
+	acked := 0
+	for _, ev := range eventsOf(t, h, tk.ID) {
+		if ev.Kind == bansosbot.EventAcked && ev.Actor == slaRegency {
+			acked++
+		}
+	}
+	if acked != 1 {
+		t.Errorf("kabupaten supervisor's acknowledgement recorded %d times; want 1", acked)
 	}
 }
