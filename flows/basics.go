@@ -170,6 +170,9 @@ type menu struct{}
 
 func (menu) Name() string { return menuFlow }
 
+// free: every menu button (Handle answers those the user may not use).
+func (menu) free(string) bool { return true }
+
 func (menu) Start(c *Conv) error { return c.e.showMenu(c) }
 
 func (menu) Prompt(c *Conv) error { return c.e.showMenu(c) }

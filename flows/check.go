@@ -80,6 +80,11 @@ type check struct{}
 
 func (check) Name() string { return checkFlow }
 
+// free: the buttons under a "not found" answer.
+func (check) free(payload string) bool {
+	return payload == payloadCheckAgain || strings.HasPrefix(payload, payloadNotRegistry)
+}
+
 func (f check) Start(c *Conv) error {
 	if len(c.e.cfg.NIKKey) == 0 {
 		return errors.New("flows: status check: no NIK key configured")

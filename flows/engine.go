@@ -262,7 +262,7 @@ func (e *Engine) route(c *Conv) error {
 			c.Say(T("general.unknown_command", "Command", in.Command))
 			return e.showMenu(c)
 		}
-		return e.runCommand(c, cmd)
+		return e.aside(c, func() error { return e.runCommand(c, cmd) })
 	}
 	if !c.Consented() && !c.IsStaff() {
 		return e.flows[consentFlow].Start(c)
@@ -336,7 +336,9 @@ func ButtonData(flow string, step uint32, payload string) string {
 func (e *Engine) routeCallback(c *Conv) error {
 	flow, step, payload, ok := parseData(c.In.Callback.Data)
 	f := e.flows[flow]
-	if !ok || f == nil {
+	if !ok || f == nil || step == "" && !isFree(f, payload) {
+		// Unknown, or step-less data no message ever carried (a prompt's
+		// button without its step): forged.
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
 	}
@@ -360,7 +362,43 @@ func (e *Engine) routeCallback(c *Conv) error {
 	if step != "" && strings.HasPrefix(c.Session.State, resumePrefix) {
 		return e.resume(c, f)
 	}
-	return f.Handle(c)
+	return e.aside(c, func() error { return f.Handle(c) })
+}
+
+// freeButtons is a flow with buttons not tied to a prompt (menus, lists,
+// notifications: see Buttons). free reports whether a payload is one of
+// them; the flow's handler authorizes every press of such a button. Only
+// these payloads reach a flow without a step: the buttons of a prompt
+// carry its step, so step-less copies of them are forged.
+type freeButtons interface {
+	free(payload string) bool
+}
+
+func isFree(f Flow, payload string) bool {
+	fb, ok := f.(freeButtons)
+	return ok && fb.free(payload)
+}
+
+// aside runs an input that does not answer a pending "resume or
+// discard?" question (a command, a button not tied to a prompt) while the
+// question waits: the flows never see the resume state. When the input
+// left the idle flow where it was (same flow, state and prompt), the
+// question still waits; when it moved the flow on, the question is gone,
+// and so is the message it held.
+func (e *Engine) aside(c *Conv, run func() error) error {
+	waiting, ok := strings.CutPrefix(c.Session.State, resumePrefix)
+	if !ok {
+		return run()
+	}
+	flow, step := c.Session.Flow, c.Session.Step
+	c.Session.State = waiting
+	err := run()
+	if c.Session.Flow == flow && c.Session.State == waiting && c.Session.Step == step {
+		c.Session.State = resumePrefix + waiting
+	} else {
+		c.Session.Held = nil
+	}
+	return err
 }
 
 // Payloads every flow understands.

@@ -310,6 +310,9 @@ type escalation struct{}
 
 func (escalation) Name() string { return escalationFlow }
 
+// free: every button of the flow (Handle authorizes each press).
+func (escalation) free(string) bool { return true }
+
 // Start and Prompt: the flow has no conversation, only buttons.
 func (escalation) Start(c *Conv) error  { return nil }
 func (escalation) Prompt(c *Conv) error { return nil }

@@ -2,10 +2,12 @@ package flows_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"github.com/bansosbot/bansosbot"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +223,131 @@ func TestRestrictedTicketsOutOfTheKecamatanChain(t *testing.T) {
 	if acked != 1 {
 		t.Errorf("kabupaten supervisor's acknowledgement recorded %d times; want 1", acked)
 	}
+}
+
+// try runs one input like harness.Do but returns the engine's error (a
+// panic included) instead of failing the test.
+func (h *harness) try(in flows.Input, shown string) (replies []flows.Reply, err error) {
+	h.t.Helper()
+	h.nextUpdate++
+	in.UpdateID = h.nextUpdate
+	if in.ChatID == 0 {
+		in.ChatID = in.UserID
+	}
+	if in.ChatType == "" {
+		in.ChatType = "private"
+	}
+	fmt.Fprintf(&h.log, "→ %d %s\n", in.UserID, shown)
+	err = h.DB.Update(func(tx *store.Tx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		replies, err = h.Engine.Handle(context.Background(), tx, in)
+		return err
+	})
+	for _, r := range replies {
+		h.log.WriteString(FormatReply(r))
+		if r.Action == flows.Send && len(r.Buttons) > 0 {
+			h.keyboards[r.ChatID] = r.Buttons
+		}
+	}
+	h.Replies = replies
+	return replies, err
+}
+
+// tryPress presses a button with arbitrary data and returns the error.
+func (u *user) tryPress(data string) ([]flows.Reply, error) {
+	in := u.input()
+	in.Callback = &flows.Callback{ID: fmt.Sprintf("cb%d", u.h.nextUpdate+1), MessageID: 1, Data: data}
+	return u.h.try(in, "press "+data)
+}
+
+// answered reports whether the replies answer the pressed button.
+func answered(replies []flows.Reply) bool {
+	return slices.ContainsFunc(replies, func(r flows.Reply) bool { return r.Action == flows.AnswerCallback })
+}
+
+// TestForgedButtonsAreAnswered: step-less data for the flows whose buttons
+// all belong to a prompt (consent, language, erasure, complaint) is
+// answered as unknown, whatever the session, never an error.
+func TestForgedButtonsAreAnswered(t *testing.T) {
+	h := newHarness(t, quiet())
+	fresh := h.User(330, "id")
+	u := h.User(331, "id")
+	u.Onboard("id")
+	mid := h.User(332, "id")
+	mid.Onboard("id")
+	mid.Text("/lapor")
+	for _, who := range []*user{fresh, u, mid} {
+		for _, data := range []string{"pv..x", "pv..zz", "pv..yes", "lg..x", "lg..zz", "lg..id", "cs..x", "cs..zz", "cs..yes", "cs..no", "rp..b", "rp..x", "rp..c:PUNGLI", "rp..send"} {
+			r, err := who.tryPress(data)
+			if err != nil {
+				t.Errorf("user %d presses %s: %v", who.ID, data, err)
+				continue
+			}
+			if !answered(r) {
+				t.Errorf("user %d presses %s: %v; want the button answered", who.ID, data, keysOf(r))
+			}
+		}
+	}
+	if p := profileOf(t, h, 331); p == nil {
+		t.Errorf("a forged pv..yes erased the citizen")
+	}
+	if p := profileOf(t, h, 330); p != nil && p.Consented() {
+		t.Errorf("a forged cs..yes recorded a consent")
+	}
+}
+
+// TestButtonOfIdleFlowAfterResumeQuestion: a ticket's "add" left idle asks
+// "continue or discard?"; pressing the ticket's own buttons then (open,
+// list) works like before the pause, and a later text is not taken into
+// the abandoned step.
+func TestButtonOfIdleFlowAfterResumeQuestion(t *testing.T) {
+	for _, tap := range []string{"o", "l", "a", "w"} {
+		h := newHarness(t, quiet())
+		u := h.User(333, "id")
+		u.Onboard("id")
+		tk := cmSeedTicket(t, h, u.ID, nil)
+		id := ticketID(tk.ID)
+		u.Text("/tiket")
+		u.Press("o:" + id)
+		u.Press("a:" + id)
+		h.Advance(45 * time.Minute)
+		u.Text("foto menyusul")
+		if r := lastSend(t, h.Replies); r.Text[0].Key != "general.resume_question" {
+			t.Fatalf("after the pause: %v; want the resume question", keysOf(h.Replies))
+		}
+		data := "tk..o:" + id
+		if tap == "l" {
+			data = "tk..l:0"
+		} else if tap != "o" {
+			data = "tk.." + tap + ":" + id
+		}
+		r, err := u.tryPress(data)
+		if err != nil {
+			t.Errorf("%s after the resume question: %v", data, err)
+			continue
+		}
+		if !answered(r) {
+			t.Errorf("%s after the resume question: %v; want the button answered", data, keysOf(r))
+		}
+		if tap == "o" || tap == "l" {
+			n := len(eventsOf(t, h, tk.ID))
+			u.Text("teks yang lain, bukan untuk tiket")
+			if got := len(eventsOf(t, h, tk.ID)); got != n {
+				t.Errorf("%s ended the add, yet a later text was added to the ticket", data)
+			}
+		}
+	}
+}
+
+func profileOf(t *testing.T, h *harness, id int64) *bansosbot.Profile {
+	t.Helper()
+	var p *bansosbot.Profile
+	if err := h.DB.View(func(tx *store.Tx) (err error) { p, err = tx.Profile(id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -288,6 +288,9 @@ type inviteDraft struct {
 
 func (staffAdmin) Name() string { return staffFlow }
 
+// free: the staff list's buttons (each press is authorized).
+func (staffAdmin) free(string) bool { return true }
+
 func (f staffAdmin) Start(c *Conv) error {
 	s := c.Staff()
 	if s == nil || (s.Role != bansosbot.RoleAdmin && s.Role != bansosbot.RoleSupervisor) {

@@ -40,6 +40,9 @@ const RatingCommentMax = 500
 
 func (citizenSide) Name() string { return citizenFlow }
 
+// free: the buttons under staff answers (each press checks the ticket).
+func (citizenSide) free(string) bool { return true }
+
 func (citizenSide) Start(c *Conv) error { return c.e.showMenu(c) }
 
 func (citizenSide) Prompt(c *Conv) error {

@@ -542,6 +542,9 @@ var rejectKinds = []string{"duplicate", "incomplete", "out_of_rules", "spam"}
 
 func (work) Name() string { return workFlow }
 
+// free: cards, queues and notifications (workButton authorizes each press).
+func (work) free(string) bool { return true }
+
 func (work) Start(c *Conv) error { return c.e.showQueue(c, queueAll, 0, false) }
 
 func (work) Prompt(c *Conv) error {

@@ -55,6 +55,13 @@ type tickets struct{}
 
 func (tickets) Name() string { return ticketsFlow }
 
+// free: the list, a ticket's buttons and "answer" under a staff message
+// (each press checks that the ticket is the presser's).
+func (tickets) free(payload string) bool {
+	verb, _, _ := strings.Cut(payload, ":")
+	return verb == "l" || verb == "o" || verb == "a" || verb == "w"
+}
+
 func (tickets) Start(c *Conv) error { return listTickets(c, 0) }
 
 func (tickets) Prompt(c *Conv) error {
