@@ -184,7 +184,7 @@ func TestRestrictedTicketsOutOfTheKecamatanChain(t *testing.T) {
 	if strings.Contains(FormatReply(*kecDigest), string(tk.No)) || strings.Contains(FormatReply(*kecDigest), ".o:") {
 		t.Errorf("kecamatan supervisor's digest lists the PUNGLI ticket:\n%s", FormatReply(*kecDigest))
 	}
-	if got := digestArg(t, *kecDigest, "digest.counts", "Open"); got != 0 {
+	if got := digestArg(t, *kecDigest, "digest.now_counts", "Open"); got != 0 {
 		t.Errorf("kecamatan supervisor's digest counts %v open; want 0 (the PUNGLI ticket is not theirs to see)", got)
 	}
 	if !strings.Contains(FormatReply(*regDigest), string(tk.No)) {
