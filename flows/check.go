@@ -80,9 +80,11 @@ type check struct{}
 
 func (check) Name() string { return checkFlow }
 
-// free: the buttons under a "not found" answer.
+// free: the buttons under an answer (check again, next steps).
 func (check) free(payload string) bool {
-	return payload == payloadCheckAgain || strings.HasPrefix(payload, payloadNotRegistry)
+	// The prompts (NIK, name) carry only Back and Cancel; every other
+	// button is under an answer.
+	return payload != PayloadBack && payload != PayloadCancel
 }
 
 func (f check) Start(c *Conv) error {

@@ -56,10 +56,15 @@ type tickets struct{}
 func (tickets) Name() string { return ticketsFlow }
 
 // free: the list, a ticket's buttons and "answer" under a staff message
-// (each press checks that the ticket is the presser's).
+// (each press checks that the ticket is the presser's); not the buttons
+// of the add, withdraw and offer prompts.
 func (tickets) free(payload string) bool {
 	verb, _, _ := strings.Cut(payload, ":")
-	return verb == "l" || verb == "o" || verb == "a" || verb == "w"
+	switch verb {
+	case PayloadBack, PayloadCancel, "wy", "y", "n":
+		return false
+	}
+	return true
 }
 
 func (tickets) Start(c *Conv) error { return listTickets(c, 0) }
