@@ -234,15 +234,20 @@ func (e *Engine) tellHandlers(c *Conv, t *bansosbot.Ticket, msg Msg) error {
 // citizen's rating before it closes by itself (Config.AutoCloseAfter).
 const DefaultAutoCloseAfter = 7 * 24 * time.Hour
 
+// autoCloseAfter is Config.AutoCloseAfter or its default.
+func (e *Engine) autoCloseAfter() time.Duration {
+	if e.cfg.AutoCloseAfter > 0 {
+		return e.cfg.AutoCloseAfter
+	}
+	return DefaultAutoCloseAfter
+}
+
 // AutoClose closes the resolved tickets whose citizen did not answer
 // within Config.AutoCloseAfter, reading only the resolved entries of the
 // status index, and returns the notices for their citizens (no rating
 // request: the window has passed). Cron runs it in one transaction.
 func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
-	after := e.cfg.AutoCloseAfter
-	if after <= 0 {
-		after = DefaultAutoCloseAfter
-	}
+	after := e.autoCloseAfter()
 	var due []*bansosbot.Ticket
 	err := tx.RegionTickets("", []bansosbot.Status{bansosbot.StatusResolved}, func(t *bansosbot.Ticket) bool {
 		if !t.ResolvedAt.IsZero() && !now.Before(t.ResolvedAt.Add(after)) {
@@ -264,7 +269,7 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 		if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClose, TicketID: t.ID, Allowed: true, Reason: "no_answer"}); err != nil {
 			return nil, err
 		}
-		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: []Msg{T("ct.auto_closed", "No", string(t.No))}}); err != nil {
+		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: []Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}}); err != nil {
 			return nil, err
 		}
 	}

@@ -860,7 +860,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		case verbAsk:
 			toCitizen, citizenButtons = []Msg{T("ct.staff_asks", "No", no, "Text", d.Text)}, answer
 		case verbResolve:
-			toCitizen, citizenButtons = []Msg{T("ct.resolved", "No", no, "Text", d.Text)}, Buttons(citizenFlow, ratingButtons(t.ID))
+			toCitizen, citizenButtons = []Msg{T("ct.resolved", "No", no, "Text", d.Text, "Days", int(c.e.autoCloseAfter()/(24*time.Hour)))}, Buttons(citizenFlow, ratingButtons(t.ID))
 		case verbRefer:
 			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
 		case verbReject:

@@ -58,11 +58,12 @@ func TestFallbackAndPlural(t *testing.T) {
 		count int
 		want  string
 	}{
-		{"en", 1, "(1 ticket anonymised)"},
-		{"en", 2, "(2 tickets anonymised)"},
-		{"en", 0, "(0 tickets anonymised)"},
-		{"id", 1, "(1 tiket dianonimkan)"},
-		{"id", 5, "(5 tiket dianonimkan)"},
+		{"en", 1, "deleted. Your name and the content of 1 complaint have been removed."},
+		{"en", 2, "deleted. Your name and the content of 2 complaints have been removed."},
+		{"en", 0, "deleted. Thank you"},
+		{"id", 1, "dihapus. Nama dan isi 1 pengaduan juga"},
+		{"id", 5, "dihapus. Nama dan isi 5 pengaduan juga"},
+		{"id", 0, "dihapus. Terima kasih"},
 	} {
 		if got := c.Text(tt.lang, "privacy.deleted", map[string]any{"Count": tt.count}); !strings.Contains(got, tt.want) {
 			t.Errorf("privacy.deleted %s Count=%d = %q; want %q", tt.lang, tt.count, got, tt.want)

@@ -48,7 +48,7 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 	e.expect(seen, cit.ID, "Terkirim: 1 foto.")
 	e.fake.SendLocation(cit, -6.48167, 106.85417)
 	e.pressOn(cit, e.expect(seen, cit.ID, "Terkirim: 1 foto, lokasi"), "done")
-	ask := e.expect(seen, cit.ID, "menghubungi Anda")
+	ask := e.expect(seen, cit.ID, "menghubungi Bapak/Ibu")
 	if len(ask.Keyboard) != 1 || len(ask.Keyboard[0]) != 1 || !ask.Keyboard[0][0].RequestContact {
 		t.Fatalf("phone question = %s; want one contact-request button", ask)
 	}
@@ -75,7 +75,7 @@ func TestE2EComplaintSurvivesRestart(t *testing.T) {
 	}
 
 	e.fake.SendCommand(cit, "/tiket")
-	list := e.expect(seen, cit.ID, "Tiket pengaduan Anda")
+	list := e.expect(seen, cit.ID, "Pengaduan Bapak/Ibu")
 	if !strings.Contains(list.Text, no) || !strings.Contains(list.Text, "Baru") {
 		t.Errorf("/tiket = %s; want ticket %s with its status", list, no)
 	}

@@ -142,7 +142,7 @@ func (e *e2e) onboard(u telegramtest.User) {
 	}
 	e.press(u, "yes")
 	msgs = messages(e.waitBot(u.ID, 2))
-	if !strings.Contains(msgs[1].Text, "Persetujuan Anda sudah dicatat") || !strings.Contains(msgs[1].Text, "Pilih bahasa") {
+	if !strings.Contains(msgs[1].Text, "Persetujuan Bapak/Ibu sudah dicatat") || !strings.Contains(msgs[1].Text, "Pilih bahasa") {
 		e.t.Fatalf("after agreeing: %s; want thanks and the language question", msgs[1])
 	}
 	e.press(u, "id")
@@ -376,7 +376,7 @@ func TestE2EHandlerPanicIsContained(t *testing.T) {
 	e.fake.SendCommand(a, "/after")
 	e.fake.SendCommand(b, "/other")
 	msgs := e.waitBot(a.ID, 2)
-	if !strings.Contains(msgs[0].Text, "terjadi gangguan") {
+	if !strings.Contains(msgs[0].Text, "ada gangguan") {
 		t.Errorf("answer to the panicking update = %q; want the apology", msgs[0].Text)
 	}
 	if !strings.Contains(msgs[1].Text, "/after") {

@@ -113,7 +113,7 @@ func TestE2EStaffWorkflow(t *testing.T) {
 	e.fake.SendText(worker, "Kami sedang memeriksa data penyaluran tahap 3 di bank penyalur.")
 	e.pressOn(worker, e.expect(seen, worker.ID, "Kirim balasan ini"), "ok")
 	e.expect(seen, worker.ID, "Balasan terkirim")
-	reply := e.expect(seen, cit.ID, "Balasan petugas untuk tiket "+no)
+	reply := e.expect(seen, cit.ID, "Balasan petugas untuk pengaduan "+no)
 
 	// The citizen answers through the reply button; the worker hears of it.
 	e.pressOn(cit, reply, "a:1")
