@@ -87,3 +87,45 @@ func TestMyDataInCitizensZone(t *testing.T) {
 		t.Errorf("consent time %v; want it in WIT", mydata.Args["ConsentAt"])
 	}
 }
+
+// TestFiledDeadlinesInResidenceZone: the deadlines a citizen reads when a
+// complaint is filed, and in /tiket, are in the zone of where they said
+// they live.
+func TestFiledDeadlinesInResidenceZone(t *testing.T) {
+	for i, tt := range []struct {
+		district, village, zone string
+	}{
+		{"cibinong", "pakansari", "WIB"},
+		{"denpasar selatan", "sesetan", "WITA"},
+		{"jayapura utara", "gurabesi", "WIT"},
+	} {
+		t.Run(tt.zone, func(t *testing.T) {
+			h := newHarness(t, quiet())
+			u := h.User(int64(360+i), "id")
+			u.Onboard("id")
+			u.Text("/lapor")
+			u.Press("c:OTHER")
+			u.Text(tt.district)
+			u.Text(tt.village)
+			u.Text(descText)
+			u.Press("done")
+			u.Press("skip")
+			u.Press("send")
+			var filed flows.Msg
+			for _, r := range h.Replies {
+				if len(r.Text) > 0 && r.Text[0].Key == "complaint.filed" {
+					filed = r.Text[0]
+				}
+			}
+			for _, arg := range []string{"DueResponse", "DueResolve"} {
+				at, ok := filed.Args[arg].(flows.Time)
+				if !ok || at.Loc == nil {
+					t.Fatalf("complaint.filed %s = %v; want a time with a zone", arg, filed.Args[arg])
+				}
+				if name, _ := at.T.In(at.Loc).Zone(); name != tt.zone {
+					t.Errorf("%s in %s; want %s", arg, name, tt.zone)
+				}
+			}
+		})
+	}
+}
