@@ -367,7 +367,7 @@ type RegistryColumns struct {
 
 // ParseRegistryHeader reads the header line of a registry file. Errors are
 // *Error EInvalid with keys registry.header_missing, header_unknown,
-// header_duplicate (Args["Column"]) or registry.no_programs.
+// header_duplicate (Args["Column"]).
 func ParseRegistryHeader(header []string, programs Programs) (*RegistryColumns, error) {
 	c := &RegistryColumns{n: len(header), nik: -1, name: -1, desil: -1}
 	type slot struct {
@@ -427,9 +427,8 @@ func ParseRegistryHeader(header []string, programs Programs) (*RegistryColumns, 
 		c.period = append(c.period, cols[i][1])
 		c.remark = append(c.remark, cols[i][2])
 	}
-	if len(c.Programs) == 0 {
-		return nil, Errorf(EInvalid, "registry.no_programs")
-	}
+	// A file without program columns (only nik, name, desil) is valid:
+	// the status check then tells the decile alone.
 	return c, nil
 }
 

@@ -168,10 +168,13 @@ func TestParseRegistryHeader(t *testing.T) {
 	if len(c.Programs) != 2 || c.Programs[0].Code != "PKH" || c.Programs[1].Code != "PBI-JK" {
 		t.Errorf("programs = %v; want PKH, PBI-JK in configuration order", c.Programs)
 	}
+	// Only the three required columns: valid, no programs (issue 12 item 5).
+	if c := testColumns(t, "nik,name,desil"); len(c.Programs) != 0 {
+		t.Errorf("nik,name,desil: programs %v", c.Programs)
+	}
 	bad := []struct{ header, key string }{
 		{"nik,name,PKH", "registry.header_missing"},
 		{"name,desil,PKH", "registry.header_missing"},
-		{"nik,name,desil", "registry.no_programs"},
 		{"nik,name,desil,PKH,PKH_periode", "registry.header_unknown"},
 		{"nik,name,desil,PKH,pkh", "registry.header_duplicate"},
 		{"nik,name,desil,PKH,SEMBAKO_period", "registry.header_missing"},

@@ -332,3 +332,33 @@ func TestMigrateRegistryOut(t *testing.T) {
 		t.Errorf("after reopening: %+v", s)
 	}
 }
+
+// TestImportTolerance: a file with only nik,name,desil, a file with ';'
+// (Excel with Indonesian settings), a BOM and a "# date:" comment line
+// import alike (issue 12 item 5).
+func TestImportTolerance(t *testing.T) {
+	db := openTicketDB(t)
+	res := mustImport(t, db, "nik,name,desil\n3201011203850001,WAWAN LESTARI,2\n", regOptions(t))
+	if res.Snapshot.Stats.Rows != 1 || len(res.Snapshot.Programs) != 0 {
+		t.Errorf("nik,name,desil only: %+v", res.Snapshot)
+	}
+	if _, r := lookup(t, db, "3201011203850001"); r == nil || r.Desil != 2 || len(r.Programs) != 0 {
+		t.Errorf("record = %+v", r)
+	}
+	semi := "\ufeff# date: 2026-10-01\n# source: DTSEN\nnik;name;desil;PKH;PKH_remark\n" +
+		"3201011203850001;WAWAN LESTARI;2;Y;Dana sudah tersalurkan, tahap 4\n3201015203850002;\"SITI; NUR\";;N;\n"
+	res = mustImport(t, db, semi, regOptions(t))
+	if res.Snapshot.Stats.Rows != 2 || len(res.Snapshot.Programs) != 1 {
+		t.Fatalf("semicolons: %+v", res.Snapshot)
+	}
+	if _, r := lookup(t, db, "3201011203850001"); r == nil || r.Programs[0].Remark != "Dana sudah tersalurkan, tahap 4" {
+		t.Errorf("semicolon record = %+v", r)
+	}
+	var lines []int
+	opts := regOptions(t)
+	opts.BadRow = func(e RowError) { lines = append(lines, e.Line) }
+	_, err := db.ImportRegistry(context.Background(), strings.NewReader("# date: 2026-10-01\nnik;name;desil\n3201011203850001;A B;11\n"), opts)
+	if !errors.Is(err, ErrBadRows) || !reflect.DeepEqual(lines, []int{3}) {
+		t.Errorf("bad row after a comment: %v %v; want line 3", err, lines)
+	}
+}

@@ -43,6 +43,9 @@ type ImportOptions struct {
 	Workers int
 	// MaxErrors stops the import after that many bad rows; 0 reports all.
 	MaxErrors int
+	// Comma is the field separator; 0 detects ',' or ';' from the header
+	// line.
+	Comma rune
 	// DryRun reads and checks the file and returns its statistics without
 	// writing anything.
 	DryRun bool
@@ -377,9 +380,18 @@ var errMaxErrors = errors.New("too many bad rows")
 // batches, workers validate and hash them, and this goroutine collects
 // them in file order into sorted runs.
 func (im *importer) read(ctx context.Context, r io.Reader) error {
-	cr := csv.NewReader(bufio.NewReaderSize(countingReader{r, &im.bytesRead}, 1<<20))
+	br := bufio.NewReaderSize(countingReader{r, &im.bytesRead}, 1<<20)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" { // Excel's "CSV UTF-8"
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	cr.Comment = '#' // "# date: 2026-11-30" and other notes; a NIK never starts with #
+	cr.Comma = im.opts.Comma
+	if cr.Comma == 0 {
+		cr.Comma = detectComma(br)
+	}
 	header, err := cr.Read()
 	if err == io.EOF {
 		return bansosbot.Errorf(bansosbot.EInvalid, "registry.empty")
@@ -515,6 +527,29 @@ func (im *importer) read(ctx context.Context, r io.Reader) error {
 	im.sortRun()
 	im.progress()
 	return nil
+}
+
+// detectComma looks at the header line (the first line that is not a
+// comment): Excel with Indonesian regional settings saves "CSV" with
+// semicolons.
+func detectComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(64 << 10)
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
+			continue
+		}
+		if bytes.IndexByte(line, ';') >= 0 && bytes.IndexByte(line, ',') < 0 {
+			return ';'
+		}
+		break
+	}
+	return ','
 }
 
 // reserve makes room for n more bytes in the arena and an index entry,

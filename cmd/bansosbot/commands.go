@@ -98,20 +98,29 @@ func outFlag(args []string) ([]string, string) {
 	return rest, out
 }
 
-func runStoreTo(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) (err error) {
+func runStoreTo(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer) error {
 	cmd := storeCommands[name]
+	return runWithStore(ctx, cfg, name, args, stdout,
+		func(db *store.DB, cfg Config) error { return cmd(ctx, cfg, db, args, stdout) },
+		func() error { return runViaControl(ctx, cfg, name, args, stdout) })
+}
+
+// runWithStore runs local on the store opened here or, when a running
+// instance holds it, remote (through the control socket).
+func runWithStore(ctx context.Context, cfg Config, name string, args []string, stdout io.Writer,
+	local func(*store.DB, Config) error, remote func() error) (err error) {
 	if !cfg.hasData() {
 		if !createsData(name, args) {
 			return cfg.errNoData()
 		}
-		return createData(cfg, stdout, func(db *store.DB, cfg Config) error { return cmd(ctx, cfg, db, args, stdout) })
+		return createData(cfg, stdout, local)
 	}
 	if _, err := cfg.loadSecret(); err != nil {
 		return err
 	}
 	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 300 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
-		err := runViaControl(ctx, cfg, name, args, stdout)
+		err := remote()
 		if errors.Is(err, errNoInstance) {
 			return fmt.Errorf("%s is locked by another process that does not answer on %s; is an older bansosbot running?", cfg.DBPath(), cfg.controlSocket())
 		}
@@ -126,7 +135,7 @@ func runStoreTo(ctx context.Context, cfg Config, name string, args []string, std
 			return err
 		}
 	}
-	return cmd(ctx, cfg, db, args, stdout)
+	return local(db, cfg)
 }
 
 // createsData reports whether a command may start a new data directory:

@@ -39,8 +39,9 @@ func (m *Main) serveControl() error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /run", m.controlRun)
-	mux.HandleFunc("GET /status", m.controlStatus) // ops.go: for bansosbot doctor
-	mux.HandleFunc("GET /facts", m.controlFacts)   // doctor.go
+	mux.HandleFunc("POST /registry/import", m.controlImport) // registry_import.go: the file streamed from the command line
+	mux.HandleFunc("GET /status", m.controlStatus)           // ops.go: for bansosbot doctor
+	mux.HandleFunc("GET /facts", m.controlFacts)             // doctor.go
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := m.DB.Backup(w); err != nil {
@@ -135,9 +136,20 @@ func runViaControl(ctx context.Context, cfg Config, name string, args []string, 
 	if err != nil {
 		return err
 	}
+	return doControl(cfg, req, stdout)
+}
+
+// doControl sends a request to the running instance and copies the
+// streamed answer to stdout; the command's error comes in a trailer.
+// errNoInstance when nobody answers on the socket.
+func doControl(cfg Config, req *http.Request, stdout io.Writer) error {
 	resp, err := controlClient(cfg).Do(req)
 	if err != nil {
-		return errNoInstance
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return errNoInstance
+		}
+		return fmt.Errorf("running instance: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

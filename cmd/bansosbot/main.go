@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cmd, rest = rest[0], rest[1:]
 	}
 	if cmd == "registry" { // registry.go: gen here, import and stats through runStore
-		return runRegistry(ctx, cfg, rest, stdout, stderr)
+		return runRegistry(ctx, cfg, rest, stdin, stdout, stderr)
 	}
 	if _, ok := storeCommands[cmd]; ok {
 		return runStore(ctx, cfg, cmd, rest, stdout)

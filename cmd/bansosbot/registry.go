@@ -9,14 +9,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
-	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/bansosbot/bansosbot/synthetic"
 	"github.com/schollz/progressbar/v3"
@@ -24,28 +21,35 @@ import (
 )
 
 const registryUsage = `Usage:
-  bansosbot registry import [-date YYYY-MM-DD] [-programs FILE] [-max-errors N] FILE.csv
+  bansosbot registry import -date YYYY-MM-DD [--dry-run] [--force] [-encoding E] [-lang L] [-programs FILE] [-max-errors N] FILE.csv|-
+  bansosbot registry rollback [-lang L]
   bansosbot registry stats
   bansosbot registry gen -n N [-seed S] [-date YYYY-MM-DD] -out FILE.csv
 
-import replaces the eligibility registry with FILE.csv, all or nothing;
-while the bot runs on the data directory, the bot itself imports the file
-and keeps answering. Columns (header line, any order, names
+import replaces the eligibility registry with FILE.csv ("-": standard
+input), all or nothing. This command reads the file and streams it to the
+store: to the running bot through DATA/control.sock when one runs (which
+keeps answering), so the file only has to be readable by you. The date of
+the data is required: -date, or a first line "# date: YYYY-MM-DD". A file
+with under half the rows of the current data is refused without --force;
+--dry-run checks and counts without writing. The previous snapshot is kept:
+rollback returns to it. Separator "," or ";" (detected); UTF-8, or
+-encoding windows-1252. Columns (header line, any order, names
 case-insensitive):
   nik            16-digit NIK
   name           full name as on the KTP
   desil          1-10, empty for none
-  <CODE>         per program (PKH, SEMBAKO, PBI-JK, ATENSI...): Y or N
+  <CODE>         optional, per program (PKH, SEMBAKO, PBI-JK, ATENSI...): Y or N
   <CODE>_period  optional, e.g. "Oktober-Desember 2026"
   <CODE>_remark  optional, e.g. "Dana sudah tersalurkan"
 Only keyed hashes of NIKs and names are stored.
 `
 
-// runRegistry runs "bansosbot registry ...": gen here; import and stats
-// work on the store, so they run here or, when the bot is running on the
-// data directory, inside it (then the bot reads the file: its path is
-// made absolute first).
-func runRegistry(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+// runRegistry runs "bansosbot registry ...": gen here; import reads the
+// file here and streams it to the store (here, or the running bot through
+// the control socket: registry_import.go); stats and rollback work on the
+// store, here or inside the running bot.
+func runRegistry(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, registryUsage)
 		return errors.New("registry: missing subcommand")
@@ -57,14 +61,7 @@ func runRegistry(ctx context.Context, cfg Config, args []string, stdout, stderr 
 		fmt.Fprint(stdout, registryUsage)
 		return nil
 	case "import":
-		fs, _ := importFlags(io.Discard)
-		if err := fs.Parse(args[1:]); err == nil && fs.NArg() == 1 {
-			abs, err := filepath.Abs(fs.Arg(0))
-			if err != nil {
-				return err
-			}
-			args = append(slices.Clone(args[:len(args)-1]), abs)
-		}
+		return registryImportCLI(ctx, cfg, args[1:], stdin, stdout)
 	}
 	return runStore(ctx, cfg, "registry", args, stdout)
 }
@@ -74,10 +71,10 @@ func runRegistry(ctx context.Context, cfg Config, args []string, stdout, stderr 
 func registryCommand(ctx context.Context, cfg Config, db *store.DB, args []string, w io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
-		case "import":
-			return registryImport(ctx, cfg, db, args[1:], w)
 		case "stats":
 			return registryStats(db, w)
+		case "rollback":
+			return registryRollback(db, args[1:], w)
 		}
 	}
 	return fmt.Errorf("registry: unknown subcommand\n%s", registryUsage)
@@ -92,91 +89,6 @@ func parseDate(s string) (time.Time, error) {
 	return d, nil
 }
 
-type importOpts struct {
-	date, programs, temp *string
-	maxErrors            *int
-}
-
-func importFlags(out io.Writer) (*flag.FlagSet, importOpts) {
-	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
-	fs.SetOutput(out)
-	return fs, importOpts{
-		date:      fs.String("date", time.Now().In(bansosbot.RegionCode("").TimeZone()).Format(time.DateOnly), "date of the data, shown with every answer"),
-		programs:  fs.String("programs", "", "programs file (JSON, like config/programs.json); default: the built-in list"),
-		maxErrors: fs.Int("max-errors", 0, "stop after this many bad rows (0: report them all)"),
-		temp:      fs.String("temp", "", "directory for the sorted runs of a large file (default: the data directory)"),
-	}
-}
-
-func registryImport(ctx context.Context, cfg Config, db *store.DB, args []string, w io.Writer) error {
-	fs, o := importFlags(w)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("registry import: give one CSV file\n%s", registryUsage)
-	}
-	asOf, err := parseDate(*o.date)
-	if err != nil {
-		return err
-	}
-	programs := bansosbot.DefaultPrograms()
-	if *o.programs != "" {
-		raw, err := os.ReadFile(*o.programs)
-		if err != nil {
-			return err
-		}
-		if programs, err = bansosbot.LoadPrograms(bytes.NewReader(raw)); err != nil {
-			return err
-		}
-	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	rep := newImportReporter(w, fi.Size())
-	res, err := db.ImportRegistry(ctx, f, store.ImportOptions{
-		Key: cfg.key("nik"), Programs: programs, AsOf: asOf, Source: filepath.Base(fs.Arg(0)),
-		TempDir: *o.temp, MaxErrors: *o.maxErrors, BadRow: rep.badRow, Progress: rep.progress,
-	})
-	rep.finish()
-	if err != nil {
-		if errors.Is(err, store.ErrBadRows) {
-			return fmt.Errorf("nothing imported: %d bad rows (listed above); the previous data stays in use", rep.bad)
-		}
-		if key := bansosbot.ErrorKey(err); key != "" {
-			return fmt.Errorf("nothing imported: %s", rowText(err))
-		}
-		return fmt.Errorf("nothing imported (the previous data stays in use): %w", err)
-	}
-	s := res.Snapshot
-	took := res.Read + res.Write
-	fmt.Fprintf(w, "Imported %d people from %s (data as of %s) in %s (%.0f rows/s; read %s, write %s).\n",
-		s.Stats.Rows, s.Source, s.AsOf.Format(time.DateOnly), took.Round(time.Millisecond),
-		float64(s.Stats.Rows)/took.Seconds(), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond))
-	if res.Replaced != 0 {
-		fmt.Fprintf(w, "It replaces snapshot %d; status checks now answer from snapshot %d.\n", res.Replaced, s.ID)
-	}
-	if dbi, err := os.Stat(db.Path()); err == nil {
-		fmt.Fprintf(w, "Database file: %s (%.1f MB).\n", db.Path(), float64(dbi.Size())/1e6)
-	}
-	return nil
-}
-
-// rowText renders a row error in English, for the operator.
-func rowText(err error) string {
-	var e *bansosbot.Error
-	if !errors.As(err, &e) {
-		return err.Error()
-	}
-	return locales.MustDefault().Text("en", e.Key, e.Args)
-}
-
 // importReporter shows an import's progress: a bar with rate and ETA on a
 // terminal, a plain line every few seconds otherwise (logs, pipes).
 type importReporter struct {
@@ -188,10 +100,11 @@ type importReporter struct {
 	phase    string
 	lastLine time.Time
 	bad      int
+	lang     string
 }
 
-func newImportReporter(out io.Writer, size int64) *importReporter {
-	r := &importReporter{out: out, size: size}
+func newImportReporter(out io.Writer, size int64, lang string) *importReporter {
+	r := &importReporter{out: out, size: size, lang: lang}
 	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		r.tty = true
 	}
@@ -205,7 +118,7 @@ func (r *importReporter) badRow(e store.RowError) {
 	if r.bar != nil {
 		r.bar.Clear()
 	}
-	fmt.Fprintf(r.out, "line %d: %s\n", e.Line, rowText(e.Err))
+	fmt.Fprintln(r.out, rowLine(r.lang, e.Line, e.Err))
 	r.flush()
 }
 
@@ -239,7 +152,11 @@ func (r *importReporter) progress(p store.ImportProgress) {
 	}
 	r.lastLine = time.Now()
 	if p.Phase == store.PhaseRead {
-		fmt.Fprintf(r.out, "reading: %d rows, %.0f%% of the file\n", p.Rows, 100*float64(p.Bytes)/float64(max(r.size, 1)))
+		if r.size > 0 {
+			fmt.Fprintf(r.out, "reading: %d rows, %.0f%% of the file\n", p.Rows, 100*float64(p.Bytes)/float64(r.size))
+		} else {
+			fmt.Fprintf(r.out, "reading: %d rows\n", p.Rows)
+		}
 	} else {
 		fmt.Fprintf(r.out, "writing: %d of %d records\n", p.Rows, p.Total)
 	}

@@ -30,7 +30,7 @@ func TestRegistryCommands(t *testing.T) {
 	}
 	nik := strings.Fields(out[strings.Index(out, "NIK "):])[1]
 
-	out, errOut, err := runCLI(t, "-data", data, "registry", "import", "-date", "2026-10-01", csv)
+	out, errOut, err := runCLI(t, "-data", data, "registry", "import", "-lang", "en", "-date", "2026-10-01", csv)
 	if err != nil || !strings.Contains(out, "Imported 500 people from reg.csv (data as of 2026-10-01)") {
 		t.Fatalf("import: %v\n%s\n%s", err, out, errOut)
 	}
@@ -46,9 +46,9 @@ func TestRegistryCommands(t *testing.T) {
 	lines[7] = lines[2]
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
-	out, _, err = runCLI(t, "-data", data, "registry", "import", bad)
+	out, _, err = runCLI(t, "-data", data, "registry", "import", "-lang", "en", "-date", "2026-10-01", bad)
 	if err == nil || !strings.Contains(err.Error(), "2 bad rows") ||
-		!strings.Contains(out, "line 4: A NIK has 16 digits; you typed 3.") || !strings.Contains(out, "line 8: The same NIK is already on line 3.") {
+		!strings.Contains(out, "line 4: a NIK has 16 digits; this one has 3.") || !strings.Contains(out, "line 8: The same NIK is already on line 3.") {
 		t.Errorf("bad import: %v\n%s", err, out)
 	}
 
@@ -87,7 +87,7 @@ func TestE2ERegistryImportWhileRunning(t *testing.T) {
 	sample := strings.Fields(out.String()[strings.Index(out.String(), "NIK "):])
 	nik, name := sample[1], sample[3]+" "+sample[4] // the first sample has a two-word name
 	out.Reset()
-	if err := run(context.Background(), []string{"-data", e.dir, "registry", "import", "-date", "2026-10-01", csvPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"-data", e.dir, "registry", "import", "-lang", "en", "-date", "2026-10-01", csvPath}, env, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatalf("import while the bot runs: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "Imported 300 people") {
