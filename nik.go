@@ -112,19 +112,15 @@ func ParseNIK(s string) (NIK, error) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		switch {
-		case r >= '0' && r <= '9':
-		case r >= '０' && r <= '９':
-			r = '0' + (r - '０')
-		case r == utf8.RuneError && size <= 1:
-			return "", Errorf(EInvalid, "nik.not_digits")
-		case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.Is(unicode.Cf, r):
+		d, kind := nikRune(r, size)
+		switch kind {
+		case nikSeparator:
 			continue
-		default:
+		case nikOther:
 			return "", Errorf(EInvalid, "nik.not_digits")
 		}
 		if n < len(buf) {
-			buf[n] = byte(r)
+			buf[n] = d
 		}
 		n++
 	}
@@ -139,6 +135,31 @@ func ParseNIK(s string) (NIK, error) {
 		return "", err
 	}
 	return NIK(d), nil
+}
+
+// The kinds of rune in a NIK as people type it.
+const (
+	nikDigit     = iota // an ASCII or full-width digit
+	nikSeparator        // space, punctuation, symbol or an invisible format character (zero-width space, joiners)
+	nikOther            // anything else: letters, other scripts' digits, invalid UTF-8
+)
+
+// nikRune reads one rune (of size bytes) the way ParseNIK reads a NIK: a
+// digit with its ASCII value, a separator that is skipped, or anything
+// else. RedactNIKs finds NIKs in free text with the same reading, so that
+// every spelling the bot accepts is also masked.
+func nikRune(r rune, size int) (byte, int) {
+	switch {
+	case r >= '0' && r <= '9':
+		return byte(r), nikDigit
+	case r >= '０' && r <= '９':
+		return byte('0' + (r - '０')), nikDigit
+	case r == utf8.RuneError && size <= 1:
+		return 0, nikOther
+	case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.Is(unicode.Cf, r):
+		return 0, nikSeparator
+	}
+	return 0, nikOther
 }
 
 // checkNIK validates 16 digits.

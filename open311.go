@@ -3,6 +3,7 @@ package bansosbot
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // GeoReportRequest is a ticket as an Open311 GeoReport v2 service request
@@ -95,32 +96,35 @@ func (t *Ticket) GeoReport(opts GeoReportOptions) GeoReportRequest {
 // number, which has the same length).
 const nikRunDigits = 16
 
-// RedactNIKs replaces every run of at least 16 digits, also when written
-// with single spaces, dots or dashes between groups ("3201 0123 4567
-// 8901"), by "[NIK]". Citizens type their NIK into complaints; exports
-// and reports must never carry it. Shorter numbers (amounts, phone
-// numbers, dates) stay.
+// RedactNIKs replaces by "[NIK]" every run of at least 16 digits, read
+// the way ParseNIK reads a NIK: ASCII or full-width digits, with any
+// spaces, punctuation, symbols or invisible characters (zero-width
+// spaces) between them ("3201 0123 4567 8901", "3201_0123...",
+// "3201, 0123, ..."). Citizens type their NIK into complaints; exports
+// and reports must never carry it, in any spelling the bot itself would
+// accept. Shorter runs (amounts, phone numbers, dates) stay; a letter
+// ends a run.
 func RedactNIKs(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		if !isDigit(s[i]) {
-			b.WriteByte(s[i])
-			i++
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if _, kind := nikRune(r, size); kind != nikDigit {
+			b.WriteString(s[i : i+size])
+			i += size
 			continue
 		}
+		// The run: digits and separators, ending at its last digit.
 		digits, end := 0, i
 		for j := i; j < len(s); {
-			switch {
-			case isDigit(s[j]):
-				digits++
-				j++
-				end = j
-				continue
-			case (s[j] == ' ' || s[j] == '.' || s[j] == '-') && j+1 < len(s) && isDigit(s[j+1]):
-				j++
-				continue
+			r, size := utf8.DecodeRuneInString(s[j:])
+			_, kind := nikRune(r, size)
+			if kind == nikOther {
+				break
 			}
-			break
+			j += size
+			if kind == nikDigit {
+				digits, end = digits+1, j
+			}
 		}
 		if digits >= nikRunDigits {
 			b.WriteString("[NIK]")

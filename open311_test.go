@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bansosbot/bansosbot"
 )
@@ -98,8 +100,22 @@ func TestRedactNIKs(t *testing.T) {
 		{"HP 081234567890, Rp 1.500.000, 12-05-2026", "HP 081234567890, Rp 1.500.000, 12-05-2026"},
 		{"123456789012345", "123456789012345"}, // 15 digits
 		{"1234567890123456789", "[NIK]"},
-		{"3201  0145 0890 0001", "3201  0145 0890 0001"}, // double space breaks the run
 		{"nomor:3201014508900001x", "nomor:[NIK]x"},
+		// Every spelling ParseNIK accepts is masked (issue 10 item 7).
+		{"NIK ３２０１０１４５０８９００００１ ya", "NIK [NIK] ya"},
+		{"NIK ３２０１ ０１４５ ０８９０ ０００１", "NIK [NIK]"},
+		{"3201  0145 0890 0001", "[NIK]"},
+		{"3201_0145_0890_0001", "[NIK]"},
+		{"3201, 0145, 0890, 0001.", "[NIK]."},
+		{"3201\u200b0145\u200c0890\u200d0001", "[NIK]"},
+		{"3\u200b2\u200b0\u200b1014508900001", "[NIK]"},
+		{"3201/0145/0890/0001", "[NIK]"},
+		{"(3201) 0145 - 0890 - 0001", "([NIK]"},
+		{"3201\u00a00145\u30000890\t0001", "[NIK]"},
+		{"nik: 3201-0145.0890 0001, kk 3201 0101 0190 0002", "nik: [NIK], kk [NIK]"},
+		// What stays: shorter numbers, and digits the NIK reader does not read.
+		{"Rp 1.500.000, tgl 12-05-2026", "Rp 1.500.000, tgl 12-05-2026"},
+		{"٣٢٠١٠١٤٥٠٨٩٠٠٠٠١", "٣٢٠١٠١٤٥٠٨٩٠٠٠٠١"},
 	}
 	for _, tt := range tests {
 		if got := bansosbot.RedactNIKs(tt.in); got != tt.want {
@@ -111,7 +127,8 @@ func TestRedactNIKs(t *testing.T) {
 var sixteenDigits = regexp.MustCompile(`\d{16}`)
 
 func FuzzRedactNIKs(f *testing.F) {
-	for _, s := range []string{"3201014508900001", "a 3201 0145 0890 0001 b", "1.2.3", "-- 9 9 9", "٣٢٠١"} {
+	for _, s := range []string{"3201014508900001", "a 3201 0145 0890 0001 b", "1.2.3", "-- 9 9 9", "٣٢٠١",
+		"３２０１ ０１４５ ０８９０ ０００１", "3201_0145_0890_0001", "3201, 0145, 0890, 0001", "3201\u200b0145\u200b0890\u200b0001"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -122,13 +139,37 @@ func FuzzRedactNIKs(f *testing.F) {
 		if again := bansosbot.RedactNIKs(out); again != out {
 			t.Fatalf("not idempotent: %q → %q → %q", s, out, again)
 		}
-		if !sixteenDigits.MatchString(strings.Map(func(r rune) rune {
-			if r == ' ' || r == '.' || r == '-' {
-				return -1
-			}
-			return r
-		}, s)) && out != s {
+		// What ParseNIK would read as digits, its separators dropped: no
+		// 16 digits in a row remain anywhere in the output.
+		if sixteenDigits.MatchString(nikDigits(out)) {
+			t.Fatalf("RedactNIKs(%q) = %q still holds a NIK as ParseNIK reads it", s, out)
+		}
+		if !sixteenDigits.MatchString(nikDigits(s)) && out != s {
 			t.Fatalf("RedactNIKs(%q) = %q changed text without a long digit run", s, out)
 		}
+		// Any substring of the output that ParseNIK accepts is a NIK leak.
+		for _, part := range strings.FieldsFunc(out, unicode.IsLetter) {
+			if _, err := bansosbot.ParseNIK(part); err == nil {
+				t.Fatalf("RedactNIKs(%q) = %q leaves %q, which ParseNIK accepts", s, out, part)
+			}
+		}
 	})
+}
+
+// nikDigits keeps the digits of s as ParseNIK reads them (full-width ones
+// as ASCII) and drops its separators; anything else stays.
+func nikDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == utf8.RuneError: // invalid UTF-8 ends a NIK
+			return r
+		case r >= '０' && r <= '９':
+			return '0' + r - '０'
+		case r >= '0' && r <= '9':
+			return r
+		case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
 }
