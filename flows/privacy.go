@@ -84,9 +84,11 @@ const ErasedMarker = "\x00erased"
 
 // EraseCitizen withdraws the citizen's open tickets and purges all their
 // tickets (PurgeTicket): the link to their account, phone, location,
-// photos and every free text of the history, which describes them. The
-// tickets stay, anonymous, for the statistics. It returns the number of
-// tickets touched.
+// photos, every free text of the history, which describes them, and their
+// id as an actor. The tickets stay, anonymous, for the statistics. Their
+// id also leaves the audit entries they caused as a citizen, and the dead
+// letters of their updates (raw text, NIK, names) are deleted. It returns
+// the number of tickets touched.
 func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
 	tickets, err := tx.CitizenTickets(userID)
 	if err != nil {
@@ -101,6 +103,16 @@ func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
 		if _, err := PurgeTicket(tx, t, "erasure", now); err != nil {
 			return 0, err
 		}
+	}
+	audit, err := tx.AuditByStaff(userID)
+	if err != nil {
+		return 0, err
+	}
+	if err := forgetCitizenAudit(tx, audit); err != nil {
+		return 0, err
+	}
+	if _, err := tx.DeleteDeadLetters(userID); err != nil {
+		return 0, err
 	}
 	return len(tickets), nil
 }

@@ -41,9 +41,12 @@ var attachmentArgs = []string{"file_id", "file_unique_id"}
 // photos, location, phone and rating comment (redactTicket), its link to
 // the citizen's account, and from its history every free text (the
 // citizen's, and staff replies and notes, which quote and describe the
-// citizen) and every file id. It appends one EventPurged and returns how
-// many history events it changed.
-func PurgeTicket(tx TicketStore, t *bansosbot.Ticket, reason string, now time.Time) (int, error) {
+// citizen), every file id and the citizen's Telegram id as the actor of
+// their events and audit entries (created, message, photo, rating,
+// refused presses), so that the anonymous ticket cannot be linked back.
+// Staff stay named. It appends one EventPurged and returns how many
+// history events it changed.
+func PurgeTicket(tx PurgeStore, t *bansosbot.Ticket, reason string, now time.Time) (int, error) {
 	events, err := tx.Events(t.ID)
 	if err != nil {
 		return 0, err
@@ -53,6 +56,9 @@ func PurgeTicket(tx TicketStore, t *bansosbot.Ticket, reason string, now time.Ti
 		dirty := false
 		if ev.Text != "" && ev.Text != ErasedMarker {
 			ev.Text, dirty = ErasedMarker, true
+		}
+		if ev.Role == RoleCitizen && ev.Actor != 0 {
+			ev.Actor, dirty = 0, true
 		}
 		for _, k := range attachmentArgs {
 			if _, ok := ev.Args[k]; ok {
@@ -68,6 +74,13 @@ func PurgeTicket(tx TicketStore, t *bansosbot.Ticket, reason string, now time.Ti
 		}
 		changed++
 	}
+	audit, err := tx.AuditByTicket(t.ID)
+	if err != nil {
+		return 0, err
+	}
+	if err := forgetCitizenAudit(tx, audit); err != nil {
+		return 0, err
+	}
 	redactTicket(t)
 	t.CitizenID, t.UpdatedAt = 0, now
 	if _, err := tx.AppendEvent(t, bansosbot.Event{At: now, Role: RoleSystem, Kind: bansosbot.EventPurged,
@@ -82,4 +95,17 @@ func PurgeTicket(tx TicketStore, t *bansosbot.Ticket, reason string, now time.Ti
 // answered as stale.
 func ExpireDraft(s *bansosbot.Session) {
 	s.Flow, s.State, s.Draft, s.Held = "", "", nil, nil
+}
+
+// forgetCitizenAudit clears the actor of the entries made by citizens
+// (staff entries keep their actor: staff answer for what they did).
+func forgetCitizenAudit(tx interface{ ClearAuditActor(uint64) error }, entries []bansosbot.AuditEntry) error {
+	for _, e := range entries {
+		if e.Actor != 0 && (e.Role == RoleCitizen || e.Role == "") {
+			if err := tx.ClearAuditActor(e.Seq); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -351,3 +351,126 @@ func profileOf(t *testing.T, h *harness, id int64) *bansosbot.Profile {
 	}
 	return p
 }
+
+// citizenTraces lists where the store still names the user: events with
+// them as actor, audit entries by them, dead letters of their chat.
+func citizenTraces(t *testing.T, h *harness, user int64, tickets ...uint64) []string {
+	t.Helper()
+	var out []string
+	h.DB.View(func(tx *store.Tx) error {
+		for _, id := range tickets {
+			evs, _ := tx.Events(id)
+			for _, ev := range evs {
+				if ev.Actor == user {
+					out = append(out, fmt.Sprintf("ticket %d event %s by %d", id, ev.Kind, ev.Actor))
+				}
+			}
+			audit, _ := tx.AuditByTicket(id)
+			for _, e := range audit {
+				if e.Actor == user {
+					out = append(out, fmt.Sprintf("ticket %d audit %s by %d", id, e.Action, e.Actor))
+				}
+			}
+		}
+		audit, _ := tx.AuditByStaff(user)
+		for _, e := range audit {
+			out = append(out, fmt.Sprintf("audit %s (ticket %d) by %d", e.Action, e.TicketID, e.Actor))
+		}
+		return tx.AuditLog(0, func(e bansosbot.AuditEntry) bool {
+			if e.Actor == user {
+				out = append(out, fmt.Sprintf("audit log %s by %d", e.Action, e.Actor))
+			}
+			return true
+		})
+	})
+	return out
+}
+
+// citizenActivity files a ticket for the user and makes them act on it:
+// created, a message and a photo added, a forged staff button (audited),
+// and a rating after the ticket is resolved.
+func citizenActivity(t *testing.T, h *harness, u *user) *bansosbot.Ticket {
+	t.Helper()
+	addStaff(t, h, 501, "Wati", bansosbot.RoleWorker, cibinong)
+	tk := fileTicket(t, h, u.ID, "PUNGLI", cibinong, "Ada potongan Rp50.000 saat pencairan di balai desa.")
+	id := ticketID(tk.ID)
+	u.Tap("tk", "a:"+id)
+	u.Text("Petugasnya bernama Pak X, kejadian hari Senin.")
+	u.Tap("tk", "a:"+id)
+	u.Photo("")
+	u.Tap("wk", "c:"+id) // a forged claim: refused and audited
+	u.Tap("es", "a:"+id) // a forged acknowledgement
+	cmStaffAct(t, h, tk.ID, func(tx *store.Tx, tk *bansosbot.Ticket) error {
+		sup := flows.Actor{ID: 601, Role: string(bansosbot.RoleSupervisor)}
+		if err := flows.Transition(tx, tk, flows.EvAssign, sup, flows.Change{}, h.Now()); err != nil {
+			return err
+		}
+		return flows.Transition(tx, tk, flows.EvResolve, sup, flows.Change{Text: "sudah ditindak"}, h.Now())
+	})
+	u.Tap("ct", "s:"+id+":5")
+	u.Text("/batal")
+	if got := citizenTraces(t, h, u.ID, tk.ID); len(got) < 5 {
+		t.Fatalf("the scripted activity left only %q; want the citizen named as actor (created, message, photo, audit, rating)", got)
+	}
+	return tk
+}
+
+// TestErasureForgetsTheCitizenAsActor: after /hapusdata no event of the
+// citizen's tickets and no audit entry names their Telegram id (the
+// "anonymous" ticket, PUNGLI included, cannot be linked back), and their
+// dead letters (raw updates with what they typed) are gone, those of
+// others stay.
+func TestErasureForgetsTheCitizenAsActor(t *testing.T) {
+	h := newHarness(t, quiet())
+	u := h.User(340, "id")
+	u.Onboard("id")
+	tk := citizenActivity(t, h, u)
+	other := h.User(341, "id")
+	if err := h.DB.Update(func(tx *store.Tx) error {
+		for i, chat := range []int64{340, -100777, 341} {
+			raw := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"from":{"id":%d,"first_name":"Wawan"},"chat":{"id":%d},"text":"NIK saya %s"}}`,
+				900+i, map[int64]int64{-100777: 340}[chat]+map[bool]int64{true: chat}[chat > 0], chat, secNIK)
+			if err := tx.ParkUpdate(store.InboxItem{UpdateID: int64(900 + i), ChatID: chat, Update: []byte(raw)}, "panic"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	u.Text("/hapusdata")
+	u.Press("yes")
+	if got := citizenTraces(t, h, u.ID, tk.ID); len(got) > 0 {
+		t.Errorf("after erasure the store still names the citizen: %q", got)
+	}
+	dead, err := h.DB.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chatsLeft []int64
+	for _, d := range dead {
+		chatsLeft = append(chatsLeft, d.ChatID)
+	}
+	if !slices.Equal(chatsLeft, []int64{other.ID}) {
+		t.Errorf("dead letters left for chats %v; want only the other user's (%d)", chatsLeft, other.ID)
+	}
+}
+
+// TestRetentionForgetsTheCitizenAsActor: the retention purge of a closed
+// ticket leaves no event or audit entry naming its citizen.
+func TestRetentionForgetsTheCitizenAsActor(t *testing.T) {
+	h := newHarness(t, quiet())
+	u := h.User(342, "id")
+	u.Onboard("id")
+	tk := citizenActivity(t, h, u)
+	cmStaffAct(t, h, tk.ID, func(tx *store.Tx, tk *bansosbot.Ticket) error {
+		if tk.Status != bansosbot.StatusClosed {
+			t.Fatalf("ticket %s after the rating; want closed", tk.Status)
+		}
+		_, err := flows.PurgeTicket(tx, tk, "retention", h.Now())
+		return err
+	})
+	if got := citizenTraces(t, h, u.ID, tk.ID); len(got) > 0 {
+		t.Errorf("after the retention purge the store still names the citizen: %q", got)
+	}
+}

@@ -17,6 +17,9 @@ type Store interface {
 	PutSession(s *bansosbot.Session) error
 	// Allow records a hit on a named sliding-window limit (see store.Tx.Allow).
 	Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error)
+	// DeleteDeadLetters deletes what the bot parked of a user's updates
+	// and messages (erasure).
+	DeleteDeadLetters(userID int64) (int, error)
 
 	TicketStore
 	StaffStore
@@ -50,4 +53,16 @@ type StaffStore interface {
 	Invite(codeHash string) (*bansosbot.Invite, error) // nil when unknown
 	AppendAudit(e *bansosbot.AuditEntry) error
 	AuditByTicket(ticketID uint64) ([]bansosbot.AuditEntry, error)
+	AuditByStaff(userID int64) ([]bansosbot.AuditEntry, error) // by actor: staff, or anyone who pressed staff buttons
+	// ClearAuditActor removes the actor's id from an entry (erasure,
+	// retention).
+	ClearAuditActor(seq uint64) error
+}
+
+// PurgeStore is what purging a ticket needs: its history and its audit
+// entries.
+type PurgeStore interface {
+	TicketStore
+	AuditByTicket(ticketID uint64) ([]bansosbot.AuditEntry, error)
+	ClearAuditActor(seq uint64) error
 }

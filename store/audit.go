@@ -92,3 +92,19 @@ func (tx *Tx) AuditLog(after uint64, fn func(bansosbot.AuditEntry) bool) error {
 	}
 	return nil
 }
+
+// ClearAuditActor removes the actor's id from an audit entry (and from the
+// index by actor): erasure and retention forget citizens this way, while
+// the entry itself (what was tried, on which ticket, the outcome) stays.
+func (tx *Tx) ClearAuditActor(seq uint64) error {
+	var e bansosbot.AuditEntry
+	ok, err := tx.getJSON(bucketAudit, u64(seq), &e)
+	if err != nil || !ok || e.Actor == 0 {
+		return err
+	}
+	if err := tx.bucket(bucketAuditBy).Delete(auditKey('s', uint64(e.Actor), seq)); err != nil {
+		return err
+	}
+	e.Actor = 0
+	return tx.putJSON(bucketAudit, u64(seq), e)
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -270,4 +271,52 @@ func (db *DB) DeadLetters() ([]DeadLetter, error) {
 		})
 	})
 	return out, err
+}
+
+// DeleteDeadLetters deletes the dead letters of a user (erasure): those of
+// their private chat, and updates they sent anywhere else (a group). It
+// returns how many it deleted.
+func (tx *Tx) DeleteDeadLetters(userID int64) (int, error) {
+	b := tx.bucket(bucketDead)
+	var del [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var d DeadLetter
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("store: decode dead letter: %w", err)
+		}
+		if d.ChatID == userID || d.Kind == DeadUpdate && updateFrom(d.Payload) == userID {
+			del = append(del, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Deleted after the walk: deleting under a running cursor skips keys.
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(del), nil
+}
+
+// updateFrom is the sender of a Telegram update (the "from" of its
+// message, callback query, ...), 0 when it has none.
+func updateFrom(raw json.RawMessage) int64 {
+	var parts map[string]json.RawMessage
+	if json.Unmarshal(raw, &parts) != nil {
+		return 0
+	}
+	for _, p := range parts {
+		var v struct {
+			From *struct {
+				ID int64 `json:"id"`
+			} `json:"from"`
+		}
+		if json.Unmarshal(p, &v) == nil && v.From != nil && v.From.ID != 0 {
+			return v.From.ID
+		}
+	}
+	return 0
 }
