@@ -354,6 +354,9 @@ func paysOut(snap *bansosbot.Snapshot, i int, code string) bool {
 // programName is a program's name from the current snapshot (the code
 // when it is not there).
 func programName(c *Conv, code string) any {
+	if code == programNone { // the citizen did not know (complaint_fields.go)
+		return T("sanggah.program_unknown")
+	}
 	if snap, err := c.Tx.RegistryCurrent(); err == nil && snap != nil {
 		if p, ok := snap.Programs.Get(code); ok {
 			return Localized(p.Names)

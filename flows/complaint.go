@@ -47,7 +47,7 @@ const (
 // every legal way in: forward, Back, a region search that jumps levels, and
 // the summary's edit buttons (editing returns to the summary or to the
 // first required field still empty).
-var reportMachine = NewMachine("report", fsm.Events{
+var reportMachine = NewMachine("report", append(fsm.Events{
 	{Name: "to_" + rsCategory, Src: []string{rsProvince, rsSummary}, Dst: rsCategory},
 	{Name: "to_" + rsProvince, Src: []string{rsCategory, rsRegency, rsSummary}, Dst: rsProvince},
 	{Name: "to_" + rsRegency, Src: []string{rsProvince, rsRegency, rsDistrict}, Dst: rsRegency},
@@ -59,7 +59,7 @@ var reportMachine = NewMachine("report", fsm.Events{
 	{Name: "to_" + rsPhone, Src: []string{rsMedia, rsSummary}, Dst: rsPhone},
 	{Name: "to_" + rsSummary, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsDescription, rsMedia, rsPhone, rsDuplicate}, Dst: rsSummary},
 	{Name: "to_" + rsDuplicate, Src: []string{rsSummary}, Dst: rsDuplicate},
-})
+}, categoryEvents...)) // the category questions: complaint_fields.go
 
 const (
 	maxReportPhotos = 3    // photos a report carries at filing
@@ -91,6 +91,7 @@ type reportDraft struct {
 	// Program is the aid program the complaint is about (a code), when it
 	// started from a status check's "not received yet" button.
 	Program string `json:"prog,omitempty"`
+	categoryDraft // answers to the category questions (complaint_fields.go)
 
 	cat *bansosbot.Category // the resolved Category, not stored
 }
@@ -128,9 +129,22 @@ func (f report) load(c *Conv) (*reportDraft, error) {
 
 // steps lists the states the draft's category asks for, in order.
 func (d *reportDraft) steps() []string {
-	s := []string{rsCategory, rsProvince, rsRegency, rsDistrict}
+	s := []string{rsCategory}
+	if d.asks(bansosbot.FieldProposed) {
+		s = append(s, rsProposed)
+	}
+	s = append(s, rsProvince, rsRegency, rsDistrict)
 	if d.asks(bansosbot.FieldVillage) {
 		s = append(s, rsVillage)
+	}
+	if d.asks(bansosbot.FieldHousehold) {
+		s = append(s, rsMembers, rsWork)
+	}
+	if d.asks(bansosbot.FieldTarget) {
+		s = append(s, rsTarget)
+	}
+	if d.asks(bansosbot.FieldProgram) {
+		s = append(s, rsProgram)
 	}
 	if d.asks(bansosbot.FieldReason) {
 		s = append(s, rsReason)
@@ -152,14 +166,26 @@ func (d *reportDraft) missing() string {
 	switch {
 	case d.cat == nil:
 		return rsCategory
+	case d.asks(bansosbot.FieldProposed) && d.Proposed == "":
+		return rsProposed
 	case d.Region == "":
 		return rsProvince
 	case d.asks(bansosbot.FieldVillage) && d.Village == "":
 		return rsVillage
+	case d.asks(bansosbot.FieldHousehold) && d.Members == 0:
+		return rsMembers
+	case d.asks(bansosbot.FieldHousehold) && d.Work == "":
+		return rsWork
+	case d.asks(bansosbot.FieldTarget) && d.Target == "":
+		return rsTarget
+	case d.asks(bansosbot.FieldProgram) && d.Program == "":
+		return rsProgram
 	case d.asks(bansosbot.FieldReason) && d.Reason == "":
 		return rsReason
 	case d.Description == "":
 		return rsDescription
+	case d.evidenceMissing():
+		return rsMedia
 	}
 	return ""
 }
@@ -292,10 +318,13 @@ func (f report) prompt(c *Conv, d *reportDraft) error {
 	case rsProvince, rsRegency, rsDistrict, rsVillage:
 		return f.promptRegion(c, d)
 	case rsReason:
-		c.Ask([]Msg{T("complaint.ask_reason", "Min", c.e.cfg.DescriptionMin, "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+		c.Ask([]Msg{reasonPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
 	case rsDescription:
 		c.Ask([]Msg{descriptionPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
 	case rsMedia:
+		if d.asks(bansosbot.FieldEvidence) {
+			return f.promptEvidence(c, d)
+		}
 		label := "complaint.media_skip"
 		if len(d.Photos) > 0 || d.Location != nil {
 			label = "complaint.media_done"
@@ -318,8 +347,7 @@ func (f report) prompt(c *Conv, d *reportDraft) error {
 	case rsDuplicate:
 		return f.promptDuplicate(c, d)
 	default:
-		c.End()
-		return c.e.showMenu(c)
+		return f.promptCategoryStep(c, d)
 	}
 	return nil
 }
@@ -337,6 +365,7 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 	if d.asks(bansosbot.FieldVillage) {
 		lines = append(lines, T("complaint.summary_village", "Name", villageName(rs, d.Village)))
 	}
+	lines = append(lines, d.summaryLines()...)
 	if d.asks(bansosbot.FieldReason) {
 		lines = append(lines, T("complaint.summary_reason", "Text", clip(d.Reason, summaryShown)))
 	}
@@ -349,6 +378,9 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 		T("complaint.summary_phone", "Phone", d.Phone, "Given", d.Phone != ""))
 	if d.cat.HideReporter {
 		lines = append(lines, hiddenNotice(*d.cat))
+	}
+	if m := identityNotice(d.cat); m != nil {
+		lines = append(lines, *m)
 	}
 	lines = append(lines, T("complaint.summary_check"))
 	rows := [][]Choice{
@@ -363,6 +395,9 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 	}
 	if len(extra) > 0 {
 		rows = append(rows, extra)
+	}
+	for more := d.editChoices(); len(more) > 0; more = more[min(2, len(more)):] {
+		rows = append(rows, more[:min(2, len(more))])
 	}
 	rows = append(rows,
 		[]Choice{{T("complaint.edit_description"), "e:" + rsDescription}, {T("complaint.edit_media"), "e:" + rsMedia}},
@@ -426,6 +461,8 @@ func (f report) Handle(c *Conv) error {
 		}
 		c.Say(T("complaint.use_buttons"))
 		return f.prompt(c, d)
+	case rsProposed, rsMembers, rsWork, rsTarget, rsProgram:
+		return f.handleCategoryStep(c, d)
 	}
 	return f.prompt(c, d)
 }
@@ -446,11 +483,12 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 		if !cat.Asks(bansosbot.FieldReason) {
 			d.Reason = ""
 		}
+		d.clearUnasked()
 	}
 	if cat.HideReporter {
 		c.Say(hiddenNotice(cat))
 	}
-	if m := categoryIntro(&cat); m != nil && changed {
+	if m := c.e.categoryIntro(&cat); m != nil && changed {
 		c.Say(*m)
 	}
 	return f.advance(c, d)
@@ -538,6 +576,9 @@ func (d *reportDraft) addPhoto(a bansosbot.Attachment) bool {
 func (f report) handleMedia(c *Conv, d *reportDraft) error {
 	in := c.In
 	switch {
+	case c.Payload == "done" && d.evidenceMissing():
+		c.Say(T("sanggah.evidence_needed"))
+		return f.prompt(c, d)
 	case c.Payload == "done":
 		return f.advance(c, d)
 	case in.Photo != nil:
@@ -594,6 +635,12 @@ func (f report) handleSummary(c *Conv, d *reportDraft) error {
 			}
 			d.Editing, d.EditFrom = true, target
 			return f.goTo(c, d, target)
+		case rsProposed, rsMembers, rsTarget, rsProgram:
+			if !d.editable(target) {
+				break
+			}
+			d.Editing, d.EditFrom = true, target
+			return f.goTo(c, d, target)
 		}
 	}
 	f.explain(c)
@@ -638,6 +685,12 @@ func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionC
 		text = append(text, T("nextsteps.prefilled_program", "Name", programName(c, program)))
 	}
 	c.Say(text...)
+	if m := c.e.categoryIntro(&cat); m != nil {
+		c.Say(*m)
+	}
 	c.Begin(reportFlow, rsCategory)
+	if d.asks(bansosbot.FieldProposed) { // whom an usul is for comes before where they live
+		return report{}.goTo(c, d, rsProposed)
+	}
 	return report{}.goTo(c, d, rsProvince)
 }

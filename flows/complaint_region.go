@@ -41,7 +41,7 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	case search:
 		head = T("complaint.search_results", "Query", d.Query, "Count", len(items))
 	case c.Session.State == rsProvince:
-		head = T("residence.ask_province")
+		head = provinceQuestion(d) // where the citizen, or the household concerned, lives
 	case c.Session.State == rsRegency:
 		head = T("complaint.ask_regency", "Province", rs.DisplayName(d.Browse))
 	case c.Session.State == rsDistrict:

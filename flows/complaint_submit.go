@@ -113,6 +113,12 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		}
 		t.Extra[bansosbot.ExtraProgram] = d.Program
 	}
+	for k, v := range d.extras() { // the category questions (complaint_fields.go)
+		if t.Extra == nil {
+			t.Extra = map[string]string{}
+		}
+		t.Extra[k] = v
+	}
 	c.e.Schedule(t, c.Now)
 	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: uid, Role: RoleCitizen,
 		Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {
@@ -137,7 +143,10 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if t.HideReporter {
 		text = append(text, hiddenNotice(*d.cat))
 	}
-	if m := afterFiling(d.cat); m != nil {
+	if m := identityNotice(d.cat); m != nil {
+		text = append(text, *m)
+	}
+	if m := c.e.afterFiling(d.cat); m != nil {
 		text = append(text, *m)
 	}
 	text = append(text, T("complaint.filed_follow"))

@@ -15,6 +15,7 @@ import (
 const (
 	descText   = "Bantuan PKH tahap ketiga belum masuk ke rekening saya sejak Agustus."
 	reasonText = "Penerima punya mobil dan rumah bertingkat, bukan keluarga miskin."
+	targetText = "Pak Darto, RT 02/RW 05 dekat masjid"
 )
 
 // quiet is the test configuration: the per-minute message limit is off
@@ -136,8 +137,21 @@ func TestReportEveryCategory(t *testing.T) {
 			u.Onboard(lang)
 			u.Text("/lapor")
 			u.Press("c:" + cat.Code)
+			if cat.Asks(bansosbot.FieldProposed) {
+				u.Press("p:other") // usul for another family
+			}
 			u.Text("cibinong") // one kecamatan matches: chosen directly
 			u.Text("pakan")    // one village of Cibinong matches: every category asks where the citizen lives
+			if cat.Asks(bansosbot.FieldHousehold) {
+				u.Press("m:4")
+				u.Press("w:daily")
+			}
+			if cat.Asks(bansosbot.FieldTarget) {
+				u.Text(targetText)
+			}
+			if cat.Asks(bansosbot.FieldProgram) {
+				u.Press("g:PKH")
+			}
 
 			if cat.Asks(bansosbot.FieldReason) {
 				u.Photo(reasonText) // a caption counts as the reason; the photo is evidence
@@ -267,6 +281,16 @@ func cmToStep(u *user, category, state string) {
 		return
 	}
 	u.Text("pakansari")
+	if category == "INELIGIBLE_RECIPIENT" {
+		if state == "target" {
+			return
+		}
+		u.Text(targetText)
+		if state == "program" {
+			return
+		}
+		u.Press("g:PKH")
+	}
 	if state == "reason" {
 		return
 	}
@@ -280,6 +304,9 @@ func cmToStep(u *user, category, state string) {
 	if state == "media" {
 		return
 	}
+	if category == "INELIGIBLE_RECIPIENT" {
+		u.Photo("") // a sanggah needs a photo of the house
+	}
 	u.Press("done")
 	if state == "phone" {
 		return
@@ -291,7 +318,7 @@ func cmToStep(u *user, category, state string) {
 	u.Press("send") // duplicate: needs a similar ticket filed before
 }
 
-var reportSteps = []string{"category", "province", "regency", "district", "village", "reason", "description", "media", "phone", "summary"}
+var reportSteps = []string{"category", "province", "regency", "district", "village", "target", "program", "reason", "description", "media", "phone", "summary"}
 
 // TestReportCancelEveryStep: /batal at every step drops the draft.
 func TestReportCancelEveryStep(t *testing.T) {
@@ -441,6 +468,19 @@ func TestReportPhone(t *testing.T) {
 	}
 }
 
+// hasButton reports whether the chat's last keyboard has a button with
+// the payload.
+func hasButton(h *harness, chat int64, payload string) bool {
+	for _, row := range h.keyboards[chat] {
+		for _, b := range row {
+			if parts := strings.SplitN(b.Data, ".", 3); len(parts) == 3 && parts[2] == payload {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TestReportEditFromSummary edits fields from the summary; switching to a
 // category with extra fields asks them before returning.
 func TestReportEditFromSummary(t *testing.T) {
@@ -456,10 +496,15 @@ func TestReportEditFromSummary(t *testing.T) {
 	u.Text("bojonggede")
 	u.Text("waringin jaya") // a new kecamatan needs its village
 	u.Press("e:category")
-	u.Press("c:INELIGIBLE_RECIPIENT") // asks the reason, then the summary
+	u.Press("c:INELIGIBLE_RECIPIENT") // asks recipient, program, reason and evidence, then the summary
+	u.Text(targetText)
+	u.Press("g:PKH")
 	u.Text(reasonText)
-	u.Press("e:media")
-	u.Location(-6.5, 106.8)
+	u.Location(-6.5, 106.8) // the evidence step: no Done before a photo
+	if hasButton(h, u.ID, "done") {
+		t.Error("the evidence step offers Done without a photo")
+	}
+	u.Photo("")
 	u.Press("done")
 	u.Press("send")
 	cmGolden(h, "complaint_edit")

@@ -36,6 +36,7 @@ func TestResidenceMovedCitizen(t *testing.T) {
 			u.sendText(ckUnknown, 3) // district 32.01.01, not in the registry
 			u.Text("Budi Santoso")
 			u.Press("rp:320101")
+			u.Press("p:self") // the usul asks whom it is for before where they live
 			if !hasKey(h, "residence.suggest") || !hasKey(h, "residence.ask_province") {
 				t.Fatalf("after the usul button: %v; want the residence question with the NIK's district as a suggestion", lastKeys(h))
 			}
@@ -49,6 +50,8 @@ func TestResidenceMovedCitizen(t *testing.T) {
 				u.Press("r:51.71.01")
 				u.Press("r:51.71.01.1003") // Sesetan
 			}
+			u.Press("m:3") // the household: members and work
+			u.Press("w:none")
 			u.Text(descText)
 			u.Press("done")
 			u.Press("skip")
@@ -78,11 +81,14 @@ func TestResidenceSuggestionConfirmed(t *testing.T) {
 	u.sendText(ckUnknown, 3)
 	u.Text("Budi Santoso")
 	u.Press("rp:320101")
+	u.Press("p:self")
 	u.Press("r:32.01.01") // "Ya, saya tinggal di Cibinong, Kabupaten Bogor"
 	if !hasKey(h, "complaint.ask_village") {
 		t.Fatalf("after confirming the suggestion: %v; want the village asked", lastKeys(h))
 	}
 	u.Text("pakansari")
+	u.Text("5") // members may be typed
+	u.Press("w:farm")
 	u.Text(descText)
 	u.Press("done")
 	u.Press("skip")
