@@ -90,8 +90,8 @@ type reportDraft struct {
 	Suggest bansosbot.RegionCode `json:"sug,omitempty"`
 	// Program is the aid program the complaint is about (a code), when it
 	// started from a status check's "not received yet" button.
-	Program string `json:"prog,omitempty"`
-	categoryDraft // answers to the category questions (complaint_fields.go)
+	Program       string `json:"prog,omitempty"`
+	categoryDraft        // answers to the category questions (complaint_fields.go)
 
 	cat *bansosbot.Category // the resolved Category, not stored
 }
