@@ -110,26 +110,28 @@ func (inv *Invite) Keyed() bool { return strings.HasPrefix(inv.CodeHash, InviteH
 // Audit actions: what a staff member (or someone pressing staff buttons)
 // did or tried.
 const (
-	AuditView     = "view"     // a ticket card was shown
-	AuditQueue    = "queue"    // a queue was listed
-	AuditSummary  = "summary"  // a region summary was shown
-	AuditClaim    = "claim"    // took an unassigned ticket
-	AuditReply    = "reply"    // a message to the citizen
-	AuditAsk      = "ask"      // asked the citizen for information
-	AuditNote     = "note"     // internal note
-	AuditTransfer = "transfer" // to another worker or region
-	AuditReassign = "reassign" // a supervisor moved someone else's ticket
-	AuditResolve  = "resolve"
-	AuditRefer    = "refer"
-	AuditReject   = "reject"
-	AuditRoute    = "route"         // the system routed a new ticket
-	AuditClose    = "close"         // the system closed a resolved ticket
-	AuditInvite   = "invite"        // created an invitation code
-	AuditRevoke   = "invite_revoke" // cancelled a pending invitation
-	AuditRegister = "register"      // redeemed (or tried) an invitation code
-	AuditStaffAdd = "staff_add"
-	AuditStaffOff = "staff_deactivate"
-	AuditStaffLst = "staff_list"
+	AuditView      = "view"     // a ticket card was shown
+	AuditQueue     = "queue"    // a queue was listed
+	AuditSummary   = "summary"  // a region summary was shown
+	AuditClaim     = "claim"    // took an unassigned ticket
+	AuditReply     = "reply"    // a message to the citizen
+	AuditAsk       = "ask"      // asked the citizen for information
+	AuditNote      = "note"     // internal note
+	AuditTransfer  = "transfer" // to another worker or region
+	AuditReassign  = "reassign" // a supervisor moved someone else's ticket
+	AuditResolve   = "resolve"
+	AuditRefer     = "refer"
+	AuditReject    = "reject"
+	AuditRoute     = "route"          // the system routed a new ticket
+	AuditClose     = "close"          // the system closed a resolved ticket
+	AuditInvite    = "invite"         // created an invitation code
+	AuditRevoke    = "invite_revoke"  // cancelled a pending invitation
+	AuditRegister  = "register"       // redeemed (or tried) an invitation code
+	AuditChecklist = "usul_checklist" // ticked or unticked an item of an usul's checklist
+	AuditOutcome   = "usul_outcome"   // recorded the outcome of an official usul
+	AuditStaffAdd  = "staff_add"
+	AuditStaffOff  = "staff_deactivate"
+	AuditStaffLst  = "staff_list"
 )
 
 // AuditEntry is one line of the audit log: who did what, when, on which

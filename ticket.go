@@ -102,6 +102,10 @@ type Ticket struct {
 	PausedSince time.Time     `json:"paused_since,omitzero"` // waiting for the citizen since
 	PausedFor   time.Duration `json:"paused_for,omitempty"`  // working time paused so far
 
+	// Usul is the petugas' record of an usul (a proposal for aid): the
+	// checklist and the official proposal's outcome; nil until used.
+	Usul *UsulRecord `json:"usul,omitempty"`
+
 	Rating        int    `json:"rating,omitempty"` // 1-5
 	RatingComment string `json:"rating_comment,omitempty"`
 	Purged        bool   `json:"purged,omitempty"` // personal data removed by retention
@@ -120,7 +124,29 @@ const (
 	EventAcked      = "acknowledged"
 	EventRated      = "rated"
 	EventPurged     = "purged"
+	EventChecklist  = "usul_checklist" // an item of the usul checklist ticked or unticked (internal)
+	EventOutcome    = "usul_outcome"   // the official usul's outcome recorded (public)
 )
+
+// UsulRecord is what the petugas records on an usul ticket: the checklist
+// (documents and house photo seen) and the outcome of the official
+// proposal, which the bot does not file itself (the desa/kelurahan
+// musyawarah or the Cek Bansos app does).
+type UsulRecord struct {
+	Checked   []string  `json:"checked,omitempty"` // items of UsulChecklist done
+	Outcome   string    `json:"outcome,omitempty"` // one of UsulOutcomes
+	OutcomeAt time.Time `json:"outcome_at,omitzero"`
+	OutcomeBy int64     `json:"outcome_by,omitempty"` // staff user id
+}
+
+// UsulChecklist are the items a petugas checks before helping to file an
+// usul, in display order.
+var UsulChecklist = []string{"ktp", "kk", "house", "visit"}
+
+// UsulOutcomes are the outcomes of an official usul: filed through the
+// desa/kelurahan musyawarah or the Cek Bansos app, then accepted into the
+// data (DTSEN) or declined at verification.
+var UsulOutcomes = []string{"filed_desa", "filed_app", "accepted", "declined"}
 
 // Event is one entry of a ticket's append-only history.
 type Event struct {

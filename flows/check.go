@@ -357,10 +357,8 @@ func programName(c *Conv, code string) any {
 	if code == programNone { // the citizen did not know (complaint_fields.go)
 		return T("sanggah.program_unknown")
 	}
-	if snap, err := c.Tx.RegistryCurrent(); err == nil && snap != nil {
-		if p, ok := snap.Programs.Get(code); ok {
-			return Localized(p.Names)
-		}
+	if p, ok := programList(c).Get(code); ok { // the registry's programs, or the built-in ones
+		return Localized(p.Names)
 	}
 	return code
 }

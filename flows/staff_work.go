@@ -50,6 +50,9 @@ var verbs = map[string]verbSpec{
 	verbResolve:  {action: bansosbot.AuditResolve, event: EvResolve, handler: true, assign: true, text: true, confirm: true},
 	verbRefer:    {action: bansosbot.AuditRefer, event: EvRefer, handler: true, text: true, confirm: true},
 	verbReject:   {action: bansosbot.AuditReject, event: EvReject, handler: true, text: true, confirm: true},
+	// The usul record (staff_usul.go): a worker must be the assignee.
+	verbChecklist: {action: bansosbot.AuditChecklist, handler: true},
+	verbOutcome:   {action: bansosbot.AuditOutcome, handler: true},
 }
 
 // cardVerbs are the action buttons of a card, in display order.
@@ -73,6 +76,10 @@ func (e *Engine) check(s *bansosbot.Staff, t *bansosbot.Ticket, verb string) str
 	}
 	worker := s.Role == bansosbot.RoleWorker
 	switch verb {
+	case verbChecklist, verbOutcome:
+		if r := e.checkUsul(t, verb); r != "" {
+			return r
+		}
 	case verbClaim:
 		switch {
 		case t.Assignee == s.UserID:
@@ -369,6 +376,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 	if p := t.Extra[bansosbot.ExtraProgram]; p != "" {
 		text = append(text, T("nextsteps.card_program", "Code", p))
 	}
+	text = append(text, e.usulCardLines(t)...)
 	if t.Rating > 0 {
 		text = append(text, T("staff.card_rating", "Rating", t.Rating))
 	}
@@ -401,6 +409,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 			rows = append(rows, row)
 		}
 	}
+	rows = append(rows, e.usulRows(s, t)...)
 	last := []Choice{{T("staff.btn_queue"), verbQueue + ":" + queueAll + ":0"}}
 	if len(events) > recent {
 		last = append([]Choice{{T("staff.btn_h"), verbHistory + ":" + idStr(t.ID)}}, last...)
@@ -451,6 +460,10 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 			who = name
 		}
 		at := Time{T: ev.At, Loc: loc}
+		if m, ok := usulEventLine(ev, at, who); ok {
+			out = append(out, m)
+			continue
+		}
 		switch ev.Kind {
 		case bansosbot.EventStatus:
 			line, err := e.statusLine(tx, ev, at, who)
@@ -737,6 +750,9 @@ func (e *Engine) workButton(c *Conv) error {
 		filter, page, _ := strings.Cut(arg, ":")
 		p, _ := strconv.Atoi(page)
 		return e.showQueue(c, filter, p, true)
+	}
+	if verb == verbChecklist || verb == verbOutcome {
+		return e.usulButton(c, verb, arg, card)
 	}
 	s, t, ok, err := e.authorize(c, verb, arg)
 	if !ok || err != nil {

@@ -390,6 +390,8 @@ func historyLine(ev bansosbot.Event, loc *time.Location) Msg {
 		return T("mytickets.ev_message", "At", at, "You", you, "Text", shorten(ev.Text))
 	case bansosbot.EventAttachment:
 		return T("mytickets.ev_photo", "At", at, "You", you)
+	case bansosbot.EventOutcome:
+		return T("usul.ev_citizen", "At", at, "Outcome", T("usul.citizen_"+ev.Args["outcome"]))
 	}
 	return T("mytickets.ev_update", "At", at)
 }

@@ -1,10 +1,14 @@
 package flows_test
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/flows"
 )
 
 // Tests of the categories with their own questions (issue 11 items 5-7,
@@ -81,4 +85,230 @@ func TestCategoryPoliciesDiffer(t *testing.T) {
 		}
 	}
 	_ = bansosbot.PhaseResponse
+}
+
+// TestUsulAnotherFamily: a citizen proposes another family (who, where
+// that family lives, the household, what happens next); the worker of
+// that kecamatan ticks the usul checklist and records the official
+// proposal's outcome, which the citizen hears of. In both languages.
+func TestUsulAnotherFamily(t *testing.T) {
+	for _, lang := range []string{"id", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, quiet())
+			wati := addStaff(t, h, 501, "Wati", bansosbot.RoleWorker, cibinong)
+			u := h.User(720, lang)
+			u.Onboard(lang)
+			u.Text("/lapor")
+			u.Press("c:NOT_REGISTERED")
+			if !hasKey(h, "usul.intro") || !hasKey(h, "usul.ask_proposed") {
+				t.Fatalf("choosing usul: %v; want what happens, then whom it is for", lastKeys(h))
+			}
+			u.Press("p:other")
+			if !hasKey(h, "usul.ask_province_other") {
+				t.Errorf("after 'another family': %v; want where that family lives", lastKeys(h))
+			}
+			u.Text("cibinong")
+			u.Text("pakan")
+			u.Press("m:8") // 8 or more
+			u.Press("w:farm")
+			desc := "Bu Sumiati, RT 01/RW 04, janda dengan tiga anak, rumah bilik bambu, buruh tani."
+			if lang == "en" {
+				desc = "Mrs Sumiati, RT 01/RW 04, a widow with three children in a bamboo house, farm labourer."
+			}
+			u.Text(desc)
+			u.Photo("") // the house
+			u.Press("done")
+			u.Press("skip")
+			u.Press("send")
+			if !hasKey(h, "usul.after") {
+				t.Errorf("filing: %v; want the next steps", lastKeys(h))
+			}
+			tk := cmTickets(t, h, u.ID)[0]
+			if tk.Extra["proposed"] != "other" || tk.Extra["members"] != "8" || tk.Extra["work"] != "farm" || tk.Village != "32.01.01.1007" {
+				t.Errorf("ticket extra %v village %s; want other, 8, farm in Pakansari", tk.Extra, tk.Village)
+			}
+			id := fmt.Sprint(tk.ID)
+
+			h.Note("the worker of the family's kecamatan")
+			wati.Tap("wk", "o:"+id)
+			card := sentTo(t, h.Replies, 501, "staff.card")
+			if !replyHas(card, "usul.card_household") || !replyHas(card, "usul.card_checklist") || !buttonIn(card, "u:"+id+":k") {
+				t.Errorf("card %v; want the household, the checklist count and its button", card)
+			}
+			wati.Tap("wk", "c:"+id+":k") // claim
+			wati.Tap("wk", "u:"+id+":k") // the checklist, in place of the card
+			wati.Tap("wk", "u:"+id+":ktp")
+			wati.Tap("wk", "u:"+id+":kk")
+			wati.Tap("wk", "u:"+id+":house")
+			wati.Tap("wk", "u:"+id+":ktp") // untick
+			wati.Tap("wk", "o:"+id+":k")   // back to the card
+			wati.Tap("wk", "v:"+id+":k")   // the outcomes
+			wati.Tap("wk", "v:"+id+":filed_desa")
+			sentTo(t, h.Replies, u.ID, "usul.citizen_outcome")
+			h.Advance(40 * 24 * time.Hour)
+			wati.Tap("wk", "v:"+id+":accepted") // months later: also on a ticket no longer new
+			u.Text("/tiket")
+			u.Press("o:" + id)
+			cmGolden(h, "usul_other_family_"+lang)
+
+			got, evs := ticketOf(t, h, tk.ID)
+			if got.Usul == nil || !slices.Equal(got.Usul.Checked, []string{"kk", "house"}) || got.Usul.Outcome != "accepted" || got.Usul.OutcomeBy != 501 {
+				t.Errorf("usul record %+v; want kk and house checked, accepted by 501", got.Usul)
+			}
+			var checks, outcomes int
+			for _, ev := range evs {
+				switch ev.Kind {
+				case bansosbot.EventChecklist:
+					checks++
+					if ev.Public {
+						t.Error("a checklist event is public")
+					}
+				case bansosbot.EventOutcome:
+					outcomes++
+					if !ev.Public {
+						t.Error("an outcome event is not public")
+					}
+				}
+			}
+			if checks != 4 || outcomes != 2 {
+				t.Errorf("history: %d checklist and %d outcome events; want 4 and 2", checks, outcomes)
+			}
+			var audited []string
+			for _, a := range auditTicket(t, h, tk.ID) {
+				if a.Action == bansosbot.AuditChecklist || a.Action == bansosbot.AuditOutcome {
+					audited = append(audited, a.Action+":"+a.Reason)
+				}
+			}
+			want := []string{"usul_checklist:ktp=on", "usul_checklist:kk=on", "usul_checklist:house=on", "usul_checklist:ktp=off",
+				"usul_outcome:filed_desa", "usul_outcome:accepted"}
+			if !slices.Equal(audited, want) {
+				t.Errorf("audit = %v; want %v", audited, want)
+			}
+		})
+	}
+}
+
+// TestUsulRecordRefused: the usul buttons are refused (and audited) for a
+// worker of another kecamatan, for another worker's ticket, for a ticket
+// that is not an usul, and with an unknown item or outcome; nothing
+// changes.
+func TestUsulRecordRefused(t *testing.T) {
+	h := newHarness(t, quiet())
+	wati := addStaff(t, h, 501, "Wati", bansosbot.RoleWorker, cibinong)
+	budi := addStaff(t, h, 502, "Budi", bansosbot.RoleWorker, gunungputri)
+	sari := addStaff(t, h, 503, "Sari", bansosbot.RoleWorker, cibinong)
+	usul := fileTicket(t, h, 730, "NOT_REGISTERED", cibinong, "Usulan untuk keluarga tetangga kami yang miskin.")
+	other := fileTicket(t, h, 731, "OTHER", cibinong, "Pertanyaan tentang jadwal pencairan di desa kami.")
+	u, o := fmt.Sprint(usul.ID), fmt.Sprint(other.ID)
+	wati.Tap("wk", "c:"+u) // Wati's now
+	for _, tc := range []struct {
+		who  *user
+		data string
+	}{
+		{budi, "u:" + u + ":ktp"},       // another kecamatan
+		{budi, "v:" + u + ":accepted"},  // another kecamatan
+		{sari, "v:" + u + ":accepted"},  // Wati's ticket
+		{wati, "u:" + o + ":ktp"},       // not an usul
+		{wati, "v:" + o + ":filed_app"}, // not an usul
+		{wati, "u:" + u + ":passport"},  // no such item
+		{wati, "v:" + u + ":approved"},  // no such outcome
+		{wati, "v:999:accepted"},        // no such ticket
+	} {
+		tc.who.Tap("wk", tc.data)
+		if len(h.Replies) == 0 || h.Replies[0].Action != flows.AnswerCallback || !h.Replies[0].Alert {
+			t.Errorf("%d %s: replies %v; want a refusal alert", tc.who.ID, tc.data, keysOf(h.Replies))
+		}
+	}
+	got, _ := ticketOf(t, h, usul.ID)
+	if got.Usul != nil {
+		t.Errorf("usul record %+v after refused presses; want none", got.Usul)
+	}
+	refused := 0
+	for _, id := range []int64{501, 502, 503} {
+		for _, a := range auditOf(t, h, id) {
+			if !a.Allowed && (a.Action == bansosbot.AuditChecklist || a.Action == bansosbot.AuditOutcome) {
+				refused++
+			}
+		}
+	}
+	if refused != 8 { // every refused press, the unknown ticket too
+		t.Errorf("refused usul actions audited: %d; want 8", refused)
+	}
+}
+
+func replyHas(r flows.Reply, key string) bool {
+	for _, m := range r.Text {
+		if m.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func buttonIn(r flows.Reply, payload string) bool {
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			if strings.HasSuffix(b.Data, "."+payload) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestSanggahWithEvidence: an objection names the recipient, where they
+// live, the program and the reason; a photo of the house is required
+// (Done is offered only once there is one) and the location is kept; the
+// reporter is told who sees their identity; the sanggah policy gives 14
+// calendar days. The worker's card shows the recipient and the evidence.
+func TestSanggahWithEvidence(t *testing.T) {
+	for _, lang := range []string{"id", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, quiet())
+			wati := addStaff(t, h, 501, "Wati", bansosbot.RoleWorker, cibinong)
+			u := h.User(740, lang)
+			u.Onboard(lang)
+			u.Text("/lapor")
+			u.Press("c:INELIGIBLE_RECIPIENT")
+			if !hasKey(h, "sanggah.intro") || !hasKey(h, "sanggah.ask_province") {
+				t.Fatalf("choosing sanggah: %v; want the explanation and where the recipient lives", lastKeys(h))
+			}
+			u.Text("cibinong")
+			u.Text("pakan")
+			u.Text("Pak Darto, RT 02/RW 05 dekat masjid")
+			u.Press("g:SEMBAKO")
+			reason, desc := "Pak Darto punya dua mobil dan toko bangunan.", "Saya tetangganya, rumahnya bertingkat sejak tahun lalu."
+			if lang == "en" {
+				reason, desc = "Mr Darto owns two cars and a building-supply shop.", "I am his neighbour; his house has had two floors since last year."
+			}
+			u.Text(reason)
+			u.Text(desc)
+			if !hasKey(h, "sanggah.ask_evidence") || hasButton(h, u.ID, "done") {
+				t.Errorf("evidence step: %v, done offered %v; want the house photo asked without Done", lastKeys(h), hasButton(h, u.ID, "done"))
+			}
+			u.Location(-6.48167, 106.85417)
+			u.Photo("")
+			u.Press("done")
+			u.Press("skip")
+			if !hasKey(h, "sanggah.identity") {
+				t.Errorf("summary: %v; want who sees the reporter's identity", lastKeys(h))
+			}
+			u.Press("send")
+			if !hasKey(h, "sanggah.identity") || !hasKey(h, "sanggah.after") {
+				t.Errorf("filing: %v; want the identity sentence and what happens next", lastKeys(h))
+			}
+			tk := cmTickets(t, h, u.ID)[0]
+			if tk.Extra["target"] != "Pak Darto, RT 02/RW 05 dekat masjid" || tk.Extra["program"] != "SEMBAKO" || tk.Extra["reason"] != reason ||
+				len(tk.Attachments) != 1 || tk.Location == nil || !tk.DueResolve.Equal(epoch.Add(14*24*time.Hour)) {
+				t.Errorf("ticket extra %v, %d photos, location %v, due %v; want recipient, SEMBAKO, reason, 1 photo, a location, 14 days",
+					tk.Extra, len(tk.Attachments), tk.Location, tk.DueResolve)
+			}
+			wati.Tap("wk", fmt.Sprint("o:", tk.ID))
+			card := sentTo(t, h.Replies, 501, "staff.card")
+			if !replyHas(card, "sanggah.card_target") || !replyHas(card, "nextsteps.card_program") || !replyHas(card, "staff.card_reason") || buttonIn(card, fmt.Sprint("u:", tk.ID, ":k")) {
+				t.Errorf("card %v; want the recipient, program and reason, and no usul checklist", card)
+			}
+			cmGolden(h, "sanggah_evidence_"+lang)
+		})
+	}
 }
