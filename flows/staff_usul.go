@@ -51,23 +51,23 @@ func (e *Engine) checkUsul(t *bansosbot.Ticket, verb string) string {
 func (e *Engine) usulCardLines(t *bansosbot.Ticket) []Msg {
 	var out []Msg
 	if p := t.Extra[extraProposed]; p != "" {
-		out = append(out, T("usul.card_proposed", "Other", p == proposedOther))
+		out = append(out, T("usul.staff.card_proposed", "Other", p == proposedOther))
 	}
 	if m := t.Extra[extraMembers]; m != "" {
 		n, _ := strconv.Atoi(m)
-		out = append(out, T("usul.card_household", "Count", n, "More", n >= maxMembers, "Work", workMsg(t.Extra[extraWork])))
+		out = append(out, T("usul.staff.card_household", "Count", n, "More", n >= maxMembers, "Work", workMsg(t.Extra[extraWork])))
 	}
 	if x := t.Extra[extraTarget]; x != "" {
-		out = append(out, T("sanggah.card_target", "Text", x))
+		out = append(out, T("sanggah.staff.card_target", "Text", x))
 	}
 	if e.isUsul(t) {
 		var done int
 		if t.Usul != nil {
 			done = len(t.Usul.Checked)
 		}
-		out = append(out, T("usul.card_checklist", "Done", done, "Total", len(bansosbot.UsulChecklist)))
+		out = append(out, T("usul.staff.card_checklist", "Done", done, "Total", len(bansosbot.UsulChecklist)))
 		if t.Usul != nil && t.Usul.Outcome != "" {
-			out = append(out, T("usul.card_outcome", "Outcome", outcomeMsg(t.Usul.Outcome),
+			out = append(out, T("usul.staff.card_outcome", "Outcome", outcomeMsg(t.Usul.Outcome),
 				"At", Time{T: t.Usul.OutcomeAt, Loc: t.Region.TimeZone(), DateOnly: true}))
 		}
 	}
@@ -83,16 +83,16 @@ func workMsg(w string) Msg {
 	return T("usul.work_" + w)
 }
 
-func outcomeMsg(o string) Msg { return T("usul.outcome_" + o) }
+func outcomeMsg(o string) Msg { return T("usul.staff.outcome_" + o) }
 
 // usulRows are the card's usul buttons s may press now.
 func (e *Engine) usulRows(s *bansosbot.Staff, t *bansosbot.Ticket) [][]Choice {
 	var row []Choice
 	if e.check(s, t, verbChecklist) == "" {
-		row = append(row, Choice{T("usul.btn_checklist"), verbChecklist + ":" + idStr(t.ID) + cardSuffix})
+		row = append(row, Choice{T("usul.staff.btn_checklist"), verbChecklist + ":" + idStr(t.ID) + cardSuffix})
 	}
 	if e.check(s, t, verbOutcome) == "" {
-		row = append(row, Choice{T("usul.btn_outcome"), verbOutcome + ":" + idStr(t.ID) + cardSuffix})
+		row = append(row, Choice{T("usul.staff.btn_outcome"), verbOutcome + ":" + idStr(t.ID) + cardSuffix})
 	}
 	if row == nil {
 		return nil
@@ -131,25 +131,25 @@ func (e *Engine) showUsul(c *Conv, t *bansosbot.Ticket, verb string, inPlace int
 	var text Msg
 	var rows [][]Choice
 	if verb == verbChecklist {
-		text = T("usul.checklist_title", "No", no)
+		text = T("usul.staff.checklist_title", "No", no)
 		for _, it := range bansosbot.UsulChecklist {
-			key := "usul.check_off"
+			key := "usul.staff.check_off"
 			if t.Usul != nil && slices.Contains(t.Usul.Checked, it) {
-				key = "usul.check_on"
+				key = "usul.staff.check_on"
 			}
-			rows = append(rows, []Choice{{T(key, "Item", T("usul.item_"+it)), verbChecklist + ":" + idStr(t.ID) + ":" + it}})
+			rows = append(rows, []Choice{{T(key, "Item", T("usul.staff.item_"+it)), verbChecklist + ":" + idStr(t.ID) + ":" + it}})
 		}
 	} else {
-		text = T("usul.outcome_ask", "No", no)
+		text = T("usul.staff.outcome_ask", "No", no)
 		for _, o := range bansosbot.UsulOutcomes {
 			label := outcomeMsg(o)
 			if t.Usul != nil && t.Usul.Outcome == o {
-				label = T("usul.check_on", "Item", label)
+				label = T("usul.staff.check_on", "Item", label)
 			}
 			rows = append(rows, []Choice{{label, verbOutcome + ":" + idStr(t.ID) + ":" + o}})
 		}
 	}
-	rows = append(rows, []Choice{{T("usul.back_to_card"), verbOpen + ":" + idStr(t.ID) + cardSuffix}})
+	rows = append(rows, []Choice{{T("usul.staff.back_to_card"), verbOpen + ":" + idStr(t.ID) + cardSuffix}})
 	r := Reply{Action: Send, Text: []Msg{text}, Buttons: Buttons(workFlow, rows)}
 	if inPlace != 0 {
 		r.Action, r.MessageID = Edit, inPlace
@@ -206,7 +206,7 @@ func (e *Engine) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket,
 	}
 	u := e.usulRecord(t)
 	if u.Outcome == outcome {
-		c.AnswerCallback(T("usul.outcome_same"), false)
+		c.AnswerCallback(T("usul.staff.outcome_same"), false)
 		return nil
 	}
 	u.Outcome, u.OutcomeAt, u.OutcomeBy = outcome, c.Now, s.UserID
@@ -228,7 +228,7 @@ func (e *Engine) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket,
 		"Outcome", T("usul.citizen_"+outcome), "Declined", outcome == "declined")}}); err != nil {
 		return err
 	}
-	c.AnswerCallback(T("usul.outcome_saved", "Outcome", outcomeMsg(outcome)), false)
+	c.AnswerCallback(T("usul.staff.outcome_saved", "Outcome", outcomeMsg(outcome)), false)
 	return e.showCard(c, s, t, inPlace)
 }
 
@@ -237,9 +237,9 @@ func (e *Engine) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket,
 func usulEventLine(ev bansosbot.Event, at Time, who any) (Msg, bool) {
 	switch ev.Kind {
 	case bansosbot.EventChecklist:
-		return T("usul.ev_checklist", "At", at, "Who", who, "Item", T("usul.item_"+ev.Args["item"]), "On", ev.Args["state"] == "on"), true
+		return T("usul.staff.ev_checklist", "At", at, "Who", who, "Item", T("usul.staff.item_"+ev.Args["item"]), "On", ev.Args["state"] == "on"), true
 	case bansosbot.EventOutcome:
-		return T("usul.ev_outcome", "At", at, "Who", who, "Outcome", outcomeMsg(ev.Args["outcome"])), true
+		return T("usul.staff.ev_outcome", "At", at, "Who", who, "Outcome", outcomeMsg(ev.Args["outcome"])), true
 	}
 	return Msg{}, false
 }

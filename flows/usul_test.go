@@ -132,7 +132,7 @@ func TestUsulAnotherFamily(t *testing.T) {
 			h.Note("the worker of the family's kecamatan")
 			wati.Tap("wk", "o:"+id)
 			card := sentTo(t, h.Replies, 501, "staff.card")
-			if !replyHas(card, "usul.card_household") || !replyHas(card, "usul.card_checklist") || !buttonIn(card, "u:"+id+":k") {
+			if !replyHas(card, "usul.staff.card_household") || !replyHas(card, "usul.staff.card_checklist") || !buttonIn(card, "u:"+id+":k") {
 				t.Errorf("card %v; want the household, the checklist count and its button", card)
 			}
 			wati.Tap("wk", "c:"+id+":k") // claim
@@ -305,7 +305,7 @@ func TestSanggahWithEvidence(t *testing.T) {
 			}
 			wati.Tap("wk", fmt.Sprint("o:", tk.ID))
 			card := sentTo(t, h.Replies, 501, "staff.card")
-			if !replyHas(card, "sanggah.card_target") || !replyHas(card, "nextsteps.card_program") || !replyHas(card, "staff.card_reason") || buttonIn(card, fmt.Sprint("u:", tk.ID, ":k")) {
+			if !replyHas(card, "sanggah.staff.card_target") || !replyHas(card, "nextsteps.card_program") || !replyHas(card, "staff.card_reason") || buttonIn(card, fmt.Sprint("u:", tk.ID, ":k")) {
 				t.Errorf("card %v; want the recipient, program and reason, and no usul checklist", card)
 			}
 			cmGolden(h, "sanggah_evidence_"+lang)
