@@ -266,11 +266,13 @@ func BenchmarkRegistryLookup(b *testing.B) {
 // registry of n rows, and returns NIKs of the file to look up.
 func benchLookupDB(b *testing.B, n int) (*DB, []bansosbot.NIK) {
 	csvPath := benchCSV(b, n)
-	path := filepath.Join(benchDir(b), fmt.Sprintf("registry-%d.db", n))
-	if _, err := os.Stat(path); err != nil {
-		tmp := path + ".tmp"
-		os.Remove(tmp)
-		db, err := Open(tmp, Options{NoSync: true})
+	// A directory per size: the registry is a file beside the store's.
+	dir := filepath.Join(benchDir(b), fmt.Sprintf("lookup-%d", n))
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(dir); err != nil {
+		tmp := dir + ".tmp"
+		os.RemoveAll(tmp)
+		db, err := Open(filepath.Join(tmp, FileName), Options{NoSync: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -281,7 +283,7 @@ func benchLookupDB(b *testing.B, n int) (*DB, []bansosbot.NIK) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := os.Rename(tmp, dir); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -198,12 +198,16 @@ func registryStats(db *store.DB, w io.Writer) error {
 		return err
 	}
 	if s == nil {
-		fmt.Fprintln(w, "No registry imported yet: bansosbot registry import FILE.csv")
+		fmt.Fprintln(w, "No registry imported yet: bansosbot registry import -date YYYY-MM-DD FILE.csv")
 		return nil
 	}
 	st := s.Stats
 	fmt.Fprintf(w, "Snapshot %d: data as of %s, imported %s from %s\n", s.ID, s.AsOf.Format(time.DateOnly),
 		s.ImportedAt.In(bansosbot.RegionCode("").TimeZone()).Format("2006-01-02 15:04 MST"), s.Source)
+	if p, err := db.RegistryPrevious(); err == nil && p != nil {
+		fmt.Fprintf(w, "Previous snapshot %d (data as of %s, %d people) is kept: bansosbot registry rollback returns to it\n",
+			p.ID, p.AsOf.Format(time.DateOnly), p.Stats.Rows)
+	}
 	fmt.Fprintf(w, "People: %d\n\n", st.Rows)
 
 	fmt.Fprintln(w, "Desil   People   Share")

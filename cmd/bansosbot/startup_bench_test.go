@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store"
@@ -39,12 +40,16 @@ var (
 	startupRows    = flag.Int("startup.rows", 100000, "registry rows in the startup benchmark's data directory")
 	startupIdle    = flag.Duration("startup.idle", 5*time.Second, "idle time before reading the RSS")
 	startupCold    = flag.Bool("startup.cold", true, "drop the data files from the page cache before each start")
+	startupDir     = flag.String("startup.dir", "", "an existing data directory to start on instead (made with the secret below); e.g. a copy of an older version's, to time the migration")
 )
 
 const startupSecret = "startup-bench-secret-0123456789abcdef"
 
 func BenchmarkStartup(b *testing.B) {
-	dir := startupData(b, *startupTickets, *startupRows)
+	dir := *startupDir
+	if dir == "" {
+		dir = startupData(b, *startupTickets, *startupRows)
+	}
 	bin := filepath.Join(b.TempDir(), "bansosbot")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
@@ -149,14 +154,34 @@ func vmRSS(b *testing.B, pid int) int {
 	return 0
 }
 
+// dropPageCache writes back and evicts the file's pages (dirty pages
+// cannot be dropped) and logs how many stay cached.
 func dropPageCache(b *testing.B, path string) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
+	f.Sync()
 	const fadvDontNeed = 4
 	syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), 0, 0, fadvDontNeed, 0, 0)
+	fi, _ := f.Stat()
+	size := int(fi.Size())
+	if size == 0 {
+		return
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return
+	}
+	defer syscall.Munmap(data)
+	vec := make([]byte, (size+os.Getpagesize()-1)/os.Getpagesize())
+	syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&data[0])), uintptr(size), uintptr(unsafe.Pointer(&vec[0])))
+	cached := 0
+	for _, v := range vec {
+		cached += int(v & 1)
+	}
+	b.Logf("%s: %d of %d pages in the page cache before the start", filepath.Base(path), cached, len(vec))
 }
 
 // startupData builds (once) a data directory with n tickets like the
