@@ -186,6 +186,9 @@ func (s *CountingStore) AppendEvent(t *bansosbot.Ticket, e bansosbot.Event) (ban
 	return ev, err
 }
 
+// Unwrap is the wrapped store (flows reads the report counters through it).
+func (s *CountingStore) Unwrap() flows.Store { return s.Store }
+
 // Flush adds the counts to the store's counters in the transaction (a
 // store without counters, as in unit tests, keeps nothing).
 func (s *CountingStore) Flush() error {
@@ -290,7 +293,7 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		gauge(c.dead, float64(n))
 	}
-	if counts, err := c.db.TicketCounts(); err != nil {
+	if counts, err := c.ticketCounts(); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.tickets, err)
 	} else {
 		for _, tc := range counts {
@@ -329,12 +332,28 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// ticketCounts are the tickets by status and province: from the report
+// counters when the store keeps them (a few hundred keys), otherwise
+// from the status index (a key per ticket).
+func (c *StoreCollector) ticketCounts() ([]store.TicketCount, error) {
+	counts, ok, err := c.db.TallyCounts()
+	if err != nil || ok {
+		return counts, err
+	}
+	return c.db.TicketCounts()
+}
+
 // overdueCounts counts the open tickets that are overdue now, by
-// province. It decodes every open ticket, so a result is reused for 20
+// province: from the report counters' index of open tickets by the
+// instant they fall overdue when the store keeps them (no ticket is
+// decoded); otherwise it decodes every open ticket, so a result is reused for 20
 // times as long as it took to compute (at most a minute): scrapes of a
 // large store then cost at most about 5% of a core, and a small one is
 // always exact.
 func (c *StoreCollector) overdueCounts() (map[bansosbot.RegionCode]int, error) {
+	if out, ok, err := c.db.OverdueByProvince(c.now()); err != nil || ok {
+		return out, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.overdueN != nil && time.Since(c.computed) < min(20*c.cost, time.Minute) {

@@ -96,16 +96,17 @@ type Figures struct {
 	// calendar, the ticket's time zone, the service-level clock: without
 	// the time waiting for the citizen) from filing to the first response
 	// and to the resolution, of the Responses and the Resolved.
-	ResponseHours, ResolutionHours []float64
+	// They are kept to the minute.
+	ResponseHours, ResolutionHours bansosbot.Digest
 	RatingSum, Rated               int // ratings of tickets closed in the period
 }
 
 // MedianResponseHours is the median of ResponseHours; ok is false when
 // there is none.
-func (f Figures) MedianResponseHours() (float64, bool) { return median(f.ResponseHours) }
+func (f Figures) MedianResponseHours() (float64, bool) { return f.ResponseHours.MedianHours() }
 
 // MedianResolutionHours is the median of ResolutionHours.
-func (f Figures) MedianResolutionHours() (float64, bool) { return median(f.ResolutionHours) }
+func (f Figures) MedianResolutionHours() (float64, bool) { return f.ResolutionHours.MedianHours() }
 
 // ResponseCompliance is the share of first responses on time, in percent.
 func (f Figures) ResponseCompliance() (float64, bool) { return pct(f.ResponsesOnTime, f.Responses) }
@@ -119,19 +120,6 @@ func (f Figures) RatingAverage() (float64, bool) {
 		return 0, false
 	}
 	return float64(f.RatingSum) / float64(f.Rated), true
-}
-
-func median(xs []float64) (float64, bool) {
-	n := len(xs)
-	if n == 0 {
-		return 0, false
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if n%2 == 1 {
-		return s[n/2], true
-	}
-	return (s[n/2-1] + s[n/2]) / 2, true
 }
 
 func pct(met, total int) (float64, bool) {
@@ -148,8 +136,8 @@ func (f *Figures) add(o *Figures) {
 	f.Responses += o.Responses
 	f.ResponsesOnTime += o.ResponsesOnTime
 	f.Overdue += o.Overdue
-	f.ResponseHours = append(f.ResponseHours, o.ResponseHours...)
-	f.ResolutionHours = append(f.ResolutionHours, o.ResolutionHours...)
+	f.ResponseHours = f.ResponseHours.Merge(o.ResponseHours, 1)
+	f.ResolutionHours = f.ResolutionHours.Merge(o.ResolutionHours, 1)
 	f.RatingSum += o.RatingSum
 	f.Rated += o.Rated
 }
@@ -183,10 +171,24 @@ type Report struct {
 	Total ReportRow
 }
 
-// Report computes the figures of the query from the status+region index
-// of its region (every ticket under it, whatever its status). Purged
+// Report computes the figures of the query: from the store's counters
+// (tally.go) when it keeps them and they can answer the query, otherwise
+// from the tickets (ReportScan). Both give the same figures. Purged
 // tickets count like the others: retention keeps what the figures read.
 func (e *Engine) Report(tx Store, q ReportQuery) (*Report, error) {
+	if q.Now.IsZero() {
+		q.Now = e.cfg.Now()
+	}
+	if ts := tallyStore(tx); ts != nil && ts.TalliesReady() && tallyAnswers(q) {
+		return e.reportFromTallies(ts, q)
+	}
+	return e.ReportScan(tx, q)
+}
+
+// ReportScan computes the figures of the query from the status+region
+// index of its region (every ticket under it, whatever its status),
+// decoding every ticket: the reference the counters are checked against.
+func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
 	if q.Now.IsZero() {
 		q.Now = e.cfg.Now()
 	}
@@ -233,19 +235,23 @@ func (e *Engine) Report(tx Store, q ReportQuery) (*Report, error) {
 	for _, r := range rows {
 		rep.Rows = append(rep.Rows, *r)
 	}
-	slices.SortFunc(rep.Rows, func(a, b ReportRow) int {
-		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Category, b.Category))
-	})
+	sortRows(rep.Rows)
 	return rep, nil
 }
 
+func sortRows(rows []ReportRow) {
+	slices.SortFunc(rows, func(a, b ReportRow) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Category, b.Category))
+	})
+}
+
 // ticketFigures is one ticket's contribution to each period.
-func (e *Engine) ticketFigures(tx Store, t *bansosbot.Ticket, q ReportQuery) ([]Figures, error) {
+func (e *Engine) ticketFigures(tx TicketStore, t *bansosbot.Ticket, q ReportQuery) ([]Figures, error) {
 	loc := t.Region.TimeZone()
 	out := make([]Figures, len(q.Periods))
 	var pauses []bansosbot.Interval
 	loaded := false
-	hours := func(until time.Time) (float64, error) {
+	hours := func(until time.Time) (uint32, error) {
 		if !loaded { // the history only when a duration is needed
 			events, err := tx.Events(t.ID)
 			if err != nil {
@@ -253,7 +259,7 @@ func (e *Engine) ticketFigures(tx Store, t *bansosbot.Ticket, q ReportQuery) ([]
 			}
 			pauses, loaded = clockPauses(events), true
 		}
-		return e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc).Hours(), nil
+		return bansosbot.DigestMinutes(e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
 	}
 	onTime := func(done, due time.Time) bool { return due.IsZero() || !done.After(due) }
 	resolved := t.Status == bansosbot.StatusResolved || t.Status == bansosbot.StatusClosed
@@ -273,7 +279,7 @@ func (e *Engine) ticketFigures(tx Store, t *bansosbot.Ticket, q ReportQuery) ([]
 			if err != nil {
 				return nil, err
 			}
-			f.ResponseHours = append(f.ResponseHours, h)
+			f.ResponseHours = f.ResponseHours.Add(h, 1)
 		}
 		if resolved && in(t.ResolvedAt) {
 			f.Resolved++
@@ -284,7 +290,7 @@ func (e *Engine) ticketFigures(tx Store, t *bansosbot.Ticket, q ReportQuery) ([]
 			if err != nil {
 				return nil, err
 			}
-			f.ResolutionHours = append(f.ResolutionHours, h)
+			f.ResolutionHours = f.ResolutionHours.Add(h, 1)
 		}
 		if t.Rating > 0 && in(t.ClosedAt) {
 			f.RatingSum += t.Rating

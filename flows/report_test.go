@@ -39,14 +39,14 @@ func loadOpsFixture(t testing.TB, db *store.DB) []fixtureTicket {
 		for i := range fx {
 			tk := fx[i].Ticket
 			tk.Events = len(fx[i].Events)
-			if err := tx.PutTicket(&tk); err != nil {
-				return err
-			}
-			for _, ev := range fx[i].Events {
+			for _, ev := range fx[i].Events { // the history first, as the flows store it
 				ev.TicketID = tk.ID
 				if err := tx.PutEvent(ev); err != nil {
 					return err
 				}
+			}
+			if err := tx.PutTicket(&tk); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -41,6 +41,7 @@ type DB struct {
 	now      func() time.Time
 	readOnly bool
 	reg      *registry // the eligibility registry's own file (registry.go)
+	tallier  Tallier   // keeps the report counters (tally.go); nil: none
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -126,26 +127,27 @@ func (db *DB) Now() time.Time { return db.now() }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
+	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
 }
 
 // Update runs fn in a read-write transaction of its own.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
+	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
 }
 
 // Batch runs fn in a read-write transaction shared with concurrent Batch
 // calls (group commit). fn may run more than once: it must read and write
 // only through its transaction.
 func (db *DB) Batch(fn func(*Tx) error) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg}) })
+	return db.bolt.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
 }
 
 // Tx is a transaction. It is valid only inside the function it was given to.
 type Tx struct {
-	tx  *bolt.Tx
-	now func() time.Time
-	reg *registry // nil in migrations
+	tx      *bolt.Tx
+	now     func() time.Time
+	reg     *registry // nil in migrations
+	tallier Tallier   // nil: PutTicket marks the report counters stale
 }
 
 // Now is the store's clock.

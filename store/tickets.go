@@ -68,7 +68,10 @@ func (tx *Tx) PutTicket(t *bansosbot.Ticket) error {
 			return err
 		}
 	}
-	return tx.indexTicket(old, t)
+	if err := tx.indexTicket(old, t); err != nil {
+		return err
+	}
+	return tx.tallyTicket(t)
 }
 
 func citizenKey(t *bansosbot.Ticket) []byte {

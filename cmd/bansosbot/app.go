@@ -83,6 +83,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Engine = flows.NewEngine(engineCfg)
+	keepTallies(*cfg, db, m.Engine) // tally.go: the report counters, built now if missing
+	if err := m.buildTallies(); err != nil {
+		db.Close()
+		return err
+	}
 	for _, g := range calendarGaps(m.Engine.Config().Calendar, m.Now(), cfg.Location()) {
 		m.Log.Warn("business calendar incomplete: deadlines may count a holiday as a working day", "year", g.Year, "gap", g.String(),
 			"fix", "add the year's SKB 3 Menteri dates to the calendar file (BANSOSBOT_CALENDAR)")

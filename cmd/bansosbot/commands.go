@@ -25,6 +25,7 @@ var storeCommands = map[string]storeCommand{
 	"tickets":  runTickets,
 	"registry": registryCommand, // import and stats; "registry gen" needs no store (see runRegistry)
 	"report":   runReport,       // report.go
+	"recount":  runRecount,      // tally.go: doctor --recount
 }
 
 // runStore runs a store command here or in the running instance. An
@@ -135,6 +136,7 @@ func runWithStore(ctx context.Context, cfg Config, name string, args []string, s
 			return err
 		}
 	}
+	keepTallies(cfg, db, nil) // tally.go: tickets changed here keep the report counters
 	return local(db, cfg)
 }
 

@@ -29,8 +29,14 @@ import (
 //
 //	bansosbot doctor
 func runDoctor(ctx context.Context, cfg Config, cfgErr error, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "--recount" { // tally.go
+		if cfgErr != nil {
+			return cfgErr
+		}
+		return runStore(ctx, cfg, "recount", args[1:], stdout)
+	}
 	if len(args) > 0 {
-		return errors.New("usage: bansosbot doctor")
+		return errors.New("usage: bansosbot doctor [--recount [--rebuild]]")
 	}
 	d := &doctor{w: stdout}
 	// The operator's shell often lacks the service's environment (the

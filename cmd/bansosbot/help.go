@@ -13,11 +13,18 @@ import (
 // functions the commands parse with, so the help cannot drift from them.
 
 const doctorUsage = `Usage: bansosbot doctor
+       bansosbot doctor --recount [--rebuild]
 
 Checks the configuration, the data directory and its permissions, the
 secret, the database (or the running bot, through DATA/control.sock) and
 the Bot API, and says how to fix what is wrong. Exits 1 when something is
-wrong (warnings alone do not fail).`
+wrong (warnings alone do not fail).
+
+--recount recounts every ticket and compares the report counters (what
+reports, the dashboard and /metrics read) with the recount; it exits 1
+when they differ. --rebuild then builds them afresh (needed after the
+business calendar or the categories changed). Both run inside the
+running bot when there is one.`
 
 // commandHelp returns the usage and flags of a command (sub is its first
 // argument, for commands with subcommands); ok is false for an unknown

@@ -1,0 +1,368 @@
+package flows
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/bansosbot/bansosbot"
+)
+
+// Report counters. The store keeps, in each ticket's own transaction, the
+// sums of the tickets' contributions (Engine.Tally) per local day, region
+// down to the kecamatan, category and restricted or not; reports, the
+// chart, the dashboard and /metrics read those sums instead of decoding
+// every ticket. Report picks them whenever they can answer the query.
+//
+// A ticket's contribution is recomputed from scratch whenever it is
+// stored, and the old one subtracted, so the counters follow a reopened,
+// transferred or moved ticket (all its figures move to its new region
+// and category, as a full scan would count it). Purged tickets (retention,
+// erasure) keep their category, region, times and rating, so they count
+// exactly like the others; an erased citizen's open tickets count as
+// withdrawn from then on. What a contribution depends on besides the
+// ticket (the business calendar for working minutes, the categories for
+// "restricted") is read when the ticket is stored: after changing those
+// settings, `bansosbot doctor --recount` shows the difference and
+// `--rebuild` recounts.
+
+// TallyStore is what reading the counters needs (store.Tx).
+type TallyStore interface {
+	// TalliesReady reports whether the counters are complete and current.
+	TalliesReady() bool
+	DayTallies(from, to int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, t *bansosbot.Tally)) error
+	OverdueDeltas(last int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, delta int64)) error
+	OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, from time.Time)) error
+	StatusTallies(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, st bansosbot.Status, n int64)) error
+}
+
+// tallyStore finds the counters behind tx (through wrappers that have an
+// Unwrap method), or nil.
+func tallyStore(tx Store) TallyStore {
+	for tx != nil {
+		if ts, ok := tx.(TallyStore); ok {
+			return ts
+		}
+		u, ok := tx.(interface{ Unwrap() Store })
+		if !ok {
+			return nil
+		}
+		tx = u.Unwrap()
+	}
+	return nil
+}
+
+// TallyStoreOf is the store's counters when it keeps them and they are
+// ready, or nil.
+func TallyStoreOf(tx Store) TallyStore {
+	if ts := tallyStore(tx); ts != nil && ts.TalliesReady() {
+		return ts
+	}
+	return nil
+}
+
+// tallyAnswers reports whether the counters, which stop at the kecamatan,
+// can answer q.
+func tallyAnswers(q ReportQuery) bool {
+	lvl := q.Region.Level()
+	if (q.Region != "" && lvl == 0) || lvl > bansosbot.TallyLevel || (q.ByRegion && lvl >= bansosbot.TallyLevel) {
+		return false
+	}
+	if q.Staff != nil {
+		for _, r := range q.Staff.Regions {
+			if r.Level() > bansosbot.TallyLevel || (r != "" && r.Level() == 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dayOf is x's local date in loc as a day number.
+func dayOf(x time.Time, loc *time.Location) int32 {
+	y, m, d := x.In(loc).Date()
+	return bansosbot.DayNumber(y, m, d)
+}
+
+// ceilDay is the first day whose local midnight is at or after x.
+func ceilDay(x time.Time, loc *time.Location) int32 {
+	d := dayOf(x, loc)
+	y, m, dd := x.In(loc).Date()
+	if x.Equal(time.Date(y, m, dd, 0, 0, 0, 0, loc)) {
+		return d
+	}
+	return d + 1
+}
+
+func (d Date) number() int32 { return bansosbot.DayNumber(d.Year, d.Month, d.Day) }
+
+// Tally is the ticket's contribution to the counters: the same figures
+// as ticketFigures, by local day.
+func (e *Engine) Tally(tx TicketStore, t *bansosbot.Ticket) (*bansosbot.TicketTally, error) {
+	loc := t.Region.TimeZone()
+	tt := &bansosbot.TicketTally{Status: t.Status, Group: bansosbot.TallyGroup{
+		Region: bansosbot.TallyRegion(t.Region), Category: t.Category, Restricted: e.restricted(t)}}
+	days := map[int32]*bansosbot.Tally{}
+	at := func(x time.Time) *bansosbot.Tally {
+		d := dayOf(x, loc)
+		if days[d] == nil {
+			days[d] = &bansosbot.Tally{}
+		}
+		return days[d]
+	}
+	var pauses []bansosbot.Interval
+	loaded := false
+	minutes := func(until time.Time) (uint32, error) {
+		if !loaded {
+			events, err := tx.Events(t.ID)
+			if err != nil {
+				return 0, err
+			}
+			pauses, loaded = clockPauses(events), true
+		}
+		return bansosbot.DigestMinutes(e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
+	}
+	onTime := func(done, due time.Time) bool { return due.IsZero() || !done.After(due) }
+	if !t.CreatedAt.IsZero() {
+		at(t.CreatedAt).Received++
+	}
+	if !t.FirstResponseAt.IsZero() {
+		d := at(t.FirstResponseAt)
+		d.Responses++
+		if onTime(t.FirstResponseAt, t.DueResponse) {
+			d.ResponsesOnTime++
+		}
+		m, err := minutes(t.FirstResponseAt)
+		if err != nil {
+			return nil, err
+		}
+		d.ResponseMinutes = d.ResponseMinutes.Add(m, 1)
+	}
+	if (t.Status == bansosbot.StatusResolved || t.Status == bansosbot.StatusClosed) && !t.ResolvedAt.IsZero() {
+		d := at(t.ResolvedAt)
+		d.Resolved++
+		if onTime(t.ResolvedAt, t.DueResolve) {
+			d.ResolvedOnTime++
+		}
+		m, err := minutes(t.ResolvedAt)
+		if err != nil {
+			return nil, err
+		}
+		d.ResolutionMinutes = d.ResolutionMinutes.Add(m, 1)
+	}
+	if t.Rating > 0 && !t.ClosedAt.IsZero() {
+		d := at(t.ClosedAt)
+		d.Rated++
+		d.RatingSum += int64(t.Rating)
+	}
+	for day, tl := range days {
+		tt.Days = append(tt.Days, bansosbot.DayTally{Day: day, Tally: *tl})
+	}
+	slices.SortFunc(tt.Days, func(a, b bansosbot.DayTally) int { return int(a.Day) - int(b.Day) })
+	tt.Overdue = overdueDays(t, loc)
+	tt.OverdueFrom = overdueFrom(t)
+	return tt, nil
+}
+
+// overdueDays are the days at whose local midnight overdueAt holds for
+// the ticket (as read from its stored times), as +1/-1 changes: open
+// (filed before, not resolved or closed by then) and past the response
+// deadline without a response by then, or past the resolution deadline.
+func overdueDays(t *bansosbot.Ticket, loc *time.Location) []bansosbot.DayDelta {
+	const inf = math.MaxInt32
+	lo := int32(math.MinInt32)
+	if !t.CreatedAt.IsZero() {
+		lo = dayOf(t.CreatedAt, loc) + 1 // filed before that midnight
+	}
+	hi := int32(inf)
+	end := t.ResolvedAt
+	if end.IsZero() {
+		end = t.ClosedAt
+	}
+	if !end.IsZero() {
+		hi = ceilDay(end, loc) // ended after that midnight
+	}
+	type span struct{ from, to int32 }
+	var spans []span
+	add := func(from, to int32) {
+		from, to = max(from, lo), min(to, hi)
+		if from < to {
+			spans = append(spans, span{from, to})
+		}
+	}
+	if !t.DueResponse.IsZero() {
+		to := int32(inf)
+		if !t.FirstResponseAt.IsZero() {
+			to = ceilDay(t.FirstResponseAt, loc)
+		}
+		add(ceilDay(t.DueResponse, loc), to)
+	}
+	if !t.DueResolve.IsZero() {
+		add(ceilDay(t.DueResolve, loc), inf)
+	}
+	if len(spans) == 2 && spans[1].from < spans[0].from {
+		spans[0], spans[1] = spans[1], spans[0]
+	}
+	if len(spans) == 2 && spans[1].from <= spans[0].to {
+		spans = []span{{spans[0].from, max(spans[0].to, spans[1].to)}}
+	}
+	var out []bansosbot.DayDelta
+	for _, s := range spans {
+		out = append(out, bansosbot.DayDelta{Day: s.from, Delta: 1})
+		if s.to != inf {
+			out = append(out, bansosbot.DayDelta{Day: s.to, Delta: -1})
+		}
+	}
+	return out
+}
+
+// overdueFrom is the instant from which Overdue(t, now) holds for the
+// ticket as it is stored (zero: not open, or not before it changes).
+func overdueFrom(t *bansosbot.Ticket) time.Time {
+	if !t.Status.Open() {
+		return time.Time{}
+	}
+	var o time.Time
+	consider := func(due time.Time) {
+		if !due.IsZero() && (o.IsZero() || due.Before(o)) {
+			o = due
+		}
+	}
+	if t.FirstResponseAt.IsZero() {
+		consider(t.DueResponse)
+	}
+	consider(t.DueResolve)
+	// Waiting for the citizen: overdue only for a deadline passed before
+	// the wait began (DueState).
+	if t.Status == bansosbot.StatusWaitingCitizen && !t.PausedSince.IsZero() && o.After(t.PausedSince) {
+		return time.Time{}
+	}
+	return o
+}
+
+// reportFromTallies is Report from the counters.
+func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error) {
+	n := len(q.Periods)
+	rep := &Report{Query: q, Total: ReportRow{Region: q.Region, Figures: make([]Figures, n)}}
+	type key struct {
+		region   bansosbot.RegionCode
+		category string
+	}
+	rows := map[key]*ReportRow{}
+	byGroup := map[bansosbot.TallyGroup]*ReportRow{}
+	rowOf := func(g bansosbot.TallyGroup) *ReportRow {
+		if r, ok := byGroup[g]; ok {
+			return r
+		}
+		var row *ReportRow
+		if q.Staff == nil || q.Staff.MayHandle(&bansosbot.Ticket{Region: g.Region}, g.Restricted) {
+			var k key
+			if q.ByRegion {
+				k.region = childOf(q.Region, g.Region)
+			}
+			if q.ByCategory {
+				k.category = g.Category
+			}
+			if row = rows[k]; row == nil {
+				row = &ReportRow{Region: k.region, Category: k.category, Figures: make([]Figures, n)}
+				rows[k] = row
+			}
+		}
+		byGroup[g] = row
+		return row
+	}
+	if err := ts.StatusTallies(q.Region, func(g bansosbot.TallyGroup, _ bansosbot.Status, c int64) {
+		if c > 0 {
+			rowOf(g)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	from, to := make([]int32, n), make([]int32, n)
+	minFrom, maxTo := int32(math.MaxInt32), int32(math.MinInt32)
+	for i, p := range q.Periods {
+		from[i], to[i] = p.From.number(), p.To.number()
+		minFrom, maxTo = min(minFrom, from[i]), max(maxTo, to[i])
+	}
+	add := func(row *ReportRow, i int, f func(*Figures)) {
+		f(&row.Figures[i])
+		f(&rep.Total.Figures[i])
+	}
+	err := ts.DayTallies(minFrom, maxTo, q.Region, func(day int32, g bansosbot.TallyGroup, t *bansosbot.Tally) {
+		row := rowOf(g)
+		if row == nil {
+			return
+		}
+		for i := range n {
+			if day >= from[i] && day < to[i] {
+				add(row, i, func(f *Figures) { f.addTally(t) })
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Overdue at a period's end: for a period over (in the group's time
+	// zone) from the day changes, otherwise now from the open tickets.
+	past := map[string][]bool{}
+	pastOf := func(r bansosbot.RegionCode) []bool {
+		tz := r.TimeZoneName()
+		if p, ok := past[tz]; ok {
+			return p
+		}
+		loc := r.TimeZone()
+		p := make([]bool, n)
+		for i, per := range q.Periods {
+			p[i] = per.To.In(loc).Before(q.Now)
+		}
+		past[tz] = p
+		return p
+	}
+	err = ts.OverdueDeltas(maxTo, q.Region, func(day int32, g bansosbot.TallyGroup, d int64) {
+		row := rowOf(g)
+		if row == nil {
+			return
+		}
+		p := pastOf(g.Region)
+		for i := range n {
+			if p[i] && day <= to[i] {
+				add(row, i, func(f *Figures) { f.Overdue += int(d) })
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = ts.OpenOverdue(q.Region, func(g bansosbot.TallyGroup, since time.Time) {
+		row := rowOf(g)
+		if row == nil || since.After(q.Now) {
+			return
+		}
+		p := pastOf(g.Region)
+		for i := range n {
+			if !p[i] {
+				add(row, i, func(f *Figures) { f.Overdue++ })
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, *r)
+	}
+	sortRows(rep.Rows)
+	return rep, nil
+}
+
+func (f *Figures) addTally(t *bansosbot.Tally) {
+	f.Received += int(t.Received)
+	f.Resolved += int(t.Resolved)
+	f.ResolvedOnTime += int(t.ResolvedOnTime)
+	f.Responses += int(t.Responses)
+	f.ResponsesOnTime += int(t.ResponsesOnTime)
+	f.RatingSum += int(t.RatingSum)
+	f.Rated += int(t.Rated)
+	f.ResponseHours = f.ResponseHours.Merge(t.ResponseMinutes, 1)
+	f.ResolutionHours = f.ResolutionHours.Merge(t.ResolutionMinutes, 1)
+}
