@@ -167,6 +167,7 @@ func TestReportFromTalliesEqualsScan(t *testing.T) {
 					h.step()
 				}
 				compareReports(t, h, round)
+				compareScrape(t, h)
 			}
 			res, err := h.db.CheckTallies()
 			if err != nil {
@@ -256,4 +257,48 @@ func figuresString(f flows.Figures) string {
 	return fmt.Sprintf("recv %d res %d/%d resp %d/%d overdue %d rating %d/%d resp%v res%v med %.4f %.4f",
 		f.Received, f.ResolvedOnTime, f.Resolved, f.ResponsesOnTime, f.Responses, f.Overdue, f.RatingSum, f.Rated,
 		[]bansosbot.Bin(f.ResponseHours), []bansosbot.Bin(f.ResolutionHours), mr, ms)
+}
+
+// compareScrape: the /metrics figures read from the counters (tickets by
+// status and province, overdue now by province) equal a scan.
+func compareScrape(t *testing.T, h *history) {
+	t.Helper()
+	for _, now := range []time.Time{h.now, h.now.Add(-36 * time.Hour), h.now.Add(100 * time.Hour)} {
+		byProv, ok, err := h.db.OverdueByProvince(now)
+		if err != nil || !ok {
+			t.Fatalf("overdue from the counters: %v %v", ok, err)
+		}
+		counts, ok, err := h.db.TallyCounts()
+		if err != nil || !ok {
+			t.Fatalf("counts from the counters: %v %v", ok, err)
+		}
+		wantOverdue := map[bansosbot.RegionCode]int{}
+		wantCounts := map[string]int{}
+		err = h.db.View(func(tx *store.Tx) error {
+			return tx.RegionTickets("", bansosbot.Statuses, func(tk *bansosbot.Ticket) bool {
+				wantCounts[string(tk.Status)+"/"+string(tk.Region.Province())]++
+				if tk.Status.Open() {
+					n := wantOverdue[tk.Region.Province()]
+					if flows.Overdue(tk, now) {
+						n++
+					}
+					wantOverdue[tk.Region.Province()] = n
+				}
+				return true
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(byProv) != fmt.Sprint(wantOverdue) {
+			t.Fatalf("overdue by province at %s: counters %v, scan %v", now, byProv, wantOverdue)
+		}
+		got := map[string]int{}
+		for _, c := range counts {
+			got[string(c.Status)+"/"+string(c.Province)] += c.N
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantCounts) {
+			t.Fatalf("tickets by status and province: counters %v, scan %v", got, wantCounts)
+		}
+	}
 }

@@ -618,10 +618,14 @@ func (db *DB) OverdueByProvince(now time.Time) (out map[bansosbot.RegionCode]int
 		}); err != nil {
 			return err
 		}
-		return tx.OpenOverdue("", func(g bansosbot.TallyGroup, from time.Time) {
-			if !from.After(now) {
-				out[g.Region.Province()]++
+		// Keys only: region 0 overdue-from(8) id(8).
+		limit := now.UnixNano()
+		return tx.tx.Bucket(bucketTallyOpen).ForEach(func(k, _ []byte) error {
+			if len(k) < 17 || int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8])) > limit {
+				return nil
 			}
+			out[bansosbot.RegionCode(k[:len(k)-17]).Province()]++
+			return nil
 		})
 	})
 	return out, ok, err
