@@ -130,6 +130,9 @@ func (f report) load(c *Conv) (*reportDraft, error) {
 // steps lists the states the draft's category asks for, in order.
 func (d *reportDraft) steps() []string {
 	s := []string{rsCategory}
+	if d.asks(bansosbot.FieldAnswers) {
+		s = append(s, rsAnswers)
+	}
 	if d.asks(bansosbot.FieldProposed) {
 		s = append(s, rsProposed)
 	}
@@ -461,7 +464,7 @@ func (f report) Handle(c *Conv) error {
 		}
 		c.Say(T("complaint.use_buttons"))
 		return f.prompt(c, d)
-	case rsProposed, rsMembers, rsWork, rsTarget, rsProgram:
+	case rsAnswers, rsProposed, rsMembers, rsWork, rsTarget, rsProgram:
 		return f.handleCategoryStep(c, d)
 	}
 	return f.prompt(c, d)

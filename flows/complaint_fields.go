@@ -17,6 +17,7 @@ import (
 
 // States of the category questions.
 const (
+	rsAnswers  = "answers"  // FieldAnswers: ready answers before filing (answers.go)
 	rsProposed = "proposed" // FieldProposed: whom the usul is for
 	rsMembers  = "members"  // FieldHousehold: how many people live in the household
 	rsWork     = "work"     // FieldHousehold: what the household lives from
@@ -30,6 +31,9 @@ const (
 // (forward, a region search that jumps levels, an edit that finds the
 // field still empty), the step after it (Back) and the summary (edit).
 var categoryEvents = fsm.Events{
+	// The ready answers come first: a citizen whose question one answers
+	// gives no region or anything else, and leaves without a ticket.
+	{Name: "to_" + rsAnswers, Src: []string{rsCategory, rsProvince}, Dst: rsAnswers},
 	// Whom the usul is for comes before the region: the region asked is
 	// where that household lives.
 	{Name: "to_" + rsProposed, Src: []string{rsCategory, rsProvince, rsSummary}, Dst: rsProposed},
@@ -39,8 +43,8 @@ var categoryEvents = fsm.Events{
 	{Name: "to_" + rsProgram, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsTarget, rsReason, rsDescription, rsSummary}, Dst: rsProgram},
 	// The common steps reached from the category questions: forward,
 	// Back, and back to the summary after an edit.
-	{Name: "to_" + rsCategory, Src: []string{rsProposed}, Dst: rsCategory},
-	{Name: "to_" + rsProvince, Src: []string{rsProposed}, Dst: rsProvince},
+	{Name: "to_" + rsCategory, Src: []string{rsAnswers, rsProposed}, Dst: rsCategory},
+	{Name: "to_" + rsProvince, Src: []string{rsAnswers, rsProposed}, Dst: rsProvince},
 	{Name: "to_" + rsVillage, Src: []string{rsProposed, rsMembers, rsTarget}, Dst: rsVillage},
 	{Name: "to_" + rsReason, Src: []string{rsProposed, rsMembers, rsWork, rsTarget, rsProgram}, Dst: rsReason},
 	{Name: "to_" + rsDescription, Src: []string{rsProposed, rsMembers, rsWork, rsTarget, rsProgram}, Dst: rsDescription},
@@ -71,6 +75,7 @@ type categoryDraft struct {
 	Members  int    `json:"members,omitempty"`  // 1..maxMembers (maxMembers = that many or more)
 	Work     string `json:"work,omitempty"`     // one of workKinds
 	Target   string `json:"target,omitempty"`   // who is objected to: name and address as typed
+	Topic    string `json:"topic,omitempty"`    // the ready answer shown (answers.go)
 }
 
 // Ticket.Extra keys of the category questions (the program is
@@ -113,6 +118,7 @@ func (d *reportDraft) clearUnasked() {
 	if !d.asks(bansosbot.FieldProgram) && d.Program == programNone {
 		d.Program = ""
 	}
+	d.Topic = ""
 }
 
 // evidenceMissing: the category needs a photo and the draft has none.
@@ -136,6 +142,8 @@ func (f report) promptEvidence(c *Conv, d *reportDraft) error {
 // promptCategoryStep asks the question of a category step.
 func (f report) promptCategoryStep(c *Conv, d *reportDraft) error {
 	switch c.Session.State {
+	case rsAnswers:
+		return f.promptAnswers(c, d)
 	case rsProposed:
 		c.Ask([]Msg{T("usul.ask_proposed")}, [][]Choice{
 			{{T("usul.proposed_self"), "p:" + proposedSelf}},
@@ -181,6 +189,9 @@ func (f report) promptCategoryStep(c *Conv, d *reportDraft) error {
 // handleCategoryStep reads the answer to a category step.
 func (f report) handleCategoryStep(c *Conv, d *reportDraft) error {
 	state := c.Session.State
+	if state == rsAnswers {
+		return f.handleAnswers(c, d)
+	}
 	if state == rsTarget {
 		if c.In.Callback != nil || c.In.Photo != nil || c.In.Media != "" || c.In.Location != nil || c.In.Contact != nil {
 			f.explain(c)

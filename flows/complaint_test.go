@@ -137,6 +137,9 @@ func TestReportEveryCategory(t *testing.T) {
 			u.Onboard(lang)
 			u.Text("/lapor")
 			u.Press("c:" + cat.Code)
+			if cat.Asks(bansosbot.FieldAnswers) {
+				u.Press("ask") // the ready answers: still wants an officer
+			}
 			if cat.Asks(bansosbot.FieldProposed) {
 				u.Press("p:other") // usul for another family
 			}

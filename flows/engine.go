@@ -58,6 +58,10 @@ type Config struct {
 	// DescriptionMin/Max bound a complaint's description (characters).
 	DescriptionMin, DescriptionMax int
 	AutoCloseAfter                 time.Duration // a resolved ticket without the citizen's answer closes (default 7 days; staff workspace)
+	// Answers are the ready answers offered before an information request
+	// becomes a ticket, and where to go on disagreement (default: the
+	// embedded config/answers.json).
+	Answers *bansosbot.Answers
 }
 
 func (c *Config) setDefaults() {
@@ -90,6 +94,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SLA == nil {
 		c.SLA = bansosbot.DefaultSLAPolicies()
+	}
+	if c.Answers == nil {
+		c.Answers = bansosbot.DefaultAnswers()
 	}
 }
 

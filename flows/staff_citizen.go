@@ -269,7 +269,7 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 		if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClose, TicketID: t.ID, Allowed: true, Reason: "no_answer"}); err != nil {
 			return nil, err
 		}
-		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: []Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}}); err != nil {
+		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: e.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
 			return nil, err
 		}
 	}

@@ -880,7 +880,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		case verbRefer:
 			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
 		case verbReject:
-			toCitizen = []Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}
+			toCitizen = e.endedMsgs([]Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}, t)
 		}
 	}
 	if err := c.Tx.PutTicket(t); err != nil {

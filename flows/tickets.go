@@ -363,6 +363,7 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	for _, ev := range public {
 		text = append(text, historyLine(ev, loc))
 	}
+	text = c.e.endedMsgs(text, t) // rejected or closed: where to go when the citizen disagrees
 	id := strconv.FormatUint(t.ID, 10)
 	var rows [][]Choice
 	if t.Status.Open() {

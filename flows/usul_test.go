@@ -312,3 +312,78 @@ func TestSanggahWithEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestReadyAnswers: an information request first offers the configured
+// answers. Accepting one files nothing; "still want an officer" goes on
+// to a ticket. A rejected ticket tells the citizen where to go when they
+// disagree. In both languages.
+func TestReadyAnswers(t *testing.T) {
+	for _, lang := range []string{"id", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, quiet())
+			wati := addStaff(t, h, 501, "Wati", bansosbot.RoleWorker, cibinong)
+			u := h.User(750, lang)
+			u.Onboard(lang)
+
+			h.Note("the answer is enough: no ticket")
+			u.Text("/lapor")
+			u.Press("c:INFO_REQUEST")
+			if !hasKey(h, "answers.ask") || !hasButton(h, u.ID, "t:pay") || !hasButton(h, u.ID, "t:free") || !hasButton(h, u.ID, "ask") {
+				t.Fatalf("information request: %v; want the topics and 'still ask'", lastKeys(h))
+			}
+			u.Press("t:pay")
+			u.Press("list") // other topics
+			u.Press("t:free")
+			if !hasKey(h, "answers.answer") {
+				t.Errorf("topic: %v; want the answer", lastKeys(h))
+			}
+			u.Press("ok")
+			if !hasKey(h, "answers.thanks") {
+				t.Errorf("accepted: %v; want answers.thanks", lastKeys(h))
+			}
+			if n := len(cmTickets(t, h, u.ID)); n != 0 {
+				t.Fatalf("tickets after an accepted answer = %d; want 0", n)
+			}
+			if s := sessionOf(t, h, u.ID); s.Flow != "" {
+				t.Errorf("session %s/%s after an accepted answer; want none", s.Flow, s.State)
+			}
+
+			h.Note("still wants an officer: the complaint goes on")
+			u.Text("/lapor")
+			u.Press("c:INFO_REQUEST")
+			u.Press("t:require")
+			u.Press("ask")
+			if !hasKey(h, "residence.ask_province") {
+				t.Errorf("still ask: %v; want the region asked", lastKeys(h))
+			}
+			u.Press("b") // Back: the topics again
+			u.Press("ask")
+			u.Text("cibinong")
+			u.Text("pakan")
+			q := "Kapan bantuan PKH tahap empat tahun ini dibayar di desa kami?"
+			if lang == "en" {
+				q = "When is the fourth PKH stage of this year paid in our village?"
+			}
+			u.Text(q)
+			u.Press("done")
+			u.Press("skip")
+			u.Press("send")
+			ts := cmTickets(t, h, u.ID)
+			if len(ts) != 1 || ts[0].Category != "INFO_REQUEST" {
+				t.Fatalf("tickets = %+v; want one INFO_REQUEST", ts)
+			}
+
+			h.Note("a rejected ticket says where to go on disagreement")
+			id := fmt.Sprint(ts[0].ID)
+			wati.Tap("wk", "j:"+id)
+			wati.Press("duplicate")
+			wati.Text("Pertanyaan ini sudah dijawab di tiket lain yang sama.")
+			wati.Press("ok")
+			r := sentTo(t, h.Replies, u.ID, "ct.rejected")
+			if !replyHas(r, "answers.disagree") {
+				t.Errorf("rejection to the citizen %v; want answers.disagree", r.Text)
+			}
+			cmGolden(h, "ready_answers_"+lang)
+		})
+	}
+}

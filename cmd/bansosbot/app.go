@@ -189,6 +189,16 @@ func (m *Main) engineConfig() (flows.Config, error) {
 			return cfg, fmt.Errorf("BANSOSBOT_SLA: %w", err)
 		}
 	}
+	if m.Config.Answers != "" {
+		f, err := os.Open(m.Config.Answers)
+		if err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_ANSWERS: %w", err)
+		}
+		defer f.Close()
+		if cfg.Answers, err = bansosbot.LoadAnswers(f); err != nil {
+			return cfg, fmt.Errorf("BANSOSBOT_ANSWERS: %w", err)
+		}
+	}
 	return cfg, nil
 }
 

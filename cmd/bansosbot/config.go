@@ -40,6 +40,8 @@ type Config struct {
 	BackupKeep string // how many backups to keep
 	Retention  string // how long personal data of closed tickets is kept ("365d")
 
+	Answers string // optional ready answers file (JSON)
+
 	secretGenerated bool
 	secretFrom      string // where Secret came from, for messages ("" = BANSOSBOT_SECRET)
 }
@@ -68,6 +70,7 @@ var options = []struct {
 	{"backup-dir", "BANSOSBOT_BACKUP_DIR", "", "directory of the scheduled backups (default DATA/backups)", func(c *Config) *string { return &c.BackupDir }},
 	{"backup-keep", "BANSOSBOT_BACKUP_KEEP", "7", "how many scheduled backups to keep (the oldest are deleted)", func(c *Config) *string { return &c.BackupKeep }},
 	{"retention", "BANSOSBOT_RETENTION", "365d", "how long personal data of closed tickets is kept (UU PDP), e.g. 365d; statistics stay", func(c *Config) *string { return &c.Retention }},
+	{"answers", "BANSOSBOT_ANSWERS", "", "ready answers for information requests and where to go on disagreement (JSON, per language); built-in when empty", func(c *Config) *string { return &c.Answers }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.

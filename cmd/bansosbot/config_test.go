@@ -133,3 +133,27 @@ func TestTokenAndSecretNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswersFile: BANSOSBOT_ANSWERS replaces the built-in ready answers,
+// and a broken file stops the start with the variable named.
+func TestAnswersFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "answers.json")
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(good, []byte(`{"answers": [{"id": "jadwal", "titles": {"id": "Jadwal", "en": "Schedule"}, "texts": {"id": "Tahap 4: Desember.", "en": "Stage 4: December."}}]}`), 0o600)
+	os.WriteFile(bad, []byte(`{"answers": [{"id": "Jadwal Bayar"}]}`), 0o600)
+	m := NewMain(Config{Answers: good}, io.Discard)
+	cfg, err := m.engineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := cfg.Answers.Get("jadwal"); !ok || a.Texts["en"] != "Stage 4: December." || len(cfg.Answers.Items) != 1 {
+		t.Errorf("answers = %+v; want the file's one answer", cfg.Answers)
+	}
+	if _, err := NewMain(Config{Answers: bad}, io.Discard).engineConfig(); err == nil || !strings.Contains(err.Error(), "BANSOSBOT_ANSWERS") {
+		t.Errorf("broken answers file: err = %v; want BANSOSBOT_ANSWERS named", err)
+	}
+	if cfg, err := NewMain(Config{}, io.Discard).engineConfig(); err != nil || cfg.Answers != nil {
+		t.Errorf("without a file: %v, %v; want nil (the engine's built-in answers)", cfg.Answers, err)
+	}
+}
