@@ -387,3 +387,91 @@ func TestReadyAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestCategoryStepsBackAndEdit walks Back through every step of an usul
+// and a sanggah, and uses every edit button of their summaries: each move
+// is a legal transition of the report table (an illegal one would abort
+// the input with an internal error) and lands where it should.
+func TestCategoryStepsBackAndEdit(t *testing.T) {
+	h := newHarness(t, quiet())
+	u := h.User(760, "id")
+	u.Onboard("id")
+	state := func() string { return sessionOf(t, h, u.ID).State }
+	expect := func(want string) {
+		t.Helper()
+		if got := state(); got != want {
+			t.Fatalf("state %s; want %s (replies %v)", got, want, lastKeys(h))
+		}
+	}
+
+	h.Note("usul: Back from the description to the category")
+	u.Text("/lapor")
+	u.Press("c:NOT_REGISTERED")
+	u.Press("p:self")
+	u.Text("cibinong")
+	u.Text("pakan")
+	u.Press("m:2")
+	u.Press("w:none")
+	expect("description")
+	for _, want := range []string{"work", "members", "village", "district", "regency", "province", "proposed", "category"} {
+		u.Press("b")
+		expect(want)
+	}
+	h.Note("usul: the summary's edit buttons")
+	u.Press("c:NOT_REGISTERED")
+	u.Press("p:self")
+	u.Text("cibinong")
+	u.Text("pakan")
+	u.Press("m:2")
+	u.Press("w:none")
+	u.Text(descText)
+	u.Press("done")
+	u.Press("skip")
+	expect("summary")
+	u.Press("e:proposed")
+	u.Press("b") // Back at the step the edit started: the summary
+	expect("summary")
+	u.Press("e:proposed")
+	u.Press("p:other")
+	expect("summary")
+	u.Press("e:members") // the household as a whole: members, then work
+	u.Press("m:6")
+	expect("work")
+	u.Press("b") // back to members, still editing
+	expect("members")
+	u.Press("m:7")
+	u.Press("w:trade")
+	expect("summary")
+	h.Note("usul → sanggah from the summary: the new questions are asked, then the summary")
+	u.Press("e:category")
+	u.Press("c:INELIGIBLE_RECIPIENT")
+	expect("target")
+	u.Text("Bu Rina, RT 03/RW 01")
+	expect("program")
+	u.Press("g:unknown")
+	expect("reason")
+	u.Text(reasonText)
+	expect("media") // a photo is required
+	u.Photo("")
+	u.Press("done")
+	expect("summary")
+	if !hasKey(h, "sanggah.identity") {
+		t.Errorf("sanggah summary: %v; want the identity sentence", lastKeys(h))
+	}
+	for _, e := range []string{"target", "program"} {
+		u.Press("e:" + e)
+		expect(e)
+		u.Press("b")
+		expect("summary")
+	}
+	h.Note("sanggah: Back from the summary to the category")
+	for _, want := range []string{"phone", "media", "description", "reason", "program", "target", "village", "district", "regency", "province", "category"} {
+		u.Press("b")
+		expect(want)
+	}
+	cmGolden(h, "category_steps_back_edit")
+	s := sessionOf(t, h, u.ID)
+	if strings.Contains(string(s.Draft), `"proposed"`) || strings.Contains(string(s.Draft), `"members"`) || !strings.Contains(string(s.Draft), `"target"`) {
+		t.Errorf("draft %s keeps the usul answers after the category changed", s.Draft)
+	}
+}
