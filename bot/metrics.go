@@ -103,6 +103,7 @@ const (
 	statLookups    = "registry_lookups/"
 	statRefusals   = "rate_limit_refusals/"
 	statEscalation = "escalations/"
+	statUnrouted   = "tickets_unrouted"
 )
 
 // Label values of the event counters, exported as 0 before they happen
@@ -189,6 +190,15 @@ func (s *CountingStore) AppendEvent(t *bansosbot.Ticket, e bansosbot.Event) (ban
 // Unwrap is the wrapped store (flows reads the report counters through it).
 func (s *CountingStore) Unwrap() flows.Store { return s.Store }
 
+// AppendAudit counts tickets routed to nobody (no staff, no admin).
+func (s *CountingStore) AppendAudit(e *bansosbot.AuditEntry) error {
+	err := s.Store.AppendAudit(e)
+	if err == nil && e.Action == bansosbot.AuditRoute && e.Reason == flows.ReasonUnrouted {
+		s.counts[statUnrouted]++
+	}
+	return err
+}
+
 // Flush adds the counts to the store's counters in the transaction (a
 // store without counters, as in unit tests, keeps nothing).
 func (s *CountingStore) Flush() error {
@@ -229,7 +239,7 @@ type StoreCollector struct {
 	db  *store.DB
 	now func() time.Time
 
-	inbox, outbox, oldest, dead, tickets, overdue, lookups, refusals, escalations *prometheus.Desc
+	inbox, outbox, oldest, dead, tickets, overdue, lookups, refusals, escalations, unrouted *prometheus.Desc
 
 	mu       sync.Mutex
 	overdueN map[bansosbot.RegionCode]int
@@ -253,12 +263,13 @@ func NewStoreCollector(db *store.DB, now func() time.Time) *StoreCollector {
 		lookups:     d("registry_lookups_total", "Eligibility registry lookups by result (answered, unavailable: no registry imported).", "result"),
 		refusals:    d("rate_limit_refusals_total", "Requests refused by a rate limit, by limit.", "limit"),
 		escalations: d("escalations_total", "Service-level escalation steps fired, by step (warning, breach, escalate).", "step"),
+		unrouted:    d("tickets_unrouted_total", "New tickets that reached nobody: no staff for their region at any level and no admin."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.inbox, c.outbox, c.oldest, c.dead, c.tickets, c.overdue, c.lookups, c.refusals, c.escalations} {
+	for _, d := range []*prometheus.Desc{c.inbox, c.outbox, c.oldest, c.dead, c.tickets, c.overdue, c.lookups, c.refusals, c.escalations, c.unrouted} {
 		ch <- d
 	}
 }
@@ -312,6 +323,7 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.lookups, err)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(c.unrouted, prometheus.CounterValue, float64(stats[statUnrouted]))
 	for _, f := range []struct {
 		desc   *prometheus.Desc
 		prefix string

@@ -113,6 +113,7 @@ func TestCountingStoreCountsInTheTransaction(t *testing.T) {
 		"bansosbot_outbox_oldest_age_seconds{}":                   90,
 		"bansosbot_inbox_depth{}":                                 0,
 		"bansosbot_dead_letters{}":                                0,
+		"bansosbot_tickets_unrouted_total{}":                      0,
 	} {
 		if got[name] != want {
 			t.Errorf("%s = %v; want %v", name, got[name], want)
@@ -160,3 +161,34 @@ func (limiter) Handle(_ context.Context, tx flows.Store, in flows.Input) ([]flow
 }
 
 func (limiter) Commands() []flows.Command { return []flows.Command{{ID: "x"}} }
+
+// TestUnroutedTicketsCounted: a route audit entry that reached nobody is
+// counted in the transaction and exported (issue 12 item 10).
+func TestUnroutedTicketsCounted(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "m.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(bot.NewStoreCollector(db, time.Now))
+	const series = "bansosbot_tickets_unrouted_total{}"
+	if got, ok := scrape(t, reg)[series]; !ok || got != 0 {
+		t.Errorf("before: %s = %v (present %v); want 0", series, got, ok)
+	}
+	for _, reason := range []string{"staff=1", "no_staff", flows.ReasonUnrouted, flows.ReasonUnrouted} {
+		err := db.Update(func(tx *store.Tx) error {
+			cs := bot.NewCountingStore(tx)
+			if err := cs.AppendAudit(&bansosbot.AuditEntry{At: time.Now(), Action: bansosbot.AuditRoute, Allowed: true, Reason: reason}); err != nil {
+				return err
+			}
+			return cs.Flush()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := scrape(t, reg)[series]; got != 2 {
+		t.Errorf("%s = %v; want 2", series, got)
+	}
+}

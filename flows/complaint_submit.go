@@ -129,7 +129,8 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
-	if err := c.e.RouteNewTicket(c, t); err != nil {
+	routed, err := c.e.RouteNewTicket(c, t)
+	if err != nil {
 		return err
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
@@ -148,6 +149,9 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	}
 	if m := c.e.afterFiling(d.cat); m != nil {
 		text = append(text, *m)
+	}
+	if !routed {
+		text = append(text, T("routing.unstaffed"))
 	}
 	text = append(text, T("complaint.filed_follow"))
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, [][]Choice{

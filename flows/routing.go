@@ -79,20 +79,33 @@ func mostSpecific(staff []*bansosbot.Staff, region bansosbot.RegionCode) []*bans
 
 // RouteNewTicket decides who handles a newly filed ticket and notifies
 // them (replies queued on c). The complaint flow calls it right after
-// creating the ticket, in the same transaction.
-func (e *Engine) RouteNewTicket(c *Conv, t *bansosbot.Ticket) error {
-	replies, err := e.RouteTicket(c.Tx, t, c.Now)
+// creating the ticket, in the same transaction. routed is false when
+// nobody at all was told (no staff for the region, no admin): the
+// citizen must then be told that the service is not staffed yet.
+func (e *Engine) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err error) {
+	replies, routed, err := e.routeTicket(c.Tx, t, c.Now)
 	c.replies = append(c.replies, replies...)
-	return err
+	return routed, err
 }
 
 // RouteTicket is RouteNewTicket outside a conversation: it returns the
-// notifications to queue. Nobody covering the region falls back to the
-// admins of the configuration, so that no ticket goes unseen.
+// notifications to queue. Nobody covering the region (at its level or any
+// level above: kabupaten, province, nation) falls back to every admin,
+// from the configuration and the staff records, so that no ticket goes
+// unseen while anybody could see it.
 func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
+	replies, _, err := e.routeTicket(tx, t, now)
+	return replies, err
+}
+
+// ReasonUnrouted is the reason of the route audit entry of a ticket that
+// reached nobody (metrics count it).
+const ReasonUnrouted = "unrouted"
+
+func (e *Engine) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, bool, error) {
 	targets, err := e.Route(tx, t)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ids := make([]int64, 0, len(targets))
 	for _, s := range targets {
@@ -100,13 +113,21 @@ func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 	}
 	reason := "staff=" + strconv.Itoa(len(ids))
 	if len(ids) == 0 {
-		ids = e.cfg.Admins
+		if ids, err = e.Admins(tx); err != nil {
+			return nil, false, err
+		}
 		reason = "no_staff"
-		e.cfg.Log.Warn("no staff cover a new ticket's region", "ticket", t.ID, "region", string(t.Region))
+		if len(ids) == 0 {
+			reason = ReasonUnrouted
+			e.cfg.Log.Warn("a new ticket reaches no one: no staff cover its region and there is no admin",
+				"ticket", t.ID, "region", string(t.Region))
+		} else {
+			e.cfg.Log.Warn("no staff cover a new ticket's region; told the admins", "ticket", t.ID, "region", string(t.Region), "admins", len(ids))
+		}
 	}
 	sc := e.systemConv(tx, now)
 	if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditRoute, TicketID: t.ID, Allowed: true, Reason: reason}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, id := range ids {
 		if err := sc.Notify(id, Reply{Action: Send, Text: []Msg{T("staff.new_ticket",
@@ -116,8 +137,56 @@ func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 				{T("staff.btn_c"), verbClaim + ":" + idStr(t.ID)},
 				{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)},
 			}})}); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return sc.replies, nil
+	return sc.replies, len(ids) > 0, nil
+}
+
+// Admins returns every admin: the configured ones and the active admin
+// staff records, in user-id order.
+func (e *Engine) Admins(tx Store) ([]int64, error) {
+	ids := slices.Clone(e.cfg.Admins)
+	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
+		if s.Active && s.Role == bansosbot.RoleAdmin && !slices.Contains(ids, s.UserID) {
+			ids = append(ids, s.UserID)
+		}
+		return true
+	})
+	slices.Sort(ids)
+	return ids, err
+}
+
+// Unrouted counts the open tickets that reach no one now: no active staff
+// member may handle them (by region and, for restricted categories, by
+// role) and there is no admin. open lists the open statuses.
+func (e *Engine) Unrouted(tx Store) (int, error) {
+	admins, err := e.Admins(tx)
+	if err != nil || len(admins) > 0 {
+		return 0, err
+	}
+	var staff []*bansosbot.Staff
+	if err := tx.AllStaff(func(s *bansosbot.Staff) bool {
+		if s.Active {
+			staff = append(staff, s)
+		}
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	var open []bansosbot.Status
+	for _, st := range bansosbot.Statuses {
+		if st.Open() {
+			open = append(open, st)
+		}
+	}
+	n := 0
+	err = tx.RegionTickets("", open, func(t *bansosbot.Ticket) bool {
+		restricted := e.restricted(t)
+		if !slices.ContainsFunc(staff, func(s *bansosbot.Staff) bool { return s.MayHandle(t, restricted) }) {
+			n++
+		}
+		return true
+	})
+	return n, err
 }

@@ -170,3 +170,83 @@ func BenchmarkQueue(b *testing.B) {
 		})
 	}
 }
+
+// fileByChat files a complaint of category OTHER in Cibinong through the
+// conversation, as a citizen does.
+func fileByChat(t *testing.T, h *harness, id int64) {
+	t.Helper()
+	cat, _ := h.Engine.Config().Categories.Get("OTHER")
+	u := h.User(id, "id")
+	u.Onboard("id")
+	u.Text("/lapor")
+	u.Press("c:OTHER")
+	u.Text("cibinong")
+	if cat.Asks(bansosbot.FieldVillage) {
+		u.Text("pakan")
+	}
+	if cat.Asks(bansosbot.FieldReason) {
+		u.Text(reasonText)
+	}
+	u.Text(descText)
+	u.Press("done")
+	u.Press("skip")
+	u.Press("send")
+	filedNo(t, h)
+}
+
+// TestRouteUnstaffed: a ticket whose region has no staff goes to every
+// admin, the stored admin records too (not only BANSOSBOT_ADMINS); with no
+// admin either, the citizen is told honestly that the service is not
+// staffed yet, the routing is audited as unrouted, and Unrouted counts it
+// until someone who may handle it exists (issue 12 item 10).
+func TestRouteUnstaffed(t *testing.T) {
+	t.Run("stored admins", func(t *testing.T) {
+		h := newHarness(t, quiet())
+		if err := h.DB.Update(func(tx *store.Tx) error {
+			return tx.PutStaff(&bansosbot.Staff{UserID: 950, Role: bansosbot.RoleAdmin, Active: true})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		fileByChat(t, h, 501)
+		if !slices.Contains(chats(h.Replies), 950) {
+			t.Errorf("replies went to %v; want the stored admin 950 told", chats(h.Replies))
+		}
+		if hasKey(h, "routing.unstaffed") {
+			t.Error("the citizen was told the service is unstaffed although an admin was told")
+		}
+	})
+	t.Run("nobody", func(t *testing.T) {
+		h := newHarness(t, quiet())
+		fileByChat(t, h, 502)
+		if !hasKey(h, "routing.unstaffed") {
+			t.Errorf("replies %v; want the citizen told routing.unstaffed", lastKeys(h))
+		}
+		if got := chats(h.Replies); !slices.Equal(got, []int64{502}) {
+			t.Errorf("replies went to %v; want only the citizen", got)
+		}
+		tk := cmTickets(t, h, 502)[0]
+		entries := auditTicket(t, h, tk.ID)
+		if len(entries) != 1 || entries[0].Reason != flows.ReasonUnrouted {
+			t.Errorf("audit = %+v; want one route entry with reason %s", entries, flows.ReasonUnrouted)
+		}
+		unrouted := func() int {
+			var n int
+			if err := h.DB.View(func(tx *store.Tx) (err error) { n, err = h.Engine.Unrouted(tx); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := unrouted(); n != 1 {
+			t.Errorf("Unrouted = %d; want 1", n)
+		}
+		// A worker of another kabupaten does not help; one of the province does.
+		h.DB.Update(func(tx *store.Tx) error { w := worker(3, sukabumiKec); return tx.PutStaff(&w) })
+		if n := unrouted(); n != 1 {
+			t.Errorf("Unrouted with a worker elsewhere = %d; want 1", n)
+		}
+		h.DB.Update(func(tx *store.Tx) error { w := worker(4, jabar); return tx.PutStaff(&w) })
+		if n := unrouted(); n != 0 {
+			t.Errorf("Unrouted with a province worker = %d; want 0", n)
+		}
+	})
+}

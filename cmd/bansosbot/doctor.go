@@ -17,6 +17,7 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 )
 
@@ -135,6 +136,10 @@ func (d *doctor) operations(cfg Config, cfgErr error, f *opsFacts) {
 	} else {
 		d.ok("%d admin(s)", f.Admins)
 	}
+	if f.Unrouted > 0 {
+		d.fail(unroutedText(f.Unrouted)+"; the citizens were told the service is not staffed yet",
+			"add staff for the region (bansosbot staff invite --role worker --region CODE) or an admin (BANSOSBOT_ADMINS)")
+	}
 	if len(f.Unstaffed) > 0 {
 		var parts []string
 		for i, r := range f.Unstaffed {
@@ -170,6 +175,9 @@ type opsFacts struct {
 	// Unstaffed are the regions with open tickets that no active worker
 	// or supervisor covers, most open tickets first.
 	Unstaffed []regionLoad `json:"unstaffed"`
+	// Unrouted counts the open tickets nobody at all may handle (see
+	// flows.Engine.Unrouted).
+	Unrouted int `json:"unrouted"`
 }
 
 type regionLoad struct {
@@ -218,7 +226,12 @@ func collectFacts(cfg Config, db *store.DB) (opsFacts, error) {
 				f.Unstaffed = append(f.Unstaffed, regionLoad{r, n})
 			}
 		}
-		return nil
+		cats, err := cfg.categories()
+		if err != nil {
+			cats = bansosbot.DefaultCategories()
+		}
+		f.Unrouted, err = flows.NewEngine(flows.Config{Admins: cfg.Admins, Categories: cats}).Unrouted(tx)
+		return err
 	})
 	slices.SortFunc(f.Unstaffed, func(a, b regionLoad) int {
 		if a.Open != b.Open {

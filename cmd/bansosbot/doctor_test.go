@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,8 @@ func TestDoctorWarnsAboutStaffing(t *testing.T) {
 	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": fake.URL(), "BANSOSBOT_DATA": data,
 		"BANSOSBOT_SECRET": cfg.Secret, "BANSOSBOT_HTTP": "127.0.0.1:0"}
 	out, _ := cli(t, envOf(vars), "doctor")
-	for _, want := range []string{"WARN  no admin", "BANSOSBOT_ADMINS", "33.01.01", "1 open ticket"} {
+	for _, want := range []string{"WARN  no admin", "BANSOSBOT_ADMINS", "33.01.01", "1 open ticket",
+		"1 open ticket reaches no one"} { // 33.01.01: no staff at any level, no admin (issue 12 item 10)
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor lacks %q:\n%s", want, out)
 		}
@@ -66,7 +68,7 @@ func TestDoctorWarnsAboutStaffing(t *testing.T) {
 		}
 	}
 	vars["BANSOSBOT_ADMINS"] = "11111111"
-	if out, _ := cli(t, envOf(vars), "doctor"); strings.Contains(out, "no admin") {
+	if out, _ := cli(t, envOf(vars), "doctor"); strings.Contains(out, "no admin") || strings.Contains(out, "reaches no one") {
 		t.Errorf("doctor warns about admins with BANSOSBOT_ADMINS set:\n%s", out)
 	}
 }
@@ -95,5 +97,27 @@ func TestDoctorAsksTheRunningBot(t *testing.T) {
 	}
 	if want := fmt.Sprintf("monitoring on %s", cfg.HTTP); !strings.Contains(out, want) {
 		t.Errorf("doctor lacks %q:\n%s", want, out)
+	}
+}
+
+// TestReadyzShowsUnroutedTickets: /readyz details the open tickets that
+// reach no one, without failing readiness (issue 12 item 10).
+func TestReadyzShowsUnroutedTickets(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	cfg.HTTP = freePort(t)
+	seedStaffing(t, cfg)
+	m := e.start(cfg)
+	defer m.Close()
+	code, body := httpGet(t, "http://"+cfg.HTTP+"/readyz")
+	var st instanceStatus
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("/readyz %d %q: %v", code, body, err)
+	}
+	if st.Unrouted != 1 || !strings.Contains(st.Checks["routing"], "1 open ticket reaches no one") {
+		t.Errorf("/readyz = %s; want checks.routing naming 1 unrouted ticket", body)
+	}
+	if code != 200 || !st.Ready {
+		t.Errorf("/readyz = %d %s; want ready (unrouted tickets are reported, not a readiness failure)", code, body)
 	}
 }

@@ -209,6 +209,10 @@ type instanceStatus struct {
 	OutboxOldestSeconds float64 `json:"outbox_oldest_seconds"`
 	DeadLetters         int     `json:"dead_letters"`
 	APIDownSeconds      float64 `json:"api_down_seconds"`
+	// Unrouted counts the open tickets nobody may handle (no staff for
+	// their region at any level, no admin). Reported in checks.routing;
+	// it does not make the instance unready (a restart would not help).
+	Unrouted int `json:"unrouted"`
 }
 
 // status checks readiness: the store answers, the Bot API answered
@@ -240,10 +244,17 @@ func (m *Main) status() instanceStatus {
 	if err == nil {
 		oldest, waiting, err = m.DB.OldestOutbox()
 	}
+	if err == nil {
+		err = m.DB.View(func(tx *store.Tx) (err error) { st.Unrouted, err = m.Engine.Unrouted(tx); return err })
+	}
 	if err != nil {
 		fail("store", err.Error())
 	} else {
 		st.Checks["store"] = "ok"
+	}
+	st.Checks["routing"] = "ok"
+	if st.Unrouted > 0 {
+		st.Checks["routing"] = unroutedText(st.Unrouted)
 	}
 	down := m.Server.APIDownFor()
 	st.APIDownSeconds = down.Seconds()
@@ -261,6 +272,12 @@ func (m *Main) status() instanceStatus {
 		st.Checks["outbox"] = "ok"
 	}
 	return st
+}
+
+// unroutedText says that n open tickets reach no one.
+func unroutedText(n int) string {
+	return fmt.Sprintf("%d open ticket%s reach%s no one: no worker or supervisor covers %s region and there is no admin",
+		n, plural(n), map[bool]string{true: "es", false: ""}[n == 1], map[bool]string{true: "its", false: "their"}[n == 1])
 }
 
 // ---- configuration of the operations jobs ----
