@@ -181,9 +181,7 @@ func fileByChat(t *testing.T, h *harness, id int64) {
 	u.Text("/lapor")
 	u.Press("c:OTHER")
 	u.Text("cibinong")
-	if cat.Asks(bansosbot.FieldVillage) {
-		u.Text("pakan")
-	}
+	u.Text("pakan") // every category asks the village
 	if cat.Asks(bansosbot.FieldReason) {
 		u.Text(reasonText)
 	}
