@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
 
@@ -53,13 +54,17 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	start := time.Now()
 	kind := "other"
+	var tr *updateTrace // what BANSOSBOT_LOG=debug tells of the update
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		tr = &updateTrace{}
+	}
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
 		err = s.db.Batch(func(tx *store.Tx) error {
 			if tx.Processed(it.UpdateID) {
 				return nil // handled before a restart, or delivered twice
 			}
-			replies, k, err := s.handle(ctx, tx, it)
+			replies, k, err := s.handle(ctx, tx, it, tr)
 			kind = k
 			if err != nil {
 				return err
@@ -77,6 +82,9 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	}
 	if err == nil {
 		s.cfg.Metrics.handled(kind, "ok", time.Since(start))
+		if tr != nil {
+			tr.log(s.log, it.UpdateID, kind, time.Since(start))
+		}
 		s.kick()
 		return
 	}
@@ -120,8 +128,36 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	s.kick()
 }
 
-// handle runs the engine for one update, turning a panic into an error.
-func (s *Server) handle(ctx context.Context, tx *store.Tx, it store.InboxItem) (replies []flows.Reply, kind string, err error) {
+// updateTrace is what the debug log says of one update: the flow and
+// state of the user's conversation before and after it and the number of
+// replies. Never text, names or NIKs: flow and state names come from the
+// code.
+type updateTrace struct {
+	fromFlow, fromState, toFlow, toState string
+	replies                              int
+}
+
+// session notes the flow and state of the user's session.
+func sessionState(tx *store.Tx, userID int64) (flow, state string) {
+	ss, err := tx.Session(userID)
+	if err != nil || ss == nil || ss.Flow == "" {
+		return "-", "-"
+	}
+	return ss.Flow, ss.State
+}
+
+func (tr *updateTrace) log(l *slog.Logger, updateID int64, kind string, took time.Duration) {
+	flow := tr.toFlow
+	if flow == "-" || flow == "" {
+		flow = tr.fromFlow
+	}
+	l.Debug("update handled", "update_id", updateID, "kind", kind, "flow", flow,
+		"state", tr.fromState+" -> "+tr.toState, "replies", tr.replies, "took", took)
+}
+
+// handle runs the engine for one update, turning a panic into an error;
+// tr, when not nil, gets the trace of the update for the debug log.
+func (s *Server) handle(ctx context.Context, tx *store.Tx, it store.InboxItem, tr *updateTrace) (replies []flows.Reply, kind string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{value: p, stack: debug.Stack()}
@@ -138,7 +174,14 @@ func (s *Server) handle(ctx context.Context, tx *store.Tx, it store.InboxItem) (
 	if !ok {
 		return nil, "ignored", nil
 	}
+	if tr != nil {
+		tr.fromFlow, tr.fromState = sessionState(tx, in.UserID)
+	}
 	replies, err = s.engine.Handle(ctx, tx, in)
+	if tr != nil && err == nil {
+		tr.toFlow, tr.toState = sessionState(tx, in.UserID)
+		tr.replies = len(replies)
+	}
 	return replies, in.Kind(), err
 }
 

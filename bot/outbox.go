@@ -41,6 +41,7 @@ type result struct {
 	item store.OutboxItem
 	c    call
 	err  error
+	took time.Duration // the Telegram call
 }
 
 func newSender(s *Server) *sender {
@@ -82,7 +83,11 @@ func (q *sender) run(ctx context.Context) {
 			q.account(c)
 			q.busy[chat] = true
 			inflight++
-			go func() { q.results <- result{item: it, c: c, err: q.s.do(ctx, c)} }()
+			go func() {
+				start := time.Now()
+				err := q.s.do(ctx, c)
+				q.results <- result{item: it, c: c, err: err, took: time.Since(start)}
+			}()
 		}
 		select {
 		case <-ctx.Done():
@@ -231,6 +236,8 @@ func (q *sender) done(r result) {
 	q.answered(chat, r.c, time.Now(), !errors.As(r.err, &tooMany))
 	switch {
 	case r.err == nil || delivered(r.err):
+		q.s.log.Debug("outbox sent", "outbox_id", it.ID, "method", r.c.Method, "chat_kind", chatKind(chat),
+			"attempt", it.Attempts+1, "took", r.took)
 		q.s.cfg.Metrics.sent("ok")
 		q.s.health.apiOK()
 		q.pop(chat)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -45,6 +46,10 @@ func (m *Main) serveControl() error {
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if _, err := m.DB.Backup(w); err != nil {
+			if clientGone(r, err) {
+				m.Log.Info("backup for the command line stopped: the command went away (its own message is on its side)")
+				return
+			}
 			m.Log.Error("backup over control socket failed", "err", err)
 		}
 	})
@@ -73,6 +78,14 @@ func backupViaControl(ctx context.Context, cfg Config, path string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
+	// The file first: a local failure must not cut the stream the bot is
+	// sending.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
 	resp, err := controlClient(cfg).Do(req)
 	if err != nil {
 		return 0, errNoInstance
@@ -81,11 +94,6 @@ func backupViaControl(ctx context.Context, cfg Config, path string) (int64, erro
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("backup: running instance answered %s", resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, resp.Body)
 	if err == nil {
 		err = tmp.Sync()
@@ -124,8 +132,22 @@ func (m *Main) controlRun(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	m.Log.Info("running a command for the command line", "command", req.Command)
 	if err := cmd(r.Context(), m.Config, m.DB, req.Args, w); err != nil {
+		if clientGone(r, err) {
+			m.Log.Info("command for the command line stopped: the command went away (its own message is on its side)", "command", req.Command)
+			return
+		}
+		m.Log.Info("command for the command line failed (the command line shows why)", "command", req.Command)
 		w.Header().Set(errorTrailer, strings.ReplaceAll(err.Error(), "\n", " | "))
 	}
+}
+
+// clientGone reports whether err comes from the command line's end of the
+// control socket going away (it stopped on an error of its own, or was
+// interrupted): the bot's log must not call that a failure ("broken
+// pipe"); the command line reports its own reason.
+func clientGone(r *http.Request, err error) bool {
+	return r.Context().Err() != nil || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled)
 }
 
 // runViaControl runs a store command in the running instance;
