@@ -135,6 +135,13 @@ func runWithStore(ctx context.Context, cfg Config, name string, args []string, s
 		if err := cfg.checkSecret(db); err != nil {
 			return err
 		}
+	} else if fp, err := db.SecretFingerprint(); err != nil {
+		return err
+	} else if fp != "" {
+		// Without the secret, invitations and registry imports would be
+		// hashed under no key at all.
+		return fmt.Errorf("no secret configured for the database at %s (made with the secret of fingerprint %s): "+
+			"set BANSOSBOT_SECRET_FILE (or BANSOSBOT_SECRET) as the bot's service has it", absPath(cfg.DataDir), fp)
 	}
 	keepTallies(cfg, db, nil) // tally.go: tickets changed here keep the report counters
 	return local(db, cfg)

@@ -42,6 +42,10 @@ type Config struct {
 
 	Answers string // optional ready answers file (JSON)
 
+	SecretFile string // file holding the secret, outside DATA (secret.go)
+
+	credentialsDir string // systemd's $CREDENTIALS_DIRECTORY (LoadCredential=)
+
 	secretGenerated bool
 	secretFrom      string // where Secret came from, for messages ("" = BANSOSBOT_SECRET)
 }
@@ -71,6 +75,7 @@ var options = []struct {
 	{"backup-keep", "BANSOSBOT_BACKUP_KEEP", "7", "how many scheduled backups to keep (the oldest are deleted)", func(c *Config) *string { return &c.BackupKeep }},
 	{"retention", "BANSOSBOT_RETENTION", "365d", "how long personal data of closed tickets is kept (UU PDP), e.g. 365d; statistics stay", func(c *Config) *string { return &c.Retention }},
 	{"answers", "BANSOSBOT_ANSWERS", "", "ready answers for information requests and where to go on disagreement (JSON, per language); built-in when empty", func(c *Config) *string { return &c.Answers }},
+	{"secret-file", "BANSOSBOT_SECRET_FILE", "", "file holding the secret, outside the data directory (recommended; systemd's credential $CREDENTIALS_DIRECTORY/bansosbot-secret is read without it)", func(c *Config) *string { return &c.SecretFile }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.
@@ -97,6 +102,7 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
+	c.credentialsDir = getenv("CREDENTIALS_DIRECTORY")
 	var adminErr error // reported with every other problem, not instead of them
 	for _, part := range strings.Split(admins, ",") {
 		if part = strings.TrimSpace(part); part == "" {
@@ -146,6 +152,9 @@ func (c *Config) validate() error {
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		errs = append(errs, errors.New("BANSOSBOT_SECRET: at least 16 characters"))
+	}
+	if c.Secret != "" && c.SecretFile != "" {
+		errs = append(errs, errors.New("BANSOSBOT_SECRET and BANSOSBOT_SECRET_FILE: set one of them (the file is recommended)"))
 	}
 	errs = append(errs, c.validateOps()...) // ops.go
 	return errors.Join(errs...)

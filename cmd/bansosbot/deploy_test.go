@@ -248,3 +248,40 @@ func TestHealthCommand(t *testing.T) {
 		t.Error("the Dockerfile has no HEALTHCHECK running bansosbot health")
 	}
 }
+
+// TestShippedFilesKeepTheSecretOutsideData: the unit passes the secret as
+// the systemd credential bansosbot reads, and compose as a secret file
+// named by BANSOSBOT_SECRET_FILE, both outside the data directory (issue 10
+// item 16).
+func TestShippedFilesKeepTheSecretOutsideData(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/bansosbot.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^LoadCredential=([^:\n]+):(\S+)$`).FindStringSubmatch(string(raw))
+	if m == nil || m[1] != credentialName || strings.HasPrefix(m[2], "/var/lib/bansosbot") {
+		t.Errorf("unit: LoadCredential = %q; want %s from a file outside the state directory", m, credentialName)
+	}
+	compose := parseYAML(t, "../../deploy/docker-compose.yml")
+	bot := compose.get("services", "bansosbot")
+	file := bot.get("environment", "BANSOSBOT_SECRET_FILE")
+	if file == nil {
+		t.Fatal("compose: bansosbot has no BANSOSBOT_SECRET_FILE")
+	}
+	name, ok := strings.CutPrefix(file.scalar, "/run/secrets/")
+	if !ok {
+		t.Fatalf("compose: BANSOSBOT_SECRET_FILE=%s; want a compose secret under /run/secrets", file.scalar)
+	}
+	granted := false
+	for _, s := range bot.get("secrets").items {
+		granted = granted || s.scalar == name
+	}
+	if !granted || compose.get("secrets", name, "file") == nil {
+		t.Errorf("compose: the secret %s is not defined at the top level with a file and granted to bansosbot", name)
+	}
+	for _, v := range bot.get("volumes").items {
+		if strings.HasSuffix(strings.TrimSpace(v.scalar), ":/data") && strings.HasPrefix(file.scalar, "/data") {
+			t.Errorf("compose: the secret file %s is in the data volume", file.scalar)
+		}
+	}
+}

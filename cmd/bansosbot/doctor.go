@@ -328,10 +328,53 @@ func (d *doctor) dataDir(cfg Config) {
 				"keep only the one the database was made with (a wrong secret breaks NIK hashes and ticket numbers)")
 		}
 	}
+	d.secretPlace(cfg)
 	if dfi, err := os.Stat(cfg.DBPath()); err == nil && !private(dfi.Mode()) {
 		d.warn(fmt.Sprintf("%s is readable by others (mode %04o)", cfg.DBPath(), dfi.Mode().Perm()), "chmod 600 "+cfg.DBPath())
 	}
 	d.backups(cfg)
+}
+
+// secretPlace warns when the secret lives in the data directory: a copy of
+// DATA (a synced folder, a disk image, a backup of the whole directory)
+// then carries the key with the hashes it protects, and the NIKs of the
+// registry can be found by trying every NIK. It also warns of a DATA/secret
+// left behind once the secret comes from elsewhere.
+func (d *doctor) secretPlace(cfg Config) {
+	source := ""
+	if d.live != nil {
+		source = d.live.SecretSource
+	} else if ok, err := cfg.loadSecret(); ok && err == nil {
+		source = cfg.secretSource()
+	}
+	_, err := os.Stat(cfg.secretFile())
+	leftover := err == nil
+	inData := pathInside(cfg.DataDir, source)
+	switch {
+	case inData:
+		d.warn("the secret is in the data directory ("+source+"): a copy of the directory carries the key together with the hashes it protects",
+			"move it out (docs/OPERATIONS.md, \"The secret\"): install -m 0400 "+source+" /etc/bansosbot/secret, then "+
+				"LoadCredential=bansosbot-secret:/etc/bansosbot/secret in the unit (or BANSOSBOT_SECRET_FILE=/etc/bansosbot/secret), restart, and delete "+source)
+	case leftover && source != "":
+		d.warn(cfg.secretFile()+" is still there although the secret comes from "+source,
+			"delete it (shred -u "+cfg.secretFile()+") once the bot runs with the secret from outside: a copy of the directory would carry it")
+	case source != "":
+		d.ok("secret kept outside the data directory (%s)", source)
+	}
+}
+
+// pathInside reports whether file lies in dir (both made absolute).
+func pathInside(dir, file string) bool {
+	if dir == "" || file == "" || !filepath.IsAbs(file) && !strings.ContainsRune(file, filepath.Separator) {
+		return false
+	}
+	d, err1 := filepath.Abs(dir)
+	f, err2 := filepath.Abs(file)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, f)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (d *doctor) backups(cfg Config) {

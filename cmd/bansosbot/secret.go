@@ -23,10 +23,43 @@ import (
 // secretFile is where a generated secret is kept.
 func (c *Config) secretFile() string { return filepath.Join(c.DataDir, "secret") }
 
-// loadSecret reads the configured secret (BANSOSBOT_SECRET, or the one
-// generated earlier into the data directory); false when there is none.
+// credentialName is the name of the systemd credential holding the secret
+// (LoadCredential=bansosbot-secret:/etc/bansosbot/secret).
+const credentialName = "bansosbot-secret"
+
+// externalSecret is the file the secret is configured to come from,
+// outside the data directory: BANSOSBOT_SECRET_FILE, else the systemd
+// credential when systemd passes one; "" when none.
+func (c *Config) externalSecret() string {
+	if c.SecretFile != "" {
+		return c.SecretFile
+	}
+	if c.credentialsDir != "" {
+		p := filepath.Join(c.credentialsDir, credentialName)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// loadSecret reads the configured secret: BANSOSBOT_SECRET, the file of
+// BANSOSBOT_SECRET_FILE or of the systemd credential, or the one generated
+// earlier into the data directory; false when there is none.
 func (c *Config) loadSecret() (bool, error) {
 	if c.Secret != "" {
+		return true, nil
+	}
+	if p := c.externalSecret(); p != "" {
+		s, err := readSecretFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf("BANSOSBOT_SECRET_FILE: %s does not exist; create it once (umask 077; openssl rand -hex 32 > %s) "+
+				"or, for an existing installation, move DATA/secret there", p, p)
+		}
+		if err != nil {
+			return false, fmt.Errorf("read secret: %w", err)
+		}
+		c.Secret, c.secretFrom = s, p
 		return true, nil
 	}
 	raw, err := os.ReadFile(c.secretFile())

@@ -3,11 +3,14 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/store"
 )
 
@@ -69,4 +72,89 @@ func TestInviteHashNeedsTheSecret(t *testing.T) {
 	if out, err := cli(t, env, "-data", data, "staff", "revoke", code); err != nil || !strings.Contains(out, "revoked") {
 		t.Errorf("staff revoke CODE: %v %q", err, out)
 	}
+}
+
+// writeSecret writes a secret file outside any data directory.
+func writeSecret(t *testing.T, dir, secret string) string {
+	t.Helper()
+	p := filepath.Join(dir, "bansosbot-secret")
+	if err := os.WriteFile(p, []byte(secret+"\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSecretOutsideData: the secret may live outside DATA, in the file of
+// BANSOSBOT_SECRET_FILE or as the systemd credential bansosbot-secret; then
+// nothing is generated into DATA, the database carries that secret's
+// fingerprint, a missing file is an error (not a new secret), and doctor
+// warns when the secret is inside DATA (issue 10 item 16).
+func TestSecretOutsideData(t *testing.T) {
+	const secret = "outside-secret-0123456789abcdef"
+	want := (&Config{Secret: secret}).fingerprint()
+	fake := telegramtest.NewServer(testToken)
+	defer fake.Close()
+	for _, tc := range []struct {
+		name string
+		env  func(dir string) map[string]string
+	}{
+		{"BANSOSBOT_SECRET_FILE", func(dir string) map[string]string {
+			return map[string]string{"BANSOSBOT_SECRET_FILE": writeSecret(t, dir, secret)}
+		}},
+		{"systemd credential", func(dir string) map[string]string {
+			writeSecret(t, dir, secret)
+			return map[string]string{"CREDENTIALS_DIRECTORY": dir}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			vars := tc.env(t.TempDir())
+			vars["BANSOSBOT_DATA"] = data
+			if out, err := cli(t, envOf(vars), "staff", "add", "--id", "601", "--name", "Sari", "--role", "admin"); err != nil {
+				t.Fatalf("staff add: %v\n%s", err, out)
+			}
+			if _, err := os.Stat(filepath.Join(data, "secret")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("DATA/secret exists (%v); want the secret only outside", err)
+			}
+			db := openData(t, data)
+			if got, _ := db.SecretFingerprint(); got != want {
+				t.Errorf("fingerprint %q; want %q (the outside secret's)", got, want)
+			}
+			db.Close()
+			vars["BANSOSBOT_TOKEN"], vars["BANSOSBOT_API_URL"] = testToken, fake.URL()
+			out, _ := cli(t, envOf(vars), "doctor")
+			if strings.Contains(out, "secret is in the data directory") || !strings.Contains(out, "secret kept outside the data directory") {
+				t.Errorf("doctor with the secret outside:\n%s", out)
+			}
+			// Without the secret, a data command refuses rather than hashing under no key.
+			if out, err := cli(t, envOf(map[string]string{"BANSOSBOT_DATA": data}), "staff", "invite", "--role", "worker", "--region", "32.01"); err == nil ||
+				!strings.Contains(err.Error(), "BANSOSBOT_SECRET_FILE") {
+				t.Errorf("staff invite without the secret: %v %q; want a refusal naming BANSOSBOT_SECRET_FILE", err, out)
+			}
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		missing := filepath.Join(t.TempDir(), "nope")
+		_, err := cli(t, envOf(map[string]string{"BANSOSBOT_DATA": data, "BANSOSBOT_SECRET_FILE": missing}),
+			"staff", "add", "--id", "601", "--name", "Sari", "--role", "admin")
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("err = %v; want a refusal naming %s", err, missing)
+		}
+		if _, err := os.Stat(filepath.Join(data, "secret")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a secret was generated into DATA (%v)", err)
+		}
+	})
+	t.Run("doctor warns inside DATA", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		vars := map[string]string{"BANSOSBOT_DATA": data}
+		if _, err := cli(t, envOf(vars), "staff", "add", "--id", "601", "--name", "Sari", "--role", "admin"); err != nil {
+			t.Fatal(err)
+		}
+		vars["BANSOSBOT_TOKEN"], vars["BANSOSBOT_API_URL"] = testToken, fake.URL()
+		out, _ := cli(t, envOf(vars), "doctor")
+		if !strings.Contains(out, "WARN  the secret is in the data directory") || !strings.Contains(out, "BANSOSBOT_SECRET_FILE") {
+			t.Errorf("doctor with DATA/secret lacks the warning:\n%s", out)
+		}
+	})
 }
