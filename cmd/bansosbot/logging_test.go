@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/store"
 )
@@ -81,7 +82,21 @@ func TestControlClientGoneIsNotBrokenPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A database larger than the socket's buffers: the stream is cut midway.
-	if err := demoRegistry(context.Background(), db, cfg.key("nik"), 40000, io.Discard); err != nil {
+	err = db.Update(func(tx *store.Tx) error {
+		for i := range 1500 {
+			seq, err := tx.NextTicketSeq()
+			if err != nil {
+				return err
+			}
+			tk := &bansosbot.Ticket{ID: seq, No: bansosbot.NewTicketNo(seq, cfg.key("ticket-number")), Category: "OTHER",
+				Region: "32.01.01", Description: strings.Repeat(fmt.Sprintf("keluhan %d ", i), 200), Status: bansosbot.StatusClosed}
+			if err := tx.PutTicket(tk); err != nil {
+				return err
+			}
+		}
+		return tx.SetSecretFingerprint(cfg.fingerprint())
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
