@@ -32,6 +32,7 @@ type config struct {
 	webhookRetryDelay time.Duration
 	webhookTimeout    time.Duration
 	logf              func(format string, args ...any)
+	firstUpdateID     int64
 }
 
 // WithBot sets the first name and username getMe reports (default "Test
@@ -61,6 +62,12 @@ func WithWebhookRetryDelay(d time.Duration) Option {
 // WithWebhookTimeout bounds each webhook POST (default 10s).
 func WithWebhookTimeout(d time.Duration) Option {
 	return func(c *config) { c.webhookTimeout = d }
+}
+
+// WithFirstUpdateID makes the first update's id id (default 1), as when
+// Telegram continues after updates a bot confirmed in an earlier run.
+func WithFirstUpdateID(id int64) Option {
+	return func(c *config) { c.firstUpdateID = id }
 }
 
 // WithLogf logs every request and its outcome through logf (for example
@@ -187,6 +194,9 @@ func NewServer(token string, opts ...Option) *Server {
 		limiter:      newLimiter(),
 		stats:        map[string]*Counts{},
 		subs:         map[*subscriber]struct{}{},
+	}
+	if cfg.firstUpdateID > 0 {
+		s.nextUpdateID = cfg.firstUpdateID
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.http = httptest.NewUnstartedServer(s)

@@ -77,20 +77,25 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 		dataDir = tmp
 	}
 
-	fake := telegramtest.NewServer("123456:demo-token", telegramtest.WithBot("Bansos Demo", "bansos_demo_bot"))
-	defer fake.Close()
-
-	cfg.Token, cfg.APIURL, cfg.DataDir = fake.Token(), fake.URL(), dataDir
+	cfg.DataDir = dataDir
 	cfg.WebhookURL, cfg.HTTP = "", ""
-	if cfg.Secret == "" {
+	if cfg.Secret == "" && cfg.SecretFile == "" {
 		cfg.Secret = "demo-secret-not-for-production"
 	}
 	if cfg.Log == "info,text" { // the default: keep the chat readable
 		cfg.Log = "warn,text"
 	}
-	if err := seedDemo(ctx, cfg, stdout); err != nil {
+	offset, err := seedDemo(ctx, cfg, stdout)
+	if err != nil {
 		return err
 	}
+	// A demo directory used before: the bot polls from the offset it
+	// stored, so the fake's update ids continue from there (from 1, the
+	// bot would skip the first inputs as already seen).
+	fake := telegramtest.NewServer("123456:demo-token", telegramtest.WithBot("Bansos Demo", "bansos_demo_bot"),
+		telegramtest.WithFirstUpdateID(max(offset, 1)))
+	defer fake.Close()
+	cfg.Token, cfg.APIURL = fake.Token(), fake.URL()
 	m := NewMain(cfg, stderr)
 	m.Tune = func(b *bot.Config) {
 		b.PollTimeout = 2 * time.Second
@@ -101,7 +106,7 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 	}
 	defer m.Close()
 
-	d := &demoChat{fake: fake, out: stdout, keyboards: map[int64]telegramtest.Entry{}}
+	d := &demoChat{fake: fake, out: stdout, chats: map[int64]*shownButtons{}}
 	if err := d.switchTo(*as); err != nil {
 		return err
 	}
@@ -138,17 +143,22 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 }
 
 // seedDemo stores the demo's staff and a small synthetic registry before
-// the bot opens the store, and prints people to try /cek with.
-func seedDemo(ctx context.Context, cfg Config, stdout io.Writer) error {
+// the bot opens the store, prints people to try /cek with, and returns the
+// polling offset stored by an earlier run (0 when none).
+func seedDemo(ctx context.Context, cfg Config, stdout io.Writer) (int64, error) {
 	db, err := store.Open(cfg.DBPath(), store.Options{})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
-	if err := demoRegistry(ctx, db, cfg.key("nik"), 2000, stdout); err != nil {
-		return err
+	offset, err := db.Offset()
+	if err != nil {
+		return 0, err
 	}
-	return db.Update(func(tx *store.Tx) error {
+	if err := demoRegistry(ctx, db, cfg.key("nik"), 2000, stdout); err != nil {
+		return 0, err
+	}
+	return offset, db.Update(func(tx *store.Tx) error {
 		for _, u := range demoUsers {
 			if u.staff != nil {
 				if err := tx.PutStaff(u.staff); err != nil {
@@ -161,11 +171,83 @@ func seedDemo(ctx context.Context, cfg Config, stdout io.Writer) error {
 }
 
 type demoChat struct {
-	fake      *telegramtest.Server
-	out       io.Writer
-	mu        sync.Mutex
-	current   demoUser
-	keyboards map[int64]telegramtest.Entry // last bot message with buttons, per chat
+	fake    *telegramtest.Server
+	out     io.Writer
+	mu      sync.Mutex
+	current demoUser
+	chats   map[int64]*shownButtons // the numbered buttons on screen, per chat
+}
+
+// shownButtons numbers the buttons on screen in one chat: the inline
+// keyboard of the last message printed with one, and the reply keyboard
+// (contact, location), together. A number keeps meaning the same button
+// while its message is on screen: an edit keeps the message's numbers,
+// the reply keyboard keeps its number under the inline messages that
+// follow it, and messages of other chats change nothing. The numbers of a
+// message that is gone (a newer message with buttons, deleted, keyboard
+// removed) are given out again, lowest first.
+type shownButtons struct {
+	byNum  map[int]shownButton
+	nums   map[int][]int // message id (replyKeyboard for the reply keyboard) -> its numbers in order
+	inline int           // the message whose inline keyboard is on screen (0: none)
+}
+
+// shownButton is a button behind a number.
+type shownButton struct {
+	msgID  int
+	inline *telegramtest.Button
+	reply  *telegramtest.KeyboardButton
+}
+
+// replyKeyboard is the key of the reply keyboard in shownButtons.nums
+// (message ids start at 1; shownButtons.inline 0 means none).
+const replyKeyboard = -1
+
+func (sb *shownButtons) free(key int) {
+	for _, n := range sb.nums[key] {
+		delete(sb.byNum, n)
+	}
+	delete(sb.nums, key)
+	if key == sb.inline && key != replyKeyboard {
+		sb.inline = 0
+	}
+}
+
+// assign numbers the buttons of a message's inline keyboard (or of the
+// reply keyboard): the numbers it had, in order, then the lowest free
+// ones. A message other than the one on screen replaces it.
+func (sb *shownButtons) assign(key int, buttons []shownButton) []int {
+	if key != replyKeyboard && key != sb.inline && len(buttons) > 0 {
+		if sb.inline != 0 {
+			sb.free(sb.inline)
+		}
+		sb.inline = key
+	}
+	old := sb.nums[key]
+	for _, n := range old {
+		delete(sb.byNum, n)
+	}
+	var nums []int
+	for i, b := range buttons {
+		n := 0
+		if i < len(old) {
+			n = old[i]
+		} else {
+			for n = 1; ; n++ {
+				if _, used := sb.byNum[n]; !used {
+					break
+				}
+			}
+		}
+		sb.byNum[n] = b
+		nums = append(nums, n)
+	}
+	if len(nums) == 0 {
+		sb.free(key)
+		return nil
+	}
+	sb.nums[key] = nums
+	return nums
 }
 
 func (d *demoChat) switchTo(role string) error {
@@ -227,41 +309,74 @@ func (d *demoChat) phone() string {
 	return "+628111000" + strconv.FormatInt(d.current.user.ID, 10)
 }
 
-// press presses the n-th button of the chat's last keyboard.
+// press presses the button numbered n on the current chat's screen.
 func (d *demoChat) press(n int) bool {
 	d.mu.Lock()
-	e, ok := d.keyboards[d.current.user.ID]
-	d.mu.Unlock()
-	if !ok {
-		return false
+	var b shownButton
+	ok := false
+	if sb := d.chats[d.current.user.ID]; sb != nil {
+		b, ok = sb.byNum[n]
 	}
-	i := 0
+	d.mu.Unlock()
+	switch {
+	case !ok:
+		return false
+	case b.inline != nil:
+		if _, err := d.fake.PressButton(d.current.user, b.msgID, b.inline.CallbackData); err != nil {
+			fmt.Fprintln(d.out, "-- that button is gone:", err)
+		}
+	case b.reply.RequestContact:
+		d.fake.SendContact(d.current.user, d.phone())
+	case b.reply.RequestLocation:
+		d.fake.SendLocation(d.current.user, -6.4817, 106.8540)
+	default:
+		d.fake.SendText(d.current.user, b.reply.Text)
+	}
+	return true
+}
+
+// number gives the buttons of a bot message their numbers and returns
+// the labels to print ("[3] Kirim").
+func (d *demoChat) number(ev telegramtest.Event) []string {
+	e := ev.Entry
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sb := d.chats[e.ChatID]
+	if sb == nil {
+		sb = &shownButtons{byNum: map[int]shownButton{}, nums: map[int][]int{}}
+		d.chats[e.ChatID] = sb
+	}
+	if ev.Type == telegramtest.EventDelete {
+		sb.free(e.MessageID)
+		return nil
+	}
+	var inline []shownButton
+	var texts []string
 	for _, row := range e.Inline {
 		for _, b := range row {
-			if i++; i == n {
-				if _, err := d.fake.PressButton(d.current.user, e.MessageID, b.CallbackData); err != nil {
-					fmt.Fprintln(d.out, "-- that button is gone:", err)
-				}
-				return true
-			}
+			inline = append(inline, shownButton{msgID: e.MessageID, inline: &b})
+			texts = append(texts, b.Text)
 		}
 	}
-	for _, row := range e.Keyboard {
-		for _, b := range row {
-			if i++; i == n {
-				switch {
-				case b.RequestContact:
-					d.fake.SendContact(d.current.user, d.phone())
-				case b.RequestLocation:
-					d.fake.SendLocation(d.current.user, -6.4817, 106.8540)
-				default:
-					d.fake.SendText(d.current.user, b.Text)
-				}
-				return true
+	var labels []string
+	for i, n := range sb.assign(e.MessageID, inline) {
+		labels = append(labels, fmt.Sprintf("[%d] %s", n, texts[i]))
+	}
+	if len(e.Keyboard) > 0 || e.RemoveKeyboard {
+		var reply []shownButton
+		texts = texts[:0]
+		for _, row := range e.Keyboard {
+			for _, b := range row {
+				reply = append(reply, shownButton{msgID: e.MessageID, reply: &b})
+				texts = append(texts, b.Text)
 			}
 		}
+		sb.free(replyKeyboard) // a new reply keyboard replaces the old one
+		for i, n := range sb.assign(replyKeyboard, reply) {
+			labels = append(labels, fmt.Sprintf("[%d] %s", n, texts[i]))
+		}
 	}
-	return false
+	return labels
 }
 
 // show prints a transcript change the user should see.
@@ -278,6 +393,7 @@ func (d *demoChat) show(ev telegramtest.Event) {
 	}
 	switch {
 	case ev.Type == telegramtest.EventDelete:
+		d.number(ev)
 		fmt.Fprintf(d.out, "bot%s: (deleted message #%d)\n", who, e.MessageID)
 		return
 	case e.Kind == telegramtest.KindCallbackAnswer:
@@ -298,25 +414,8 @@ func (d *demoChat) show(ev telegramtest.Event) {
 		text = "[location pin]"
 	}
 	fmt.Fprintf(d.out, "%s: %s\n", prefix, strings.ReplaceAll(text, "\n", "\n     "))
-	n := 0
-	var labels []string
-	for _, row := range e.Inline {
-		for _, b := range row {
-			n++
-			labels = append(labels, fmt.Sprintf("[%d] %s", n, b.Text))
-		}
-	}
-	for _, row := range e.Keyboard {
-		for _, b := range row {
-			n++
-			labels = append(labels, fmt.Sprintf("[%d] %s", n, b.Text))
-		}
-	}
-	if len(labels) > 0 {
+	if labels := d.number(ev); len(labels) > 0 {
 		fmt.Fprintf(d.out, "     %s\n", strings.Join(labels, "  "))
-		d.mu.Lock()
-		d.keyboards[e.ChatID] = e
-		d.mu.Unlock()
 	}
 }
 
