@@ -92,13 +92,13 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 			return f.goTo(c, d, rsDuplicate)
 		}
 	}
-	seq, err := c.Tx.NextTicketSeq()
+	seq, no, err := c.e.newTicketNo(c.Tx)
 	if err != nil {
 		return err
 	}
 	uid := c.In.UserID
 	t := &bansosbot.Ticket{
-		ID: seq, No: bansosbot.NewTicketNo(seq, c.e.cfg.TicketKey),
+		ID: seq, No: no,
 		Category: d.cat.Code, Region: d.Region, Village: d.Village, Description: d.Description,
 		Attachments: d.Photos, Location: d.Location, Phone: d.Phone,
 		CitizenID: uid, CitizenLang: c.Lang, HideReporter: d.cat.HideReporter,
@@ -159,4 +159,26 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	})})
 	c.e.cfg.Log.Info("ticket filed", "ticket", t.ID, "category", t.Category, "region", string(t.Region))
 	return nil
+}
+
+// newTicketNo takes the next ticket sequence number and its ticket number
+// under the ticket key. A number another ticket has already (one made
+// under a secret since rotated: another key's permutation may give any
+// number) is skipped with its sequence number, so numbers stay unique
+// across a rotation.
+func (e *Engine) newTicketNo(tx Store) (uint64, bansosbot.TicketNo, error) {
+	for {
+		seq, err := tx.NextTicketSeq()
+		if err != nil {
+			return 0, "", err
+		}
+		no := bansosbot.NewTicketNo(seq, e.cfg.TicketKey)
+		switch _, err := tx.TicketByNo(no); {
+		case bansosbot.ErrorCode(err) == bansosbot.ENotFound:
+			return seq, no, nil
+		case err != nil:
+			return 0, "", err
+		}
+		e.cfg.Log.Info("ticket number taken by an older ticket (made under a former secret); skipped", "seq", seq)
+	}
 }

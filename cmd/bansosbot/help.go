@@ -57,6 +57,9 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 	case "restore":
 		fs, _ := restoreFlags()
 		return restoreUsage, fs, true
+	case "rotate-secret":
+		fs, _, _, _, _ := rotateFlags()
+		return rotateUsage, fs, true
 	case "demo":
 		fs, _, _, _ := demoFlags()
 		return demoUsage, fs, true

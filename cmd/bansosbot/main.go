@@ -42,6 +42,7 @@ Commands:
   demo                     run the bot against a local fake Telegram and chat with it in this terminal
   backup [--force] FILE    write a consistent copy of the database while the bot runs
   restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
+  rotate-secret --new F [--registry CSV --date D]   re-key the data under a new secret (the bot must be stopped)
   health [--ready]         ask the running bot's /healthz (the Docker HEALTHCHECK)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
   report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRegion(rest, stdout)
 	case "restore": // restore.go
 		return runRestore(ctx, cfg, rest, stdout, stderr)
+	case "rotate-secret": // rotate.go
+		return runRotateSecret(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return nil
