@@ -137,7 +137,7 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 			f.Close()
 			return err
 		}
-		rep := newImportReporter(stdout, fi.Size())
+		rep := newImportReporter(stdout, fi.Size(), "en")
 		staged, err = db.StageRegistry(ctx, f, store.ImportOptions{Key: next.key("nik"), Programs: programs, AsOf: asOf,
 			Source: filepath.Base(*registry), BadRow: rep.badRow, Progress: rep.progress})
 		rep.finish()
