@@ -192,7 +192,7 @@ func (menu) Handle(c *Conv) error {
 // registered by the features, in this order, when present.
 func (e *Engine) menuItems(c *Conv) []Choice {
 	var items []Choice
-	for _, id := range []string{"check", "report", "tickets", "queue", "summary", "chart", "help", "language"} {
+	for _, id := range []string{"check", "report", "tickets", "subscribe", "queue", "summary", "chart", "announce", "help", "language"} {
 		for _, cmd := range e.commands {
 			if cmd.ID == id && (!cmd.Staff || c.IsStaff()) && (!cmd.Supervisors || c.IsStaff() && c.Staff().Role != bansosbot.RoleWorker) {
 				items = append(items, Choice{T("menu." + id), id})

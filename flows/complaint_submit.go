@@ -154,9 +154,15 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		text = append(text, T("routing.unstaffed"))
 	}
 	text = append(text, T("complaint.filed_follow"))
-	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, [][]Choice{
+	buttons := Buttons(ticketsFlow, [][]Choice{
 		{{T("mytickets.open_button", "No", string(t.No)), "o:" + strconv.FormatUint(t.ID, 10)}},
-	})})
+	})
+	if offer, err := c.e.subscribeOffer(c, t.Region); err != nil {
+		return err
+	} else if offer != nil {
+		buttons = append(buttons, offer)
+	}
+	c.Reply(Reply{Action: Send, Text: text, Buttons: buttons})
 	c.e.cfg.Log.Info("ticket filed", "ticket", t.ID, "category", t.Category, "region", string(t.Region))
 	return nil
 }

@@ -62,6 +62,12 @@ type Config struct {
 	// becomes a ticket, and where to go on disagreement (default: the
 	// embedded config/answers.json).
 	Answers *bansosbot.Answers
+	// Programs are the assistance programs an announcement may target
+	// (default: config/programs.json).
+	Programs bansosbot.Programs
+	// AnnounceApprovalOver: an announcement to more recipients needs a
+	// second staff member's approval (default AnnounceApprovalOver).
+	AnnounceApprovalOver int
 }
 
 func (c *Config) setDefaults() {
@@ -98,6 +104,12 @@ func (c *Config) setDefaults() {
 	if c.Answers == nil {
 		c.Answers = bansosbot.DefaultAnswers()
 	}
+	if c.Programs == nil {
+		c.Programs = bansosbot.DefaultPrograms()
+	}
+	if c.AnnounceApprovalOver <= 0 {
+		c.AnnounceApprovalOver = AnnounceApprovalOver
+	}
 }
 
 // Flow is one conversation.
@@ -129,7 +141,10 @@ type Command struct {
 	Staff     bool // for staff only (not in citizens' menu)
 	// Supervisors: for supervisors and admins only (not in workers' menu).
 	Supervisors bool
-	Run         func(c *Conv) error
+	// Effect: using it counts as the effect of an announcement received
+	// within the week (announce.go).
+	Effect bool
+	Run    func(c *Conv) error
 }
 
 // Engine runs inputs against sessions.
@@ -152,6 +167,7 @@ func NewEngine(cfg Config) *Engine {
 	e.registerStaff()      // staff.go: registration, queue, ticket actions
 	e.registerEscalation() // escalation.go: buttons of escalations and digests
 	e.registerOps()        // chart.go: /grafik, the supervisors' chart
+	e.registerAnnounce()   // announce.go: subscriptions and announcements
 	return e
 }
 
@@ -311,6 +327,11 @@ func (e *Engine) runCommand(c *Conv, cmd *Command) error {
 	}
 	if cmd.Consent && !c.Consented() && !c.IsStaff() {
 		return e.flows[consentFlow].Start(c)
+	}
+	if cmd.Effect {
+		if err := noteActivity(c); err != nil {
+			return err
+		}
 	}
 	return cmd.Run(c)
 }

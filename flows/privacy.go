@@ -35,6 +35,11 @@ func showMyData(c *Conv) error {
 	if s := c.Staff(); s != nil {
 		msgs = append(msgs, T("privacy.mydata_staff", "Role", T("role."+string(s.Role))))
 	}
+	if m, err := subscriptionData(c); err != nil {
+		return err
+	} else if m != nil {
+		msgs = append(msgs, *m)
+	}
 	msgs = append(msgs, T("privacy.mydata_footer"))
 	c.Say(msgs...)
 	return nil
@@ -90,6 +95,9 @@ const ErasedMarker = "\x00erased"
 // letters of their updates (raw text, NIK, names) are deleted. It returns
 // the number of tickets touched.
 func EraseCitizen(tx Store, userID int64, now time.Time) (int, error) {
+	if err := eraseSubscription(tx, userID); err != nil {
+		return 0, err
+	}
 	tickets, err := tx.CitizenTickets(userID)
 	if err != nil {
 		return 0, err

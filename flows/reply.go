@@ -132,6 +132,10 @@ type Reply struct {
 	FileID     string // SendPhoto
 	Location   *bansosbot.Location
 	Chart      *Chart // SendChart
+	// Announcement is the announcement this message carries (0: a
+	// conversation's reply): the outbox sends it with the capacity the
+	// conversations leave and reports its outcome (AnnouncementOutcome).
+	Announcement uint64
 }
 
 // Chart is data the bot draws as a PNG (supervisors' /grafik).

@@ -24,6 +24,7 @@ type Store interface {
 	TicketStore
 	StaffStore
 	RegistryStore // check.go
+	AnnounceStore // announce.go
 }
 
 // TicketStore keeps tickets, their history and indexes.

@@ -48,6 +48,7 @@ var migrations = []migration{
 	{3, "staff, invitations and the audit log", createBuckets(bucketStaff, bucketInvites, bucketAudit, bucketAuditBy)},
 	{4, "eligibility registry", createBuckets(bucketRegistry)}, // bucketRegistry: see registry_migrate.go
 	{5, "eligibility registry in its own file (registry.db)", registryMovedOut},
+	{6, "announcements and subscriptions", createBuckets(bucketSubs, bucketAnn, bucketAnnSent)}, // see announce.go
 }
 
 // SchemaVersion is the version this program writes.
