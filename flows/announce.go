@@ -92,6 +92,12 @@ type subDraft struct {
 
 func (subscribe) Name() string { return subscribeFlow }
 
+// free: the offers under answers and the stop button under announcements.
+func (subscribe) free(payload string) bool {
+	verb, _, _ := strings.Cut(payload, ":")
+	return verb == "r" || verb == "p" || verb == "u"
+}
+
 func (subscribe) Start(c *Conv) error {
 	c.Begin(subscribeFlow, "list")
 	return subscribe{}.Prompt(c)
@@ -460,6 +466,16 @@ type annDraft struct {
 const AnnounceMax = 900
 
 func (announce) Name() string { return announceFlow }
+
+// free: the approval and control buttons on requests and progress messages.
+func (announce) free(payload string) bool {
+	verb, _, _ := strings.Cut(payload, ":")
+	switch verb {
+	case "ok", "no", "v", "p", "r", "c":
+		return true
+	}
+	return false
+}
 
 func (f announce) Start(c *Conv) error {
 	s := c.Staff()
