@@ -480,7 +480,7 @@ func (announce) free(payload string) bool {
 func (f announce) Start(c *Conv) error {
 	s := c.Staff()
 	if s == nil || s.Role == bansosbot.RoleWorker {
-		return c.refuse(auditAnnounce, 0, "role", T("announce.supervisors_only"))
+		return c.refuse(auditAnnounce, 0, "role", T("announcing.supervisors_only"))
 	}
 	c.Begin(announceFlow, "region")
 	if err := c.e.listAnnouncements(c, s); err != nil {
@@ -519,19 +519,19 @@ func (f announce) Prompt(c *Conv) error {
 			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.regionName(bansosbot.RegionCode(code))), "reg:" + code}})
 		}
 		rows = append(rows, []Choice{{T("general.cancel"), PayloadCancel}})
-		c.Ask([]Msg{T("announce.region")}, rows)
+		c.Ask([]Msg{T("announcing.region")}, rows)
 	case "program":
-		rows := [][]Choice{{{T("announce.program_all"), "prog:"}}}
+		rows := [][]Choice{{{T("announcing.program_all"), "prog:"}}}
 		for _, p := range c.e.cfg.Programs {
 			rows = append(rows, []Choice{{T("announce.name", "Name", p.Name(c.Lang)), "prog:" + p.Code}})
 		}
-		c.Ask([]Msg{T("announce.program", "Region", c.e.regionName(d.Region))}, append(rows, back))
+		c.Ask([]Msg{T("announcing.program", "Region", c.e.regionName(d.Region))}, append(rows, back))
 	case "text":
-		c.Ask([]Msg{T("announce.text", "Max", AnnounceMax)}, [][]Choice{back})
+		c.Ask([]Msg{T("announcing.text", "Max", AnnounceMax)}, [][]Choice{back})
 	case "text_en":
-		c.Ask([]Msg{T("announce.text_en")}, [][]Choice{{{T("announce.skip"), "skip"}}, back})
+		c.Ask([]Msg{T("announcing.text_en")}, [][]Choice{{{T("announce.skip"), "skip"}}, back})
 	case "photo":
-		c.Ask([]Msg{T("announce.photo")}, [][]Choice{{{T("announce.skip"), "skip"}}, back})
+		c.Ask([]Msg{T("announcing.photo")}, [][]Choice{{{T("announce.skip"), "skip"}}, back})
 	case "preview":
 		n, err := c.e.countRecipients(c.Tx, d.Region, d.Program)
 		if err != nil {
@@ -540,16 +540,16 @@ func (f announce) Prompt(c *Conv) error {
 		preview := c.e.announcementReply(&bansosbot.Announcement{Region: d.Region, Text: map[string]string{"id": d.TextID, "en": d.TextEN}, PhotoID: d.Photo}, c.Lang, 0)
 		preview.Buttons, preview.Announcement = nil, 0
 		c.Reply(preview)
-		program := Msg(T("announce.program_all"))
+		program := Msg(T("announcing.program_all"))
 		if d.Program != "" {
 			program = T("announce.name", "Name", c.e.programName(d.Program, c.Lang))
 		}
-		c.Ask([]Msg{T("announce.preview", "Region", c.e.regionName(d.Region), "Program", program, "Count", n,
+		c.Ask([]Msg{T("announcing.preview", "Region", c.e.regionName(d.Region), "Program", program, "Count", n,
 			"Approval", n > c.e.cfg.AnnounceApprovalOver, "Over", c.e.cfg.AnnounceApprovalOver)}, [][]Choice{
-			{{T("announce.send_now"), "now"}, {T("announce.send_later"), "later"}}, back,
+			{{T("announcing.send_now"), "now"}, {T("announcing.send_later"), "later"}}, back,
 		})
 	case "when":
-		c.Ask([]Msg{T("announce.when", "Zone", d.Region.TimeZoneName())}, [][]Choice{back})
+		c.Ask([]Msg{T("announcing.when", "Zone", d.Region.TimeZoneName())}, [][]Choice{back})
 	default:
 		c.End()
 	}
@@ -565,7 +565,7 @@ func (f announce) Handle(c *Conv) error {
 	s := c.Staff()
 	if s == nil || s.Role == bansosbot.RoleWorker {
 		c.End()
-		return c.refuse(auditAnnounce, 0, "role", T("announce.supervisors_only"))
+		return c.refuse(auditAnnounce, 0, "role", T("announcing.supervisors_only"))
 	}
 	var d annDraft
 	if err := c.LoadDraft(&d); err != nil {
@@ -582,7 +582,7 @@ func (f announce) Handle(c *Conv) error {
 			if !slices.Contains(announceRegions(s), r) && !slices.Contains(d.Found, code) || !s.Covers(r) {
 				// A forged or stale button: only the staff member's own
 				// regions are ever offered.
-				return c.refuse(auditAnnounce, 0, "region", T("announce.region_refused"))
+				return c.refuse(auditAnnounce, 0, "region", T("announcing.region_refused"))
 			}
 			d.Region, d.Found = r, nil
 			return f.step(c, d, "region_chosen")
@@ -597,7 +597,7 @@ func (f announce) Handle(c *Conv) error {
 				}
 			}
 			if len(d.Found) == 0 {
-				c.Say(T("announce.region_not_found", "Query", text))
+				c.Say(T("announcing.region_not_found", "Query", text))
 			}
 			if err := c.SaveDraft(d); err != nil {
 				return err
@@ -654,7 +654,7 @@ func (f announce) Handle(c *Conv) error {
 			loc := d.Region.TimeZone()
 			at, err := time.ParseInLocation("2006-01-02 15:04", text, loc)
 			if err != nil || !at.After(c.Now) || at.After(c.Now.AddDate(0, 3, 0)) {
-				c.Say(T("announce.when_invalid", "Example", c.Now.In(loc).Add(24*time.Hour).Format("2006-01-02")+" 08:00"))
+				c.Say(T("announcing.when_invalid", "Example", c.Now.In(loc).Add(24*time.Hour).Format("2006-01-02")+" 08:00"))
 				return f.Prompt(c)
 			}
 			return c.e.createAnnouncement(c, s, d, at)
@@ -715,16 +715,16 @@ func (e *Engine) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at 
 	c.AnswerCallback(Msg{}, false)
 	switch {
 	case needsApproval && len(approvers) == 0:
-		c.Say(T("announce.no_approver", "No", id))
+		c.Say(T("announcing.no_approver", "No", id))
 	case needsApproval:
 		for _, ap := range approvers {
 			if err := c.Notify(ap.UserID, e.approvalRequest(a, s.Name)); err != nil {
 				return err
 			}
 		}
-		c.Say(T("announce.pending", "No", id, "Count", len(approvers)))
+		c.Say(T("announcing.pending", "No", id, "Count", len(approvers)))
 	default:
-		c.Say(T("announce.scheduled", "No", id, "At", Time{T: at, Loc: d.Region.TimeZone()}, "Count", n))
+		c.Say(T("announcing.scheduled", "No", id, "At", Time{T: at, Loc: d.Region.TimeZone()}, "Count", n))
 	}
 	return nil
 }
@@ -779,9 +779,9 @@ func (e *Engine) mayControl(tx Store, s *bansosbot.Staff, a *bansosbot.Announcem
 }
 
 func (e *Engine) approvalRequest(a *bansosbot.Announcement, author string) Reply {
-	return Reply{Action: Send, Text: []Msg{T("announce.approve_request", "No", a.ID, "Author", author,
+	return Reply{Action: Send, Text: []Msg{T("announcing.approve_request", "No", a.ID, "Author", author,
 		"Region", e.regionName(a.Region), "Count", a.Recipients, "Text", a.Text["id"])},
-		Buttons: Buttons(announceFlow, [][]Choice{{{T("announce.approve"), "ok:" + idStr(a.ID)}, {T("announce.reject"), "no:" + idStr(a.ID)}}})}
+		Buttons: Buttons(announceFlow, [][]Choice{{{T("announcing.approve"), "ok:" + idStr(a.ID)}, {T("announcing.reject"), "no:" + idStr(a.ID)}}})}
 }
 
 // announceButton handles approval and control buttons; every press is
@@ -803,7 +803,7 @@ func (e *Engine) announceButton(c *Conv) error {
 		action = auditAnnounceApprove
 	}
 	if a == nil || s == nil {
-		return c.refuse(action, 0, "not_found", T("announce.refused"))
+		return c.refuse(action, 0, "not_found", T("announcing.refused"))
 	}
 	allowed := false
 	switch verb {
@@ -824,13 +824,13 @@ func (e *Engine) announceButton(c *Conv) error {
 		}
 	}
 	if !allowed {
-		return c.refuse(action, 0, "announcement="+idStr(a.ID), T("announce.refused"))
+		return c.refuse(action, 0, "announcement="+idStr(a.ID), T("announcing.refused"))
 	}
 	before := a.Status
 	switch verb {
 	case "ok", "no":
 		if a.Status != bansosbot.AnnPending {
-			c.AnswerCallback(T("announce.already", "Status", T("announce.status."+string(a.Status))), true)
+			c.AnswerCallback(T("announcing.already", "Status", T("announcing.status."+string(a.Status))), true)
 			return nil
 		}
 		a.Status, a.ApprovedBy = bansosbot.AnnScheduled, s.UserID
@@ -858,7 +858,7 @@ func (e *Engine) announceButton(c *Conv) error {
 			return err
 		}
 		if (verb == "ok" || verb == "no") && a.Author != s.UserID {
-			if err := c.Notify(a.Author, Reply{Action: Send, Text: []Msg{T("announce.decided_"+verb, "No", a.ID, "Name", s.Name)}}); err != nil {
+			if err := c.Notify(a.Author, Reply{Action: Send, Text: []Msg{T("announcing.decided_"+verb, "No", a.ID, "Name", s.Name)}}); err != nil {
 				return err
 			}
 		}
@@ -874,17 +874,17 @@ func (e *Engine) progressReply(a *bansosbot.Announcement) Reply {
 	id := idStr(a.ID)
 	switch a.Status {
 	case bansosbot.AnnSending, bansosbot.AnnScheduled:
-		row = append(row, Choice{T("announce.pause"), "p:" + id})
+		row = append(row, Choice{T("announcing.pause"), "p:" + id})
 	case bansosbot.AnnPaused:
-		row = append(row, Choice{T("announce.resume"), "r:" + id})
+		row = append(row, Choice{T("announcing.resume"), "r:" + id})
 	}
 	if a.Status.Active() {
-		row = append(row, Choice{T("announce.cancel"), "c:" + id})
+		row = append(row, Choice{T("announcing.cancel"), "c:" + id})
 	}
-	row = append(row, Choice{T("announce.refresh"), "v:" + id})
+	row = append(row, Choice{T("announcing.refresh"), "v:" + id})
 	loc := a.Region.TimeZone()
-	return Reply{Action: Send, Text: []Msg{T("announce.progress", "No", a.ID, "Region", e.regionName(a.Region),
-		"Status", T("announce.status."+string(a.Status)), "At", Time{T: a.SendAt, Loc: loc}, "Recipients", a.Recipients,
+	return Reply{Action: Send, Text: []Msg{T("announcing.progress", "No", a.ID, "Region", e.regionName(a.Region),
+		"Status", T("announcing.status."+string(a.Status)), "At", Time{T: a.SendAt, Loc: loc}, "Recipients", a.Recipients,
 		"Queued", a.Queued, "Sent", a.Sent, "Failed", a.Failed, "Blocked", a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted)},
 		Buttons: Buttons(announceFlow, [][]Choice{row})}
 }
@@ -904,16 +904,16 @@ func (e *Engine) listAnnouncements(c *Conv, s *bansosbot.Staff) error {
 			return false
 		}
 		if ok {
-			lines = append(lines, T("announce.list_line", "No", a.ID, "Region", e.shortRegion(a.Region),
-				"Status", T("announce.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients))
-			rows = append(rows, []Choice{{T("announce.open", "No", a.ID), "v:" + idStr(a.ID)}})
+			lines = append(lines, T("announcing.list_line", "No", a.ID, "Region", e.shortRegion(a.Region),
+				"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients))
+			rows = append(rows, []Choice{{T("announcing.open", "No", a.ID), "v:" + idStr(a.ID)}})
 		}
 		return len(lines) < announceListed
 	})
 	if err = cmp.Or(err, ferr); err != nil || len(lines) == 0 {
 		return err
 	}
-	c.Reply(Reply{Action: Send, Text: append([]Msg{T("announce.list_head")}, lines...), Buttons: Buttons(announceFlow, rows)})
+	c.Reply(Reply{Action: Send, Text: append([]Msg{T("announcing.list_head")}, lines...), Buttons: Buttons(announceFlow, rows)})
 	return nil
 }
 
@@ -1018,8 +1018,8 @@ func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget i
 		}
 		if finished {
 			a.Status, a.FinishedAt = bansosbot.AnnDone, now
-			if err := c.Notify(a.Author, Reply{Action: Send, Text: []Msg{T("announce.finished", "No", a.ID, "Queued", a.Queued)},
-				Buttons: Buttons(announceFlow, [][]Choice{{{T("announce.refresh"), "v:" + idStr(a.ID)}}})}); err != nil {
+			if err := c.Notify(a.Author, Reply{Action: Send, Text: []Msg{T("announcing.finished", "No", a.ID, "Queued", a.Queued)},
+				Buttons: Buttons(announceFlow, [][]Choice{{{T("announcing.refresh"), "v:" + idStr(a.ID)}}})}); err != nil {
 				return nil, err
 			}
 		}

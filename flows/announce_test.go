@@ -146,7 +146,7 @@ func TestAnnounceApprovalGolden(t *testing.T) {
 	dewi.Text("Beware of scams: officers never ask for money to release aid.")
 	dewi.Photo("")
 	dewi.Press("now")
-	sentTo(t, h.Replies, 702, "announce.approve_request")
+	sentTo(t, h.Replies, 702, "announcing.approve_request")
 	if slices.Contains(chats(h.Replies), 703) {
 		t.Errorf("the kecamatan supervisor was asked to approve a kabupaten supervisor's announcement")
 	}
@@ -158,7 +158,7 @@ func TestAnnounceApprovalGolden(t *testing.T) {
 		t.Fatalf("after the author's own approval: %s; want pending", a.Status)
 	}
 	hadi.Press("ok:1")
-	sentTo(t, h.Replies, 701, "announce.decided_ok")
+	sentTo(t, h.Replies, 701, "announcing.decided_ok")
 	first := announceRun(t, h, 2)
 	second := announceRun(t, h, 2)
 	third := announceRun(t, h, 2)
@@ -197,7 +197,7 @@ func TestAnnounceAuthorization(t *testing.T) {
 	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
 	dewi := addStaff(t, h, 701, "Dewi", bansosbot.RoleSupervisor, bogor)
 	sari.Text("/pengumuman")
-	if h.Replies[0].Text[0].Key != "errors.supervisors_only" && h.Replies[0].Text[0].Key != "announce.supervisors_only" {
+	if h.Replies[0].Text[0].Key != "errors.supervisors_only" && h.Replies[0].Text[0].Key != "announcing.supervisors_only" {
 		t.Errorf("worker /pengumuman: %v; want refused", keysOf(h.Replies))
 	}
 	dewi.Text("/pengumuman")

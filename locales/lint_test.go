@@ -35,6 +35,7 @@ var staffKeys = []string{
 	"mytickets.staff_",                             // notices to the ticket's staff
 	"lang.choose",                                  // bilingual on purpose
 	"routing.staff", "usul.staff", "sanggah.staff", // staff sides of other features' catalogs
+	"announcing.", "menu.announce", "cmd.announce", // supervisors writing announcements
 }
 
 func citizenFacing(key string) bool {

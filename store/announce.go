@@ -92,7 +92,7 @@ func (tx *Tx) Announcement(id uint64) (*bansosbot.Announcement, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, bansosbot.Errorf(bansosbot.ENotFound, "announce.refused")
+		return nil, bansosbot.Errorf(bansosbot.ENotFound, "announcing.refused")
 	}
 	return &a, nil
 }
