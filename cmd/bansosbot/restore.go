@@ -170,9 +170,17 @@ func restoreSecret(cfg *Config, info store.FileInfo, secretFile string) (install
 	if err != nil {
 		return "", fmt.Errorf("--secret-file: %w", err)
 	}
-	if configured && cfg.secretFrom != cfg.secretFile() && cfg.Secret != given {
-		return "", fmt.Errorf("--secret-file is not the secret configured in %s, which the bot would use: put the backup's secret there "+
-			"(or remove it), then restore again", cfg.secretSource())
+	if configured && cfg.secretFrom != cfg.secretFile() {
+		if cfg.Secret != given {
+			return "", fmt.Errorf("--secret-file is not the secret configured in %s, which the bot would use: put the backup's secret there "+
+				"(or remove it), then restore again", cfg.secretSource())
+		}
+		// The configured secret (kept outside DATA) is the backup's: no
+		// copy of it goes into the data directory.
+		if err := cfg.secretMatches(info); err != nil {
+			return "", err
+		}
+		return "", nil
 	}
 	cand := *cfg
 	cand.Secret, cand.secretFrom = given, secretFile

@@ -53,8 +53,8 @@ func (c *Config) loadSecret() (bool, error) {
 	if p := c.externalSecret(); p != "" {
 		s, err := readSecretFile(p)
 		if errors.Is(err, os.ErrNotExist) {
-			return false, fmt.Errorf("BANSOSBOT_SECRET_FILE: %s does not exist; create it once (umask 077; openssl rand -hex 32 > %s) "+
-				"or, for an existing installation, move DATA/secret there", p, p)
+			return false, fmt.Errorf("secret file %s does not exist: for a new installation create it once (umask 077; openssl rand -hex 32 > %s); "+
+				"for existing data (a restore, a move, DATA/secret so far) put the secret the data was made with there", p, p)
 		}
 		if err != nil {
 			return false, fmt.Errorf("read secret: %w", err)

@@ -158,3 +158,33 @@ func TestSecretOutsideData(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoreKeepsSecretOutside: restoring with the secret configured
+// outside DATA (BANSOSBOT_SECRET_FILE) puts no copy of it into the data
+// directory, even when --secret-file gives the same secret (issue 10 item
+// 16).
+func TestRestoreKeepsSecretOutside(t *testing.T) {
+	const secret = "restore-outside-secret-0123456789"
+	ext := writeSecret(t, t.TempDir(), secret)
+	data := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"BANSOSBOT_DATA": data, "BANSOSBOT_SECRET_FILE": ext}
+	if out, err := cli(t, envOf(env), "staff", "add", "--id", "601", "--name", "Sari", "--role", "admin"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if out, err := cli(t, envOf(env), "backup", backup); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	saved := writeSecret(t, t.TempDir(), secret) // the copy kept with the backup
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	env["BANSOSBOT_DATA"] = fresh
+	if out, err := cli(t, envOf(env), "restore", "--secret-file", saved, backup); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "secret")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("restore copied the secret into DATA (%v); the configured one is outside", err)
+	}
+	if out, err := cli(t, envOf(env), "staff", "list"); err != nil || !strings.Contains(out, "Sari") {
+		t.Errorf("staff list on the restored data: %v\n%s", err, out)
+	}
+}
