@@ -889,6 +889,36 @@ func (e *Engine) progressReply(a *bansosbot.Announcement) Reply {
 		Buttons: Buttons(announceFlow, [][]Choice{row})}
 }
 
+// AnnouncementsIn returns the announcements to region or inside it
+// created since the time, newest first (the figures of /ringkasan and of
+// the report).
+func AnnouncementsIn(tx Store, region bansosbot.RegionCode, since time.Time) ([]*bansosbot.Announcement, error) {
+	var out []*bansosbot.Announcement
+	err := tx.Announcements(func(a *bansosbot.Announcement) bool {
+		if !a.CreatedAt.Before(since) && region.Covers(a.Region) {
+			out = append(out, a)
+		}
+		return true
+	})
+	return out, err
+}
+
+// announcementLines are the summary's lines on the region's recent
+// announcements: delivery, who left, and the rough effect.
+func (e *Engine) announcementLines(tx Store, region bansosbot.RegionCode, since time.Time) ([]Msg, error) {
+	anns, err := AnnouncementsIn(tx, region, since)
+	if err != nil || len(anns) == 0 {
+		return nil, err
+	}
+	out := []Msg{T("announcing.summary_head", "Count", len(anns))}
+	for _, a := range anns[:min(len(anns), announceListed)] {
+		out = append(out, T("announcing.summary_line", "No", a.ID, "Region", e.shortRegion(a.Region),
+			"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients,
+			"Failed", a.Failed+a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted))
+	}
+	return out, nil
+}
+
 // announceListed is how many recent announcements /pengumuman lists.
 const announceListed = 5
 

@@ -187,6 +187,17 @@ func TestAnnounceApprovalGolden(t *testing.T) {
 	if a := announcementOf(t, h, 1); a.Acted != 1 {
 		t.Errorf("acted = %d; want 1", a.Acted)
 	}
+	// The supervisors' summary tells the announcement's figures.
+	dewi.Text("/ringkasan")
+	var line *flows.Msg
+	for i, m := range h.Replies[0].Text {
+		if m.Key == "announcing.summary_line" {
+			line = &h.Replies[0].Text[i]
+		}
+	}
+	if line == nil || line.Args["Acted"] != 1 || line.Args["Recipients"] != 3 {
+		t.Errorf("/ringkasan = %v; want the announcement with 3 recipients, 1 acted", h.Replies[0].Text)
+	}
 }
 
 // TestAnnounceAuthorization: a worker cannot announce; a supervisor's

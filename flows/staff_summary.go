@@ -152,7 +152,11 @@ func (e *Engine) summary(c *Conv) error {
 		if total.Tickets == 0 {
 			text = append(text, T("staff.summary_empty"))
 		}
-		c.Say(text...)
+		ann, err := e.announcementLines(c.Tx, region, c.Now.Add(-SummaryWindow))
+		if err != nil {
+			return err
+		}
+		c.Say(append(text, ann...)...)
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ var storeCommands = map[string]storeCommand{
 	"registry": registryCommand, // import and stats; "registry gen" needs no store (see runRegistry)
 	"report":   runReport,       // report.go
 	"recount":  runRecount,      // tally.go: doctor --recount
+	"announce": runAnnounce,     // announce.go
 }
 
 // runStore runs a store command here or in the running instance. An

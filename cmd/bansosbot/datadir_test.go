@@ -20,6 +20,7 @@ func TestDataCommandsRefuseMissingData(t *testing.T) {
 		{"staff", "remove", "--id", "5"},
 		{"registry", "stats"},
 		{"audit", "--staff", "1"},
+		{"announce", "list"},
 		{"backup", "copy.db"},
 	}
 	for _, args := range commands {

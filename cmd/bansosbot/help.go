@@ -70,12 +70,14 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 		return healthUsage, fs, true
 	case "region":
 		return regionUsage, nil, true
+	case "announce":
+		return announceUsage, announceFlags(), true
 	}
 	return "", nil, false
 }
 
 // subcommands lists the commands whose first argument is a subcommand.
-var subcommands = []string{"staff", "registry", "tickets", "region"}
+var subcommands = []string{"staff", "registry", "tickets", "region", "announce"}
 
 // isHelp reports whether an argument asks for help.
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }

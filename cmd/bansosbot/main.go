@@ -51,6 +51,7 @@ Commands:
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
   tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
   registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
+  announce list|show|cancel  follow and stop the announcements supervisors write in the bot
   help                     this text
 
 Commands that work on the data (staff, audit, registry, ...) run inside the bot when it is
