@@ -377,6 +377,16 @@ func reasonPrompt(d *reportDraft, lo, hi int) Msg {
 	return T("complaint.ask_reason", "Min", lo, "Max", hi)
 }
 
+// suggestion names the locale keys of the NIK district's suggestion at
+// the province step: the NIK a /cek checked may be that of the family an
+// usul proposes, which is then asked about, not the citizen.
+func suggestion(d *reportDraft) (ask, button string) {
+	if d.cat != nil && d.cat.Prompt == "usul" && d.Proposed == proposedOther {
+		return "usul.suggest_other", "usul.suggest_other_button"
+	}
+	return "residence.suggest", "residence.suggest_button"
+}
+
 // descriptionPrompt is the description question of the draft's category.
 func descriptionPrompt(d *reportDraft, lo, hi int) Msg {
 	prompt := ""

@@ -60,8 +60,9 @@ func (f report) promptRegion(c *Conv, d *reportDraft) error {
 	var rows [][]Choice
 	if c.Session.State == rsProvince && d.Suggest != "" && d.Region == "" && !search {
 		// The NIK's district, offered as a one-tap answer to confirm.
-		text = append(text, T("residence.suggest", "Name", rs.DisplayName(d.Suggest)))
-		rows = append(rows, []Choice{{T("residence.suggest_button", "Name", suggestName(rs, d.Suggest)), "r:" + string(d.Suggest)}})
+		ask, button := suggestion(d) // the citizen's own residence, or the proposed family's
+		text = append(text, T(ask, "Name", rs.DisplayName(d.Suggest)))
+		rows = append(rows, []Choice{{T(button, "Name", suggestName(rs, d.Suggest)), "r:" + string(d.Suggest)}})
 	}
 	if pages > 1 {
 		text = append(text, T("complaint.page", "Page", page+1, "Pages", pages))

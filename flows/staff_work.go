@@ -374,7 +374,11 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		text = append(text, T("staff.card_reason", "Reason", r))
 	}
 	if p := t.Extra[bansosbot.ExtraProgram]; p != "" {
-		text = append(text, T("nextsteps.card_program", "Code", p))
+		var code any = p
+		if p == programNone { // a sanggah's reporter did not know
+			code = T("sanggah.program_unknown")
+		}
+		text = append(text, T("nextsteps.card_program", "Code", code))
 	}
 	text = append(text, e.usulCardLines(t)...)
 	if t.Rating > 0 {

@@ -475,3 +475,28 @@ func TestCategoryStepsBackAndEdit(t *testing.T) {
 		t.Errorf("draft %s keeps the usul answers after the category changed", s.Draft)
 	}
 }
+
+// TestUsulOtherFamilyFromCheck: the usul button of a /cek answer, for
+// another family: the NIK's district is offered as where that family
+// lives, in words about them, not the citizen.
+func TestUsulOtherFamilyFromCheck(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	u := h.User(770, "id")
+	u.Onboard("id")
+	u.Text("/cek")
+	u.sendText(ckUnknown, 3)
+	u.Text("Budi Santoso")
+	u.Press("rp:320101")
+	if !hasKey(h, "usul.intro") || !hasKey(h, "usul.ask_proposed") {
+		t.Fatalf("usul from /cek: %v; want what happens and whom it is for", lastKeys(h))
+	}
+	u.Press("p:other")
+	if !hasKey(h, "usul.ask_province_other") || !hasKey(h, "usul.suggest_other") || hasKey(h, "residence.suggest") {
+		t.Errorf("another family: %v; want the family's residence with the NIK's district suggested about them", lastKeys(h))
+	}
+	u.Press("r:32.01.01")
+	if !hasKey(h, "complaint.ask_village") {
+		t.Errorf("after the suggestion: %v; want the village", lastKeys(h))
+	}
+}
