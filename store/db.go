@@ -1,8 +1,9 @@
 // Package store keeps bansosbot's state in a bbolt file: the inbox of
 // accepted Telegram updates and the set of processed ones, the outbox of
 // messages to send, dead letters, user profiles and conversation sessions,
-// rate-limit counters, tickets with their history and indexes, staff, the
-// audit log and the eligibility registry.
+// rate-limit counters, tickets with their history and indexes, staff and
+// the audit log. The eligibility registry is a bbolt file of its own beside
+// it (registry.go), opened read-only and replaced by rename at each import.
 //
 // All writes go through transactions (DB.Update, DB.Batch); a Tx is what
 // flows.Engine reads and writes through. The file carries a schema version;

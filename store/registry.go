@@ -343,6 +343,10 @@ var ErrOtherKey = errors.New("store: the previous registry snapshot was made und
 // RegistryRollback makes the previous snapshot current again; the one it
 // replaces becomes the previous one (a second rollback undoes the first).
 func (db *DB) RegistryRollback() (from, to *bansosbot.Snapshot, err error) {
+	if _, busy := importing.LoadOrStore(db, struct{}{}); busy {
+		return nil, nil, errors.New("store: registry rollback: an import is running")
+	}
+	defer importing.Delete(db)
 	r := db.reg
 	pb, pmeta, pkey, err := openRegistryFile(r.prevPath(), r.timeout)
 	if errors.Is(err, os.ErrNotExist) {
@@ -401,6 +405,10 @@ func (db *DB) RegistryKeyMatches(key []byte) bool {
 // would answer "not registered" to everyone; without one, the status check
 // says honestly that no data is loaded.
 func (db *DB) DropRegistry() error {
+	if _, busy := importing.LoadOrStore(db, struct{}{}); busy {
+		return errors.New("store: drop registry: an import is running")
+	}
+	defer importing.Delete(db)
 	r := db.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
