@@ -68,6 +68,9 @@ type Config struct {
 	// AnnounceApprovalOver: an announcement to more recipients needs a
 	// second staff member's approval (default AnnounceApprovalOver).
 	AnnounceApprovalOver int
+	// DashboardURL is the web dashboard's public address (web/); /dasbor
+	// says the dashboard is off when it is empty.
+	DashboardURL string
 }
 
 func (c *Config) setDefaults() {
@@ -168,6 +171,7 @@ func NewEngine(cfg Config) *Engine {
 	e.registerEscalation() // escalation.go: buttons of escalations and digests
 	e.registerOps()        // chart.go: /grafik, the supervisors' chart
 	e.registerAnnounce()   // announce.go: subscriptions and announcements
+	e.registerDashboard()  // dashboard.go: /dasbor, a login link to the web dashboard
 	return e
 }
 

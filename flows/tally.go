@@ -366,3 +366,57 @@ func (f *Figures) addTally(t *bansosbot.Tally) {
 	f.ResponseHours = f.ResponseHours.Merge(t.ResponseMinutes, 1)
 	f.ResolutionHours = f.ResolutionHours.Merge(t.ResolutionMinutes, 1)
 }
+
+// Restricted reports whether the ticket is for supervisors and admins
+// only (hidden reporter, a supervisors-only category).
+func (e *Engine) Restricted(t *bansosbot.Ticket) bool { return e.restricted(t) }
+
+// OpenCounts counts the open tickets under region that s may handle (nil:
+// all): per region one level below region when byRegion (under "" when
+// not). It reads the counters when they are ready, else the status index
+// and the tickets.
+func (e *Engine) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.Staff, byRegion bool) (map[bansosbot.RegionCode]int, error) {
+	out := map[bansosbot.RegionCode]int{}
+	key := func(r bansosbot.RegionCode) bansosbot.RegionCode {
+		if byRegion {
+			return childOf(region, r)
+		}
+		return ""
+	}
+	if ts := TallyStoreOf(tx); ts != nil && tallyAnswers(ReportQuery{Region: region, ByRegion: byRegion, Staff: s}) {
+		err := ts.StatusTallies(region, func(g bansosbot.TallyGroup, st bansosbot.Status, n int64) {
+			if st.Open() && (s == nil || s.MayHandle(&bansosbot.Ticket{Region: g.Region}, g.Restricted)) {
+				out[key(g.Region)] += int(n)
+			}
+		})
+		return out, err
+	}
+	var open []bansosbot.Status
+	for _, st := range bansosbot.Statuses {
+		if st.Open() {
+			open = append(open, st)
+		}
+	}
+	err := tx.RegionTickets(region, open, func(t *bansosbot.Ticket) bool {
+		if s == nil || s.MayHandle(t, e.restricted(t)) {
+			out[key(t.Region)]++
+		}
+		return true
+	})
+	return out, err
+}
+
+// ResponseHours is the working hours from filing to the first response
+// as the report counts them (without the time waiting for the citizen);
+// ok is false before a response.
+func (e *Engine) ResponseHours(tx TicketStore, t *bansosbot.Ticket) (float64, bool, error) {
+	if t.FirstResponseAt.IsZero() {
+		return 0, false, nil
+	}
+	events, err := tx.Events(t.ID)
+	if err != nil {
+		return 0, false, err
+	}
+	d := e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, t.FirstResponseAt, clockPauses(events), t.Region.TimeZone())
+	return float64(bansosbot.DigestMinutes(d)) / 60, true, nil
+}

@@ -31,6 +31,7 @@ var staffKeys = []string{
 	"menu.queue", "menu.summary", "menu.chart", // staff menu entries
 	"cmd.register", "cmd.queue", "cmd.summary", // staff commands
 	"cmd.invite", "cmd.staff", "cmd.chart", //
+	"dashboard.", "cmd.dashboard", // the web dashboard and its /dasbor link, for staff
 	"privacy.mydata_staff", "errors.staff_only", // staff-only lines
 	"mytickets.staff_",                             // notices to the ticket's staff
 	"lang.choose",                                  // bilingual on purpose

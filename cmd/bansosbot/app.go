@@ -45,6 +45,8 @@ type Main struct {
 	control *http.Server
 
 	ops        *http.Server // monitoring listener (ops.go)
+	web        *http.Server // dashboard listener (web.go)
+	webAddr    string
 	opsMetrics *opsMetrics
 	stopping   atomic.Bool // Close began: not ready, shared webhook refused
 }
@@ -127,6 +129,12 @@ func (m *Main) Open(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	if err := m.serveWeb(); err != nil { // web.go
+		m.closeOps()
+		srv.Close()
+		db.Close()
+		return err
+	}
 	if err := m.serveControl(); err != nil {
 		m.Log.Warn("no control socket; 'bansosbot backup' will not reach this instance", "err", err)
 	}
@@ -161,6 +169,8 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		TicketKey: m.Config.key("ticket-number"),
 		NIKKey:    m.Config.key("nik"),
 		InviteKey: m.Config.key("invite"),
+
+		DashboardURL: m.Config.dashboardURL(), // web.go
 	}
 	var err error
 	if cfg.Categories, err = m.Config.categories(); err != nil {
@@ -213,6 +223,7 @@ func (m *Main) Close() error {
 	if m.Server != nil {
 		m.Server.Close()
 	}
+	m.closeWeb() // web.go
 	m.closeOps() // after the drain (metrics until the end), before the store closes
 	if m.DB != nil {
 		return m.DB.Close()
@@ -230,6 +241,9 @@ func (m *Main) Kill() {
 	}
 	if m.ops != nil {
 		m.ops.Close()
+	}
+	if m.web != nil {
+		m.web.Close()
 	}
 	if m.Server != nil {
 		m.Server.Kill()

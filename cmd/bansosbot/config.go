@@ -45,6 +45,9 @@ type Config struct {
 	SecretFile string // file holding the secret, outside DATA (secret.go)
 
 	credentialsDir string // systemd's $CREDENTIALS_DIRECTORY (LoadCredential=)
+	// The M&E web dashboard (web.go).
+	Web    string // listen address, e.g. 127.0.0.1:8088; off when empty
+	WebURL string // public URL of the dashboard (default http://Web)
 
 	secretGenerated bool
 	secretFrom      string // where Secret came from, for messages ("" = BANSOSBOT_SECRET)
@@ -76,6 +79,8 @@ var options = []struct {
 	{"retention", "BANSOSBOT_RETENTION", "365d", "how long personal data of closed tickets is kept (UU PDP), e.g. 365d; statistics stay", func(c *Config) *string { return &c.Retention }},
 	{"answers", "BANSOSBOT_ANSWERS", "", "ready answers for information requests and where to go on disagreement (JSON, per language); built-in when empty", func(c *Config) *string { return &c.Answers }},
 	{"secret-file", "BANSOSBOT_SECRET_FILE", "", "file holding the secret, outside the data directory (recommended; systemd's credential $CREDENTIALS_DIRECTORY/bansosbot-secret is read without it)", func(c *Config) *string { return &c.SecretFile }},
+	{"web", "BANSOSBOT_WEB", "", "listen address of the read-only M&E web dashboard (e.g. 127.0.0.1:8088); off when empty", func(c *Config) *string { return &c.Web }},
+	{"web-url", "BANSOSBOT_WEB_URL", "", "public URL of the dashboard for /dasbor login links (default http://BANSOSBOT_WEB); https makes cookies Secure and sends HSTS", func(c *Config) *string { return &c.WebURL }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.
@@ -157,6 +162,9 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("BANSOSBOT_SECRET and BANSOSBOT_SECRET_FILE: set one of them (the file is recommended)"))
 	}
 	errs = append(errs, c.validateOps()...) // ops.go
+	if err := c.validateWeb(); err != nil { // web.go
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
