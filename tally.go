@@ -125,6 +125,36 @@ func (d Digest) Merge(o Digest, sign int64) Digest {
 	return out
 }
 
+// Normalized sorts the bins of a digest built by appending bins (in any
+// order, values repeated) and adds up those of equal value; empty bins go.
+// Appending and normalizing once is linear-logarithmic where merging each
+// part in turn is quadratic.
+func (d Digest) Normalized() Digest {
+	if len(d) == 0 {
+		return nil
+	}
+	slices.SortFunc(d, func(a, b Bin) int { return cmp.Compare(a.Minutes, b.Minutes) })
+	out := d[:0]
+	for _, b := range d {
+		if n := len(out); n > 0 && out[n-1].Minutes == b.Minutes {
+			out[n-1].N += b.N
+			continue
+		}
+		out = append(out, b)
+	}
+	j := 0
+	for _, b := range out {
+		if b.N != 0 {
+			out[j] = b
+			j++
+		}
+	}
+	if j == 0 {
+		return nil
+	}
+	return out[:j]
+}
+
 // Count is the number of values.
 func (d Digest) Count() int64 {
 	var n int64

@@ -55,7 +55,7 @@ func (e *Engine) chart(c *Conv) error {
 func (e *Engine) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (Reply, error) {
 	loc := region.TimeZone()
 	periods := WeekPeriods(now, loc, ChartWeeks)
-	rep, err := e.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s})
+	rep, err := e.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s, NoMedians: true})
 	if err != nil {
 		return Reply{}, err
 	}

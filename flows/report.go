@@ -154,6 +154,9 @@ type ReportQuery struct {
 	// Staff, when set, counts only the tickets they may handle (as their
 	// queue and summary do).
 	Staff *bansosbot.Staff
+	// NoMedians leaves the working-hour digests (ResponseHours,
+	// ResolutionHours) empty, for figures that show no medians (trends).
+	NoMedians bool
 }
 
 // ReportRow is one group's figures, one per period.
@@ -207,6 +210,11 @@ func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
 		if err != nil {
 			ferr = err
 			return false
+		}
+		if q.NoMedians {
+			for i := range figs {
+				figs[i].ResponseHours, figs[i].ResolutionHours = nil, nil
+			}
 		}
 		var k key
 		if q.ByRegion {

@@ -295,7 +295,7 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		}
 		for i := range n {
 			if day >= from[i] && day < to[i] {
-				add(row, i, func(f *Figures) { f.addTally(t) })
+				add(row, i, func(f *Figures) { f.addTally(t, !q.NoMedians) })
 			}
 		}
 	})
@@ -349,13 +349,19 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		return nil, err
 	}
 	for _, r := range rows {
+		for i := range r.Figures {
+			r.Figures[i].normalize()
+		}
 		rep.Rows = append(rep.Rows, *r)
+	}
+	for i := range rep.Total.Figures {
+		rep.Total.Figures[i].normalize()
 	}
 	sortRows(rep.Rows)
 	return rep, nil
 }
 
-func (f *Figures) addTally(t *bansosbot.Tally) {
+func (f *Figures) addTally(t *bansosbot.Tally, medians bool) {
 	f.Received += int(t.Received)
 	f.Resolved += int(t.Resolved)
 	f.ResolvedOnTime += int(t.ResolvedOnTime)
@@ -363,8 +369,18 @@ func (f *Figures) addTally(t *bansosbot.Tally) {
 	f.ResponsesOnTime += int(t.ResponsesOnTime)
 	f.RatingSum += int(t.RatingSum)
 	f.Rated += int(t.Rated)
-	f.ResponseHours = f.ResponseHours.Merge(t.ResponseMinutes, 1)
-	f.ResolutionHours = f.ResolutionHours.Merge(t.ResolutionMinutes, 1)
+	if !medians {
+		return
+	}
+	// Appended as they come and normalized once at the end (normalize).
+	f.ResponseHours = append(f.ResponseHours, t.ResponseMinutes...)
+	f.ResolutionHours = append(f.ResolutionHours, t.ResolutionMinutes...)
+}
+
+// normalize sorts and adds up the digests that addTally appended to.
+func (f *Figures) normalize() {
+	f.ResponseHours = f.ResponseHours.Normalized()
+	f.ResolutionHours = f.ResolutionHours.Normalized()
 }
 
 // Restricted reports whether the ticket is for supervisors and admins

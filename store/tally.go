@@ -537,6 +537,7 @@ func (tx *Tx) OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.Tally
 	}
 	c := b.Cursor()
 	prefix := []byte(region)
+	groups := map[string]bansosbot.TallyGroup{}
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if len(k) < 17 {
 			continue
@@ -544,10 +545,13 @@ func (tx *Tx) OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.Tally
 		if rest := k[len(prefix):]; len(region) > 0 && rest[0] != 0 && rest[0] != '.' {
 			continue
 		}
-		r := &reader{b: v}
-		g := r.group()
-		if r.err != nil {
-			return fmt.Errorf("store: open overdue index: %w", r.err)
+		g, ok := groups[string(v)] // a few distinct groups: decode each once
+		if !ok {
+			r := &reader{b: v}
+			if g = r.group(); r.err != nil {
+				return fmt.Errorf("store: open overdue index: %w", r.err)
+			}
+			groups[string(v)] = g
 		}
 		fn(g, time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8]))))
 	}

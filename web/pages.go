@@ -239,7 +239,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if rep, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: []flows.Period{ps.Cur, ps.Prev}, Now: now, ByCategory: true, Staff: v.Staff}); err != nil {
 			return err
 		}
-		if trend, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: flows.WeekPeriods(now, loc, 12), Now: now, Staff: v.Staff}); err != nil {
+		if trend, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: flows.WeekPeriods(now, loc, 12), Now: now, Staff: v.Staff, NoMedians: true}); err != nil {
 			return err
 		}
 		open, err = s.cfg.Engine.OpenCounts(tx, area, v.Staff, false)
