@@ -78,6 +78,10 @@ func (m *Main) Open(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	if !db.RegistryKeyMatches(cfg.key("nik")) { // an interrupted rotate-secret, or a registry.db from elsewhere
+		m.Log.Warn("the registry was imported under another secret: status checks cannot find anyone in it",
+			"fix", "import it again: bansosbot registry import -date YYYY-MM-DD FILE.csv")
+	}
 	m.sweepTemporaries(0) // sweep.go
 	engineCfg, err := m.engineConfig()
 	if err != nil {

@@ -136,6 +136,10 @@ func (d *doctor) operations(cfg Config, cfgErr error, f *opsFacts) {
 	} else {
 		d.ok("%d admin(s)", f.Admins)
 	}
+	if f.RegistryOtherKey {
+		d.fail("the registry was imported under another secret than the database's (an interrupted rotate-secret?): status checks find nobody",
+			"import it again with the configured secret: bansosbot registry import -date YYYY-MM-DD FILE.csv")
+	}
 	if f.Unrouted > 0 {
 		d.fail(unroutedText(f.Unrouted)+"; the citizens were told the service is not staffed yet",
 			"add staff for the region (bansosbot staff invite --role worker --region CODE) or an admin (BANSOSBOT_ADMINS)")
@@ -178,6 +182,9 @@ type opsFacts struct {
 	// Unrouted counts the open tickets nobody at all may handle (see
 	// flows.Engine.Unrouted).
 	Unrouted int `json:"unrouted"`
+	// RegistryOtherKey: the registry was imported under another secret
+	// than the database's (an interrupted rotate-secret).
+	RegistryOtherKey bool `json:"registry_other_key"`
 }
 
 type regionLoad struct {
@@ -233,6 +240,9 @@ func collectFacts(cfg Config, db *store.DB) (opsFacts, error) {
 		f.Unrouted, err = flows.NewEngine(flows.Config{Admins: cfg.Admins, Categories: cats}).Unrouted(tx)
 		return err
 	})
+	if ok, serr := cfg.loadSecret(); ok && serr == nil {
+		f.RegistryOtherKey = !db.RegistryKeyMatches(cfg.key("nik"))
+	}
 	slices.SortFunc(f.Unstaffed, func(a, b regionLoad) int {
 		if a.Open != b.Open {
 			return b.Open - a.Open

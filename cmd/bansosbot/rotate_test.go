@@ -159,3 +159,47 @@ func TestRotateSecret(t *testing.T) {
 		t.Errorf("rotate-secret while the bot runs: %v\n%s; want a refusal", err, out)
 	}
 }
+
+// TestRegistryUnderAnotherKey: a registry imported under another secret
+// than the database's (a rotation interrupted between the database and
+// the registry) is reported by doctor and at start, since every status
+// check would find nobody (issue 10 item 16).
+func TestRegistryUnderAnotherKey(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	a := writeSecret(t, t.TempDir(), "secret-a-0123456789abcdef")
+	b := writeSecret(t, t.TempDir(), "secret-b-0123456789abcdef")
+	env := map[string]string{"BANSOSBOT_DATA": data, "BANSOSBOT_SECRET_FILE": a}
+	csv := filepath.Join(dir, "reg.csv")
+	for _, args := range [][]string{
+		{"registry", "gen", "-n", "20", "-out", csv},
+		{"staff", "add", "--id", "601", "--name", "Sari", "--role", "admin"},
+		{"registry", "import", "-date", "2026-10-01", csv},
+	} {
+		if out, err := cli(t, envOf(env), args...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	db := openData(t, data)
+	if err := db.Update(func(tx *store.Tx) error {
+		return tx.SetSecretFingerprint((&Config{Secret: "secret-b-0123456789abcdef"}).fingerprint())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	e := newE2E(t)
+	env["BANSOSBOT_SECRET_FILE"], env["BANSOSBOT_TOKEN"], env["BANSOSBOT_API_URL"] = b, testToken, e.fake.URL()
+	out, _ := cli(t, envOf(env), "doctor")
+	if !strings.Contains(out, "registry was imported under another secret") {
+		t.Errorf("doctor does not report the registry under another key:\n%s", out)
+	}
+	e.dir = data
+	cfg := e.config()
+	cfg.Secret, cfg.SecretFile, cfg.Log = "", b, "warn,text"
+	logs := newLockedBuffer()
+	m := e.start(cfg, func(m *Main) { m.Log = m.Config.Logger(logs) })
+	m.Close()
+	if !strings.Contains(logs.String(), "registry was imported under another secret") {
+		t.Errorf("start does not warn about the registry under another key:\n%s", logs.String())
+	}
+}
