@@ -210,7 +210,7 @@ func (s *Server) enqueueReplies(tx *store.Tx, replies []flows.Reply) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Enqueue(store.OutboxItem{ChatID: c.ChatID, Payload: payload}); err != nil {
+		if _, err := tx.Enqueue(store.OutboxItem{ChatID: c.ChatID, Payload: payload, Announcement: c.Ann}); err != nil {
 			return err
 		}
 	}

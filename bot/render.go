@@ -34,6 +34,9 @@ type call struct {
 	FileID     string              `json:"file,omitempty"`
 	PNG        []byte              `json:"png,omitempty"`
 	Location   *bansosbot.Location `json:"loc,omitempty"`
+	// Ann is the announcement the call carries (flows.Reply.Announcement),
+	// kept on the outbox item rather than in the payload.
+	Ann uint64 `json:"-"`
 }
 
 type button struct {
@@ -169,6 +172,7 @@ func (r *Renderer) Render(replies []flows.Reply) ([]call, error) {
 			return nil, err
 		}
 		for _, c := range cs {
+			c.Ann = rep.Announcement
 			if n := len(out); n > 0 && mergeable(out[n-1], c) {
 				out[n-1].Text += "\n\n" + c.Text
 				out[n-1].Buttons, out[n-1].Keyboard = c.Buttons, c.Keyboard
@@ -181,7 +185,7 @@ func (r *Renderer) Render(replies []flows.Reply) ([]call, error) {
 }
 
 func mergeable(prev, next call) bool {
-	return prev.Method == mSendMessage && next.Method == mSendMessage && prev.ChatID == next.ChatID &&
+	return prev.Method == mSendMessage && next.Method == mSendMessage && prev.ChatID == next.ChatID && prev.Ann == next.Ann &&
 		len(prev.Buttons) == 0 && prev.Keyboard == nil &&
 		utf8.RuneCountInString(prev.Text)+utf8.RuneCountInString(next.Text)+2 <= maxText
 }

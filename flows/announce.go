@@ -989,6 +989,17 @@ func (e *Engine) announcementReply(a *bansosbot.Announcement, lang string, chat 
 	return r
 }
 
+// AnnouncementDue reports whether an announcement waits to be queued, so
+// that the job writes nothing when none does.
+func AnnouncementDue(tx Store, now time.Time) (bool, error) {
+	due := false
+	err := tx.Announcements(func(a *bansosbot.Announcement) bool {
+		due = a.Status == bansosbot.AnnSending || a.Status == bansosbot.AnnScheduled && !a.SendAt.After(now)
+		return !due
+	})
+	return due, err
+}
+
 // Announce queues at most budget recipients of the announcements due now
 // (oldest first), each exactly once (a mark per recipient and a cursor,
 // written in the caller's transaction with the replies), and finishes

@@ -159,3 +159,59 @@ func (tx *Tx) ActOnAnnouncements(userID int64, since time.Time) ([]uint64, error
 	}
 	return ids, nil
 }
+
+// Outcomes of an announcement's call, for countAnnounced.
+const (
+	annSent = iota
+	annLost // parked: blocked when the chat is unreachable, failed otherwise
+)
+
+// countAnnounced counts the outcome of an outbox item (its stored value)
+// on its announcement, if it carries one.
+func (tx *Tx) countAnnounced(raw []byte, outcome int) error {
+	if raw == nil || !bytes.Contains(raw, []byte(`"ann":`)) {
+		return nil
+	}
+	var it OutboxItem
+	if err := json.Unmarshal(raw, &it); err != nil || it.Announcement == 0 {
+		return err
+	}
+	a, err := tx.Announcement(it.Announcement)
+	if bansosbot.ErrorCode(err) == bansosbot.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case outcome == annSent:
+		a.Sent++
+	default:
+		p, err := tx.Profile(it.ChatID)
+		if err != nil {
+			return err
+		}
+		if p != nil && p.Unreachable {
+			a.Blocked++
+		} else {
+			a.Failed++
+		}
+	}
+	return tx.PutAnnouncement(a)
+}
+
+// OutboxAnnounced counts the announcement calls waiting in the outbox: the
+// announcement job queues more only while few wait, so that replies to
+// conversations never queue behind a mass message.
+func (db *DB) OutboxAnnounced() (int, error) {
+	n := 0
+	err := db.View(func(tx *Tx) error {
+		return tx.bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			if bytes.Contains(v, []byte(`"ann":`)) {
+				n++
+			}
+			return nil
+		})
+	})
+	return n, err
+}

@@ -118,6 +118,9 @@ type OutboxItem struct {
 	NotBefore time.Time       `json:"not_before,omitzero"`
 	LastError string          `json:"last_error,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
+	// Announcement is the announcement the call carries (0: a reply):
+	// its delivery or loss is counted on the announcement (announce.go).
+	Announcement uint64 `json:"ann,omitempty"`
 }
 
 // Enqueue appends a call to the outbox.
@@ -155,11 +158,15 @@ func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
 	return items, err
 }
 
-// Delivered removes sent items from the outbox.
+// Delivered removes sent items from the outbox (and counts those of an
+// announcement as sent).
 func (db *DB) Delivered(ids ...uint64) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox)
+	return db.Update(func(tx *Tx) error {
+		b := tx.bucket(bucketOutbox)
 		for _, id := range ids {
+			if err := tx.countAnnounced(b.Get(u64(id)), annSent); err != nil {
+				return err
+			}
 			if err := b.Delete(u64(id)); err != nil {
 				return err
 			}
@@ -230,6 +237,9 @@ func (db *DB) ParkOutbox(reason string, items ...OutboxItem) error {
 			k := u64(it.ID)
 			if tx.bucket(bucketOutbox).Get(k) == nil {
 				continue
+			}
+			if err := tx.countAnnounced(tx.bucket(bucketOutbox).Get(k), annLost); err != nil {
+				return err
 			}
 			if err := tx.bucket(bucketOutbox).Delete(k); err != nil {
 				return err

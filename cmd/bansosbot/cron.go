@@ -19,6 +19,7 @@ const (
 	scheduleAutoClose   = "7 * * * *"   // hourly: close resolved tickets nobody rated
 	scheduleMaintenance = "17 3 * * *"  // daily at 03:17: dedup marks, expired counters and invitations
 	scheduleRetention   = "47 3 * * *"  // daily at 03:47: personal data past BANSOSBOT_RETENTION (ops.go)
+	scheduleAnnounce    = "@every 1s"   // keep announcements flowing with the capacity replies leave
 	// Backups run on BANSOSBOT_BACKUP_CRON (ops.go).
 )
 
@@ -38,6 +39,7 @@ func (m *Main) startCron() {
 	m.addJob(scheduleAutoClose, "auto-close", func(ctx context.Context) error {
 		return m.Server.RunJob(ctx, "auto-close", func(tx *store.Tx) ([]flows.Reply, error) { return m.Engine.AutoClose(tx, m.Now()) })
 	})
+	m.addJob(scheduleAnnounce, "announce", m.announce)
 	m.addJob(scheduleMaintenance, "maintenance", m.maintenance)
 	m.addJob(scheduleRetention, "retention", m.retentionJob)
 	if spec := m.Config.backupSchedule(); spec != "" { // validated with the configuration
@@ -57,6 +59,28 @@ func (m *Main) addJob(spec, name string, fn func(ctx context.Context) error) {
 	if err != nil {
 		panic("bad cron spec for " + name + ": " + err.Error()) // a constant above is wrong
 	}
+}
+
+// announceWindow is how many announcement messages may wait in the outbox
+// at once: about 1.3 s of Telegram's 30 messages/s, so a reply queued
+// behind them waits at most that long, and the sender never runs dry
+// between two runs of the job (every second).
+const announceWindow = 40
+
+// announce tops the outbox up with the recipients of due announcements
+// (Engine.Announce queues each once, in the same transaction).
+func (m *Main) announce(ctx context.Context) error {
+	var due bool
+	if err := m.DB.View(func(tx *store.Tx) (err error) { due, err = flows.AnnouncementDue(tx, m.Now()); return err }); err != nil || !due {
+		return err
+	}
+	waiting, err := m.DB.OutboxAnnounced()
+	if err != nil || waiting >= announceWindow {
+		return err
+	}
+	return m.Server.RunJob(ctx, "announce", func(tx *store.Tx) ([]flows.Reply, error) {
+		return m.Engine.Announce(ctx, tx, m.Now(), announceWindow-waiting)
+	})
 }
 
 // escalate runs the escalation policy over the due tickets, in
