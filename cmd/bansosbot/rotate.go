@@ -24,7 +24,8 @@ invitation codes and of new ticket numbers) with the one in FILE, or with
 a new one written to FILE (mode 0600) when FILE does not exist. The bot must
 be stopped: it reads the secret once at start.
 
-It re-keys what can be re-keyed, all or nothing:
+It re-keys what can be re-keyed (a registry file that does not import
+stops it before anything changed):
   - the registry: with --registry, the source CSV is imported again under
     the new secret (checked before anything changes); without it the
     registry is removed (hashes cannot be re-keyed without the NIKs, and
