@@ -155,8 +155,16 @@ type ReportQuery struct {
 	// queue and summary do).
 	Staff *bansosbot.Staff
 	// NoMedians leaves the working-hour digests (ResponseHours,
-	// ResolutionHours) empty, for figures that show no medians (trends).
-	NoMedians bool
+	// ResolutionHours) empty, for figures that show no medians (trends);
+	// MediansFor, when set, keeps them only in the periods before that
+	// index.
+	NoMedians  bool
+	MediansFor int
+}
+
+// medians reports whether period i keeps its working-hour digests.
+func (q *ReportQuery) medians(i int) bool {
+	return !q.NoMedians && (q.MediansFor == 0 || i < q.MediansFor)
 }
 
 // ReportRow is one group's figures, one per period.
@@ -211,8 +219,8 @@ func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
 			ferr = err
 			return false
 		}
-		if q.NoMedians {
-			for i := range figs {
+		for i := range figs {
+			if !q.medians(i) {
 				figs[i].ResponseHours, figs[i].ResolutionHours = nil, nil
 			}
 		}

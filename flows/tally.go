@@ -250,8 +250,14 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 	}
 	rows := map[key]*ReportRow{}
 	byGroup := map[bansosbot.TallyGroup]*ReportRow{}
+	var lastG bansosbot.TallyGroup
+	var lastRow *ReportRow
 	rowOf := func(g bansosbot.TallyGroup) *ReportRow {
+		if lastRow != nil && g == lastG {
+			return lastRow
+		}
 		if r, ok := byGroup[g]; ok {
+			lastG, lastRow = g, r
 			return r
 		}
 		var row *ReportRow
@@ -295,7 +301,8 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		}
 		for i := range n {
 			if day >= from[i] && day < to[i] {
-				add(row, i, func(f *Figures) { f.addTally(t, !q.NoMedians) })
+				row.Figures[i].addTally(t, q.medians(i))
+				rep.Total.Figures[i].addTally(t, false) // its digests: the rows' merged (below)
 			}
 		}
 	})
@@ -350,12 +357,13 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 	}
 	for _, r := range rows {
 		for i := range r.Figures {
-			r.Figures[i].normalize()
+			f := &r.Figures[i]
+			f.normalize()
+			t := &rep.Total.Figures[i]
+			t.ResponseHours = t.ResponseHours.Merge(f.ResponseHours, 1)
+			t.ResolutionHours = t.ResolutionHours.Merge(f.ResolutionHours, 1)
 		}
 		rep.Rows = append(rep.Rows, *r)
-	}
-	for i := range rep.Total.Figures {
-		rep.Total.Figures[i].normalize()
 	}
 	sortRows(rep.Rows)
 	return rep, nil

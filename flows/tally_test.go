@@ -204,7 +204,7 @@ func compareReports(t *testing.T, h *history, round int) {
 		for pi, ps := range periods {
 			for si, s := range staff {
 				for bi, by := range [][2]bool{{true, true}, {false, false}, {true, false}} {
-					q := flows.ReportQuery{Region: region, Periods: ps, Now: now, ByRegion: by[0], ByCategory: by[1], Staff: s, NoMedians: bi == 2}
+					q := flows.ReportQuery{Region: region, Periods: ps, Now: now, ByRegion: by[0], ByCategory: by[1], Staff: s, NoMedians: bi == 2, MediansFor: bi}
 					if region.Level() >= bansosbot.TallyLevel && by[0] {
 						continue
 					}

@@ -329,6 +329,27 @@ func encodeGroup(b []byte, g bansosbot.TallyGroup) []byte {
 	return append(b, boolByte(g.Restricted))
 }
 
+// groupCached is group, decoding each distinct encoding once per cache.
+func (r *reader) groupCached(cache map[string]bansosbot.TallyGroup) bansosbot.TallyGroup {
+	start := r.b
+	for range 2 { // skip region and category
+		n := r.uvarint()
+		if r.err != nil || uint64(len(r.b)) < n+1 {
+			r.err, r.b = errTallyFormat, nil
+			return bansosbot.TallyGroup{}
+		}
+		r.b = r.b[n:]
+	}
+	r.b = r.b[1:] // restricted
+	raw := start[:len(start)-len(r.b)]
+	if c, ok := cache[string(raw)]; ok {
+		return c
+	}
+	g := (&reader{b: raw}).group()
+	cache[string(raw)] = g
+	return g
+}
+
 func (r *reader) group() bansosbot.TallyGroup {
 	g := bansosbot.TallyGroup{Region: bansosbot.RegionCode(r.str()), Category: r.str()}
 	if len(r.b) == 0 {
@@ -473,6 +494,7 @@ func (tx *Tx) DayTallies(from, to int32, region bansosbot.RegionCode, fn func(da
 		return nil
 	}
 	c := b.Cursor()
+	groups := map[string]bansosbot.TallyGroup{}
 	for k, v := c.Seek(dayKey(from, "")); k != nil; k, v = c.Next() {
 		day := int32(binary.BigEndian.Uint32(k))
 		if day >= to {
@@ -483,7 +505,7 @@ func (tx *Tx) DayTallies(from, to int32, region bansosbot.RegionCode, fn func(da
 		}
 		r := &reader{b: v}
 		for len(r.b) > 0 && r.err == nil {
-			g := r.group()
+			g := r.groupCached(groups)
 			t := r.tally()
 			if r.err == nil && region.Covers(g.Region) {
 				fn(day, g, &t)
@@ -505,6 +527,7 @@ func (tx *Tx) OverdueDeltas(last int32, region bansosbot.RegionCode, fn func(day
 		return nil
 	}
 	c := b.Cursor()
+	groups := map[string]bansosbot.TallyGroup{}
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		day := int32(binary.BigEndian.Uint32(k))
 		if day > last {
@@ -515,7 +538,7 @@ func (tx *Tx) OverdueDeltas(last int32, region bansosbot.RegionCode, fn func(day
 		}
 		r := &reader{b: v}
 		for len(r.b) > 0 && r.err == nil {
-			g := r.group()
+			g := r.groupCached(groups)
 			d := r.varint()
 			if r.err == nil && region.Covers(g.Region) {
 				fn(day, g, d)
@@ -538,6 +561,8 @@ func (tx *Tx) OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.Tally
 	c := b.Cursor()
 	prefix := []byte(region)
 	groups := map[string]bansosbot.TallyGroup{}
+	var prevV []byte
+	var prevG bansosbot.TallyGroup
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if len(k) < 17 {
 			continue
@@ -545,13 +570,19 @@ func (tx *Tx) OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.Tally
 		if rest := k[len(prefix):]; len(region) > 0 && rest[0] != 0 && rest[0] != '.' {
 			continue
 		}
+		if bytes.Equal(v, prevV) { // keys sort by region: runs of one group
+			fn(prevG, time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8]))))
+			continue
+		}
 		g, ok := groups[string(v)] // a few distinct groups: decode each once
+		prevV, prevG = v, g
 		if !ok {
 			r := &reader{b: v}
 			if g = r.group(); r.err != nil {
 				return fmt.Errorf("store: open overdue index: %w", r.err)
 			}
 			groups[string(v)] = g
+			prevG = g
 		}
 		fn(g, time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8]))))
 	}

@@ -232,14 +232,15 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.fail(w, r, v.Lang, err)
 		return
 	}
-	var rep, trend *flows.Report
+	// One pass over the counters: the period, the one before (with
+	// medians) and the 12 weeks of the trend (without).
+	weeks := flows.WeekPeriods(now, loc, 12)
+	var rep *flows.Report
 	var open map[bansosbot.RegionCode]int
 	err = s.cfg.DB.View(func(tx *store.Tx) error {
 		var err error
-		if rep, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: []flows.Period{ps.Cur, ps.Prev}, Now: now, ByCategory: true, Staff: v.Staff}); err != nil {
-			return err
-		}
-		if trend, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: flows.WeekPeriods(now, loc, 12), Now: now, Staff: v.Staff, NoMedians: true}); err != nil {
+		if rep, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: append([]flows.Period{ps.Cur, ps.Prev}, weeks...),
+			Now: now, ByCategory: true, Staff: v.Staff, MediansFor: 2}); err != nil {
 			return err
 		}
 		open, err = s.cfg.Engine.OpenCounts(tx, area, v.Staff, false)
@@ -283,16 +284,16 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		writeCSV(w, "ringkasan.csv", []string{"figure", ps.Cur.String(), ps.Prev.String()}, rows)
 		return
 	}
-	var weeks []flows.Figures
+	var weekFigs []flows.Figures
 	var labels []string
-	for i, p := range trend.Query.Periods {
-		weeks = append(weeks, trend.Total.Figures[i])
+	for i, p := range weeks {
+		weekFigs = append(weekFigs, rep.Total.Figures[2+i])
 		labels = append(labels, fmt.Sprintf("%02d/%02d", p.From.Day, p.From.Month))
 	}
 	s.render(w, r, http.StatusOK, "overview", &page{Lang: v.Lang, V: v, Nav: "overview", Area: area, Period: ps,
 		Title: s.text(v.Lang, "overview"),
 		Data: map[string]any{"Cur": cur, "Prev": prev, "Cats": cats,
-			"Trend": trendChart(weeks, labels, s.text(v.Lang, "received"), s.text(v.Lang, "resolved"), s.text(v.Lang, "overdue"))}})
+			"Trend": trendChart(weekFigs, labels, s.text(v.Lang, "received"), s.text(v.Lang, "resolved"), s.text(v.Lang, "overdue"))}})
 }
 
 // regionRow is one sub-region's line.
