@@ -49,6 +49,9 @@ type Main struct {
 	webAddr    string
 	opsMetrics *opsMetrics
 	stopping   atomic.Bool // Close began: not ready, shared webhook refused
+	// announceWindow is how many announcement messages may wait in the
+	// outbox at once (cron.go).
+	announceWindow int
 }
 
 // NewMain returns a program for the configuration.
@@ -114,6 +117,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Tune != nil {
 		m.Tune(&bcfg)
 	}
+	m.announceWindow = announceWindowFor(bcfg.Limits.Global)
 	var h bot.Handler = bot.Counted(m.Engine) // lookups, refusals, escalations counted in the update's transaction
 	if m.Wrap != nil {
 		h = m.Wrap(h)

@@ -61,11 +61,17 @@ func (m *Main) addJob(spec, name string, fn func(ctx context.Context) error) {
 	}
 }
 
-// announceWindow is how many announcement messages may wait in the outbox
-// at once: about 1.3 s of Telegram's 30 messages/s, so a reply queued
-// behind them waits at most that long, and the sender never runs dry
-// between two runs of the job (every second).
-const announceWindow = 40
+// announceWindowFor is how many announcement messages may wait in the
+// outbox at once for a global limit of perSecond messages (0: Telegram's
+// 30): 4/3 s of sending, so that a reply queued behind them waits at most
+// that long, and the sender never runs dry between two runs of the job
+// (every second).
+func announceWindowFor(perSecond int) int {
+	if perSecond <= 0 {
+		perSecond = 30
+	}
+	return perSecond * 4 / 3
+}
 
 // announce tops the outbox up with the recipients of due announcements
 // (Engine.Announce queues each once, in the same transaction).
@@ -75,11 +81,11 @@ func (m *Main) announce(ctx context.Context) error {
 		return err
 	}
 	waiting, err := m.DB.OutboxAnnounced()
-	if err != nil || waiting >= announceWindow {
+	if err != nil || waiting >= m.announceWindow {
 		return err
 	}
 	return m.Server.RunJob(ctx, "announce", func(tx *store.Tx) ([]flows.Reply, error) {
-		return m.Engine.Announce(ctx, tx, m.Now(), announceWindow-waiting)
+		return m.Engine.Announce(ctx, tx, m.Now(), m.announceWindow-waiting)
 	})
 }
 
