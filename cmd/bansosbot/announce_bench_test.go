@@ -159,4 +159,3 @@ func vmHWM() float64 {
 	}
 	return 0
 }
-
