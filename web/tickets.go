@@ -225,6 +225,14 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.notFound(w, r, v, denied, "ticket")
 		return
 	}
+	if r.URL.Query().Get("format") == "csv" {
+		var out [][]string
+		for _, e := range events {
+			out = append(out, []string{e.At, e.Who, e.Kind, e.Change, e.Text})
+		}
+		writeCSV(w, "riwayat-"+string(t.No)+".csv", []string{"at", "by", "event", "change", "text"}, out)
+		return
+	}
 	var files []int
 	for i := range t.Attachments {
 		files = append(files, i+1)

@@ -73,7 +73,8 @@ func newFixture(t *testing.T) *fixture {
 			created := f.now.Add(-time.Duration(id) * 24 * time.Hour)
 			tk := &bansosbot.Ticket{ID: id, No: bansosbot.NewTicketNo(id, []byte("k")), Region: region, Category: cat,
 				Status: bansosbot.StatusInProgress, CreatedAt: created, Assignee: assignee, CitizenID: citizen,
-				Description: "Rumah saya di RT 3, hubungi 081234567890 atau NIK 3201011203850001", Phone: "+6281234567890"}
+				Description: "Rumah saya di RT 3, hubungi 081234567890 atau NIK 3201011203850001", Phone: "+6281234567890",
+				Attachments: []bansosbot.Attachment{{FileID: "photo-" + label}}}
 			c, _ := f.engine.Config().Categories.Get(cat)
 			tk.HideReporter = c.HideReporter
 			f.engine.Schedule(tk, created)
@@ -109,7 +110,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Config{DB: db, Engine: f.engine, Now: func() time.Time { return f.now }})
+	srv, err := web.New(web.Config{DB: db, Engine: f.engine, Now: func() time.Time { return f.now },
+		Files: func(w http.ResponseWriter, r *http.Request, fileID string) { io.WriteString(w, "file "+fileID) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +345,8 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"'=HYPERLINK(""http://evil"")"`) {
 		t.Fatalf("staff CSV: %d; want the formula defused\n%s", code, body)
 	}
-	for _, path := range []string{"/dasbor/?format=csv", "/dasbor/wilayah?format=csv", "/dasbor/tiket?format=csv"} {
+	for _, path := range []string{"/dasbor/?format=csv", "/dasbor/wilayah?format=csv", "/dasbor/tiket?format=csv",
+		"/dasbor/tiket/" + string(f.tickets["bogor1"]) + "?format=csv"} {
 		resp, err := f.as(admin).Get(f.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -447,6 +450,22 @@ func TestDashboardCommand(t *testing.T) {
 			if m.Key == "dashboard.link" {
 				t.Fatalf("a citizen got a dashboard link")
 			}
+		}
+	}
+}
+
+// TestAttachmentsThroughTheProxy: a photo of a ticket in the viewer's area
+// comes through the file proxy; one of another region is 404.
+func TestAttachmentsThroughTheProxy(t *testing.T) {
+	f := newFixture(t)
+	w := f.as(worker)
+	if code, body := f.get(w, "/dasbor/tiket/"+string(f.tickets["bogor1"])+"/berkas/1"); code != 200 || body != "file photo-bogor1" {
+		t.Fatalf("own ticket's photo: %d %q", code, body)
+	}
+	for _, path := range []string{"/dasbor/tiket/" + string(f.tickets["cilacap"]) + "/berkas/1", "/dasbor/tiket/" + string(f.tickets["pungli"]) + "/berkas/1",
+		"/dasbor/tiket/" + string(f.tickets["bogor1"]) + "/berkas/2"} {
+		if code, body := f.get(w, path); code != http.StatusNotFound || strings.Contains(body, "file photo") {
+			t.Errorf("worker of 32.01 GET %s: %d; want 404", path, code)
 		}
 	}
 }
