@@ -371,10 +371,23 @@ func (e *Engine) subscribeOffer(c *Conv, region bansosbot.RegionCode) ([]Button,
 	return Buttons(subscribeFlow, [][]Choice{{{T("announce.offer"), "r:" + string(region)}}})[0], nil
 }
 
-// ProgramOffer is the button offering a citizen whose status check answered
-// YA for a program the announcements of that program.
-func ProgramOffer(program string) []Button {
-	return Buttons(subscribeFlow, [][]Choice{{{T("announce.offer_program", "Program", program), "p:" + program}}})[0]
+// programOffers are the buttons under a status check's answer offering the
+// announcements of each program that answered YA (at most two), unless the
+// citizen already lets the bot keep that program: nothing of the answer is
+// kept unless they accept.
+func (e *Engine) programOffers(c *Conv, rec *bansosbot.Record) ([][]Button, error) {
+	sub, err := c.Tx.Subscription(c.In.UserID)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]Choice
+	for _, st := range rec.Programs {
+		if _, known := e.program(st.Code); !st.Receives || !known || sub != nil && slices.Contains(sub.Programs, st.Code) || len(rows) == 2 {
+			continue
+		}
+		rows = append(rows, []Choice{{T("announce.offer_program", "Program", st.Code), "p:" + st.Code}})
+	}
+	return Buttons(subscribeFlow, rows), nil
 }
 
 // subscriptionData is the /datasaya line of the user's subscription: the

@@ -261,3 +261,45 @@ func TestErasureRemovesSubscription(t *testing.T) {
 		t.Errorf("after erasure the citizen is still marked as a recipient of %v", ids)
 	}
 }
+
+// TestProgramOfferAfterCheck: a status check that answers YA offers that
+// program's announcements; only with the citizen's consent is the program
+// kept, and a program announcement reaches only those who kept it.
+func TestProgramOfferAfterCheck(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	wawan := h.User(340, "id")
+	wawan.Onboard("id")
+	other := onboarded(h, 341)
+	subscribeTo(wawan, "cibinong")
+	subscribeTo(other, "cibinong")
+	wawan.Text("/cek")
+	wawan.sendText(ckWawan, 3)
+	wawan.Text("Wawan Lestari")
+	offered := false
+	for _, d := range buttonData(resultReply(t, h)) {
+		offered = offered || d == "sb..p:PKH"
+	}
+	if !offered {
+		t.Fatalf("no PKH announcement offer under the answer")
+	}
+	if s := subscriptionOf(t, h, 340); len(s.Programs) != 0 {
+		t.Fatalf("program kept before consent: %v", s.Programs)
+	}
+	wawan.PressData("sb..p:PKH")
+	wawan.Press("yes")
+	if s := subscriptionOf(t, h, 340); !slices.Equal(s.Programs, []string{"PKH"}) {
+		t.Fatalf("programs after consent = %v; want PKH", s.Programs)
+	}
+	dewi := addStaff(t, h, 701, "Dewi", bansosbot.RoleSupervisor, bogor)
+	dewi.Text("/pengumuman")
+	dewi.Press("reg:32.01")
+	dewi.Press("prog:PKH")
+	dewi.Text("Pencairan PKH tahap 4 dimulai Senin.")
+	dewi.Press("skip")
+	dewi.Press("skip")
+	dewi.Press("now")
+	if got := chats(announceRun(t, h, 10)); !slices.Contains(got, 340) || slices.Contains(got, 341) {
+		t.Errorf("PKH announcement went to %v; want Wawan, not the subscriber without the program", got)
+	}
+}

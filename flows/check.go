@@ -305,7 +305,11 @@ func (f check) handleName(c *Conv) error {
 		return nil
 	}
 	text, rows := nextSteps(snap, rec, d.District)
-	c.Reply(Reply{Action: Send, Text: append([]Msg{found(snap, rec), T("check.not_legal")}, text...), Buttons: Buttons(checkFlow, rows)})
+	offers, err := c.e.programOffers(c, rec)
+	if err != nil {
+		return err
+	}
+	c.Reply(Reply{Action: Send, Text: append([]Msg{found(snap, rec), T("check.not_legal")}, text...), Buttons: append(Buttons(checkFlow, rows), offers...)})
 	return c.e.showMenu(c)
 }
 
