@@ -56,6 +56,14 @@ func TestAnnounceCommands(t *testing.T) {
 			t.Errorf("%v: %v %q; want an error with %q", c.args, err, out, c.want)
 		}
 	}
+	out, err = cli(t, env, "report", "--period", "2026-12")
+	if err != nil || !strings.Contains(out, "## Pengumuman") || !strings.Contains(out, "| 1 | 32.01 | sending | 10 | 3 | 1 |") {
+		t.Errorf("report: %v %q; want the announcement's figures", err, out)
+	}
+	out, err = cli(t, env, "report", "--period", "2026-11", "--format", "json")
+	if err != nil || !strings.Contains(out, `"announcements": []`) {
+		t.Errorf("report of November: %v %q; want no announcement (it was made in December)", err, out)
+	}
 	out, err = cli(t, env, "announce", "cancel", "1")
 	if err != nil || !strings.Contains(out, "cancelled after 4 of 10") {
 		t.Errorf("cancel: %v %q", err, out)

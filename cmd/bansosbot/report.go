@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,8 +75,14 @@ func runReport(ctx context.Context, cfg Config, db *store.DB, args []string, std
 	}
 	lang := bansosbot.NormalizeLang(*o.lang)
 	var rep *flows.Report
+	var anns []*bansosbot.Announcement
 	err = db.View(func(tx *store.Tx) error {
 		rep, err = engine.Report(tx, flows.ReportQuery{Region: region, Periods: []flows.Period{p}, Now: now, ByRegion: true, ByCategory: true})
+		if err != nil {
+			return err
+		}
+		anns, err = flows.AnnouncementsIn(tx, region, p.From.In(cfg.Location()))
+		anns = slices.DeleteFunc(anns, func(a *bansosbot.Announcement) bool { return !a.CreatedAt.Before(p.To.In(cfg.Location())) })
 		return err
 	})
 	if err != nil {
@@ -84,17 +91,21 @@ func runReport(ctx context.Context, cfg Config, db *store.DB, args []string, std
 	rows := reportRows(ecfg, rep, lang)
 	switch *format {
 	case "md":
-		return writeReportMD(stdout, lang, *period, region, ecfg.Regions, rows)
-	case "csv":
+		if err := writeReportMD(stdout, lang, *period, region, ecfg.Regions, rows); err != nil {
+			return err
+		}
+		return writeAnnouncementsMD(stdout, lang, anns)
+	case "csv": // one table of one shape: the announcements are in md and json
 		return writeReportCSV(stdout, *period, rows)
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Period string      `json:"period"`
-			Region string      `json:"region"`
-			Rows   []reportRow `json:"rows"`
-		}{*period, string(region), rows})
+			Period        string                    `json:"period"`
+			Region        string                    `json:"region"`
+			Rows          []reportRow               `json:"rows"`
+			Announcements []*bansosbot.Announcement `json:"announcements"`
+		}{*period, string(region), rows, anns})
 	}
 	return errors.New("report: --format is md, csv or json")
 }
@@ -235,6 +246,23 @@ func writeReportMD(w io.Writer, lang, period string, region bansosbot.RegionCode
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %d |\n", mdEscape(regionCell), mdEscape(category),
 			r.Received, r.Resolved, dash(num(r.MedianResponseH, 1)), dash(num(r.MedianResolveH, 1)),
 			pctOf(r.ResponseOnTime, r.Responses), pctOf(r.ResolutionOnTim, r.Resolved), rating, r.OverdueAtEnd)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeAnnouncementsMD lists the period's announcements: delivery, who
+// left from them, and the rough effect (recipients who used /cek or /lapor
+// within 7 days).
+func writeAnnouncementsMD(w io.Writer, lang string, anns []*bansosbot.Announcement) error {
+	if len(anns) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", reportText(lang, "report.ann.title", nil), reportText(lang, "report.ann.note", nil))
+	b.WriteString(reportText(lang, "report.ann.header", nil) + "\n|---:|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, a := range anns {
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %d | %d | %d | %d | %d |\n", a.ID, a.Region, a.Status, a.Recipients, a.Sent, a.Failed, a.Blocked, a.Unsubscribed, a.Acted)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
