@@ -45,7 +45,7 @@ func (m *Main) buildTallies() error {
 	}
 	m.Log.Info("building the report counters from every ticket (once)", "state", state)
 	start := time.Now()
-	res, err := m.DB.RebuildTallies()
+	res, err := m.DB.RebuildTalliesExclusive() // nothing else writes before the bot serves
 	if err != nil {
 		return fmt.Errorf("report counters: %w", err)
 	}
