@@ -1,8 +1,10 @@
 package flows_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -250,6 +252,10 @@ func TestErasureRemovesSubscription(t *testing.T) {
 	dewi.Press("skip")
 	dewi.Press("now")
 	announceRun(t, h, 10)
+	subJSON := []byte(`"regions":["32.01.01"],"consent_at"`)
+	if raw, err := os.ReadFile(h.DB.Path()); err != nil || !bytes.Contains(raw, subJSON) {
+		t.Fatalf("the subscription is not in the file before erasure (%v): the scan below would prove nothing", err)
+	}
 	cit.Text("/hapusdata")
 	cit.Press("yes")
 	if s := subscriptionOf(t, h, 500); s != nil {
@@ -259,6 +265,18 @@ func TestErasureRemovesSubscription(t *testing.T) {
 	h.DB.Update(func(tx *store.Tx) (err error) { ids, err = tx.ActOnAnnouncements(500, time.Time{}); return err })
 	if len(ids) != 0 {
 		t.Errorf("after erasure the citizen is still marked as a recipient of %v", ids)
+	}
+	// The file itself: once the freed pages are scrubbed (as the erasure
+	// job and every backup do), no subscription of the citizen is left.
+	if _, err := h.DB.ScrubFreePages(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(h.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, subJSON) {
+		t.Error("the database file still holds the erased citizen's subscription")
 	}
 }
 
