@@ -355,10 +355,7 @@ func (s *Server) regions(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 	}
 	slices.SortFunc(rows, func(a, b regionRow) int { return cmp.Compare(a.Code, b.Code) })
-	cols := int(math.Ceil(math.Sqrt(float64(len(rows)) * 1.8)))
-	for i := range rows {
-		rows[i].Col, rows[i].Row = i%max(cols, 1), i/max(cols, 1)
-	}
+	cols, rowsN := placeTiles(rows) // svg.go
 	sortRegionRows(rows, r.URL.Query().Get("sort"))
 	if r.URL.Query().Get("format") == "csv" {
 		var out [][]string
@@ -370,13 +367,6 @@ func (s *Server) regions(w http.ResponseWriter, r *http.Request, v *viewer) {
 		writeCSV(w, "wilayah.csv", []string{"region", "region_name", "received", "resolved", "open", "overdue",
 			"first_response_on_time", "resolution_on_time", "median_first_response_hours", "median_resolution_hours", "average_rating"}, out)
 		return
-	}
-	rowsN := 0
-	if len(rows) > 0 {
-		rowsN = rows[len(rows)-1].Row + 1
-		for _, row := range rows {
-			rowsN = max(rowsN, row.Row+1)
-		}
 	}
 	s.render(w, r, http.StatusOK, "regions", &page{Lang: v.Lang, V: v, Nav: "regions", Area: area, Period: ps,
 		Title: s.text(v.Lang, "regions"),

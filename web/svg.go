@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 
@@ -83,4 +84,44 @@ func defuse(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// provinceTiles places the 38 provinces on a grid cartogram, west to east
+// and north to south: Sumatra, Java and Nusa Tenggara, Kalimantan,
+// Sulawesi, Maluku, Papua. Each province is one tile of the same size.
+var provinceTiles = map[string][2]int{
+	"11": {0, 0}, "12": {1, 0}, "21": {2, 0}, "13": {1, 1}, "14": {2, 1}, "19": {3, 1},
+	"15": {2, 2}, "16": {3, 2}, "17": {2, 3}, "18": {3, 3},
+	"36": {4, 4}, "31": {5, 3}, "32": {5, 4}, "33": {6, 4}, "34": {6, 5}, "35": {7, 4},
+	"51": {8, 4}, "52": {9, 4}, "53": {10, 4},
+	"61": {5, 1}, "65": {7, 0}, "64": {7, 1}, "62": {6, 2}, "63": {7, 2},
+	"75": {9, 0}, "71": {10, 0}, "76": {8, 1}, "72": {9, 1}, "73": {8, 2}, "74": {9, 2},
+	"82": {11, 0}, "81": {11, 2},
+	"96": {12, 1}, "92": {13, 1}, "91": {14, 0}, "94": {14, 1}, "95": {15, 1}, "93": {15, 2},
+}
+
+// placeTiles gives each row a tile: provinces on the cartogram, other
+// regions (kabupaten/kota, kecamatan) in code order on a grid about
+// twice as wide as high. It returns the grid's columns and rows.
+func placeTiles(rows []regionRow) (cols, nrows int) {
+	geo := len(rows) > 0
+	for _, r := range rows {
+		if _, ok := provinceTiles[string(r.Code)]; !ok {
+			geo = false
+		}
+	}
+	if geo {
+		for i := range rows {
+			p := provinceTiles[string(rows[i].Code)]
+			rows[i].Col, rows[i].Row = p[0], p[1]
+			cols, nrows = max(cols, p[0]+1), max(nrows, p[1]+1)
+		}
+		return cols, nrows
+	}
+	cols = max(1, int(math.Ceil(math.Sqrt(float64(len(rows))*1.8))))
+	for i := range rows {
+		rows[i].Col, rows[i].Row = i%cols, i/cols
+		nrows = max(nrows, rows[i].Row+1)
+	}
+	return cols, nrows
 }
