@@ -202,7 +202,7 @@ func TestAnnounceApprovalGolden(t *testing.T) {
 	}
 }
 
-// TestAnnounceAuthorization: a worker cannot announce; a supervisor's
+// TestAnnounceAuthorization (golden announce_refused): a worker cannot announce; a supervisor's
 // forged button for another region and forged approvals are refused and
 // audited; nothing is stored.
 func TestAnnounceAuthorization(t *testing.T) {
@@ -235,6 +235,7 @@ func TestAnnounceAuthorization(t *testing.T) {
 	if len(refused) < 3 {
 		t.Errorf("refused audit entries %v; want the worker's command, the forged region and the forged approval", refused)
 	}
+	h.Golden("announce_refused")
 }
 
 // TestErasureRemovesSubscription: /hapusdata removes the subscription and
