@@ -18,6 +18,9 @@ import (
 // carry personal data that retention or an erasure removed, whatever the
 // retention setting and however long ago the last scrub ran (issue 10).
 func (db *DB) Backup(w io.Writer) (int64, error) {
+	if db.bolt == nil {
+		return 0, fmt.Errorf("store: backup: %w", ErrNotBolt)
+	}
 	var n int64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		f, err := os.Open(db.path)
@@ -40,6 +43,9 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // The temporary file is named ".backup-*" (SweepTemporaries removes one
 // left by a crash).
 func (db *DB) BackupFile(path string) error {
+	if db.bolt == nil {
+		return fmt.Errorf("store: backup: %w", ErrNotBolt)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)

@@ -38,7 +38,7 @@ func TestMigrateV1File(t *testing.T) {
 	old := bansosbot.Ticket{ID: 7, No: "BS-TEST7", Category: "OTHER", Region: "32.01.01", CitizenID: 99,
 		Status: bansosbot.StatusNew, CreatedAt: created, NextCheck: created.Add(72 * time.Hour)}
 	err = raw.Update(func(tx *bolt.Tx) error {
-		if err := migrations[0].apply(tx); err != nil {
+		if err := migrations[0].apply(boltTx{tx}); err != nil {
 			return err
 		}
 		v, _ := json.Marshal(old)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/store/backend"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -23,7 +24,7 @@ import (
 // is false when the outbox is empty. Ids grow with time, so it is the
 // first key.
 func (db *DB) OldestOutbox() (at time.Time, ok bool, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.kv.View(func(tx backend.Tx) error {
 		_, v := tx.Bucket(bucketOutbox).Cursor().First()
 		if v == nil {
 			return nil
@@ -41,7 +42,7 @@ func (db *DB) OldestOutbox() (at time.Time, ok bool, err error) {
 // DeadLetterCount counts the parked items.
 func (db *DB) DeadLetterCount() (int, error) {
 	var n int
-	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketDead).Stats().KeyN; return nil })
+	err := db.kv.View(func(tx backend.Tx) error { n = tx.Bucket(bucketDead).KeyN(); return nil })
 	return n, err
 }
 
@@ -56,7 +57,7 @@ type TicketCount struct {
 // status index alone (no ticket is decoded), in key order.
 func (db *DB) TicketCounts() ([]TicketCount, error) {
 	var out []TicketCount
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		c := tx.Bucket(bucketByStatus).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			// status 0 region 0 id(8)
@@ -102,7 +103,7 @@ func (tx *Tx) AddStat(name string, n uint64) error {
 // Stats returns every event counter by name.
 func (db *DB) Stats() (map[string]uint64, error) {
 	out := map[string]uint64{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		c := tx.Bucket(bucketMeta).Cursor()
 		for k, v := c.Seek(statPrefix); k != nil && bytes.HasPrefix(k, statPrefix); k, v = c.Next() {
 			if len(v) == 8 {
@@ -158,12 +159,13 @@ func Inspect(path string, timeout time.Duration, verify bool) (info FileInfo, er
 			err = fmt.Errorf("store: %s is damaged: %v", path, r)
 		}
 	}()
-	err = b.View(func(tx *bolt.Tx) error {
+	err = b.View(func(btx *bolt.Tx) error {
+		tx := boltTx{btx}
 		info.Version = fileVersion(tx)
 		info.SecretFingerprint = secretFingerprint(tx)
 		count := func(name []byte) int {
 			if bk := tx.Bucket(name); bk != nil {
-				return bk.Stats().KeyN
+				return bk.KeyN()
 			}
 			return 0
 		}
@@ -179,7 +181,7 @@ func Inspect(path string, timeout time.Duration, verify bool) (info FileInfo, er
 			return nil
 		}
 		var first error
-		for err := range tx.Check() { // drain: Check's goroutine sends every error
+		for err := range btx.Check() { // drain: Check's goroutine sends every error
 			if first == nil {
 				first = err
 			}

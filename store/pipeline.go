@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // InboxItem is an accepted Telegram update waiting to be processed.
@@ -26,7 +26,7 @@ var keyOffset = []byte("poll_offset")
 // the inbox or already processed are skipped (deduplication by update id).
 func (db *DB) Accept(items []InboxItem, nextOffset int64) ([]InboxItem, error) {
 	var fresh []InboxItem
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
+	err := db.kv.Update(func(btx backend.Tx) error {
 		fresh = fresh[:0]
 		inbox, done := btx.Bucket(bucketInbox), btx.Bucket(bucketDone)
 		for _, it := range items {
@@ -60,7 +60,7 @@ func (db *DB) Accept(items []InboxItem, nextOffset int64) ([]InboxItem, error) {
 // Offset is the getUpdates offset to resume polling from.
 func (db *DB) Offset() (int64, error) {
 	var off int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyOffset); len(v) == 8 {
 			off = int64(binary.BigEndian.Uint64(v))
 		}
@@ -72,7 +72,7 @@ func (db *DB) Offset() (int64, error) {
 // Pending returns the inbox in update order (what a restart must process).
 func (db *DB) Pending() ([]InboxItem, error) {
 	var items []InboxItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		return tx.Bucket(bucketInbox).ForEach(func(_, v []byte) error {
 			var it InboxItem
 			if err := json.Unmarshal(v, &it); err != nil {
@@ -143,7 +143,7 @@ func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
 // Outbox returns up to limit items with ids above after, in id order.
 func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
 	var items []OutboxItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(items) < limit; k, v = c.Next() {
 			var it OutboxItem
@@ -177,7 +177,7 @@ func (db *DB) Delivered(ids ...uint64) error {
 
 // Reschedule records a failed attempt; the item stays in the outbox.
 func (db *DB) Reschedule(it OutboxItem) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.kv.Batch(func(tx backend.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		if b.Get(u64(it.ID)) == nil {
 			return nil
@@ -193,14 +193,14 @@ func (db *DB) Reschedule(it OutboxItem) error {
 // OutboxDepth counts waiting items.
 func (db *DB) OutboxDepth() (int, error) {
 	var n int
-	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketOutbox).Stats().KeyN; return nil })
+	err := db.kv.View(func(tx backend.Tx) error { n = tx.Bucket(bucketOutbox).KeyN(); return nil })
 	return n, err
 }
 
 // InboxDepth counts accepted, unprocessed updates.
 func (db *DB) InboxDepth() (int, error) {
 	var n int
-	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketInbox).Stats().KeyN; return nil })
+	err := db.kv.View(func(tx backend.Tx) error { n = tx.Bucket(bucketInbox).KeyN(); return nil })
 	return n, err
 }
 
@@ -269,7 +269,7 @@ func (tx *Tx) addDead(d DeadLetter) error {
 // DeadLetters lists parked items, oldest first.
 func (db *DB) DeadLetters() ([]DeadLetter, error) {
 	var out []DeadLetter
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx backend.Tx) error {
 		return tx.Bucket(bucketDead).ForEach(func(k, v []byte) error {
 			var d DeadLetter
 			if err := json.Unmarshal(v, &d); err != nil {

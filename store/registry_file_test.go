@@ -241,7 +241,7 @@ func writeV4Registry(t *testing.T, path, csv string) {
 	err = src.reg.db.View(func(stx *bolt.Tx) error {
 		return raw.Update(func(tx *bolt.Tx) error {
 			for _, m := range migrations[:4] {
-				if err := m.apply(tx); err != nil {
+				if err := m.apply(boltTx{tx}); err != nil {
 					return err
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/bansosbot/bansosbot/store/backend"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -167,13 +168,13 @@ func (db *DB) compact(opts Options) error {
 	if err != nil {
 		return err
 	}
-	db.bolt = b
+	db.bolt, db.kv = b, boltBackend{b}
 	return nil
 }
 
 // registryMovedOut is migration 5: the bucket is gone (moveRegistryOut
 // ran before the migrations; a new file created it in migration 4).
-func registryMovedOut(tx *bolt.Tx) error {
+func registryMovedOut(tx backend.Tx) error {
 	if tx.Bucket(bucketRegistry) != nil {
 		return tx.DeleteBucket(bucketRegistry)
 	}

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // Bucket names. Keys are documented where the bucket is used.
@@ -36,7 +36,7 @@ var keySchemaVersion = []byte("schema_version")
 type migration struct {
 	version int
 	name    string
-	apply   func(tx *bolt.Tx) error
+	apply   func(tx backend.Tx) error
 }
 
 // migrations are applied in order; never edit a released one, append.
@@ -54,8 +54,8 @@ var migrations = []migration{
 // SchemaVersion is the version this program writes.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
-func createBuckets(names ...[]byte) func(*bolt.Tx) error {
-	return func(tx *bolt.Tx) error {
+func createBuckets(names ...[]byte) func(backend.Tx) error {
+	return func(tx backend.Tx) error {
 		for _, n := range names {
 			if _, err := tx.CreateBucketIfNotExists(n); err != nil {
 				return fmt.Errorf("create bucket %s: %w", n, err)
@@ -67,7 +67,7 @@ func createBuckets(names ...[]byte) func(*bolt.Tx) error {
 
 // migrateTicketIndexes creates the index buckets and fills them from the
 // tickets already stored.
-func migrateTicketIndexes(tx *bolt.Tx) error {
+func migrateTicketIndexes(tx backend.Tx) error {
 	if err := createBuckets(bucketByCitizen, bucketByStatus, bucketByDue)(tx); err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func migrateTicketIndexes(tx *bolt.Tx) error {
 	})
 }
 
-func fileVersion(tx *bolt.Tx) int {
+func fileVersion(tx backend.Tx) int {
 	b := tx.Bucket(bucketMeta)
 	if b == nil {
 		return 0
@@ -97,7 +97,7 @@ func fileVersion(tx *bolt.Tx) int {
 // version bump, so a crash leaves the file at a consistent version.
 func (db *DB) migrate() error {
 	var current int
-	if err := db.bolt.View(func(tx *bolt.Tx) error { current = fileVersion(tx); return nil }); err != nil {
+	if err := db.kv.View(func(tx backend.Tx) error { current = fileVersion(tx); return nil }); err != nil {
 		return err
 	}
 	if current > SchemaVersion() {
@@ -109,7 +109,10 @@ func (db *DB) migrate() error {
 		if m.version <= current {
 			continue
 		}
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.kv.Update(func(tx backend.Tx) error {
+			if fileVersion(tx) >= m.version {
+				return nil // another process sharing the database applied it
+			}
 			if err := m.apply(tx); err != nil {
 				return err
 			}
@@ -127,7 +130,7 @@ func (db *DB) migrate() error {
 }
 
 func (db *DB) checkVersion() error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.kv.View(func(tx backend.Tx) error {
 		if v := fileVersion(tx); v != SchemaVersion() {
 			return fmt.Errorf("store: %s has schema version %d; this program needs %d (open it read-write once to migrate)", db.path, v, SchemaVersion())
 		}
@@ -138,7 +141,7 @@ func (db *DB) checkVersion() error {
 // Version returns the schema version of the open file.
 func (db *DB) Version() (int, error) {
 	var v int
-	err := db.bolt.View(func(tx *bolt.Tx) error { v = fileVersion(tx); return nil })
+	err := db.kv.View(func(tx backend.Tx) error { v = fileVersion(tx); return nil })
 	return v, err
 }
 
@@ -155,7 +158,7 @@ func i64(v int64) []byte { return u64(uint64(v)) }
 // bbolt cursor iterates skips keys.
 func (db *DB) purge(bucket []byte, stale func(k, v []byte) (bool, error)) (int, error) {
 	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.kv.Update(func(tx backend.Tx) error {
 		b := tx.Bucket(bucket)
 		var keys [][]byte
 		err := b.ForEach(func(k, v []byte) error {

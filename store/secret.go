@@ -1,7 +1,7 @@
 package store
 
 import (
-	bolt "go.etcd.io/bbolt"
+	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // The database records a fingerprint of the secret its keyed hashes
@@ -17,7 +17,7 @@ var keySecretFingerprint = []byte("secret_fingerprint")
 // recorded (a new database, or one from before fingerprints).
 func (db *DB) SecretFingerprint() (string, error) {
 	var fp string
-	err := db.bolt.View(func(tx *bolt.Tx) error { fp = secretFingerprint(tx); return nil })
+	err := db.kv.View(func(tx backend.Tx) error { fp = secretFingerprint(tx); return nil })
 	return fp, err
 }
 
@@ -27,7 +27,7 @@ func (tx *Tx) SetSecretFingerprint(fp string) error {
 	return tx.bucket(bucketMeta).Put(keySecretFingerprint, []byte(fp))
 }
 
-func secretFingerprint(tx *bolt.Tx) string {
+func secretFingerprint(tx backend.Tx) string {
 	if b := tx.Bucket(bucketMeta); b != nil {
 		return string(b.Get(keySecretFingerprint))
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
-	bolt "go.etcd.io/bbolt"
+	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // Report counters (see bansosbot.Tally). PutTicket keeps them in step in
@@ -114,7 +114,7 @@ func (tx *Tx) retally(t *bansosbot.Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: counters of ticket %d: %w", t.ID, err)
 	}
-	kv := boltKV{tx.tx}
+	kv := txKV{tx.tx}
 	key := u64(t.ID)
 	enc := encodeTicketTally(nil, nt)
 	old := tx.bucket(bucketTallyTicket).Get(key)
@@ -143,11 +143,11 @@ type kv interface {
 	del(bucket, key []byte) error
 }
 
-type boltKV struct{ tx *bolt.Tx }
+type txKV struct{ tx backend.Tx }
 
-func (b boltKV) get(bucket, key []byte) []byte     { return b.tx.Bucket(bucket).Get(key) }
-func (b boltKV) put(bucket, key, val []byte) error { return b.tx.Bucket(bucket).Put(key, val) }
-func (b boltKV) del(bucket, key []byte) error      { return b.tx.Bucket(bucket).Delete(key) }
+func (b txKV) get(bucket, key []byte) []byte     { return b.tx.Bucket(bucket).Get(key) }
+func (b txKV) put(bucket, key, val []byte) error { return b.tx.Bucket(bucket).Put(key, val) }
+func (b txKV) del(bucket, key []byte) error      { return b.tx.Bucket(bucket).Delete(key) }
 
 type memKV map[string]map[string][]byte
 
@@ -618,7 +618,7 @@ func (tx *Tx) StatusTallies(region bansosbot.RegionCode, fn func(g bansosbot.Tal
 // TallyCounts are the tickets by status and province, from the counters;
 // ok is false when the counters are not ready.
 func (db *DB) TallyCounts() (out []TicketCount, ok bool, err error) {
-	err = db.bolt.View(func(btx *bolt.Tx) error {
+	err = db.kv.View(func(btx backend.Tx) error {
 		tx := &Tx{tx: btx}
 		if !tx.TalliesReady() {
 			return nil
@@ -966,7 +966,7 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 		}
 		for _, k := range sorted(keys) {
 			es := slices.DeleteFunc(days[k].entries, func(e dayEntry) bool { return e.tally.IsZero() })
-			if err := putOrDelete(boltKV{tx.tx}, bucketTallyDay, []byte(k), encodeDayEntries(es)); err != nil {
+			if err := putOrDelete(txKV{tx.tx}, bucketTallyDay, []byte(k), encodeDayEntries(es)); err != nil {
 				return err
 			}
 		}
@@ -976,7 +976,7 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 		}
 		for _, k := range sorted(keys) {
 			es := slices.DeleteFunc(deltas[k].entries, func(e deltaEntry) bool { return e.delta == 0 })
-			if err := putOrDelete(boltKV{tx.tx}, bucketTallyOverdue, []byte(k), encodeDeltaEntries(es)); err != nil {
+			if err := putOrDelete(txKV{tx.tx}, bucketTallyOverdue, []byte(k), encodeDeltaEntries(es)); err != nil {
 				return err
 			}
 		}

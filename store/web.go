@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // The dashboard's logins (web/): one-time login links the bot gives staff
@@ -31,7 +31,7 @@ type WebSession struct {
 	Expires time.Time `json:"expires"`
 }
 
-func (tx *Tx) webBucket(name []byte) (*bolt.Bucket, error) {
+func (tx *Tx) webBucket(name []byte) (backend.Bucket, error) {
 	if b := tx.tx.Bucket(name); b != nil || !tx.tx.Writable() {
 		return b, nil
 	}
@@ -121,7 +121,7 @@ func (tx *Tx) DeleteWebSession(hash []byte) error {
 	return b.Delete(hash)
 }
 
-func purgeExpired(b *bolt.Bucket, now time.Time, expires func([]byte) time.Time) error {
+func purgeExpired(b backend.Bucket, now time.Time, expires func([]byte) time.Time) error {
 	var old [][]byte
 	b.ForEach(func(k, v []byte) error {
 		if expires(v).Before(now) {

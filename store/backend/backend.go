@@ -1,0 +1,76 @@
+// Package backend is the ordered key-value interface the store is written
+// against: named buckets of byte keys in byte order, read and written in
+// transactions. Its method set is bbolt's (the store began on bbolt), so
+// the bbolt implementation is a thin wrapper and the store's code reads the
+// same on every backend; store/pgstore implements it on PostgreSQL.
+//
+// Errors: bbolt's Get and cursor moves cannot fail, and the interface keeps
+// their signatures. A backend whose reads can fail (a network database)
+// records the first failure in the transaction, answers nil from then on,
+// and returns that failure from View/Update/Batch whatever the function
+// returned, so a failed read never becomes "not found" in a committed
+// transaction.
+package backend
+
+// Backend is an open database.
+type Backend interface {
+	// View runs fn in a read-only transaction (a consistent snapshot).
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. fn may run more than
+	// once on a backend that retries conflicting transactions: it must
+	// read and write only through its transaction (or reset what it
+	// collects outside at its start).
+	Update(fn func(Tx) error) error
+	// Batch is Update that may share the transaction with concurrent
+	// Batch calls (bbolt's group commit); fn may run more than once.
+	Batch(fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is a transaction, valid only inside the function it was given to.
+type Tx interface {
+	// Bucket returns the named bucket, nil when it does not exist.
+	Bucket(name []byte) Bucket
+	CreateBucketIfNotExists(name []byte) (Bucket, error)
+	DeleteBucket(name []byte) error
+	Writable() bool
+	// ForEachBucket calls fn with every bucket's name, in name order.
+	ForEachBucket(fn func(name []byte) error) error
+}
+
+// Bucket is a set of key/value pairs ordered by key. Slices returned are
+// valid until the end of the transaction and must not be modified.
+type Bucket interface {
+	// Get returns the value of key, nil when absent (a stored empty value
+	// is a non-nil empty slice).
+	Get(key []byte) []byte
+	Put(key, value []byte) error
+	Delete(key []byte) error
+	Cursor() Cursor
+	// ForEach calls fn for every pair in key order; fn must not write
+	// to the bucket.
+	ForEach(fn func(k, v []byte) error) error
+	// NextSequence increments and returns the bucket's sequence. A
+	// transaction that takes a number commits before any transaction
+	// that takes a later one becomes visible with it (numbers are
+	// handed out in commit order), so a reader scanning past the
+	// highest number it saw misses nothing.
+	NextSequence() (uint64, error)
+	// Sequence is the bucket's current sequence; SetSequence sets it
+	// (copies between backends).
+	Sequence() uint64
+	SetSequence(v uint64) error
+	// KeyN counts the keys.
+	KeyN() int
+}
+
+// Cursor walks a bucket in key order. Each move returns the key and value
+// it lands on, or nil, nil past either end. Writing to the bucket while a
+// cursor walks it is not supported: collect keys, then write.
+type Cursor interface {
+	First() (k, v []byte)
+	Last() (k, v []byte)
+	Seek(seek []byte) (k, v []byte)
+	Next() (k, v []byte)
+	Prev() (k, v []byte)
+}
