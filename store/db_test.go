@@ -199,6 +199,54 @@ func TestAllowSlidingWindow(t *testing.T) {
 	}
 }
 
+// TestAllowClockStepsBack: hits recorded before the clock stepped back lie
+// in the future of the new clock; they are dropped, and no answer ever asks
+// to wait longer than the window (issue 10 item 14).
+func TestAllowClockStepsBack(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		hits     []time.Duration // allowed hits recorded at t0+d, filling the limit of 3
+		at       time.Duration   // then Allow at t0+at
+		want     bool
+		wantWait time.Duration
+	}{
+		{"no jump: full window refuses", []time.Duration{0, time.Second, 2 * time.Second}, 3 * time.Second, false, 57 * time.Second},
+		{"clock back a day: allowed", []time.Duration{0, time.Second, 2 * time.Second}, -24 * time.Hour, true, 0},
+		{"clock back 1 s inside the window: the hit in the future no longer counts", []time.Duration{0, time.Second, 2 * time.Second}, time.Second, true, 0},
+		{"clock back an hour after hits in the future only", []time.Duration{-time.Hour, 0, time.Second}, -30 * time.Minute, true, 0},
+		{"clock forward: old hits expire", []time.Duration{0, time.Second, 2 * time.Second}, 24 * time.Hour, true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			for _, h := range tc.hits {
+				if err := db.Update(func(tx *Tx) error { _, _, err := tx.Allow("k", 3, time.Minute, t0.Add(h)); return err }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ok, pok bool
+			var wait, pwait time.Duration
+			err := db.Update(func(tx *Tx) (err error) {
+				if pok, pwait, err = tx.Peek("k", 3, time.Minute, t0.Add(tc.at)); err != nil {
+					return err
+				}
+				ok, wait, err = tx.Allow("k", 3, time.Minute, t0.Add(tc.at))
+				return err
+			})
+			if err != nil || ok != tc.want || wait != tc.wantWait {
+				t.Errorf("Allow at %v = %v, wait %v, %v; want %v, wait %v", tc.at, ok, wait, err, tc.want, tc.wantWait)
+			}
+			if pok != ok || pwait != wait {
+				t.Errorf("Peek = %v %v; Allow = %v %v", pok, pwait, ok, wait)
+			}
+			if wait > time.Minute {
+				t.Errorf("wait %v longer than the window", wait)
+			}
+		})
+	}
+}
+
 func TestOutboxParkAndReschedule(t *testing.T) {
 	db := MustOpenDB(t)
 	var ids []uint64

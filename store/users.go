@@ -110,9 +110,13 @@ func (tx *Tx) window(name string, limit int, window time.Duration, now time.Time
 	}
 	cut := now.Add(-window).UnixNano()
 	i, _ := slices.BinarySearch(c.Hits, cut+1)
-	c.Hits = c.Hits[i:]
+	// Hits after now were recorded before the clock stepped back: they did
+	// not happen in this clock's past and must not lock anyone out for the
+	// size of the jump.
+	j, _ := slices.BinarySearch(c.Hits, now.UnixNano()+1)
+	c.Hits = c.Hits[i:max(i, j)]
 	if len(c.Hits) >= limit {
-		return c, false, time.Duration(c.Hits[len(c.Hits)-limit] - cut), nil
+		return c, false, min(time.Duration(c.Hits[len(c.Hits)-limit]-cut), window), nil
 	}
 	return c, true, 0, nil
 }
