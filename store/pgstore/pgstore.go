@@ -1,0 +1,578 @@
+// Package pgstore is the store's backend (store/backend) on PostgreSQL, for
+// deployments where several bot replicas share one replicated database.
+//
+// Every bucket is a range of rows in one table kv(bucket, key, value) with
+// the primary key (bucket, key), so the store's code, indexes and
+// migrations run unchanged (store.OpenBackend) and the conformance suite
+// (store/storetest) checks that both backends behave the same. The price:
+// values are the store's encoded records, opaque to SQL, and each read is a
+// round trip (cursors fetch pages of rows).
+//
+// Writes run in SERIALIZABLE transactions. A transaction that fails to
+// serialize (SQLSTATE 40001) or deadlocks (40P01) is rolled back and its
+// function run again, up to MaxAttempts times: the store's functions
+// already allow reruns (bbolt's Batch reruns them too). Bucket sequences
+// are rows of kv_seq updated in the transaction, so numbers are handed out
+// in commit order (a reader of the outbox past number n misses nothing).
+// Reads (View) run in REPEATABLE READ READ ONLY transactions: a snapshot.
+//
+// The schema is created by embedded, versioned SQL migrations
+// (migrations/*.sql) under an advisory lock, so replicas starting together
+// apply each once.
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bansosbot/bansosbot/store/backend"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MaxAttempts is how many times a transaction that failed to serialize is
+// run before the failure is returned.
+const MaxAttempts = 30
+
+// Options tune Open.
+type Options struct {
+	// Schema puts the tables in this schema (created if missing) instead
+	// of the connection's search_path; tests use one each.
+	Schema string
+}
+
+// Store is a PostgreSQL database holding the store's buckets.
+type Store struct {
+	pool *pgxpool.Pool
+	ctx  context.Context
+}
+
+var _ backend.Backend = (*Store)(nil)
+
+// Open connects to the database at url (postgres://...) and applies the
+// pending migrations.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if opts.Schema != "" {
+		if err := createSchema(ctx, cfg.ConnConfig, opts.Schema); err != nil {
+			return nil, err
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{pool: pool, ctx: context.Background()}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("pgstore: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("pgstore: create schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// Pool is the connection pool (for health checks and metrics).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the connections.
+func (s *Store) Close() error { s.pool.Close(); return nil }
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one embedded SQL migration.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations lists the embedded migrations in version order (file names
+// NNN_name.sql; never edit a released one, append).
+func Migrations() ([]Migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
+		num, name, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("pgstore: migration file %s is not named NNN_name.sql", n)
+		}
+		sql, err := migrationFiles.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, SQL: string(sql)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// migrate applies the pending migrations in one transaction, under an
+// advisory lock held until its end.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('bansosbot:pgstore:migrate'))"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS pgstore_migrations (
+			version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM pgstore_migrations").Scan(&current); err != nil {
+			return err
+		}
+		if last := ms[len(ms)-1].Version; current > last {
+			return fmt.Errorf("the database has schema version %d but this program knows up to %d: it was written by a newer bansosbot", current, last)
+		}
+		for _, m := range ms {
+			if m.Version <= current {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO pgstore_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only snapshot.
+func (s *Store) View(fn func(backend.Tx) error) error {
+	return s.run(pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+}
+
+// Update runs fn in a serializable transaction, again when it fails to
+// serialize.
+func (s *Store) Update(fn func(backend.Tx) error) error {
+	return s.run(pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
+}
+
+// Batch is Update: PostgreSQL commits concurrent transactions in parallel.
+func (s *Store) Batch(fn func(backend.Tx) error) error { return s.Update(fn) }
+
+// Retryable reports whether err is a serialization failure or a deadlock,
+// after which the transaction may be run again.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func (s *Store) run(opts pgx.TxOptions, writable bool, fn func(backend.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.once(opts, writable, fn)
+		if err == nil || !Retryable(err) || attempt >= MaxAttempts {
+			return err
+		}
+		// Back off a little, with jitter, so that the conflicting
+		// transactions do not meet again.
+		d := time.Duration(attempt) * time.Millisecond
+		time.Sleep(d/2 + rand.N(d))
+	}
+}
+
+func (s *Store) once(opts pgx.TxOptions, writable bool, fn func(backend.Tx) error) error {
+	ptx, err := s.pool.BeginTx(s.ctx, opts)
+	if err != nil {
+		return fmt.Errorf("pgstore: begin: %w", err)
+	}
+	defer ptx.Rollback(s.ctx) // a no-op after Commit; rolls back on a panic
+	t := &tx{ctx: s.ctx, tx: ptx, writable: writable}
+	ferr := fn(t)
+	if t.err != nil {
+		return t.err // a failed read may have looked like "not found" to fn
+	}
+	if ferr != nil {
+		return ferr
+	}
+	if err := ptx.Commit(s.ctx); err != nil {
+		return fmt.Errorf("pgstore: commit: %w", err)
+	}
+	return nil
+}
+
+// tx is a transaction. Its first database error is kept (err): reads
+// answer nil from then on and the transaction returns it.
+type tx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	writable bool
+	err      error
+	buckets  map[string]bool // the bucket set, read on first use
+	gen      uint64          // bumped by every write; cursors refetch after one
+}
+
+func (t *tx) fail(err error) error {
+	if t.err == nil {
+		t.err = fmt.Errorf("pgstore: %w", err)
+	}
+	return t.err
+}
+
+func (t *tx) loadBuckets() bool {
+	if t.buckets != nil {
+		return true
+	}
+	if t.err != nil {
+		return false
+	}
+	rows, err := t.tx.Query(t.ctx, "SELECT name FROM kv_buckets")
+	if err != nil {
+		t.fail(err)
+		return false
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		t.fail(err)
+		return false
+	}
+	t.buckets = make(map[string]bool, len(names))
+	for _, n := range names {
+		t.buckets[string(n)] = true
+	}
+	return true
+}
+
+func (t *tx) Writable() bool { return t.writable }
+
+func (t *tx) Bucket(name []byte) backend.Bucket {
+	if !t.loadBuckets() || !t.buckets[string(name)] {
+		return nil
+	}
+	return &bucket{t: t, name: slices.Clone(name)}
+}
+
+var errNotWritable = errors.New("pgstore: write in a read-only transaction")
+
+func (t *tx) CreateBucketIfNotExists(name []byte) (backend.Bucket, error) {
+	if !t.loadBuckets() {
+		return nil, t.err
+	}
+	if !t.buckets[string(name)] {
+		if !t.writable {
+			return nil, errNotWritable
+		}
+		if _, err := t.tx.Exec(t.ctx, "INSERT INTO kv_buckets (name) VALUES ($1) ON CONFLICT DO NOTHING", name); err != nil {
+			return nil, t.fail(err)
+		}
+		t.buckets[string(name)] = true
+		t.gen++
+	}
+	return &bucket{t: t, name: slices.Clone(name)}, nil
+}
+
+func (t *tx) DeleteBucket(name []byte) error {
+	if !t.loadBuckets() {
+		return t.err
+	}
+	if !t.writable {
+		return errNotWritable
+	}
+	if !t.buckets[string(name)] {
+		return fmt.Errorf("pgstore: bucket %q not found", name)
+	}
+	for _, q := range []string{"DELETE FROM kv WHERE bucket = $1", "DELETE FROM kv_seq WHERE bucket = $1", "DELETE FROM kv_buckets WHERE name = $1"} {
+		if _, err := t.tx.Exec(t.ctx, q, name); err != nil {
+			return t.fail(err)
+		}
+	}
+	delete(t.buckets, string(name))
+	t.gen++
+	return nil
+}
+
+func (t *tx) ForEachBucket(fn func(name []byte) error) error {
+	if !t.loadBuckets() {
+		return t.err
+	}
+	names := make([]string, 0, len(t.buckets))
+	for n := range t.buckets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := fn([]byte(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type bucket struct {
+	t    *tx
+	name []byte
+}
+
+func (b *bucket) Get(key []byte) []byte {
+	t := b.t
+	if t.err != nil {
+		return nil
+	}
+	var v []byte
+	err := t.tx.QueryRow(t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v
+}
+
+var errKeyRequired = errors.New("pgstore: key required")
+
+func (b *bucket) write(q string, args ...any) error {
+	t := b.t
+	if t.err != nil {
+		return t.err
+	}
+	if !t.writable {
+		return errNotWritable
+	}
+	if _, err := t.tx.Exec(t.ctx, q, args...); err != nil {
+		return t.fail(err)
+	}
+	t.gen++
+	return nil
+}
+
+func (b *bucket) Put(key, value []byte) error {
+	if len(key) == 0 {
+		return errKeyRequired
+	}
+	if value == nil {
+		value = []byte{} // NOT NULL: a nil value is an empty one, as in bbolt
+	}
+	return b.write("INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value",
+		b.name, key, value)
+}
+
+func (b *bucket) Delete(key []byte) error {
+	return b.write("DELETE FROM kv WHERE bucket = $1 AND key = $2", b.name, key)
+}
+
+func (b *bucket) NextSequence() (uint64, error) {
+	t := b.t
+	if t.err != nil {
+		return 0, t.err
+	}
+	if !t.writable {
+		return 0, errNotWritable
+	}
+	var v int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO kv_seq (bucket, value) VALUES ($1, 1)
+		ON CONFLICT (bucket) DO UPDATE SET value = kv_seq.value + 1 RETURNING value`, b.name).Scan(&v)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return uint64(v), nil
+}
+
+func (b *bucket) Sequence() uint64 {
+	t := b.t
+	if t.err != nil {
+		return 0
+	}
+	var v int64
+	err := t.tx.QueryRow(t.ctx, "SELECT value FROM kv_seq WHERE bucket = $1", b.name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0
+	}
+	if err != nil {
+		t.fail(err)
+		return 0
+	}
+	return uint64(v)
+}
+
+func (b *bucket) SetSequence(v uint64) error {
+	return b.write(`INSERT INTO kv_seq (bucket, value) VALUES ($1, $2)
+		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value`, b.name, int64(v))
+}
+
+func (b *bucket) KeyN() int {
+	t := b.t
+	if t.err != nil {
+		return 0
+	}
+	var n int
+	if err := t.tx.QueryRow(t.ctx, "SELECT count(*) FROM kv WHERE bucket = $1", b.name).Scan(&n); err != nil {
+		t.fail(err)
+		return 0
+	}
+	return n
+}
+
+func (b *bucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.cursor(1024)
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.t.err
+}
+
+func (b *bucket) Cursor() backend.Cursor { return b.cursor(0) }
+
+func (b *bucket) cursor(page int) *cursor {
+	return &cursor{b: b, page: page}
+}
+
+type pair struct{ k, v []byte }
+
+// cursor walks a bucket through pages of rows fetched in key order (or
+// reverse order after Last/Prev). A page starts small, for the many walks
+// that stop after a few keys, and doubles up to 1024 rows.
+type cursor struct {
+	b    *bucket
+	page int    // rows to fetch next (0: not started)
+	buf  []pair // the page, in the walk's direction
+	i    int    // position in buf
+	desc bool   // buf is in descending key order
+	full bool   // buf was cut by LIMIT: more rows may follow it
+	gen  uint64 // the transaction's write generation when buf was read
+}
+
+const (
+	firstPage = 16
+	maxPage   = 1024
+)
+
+// fetch reads the page after (or before, desc) from, including from itself
+// when incl.
+func (c *cursor) fetch(from []byte, incl, desc bool) ([]byte, []byte) {
+	t := c.b.t
+	c.buf, c.i, c.desc, c.full = c.buf[:0], 0, desc, false
+	if t.err != nil {
+		return nil, nil
+	}
+	switch {
+	case c.page == 0:
+		c.page = firstPage
+	case c.page < maxPage:
+		c.page *= 2
+	}
+	op, order := ">", "ASC"
+	if desc {
+		op, order = "<", "DESC"
+	}
+	if incl {
+		op += "="
+	}
+	var rows pgx.Rows
+	var err error
+	if from == nil {
+		rows, err = t.tx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1 ORDER BY key "+order+" LIMIT $2", c.b.name, c.page)
+	} else {
+		rows, err = t.tx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1 AND key "+op+" $2 ORDER BY key "+order+" LIMIT $3", c.b.name, from, c.page)
+	}
+	if err != nil {
+		t.fail(err)
+		return nil, nil
+	}
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.k, &p.v); err != nil {
+			rows.Close()
+			t.fail(err)
+			return nil, nil
+		}
+		if p.v == nil {
+			p.v = []byte{}
+		}
+		c.buf = append(c.buf, p)
+	}
+	if err := rows.Err(); err != nil {
+		t.fail(err)
+		return nil, nil
+	}
+	c.full = len(c.buf) == c.page
+	c.gen = t.gen
+	return c.at()
+}
+
+func (c *cursor) at() ([]byte, []byte) {
+	if c.i >= len(c.buf) {
+		return nil, nil
+	}
+	return c.buf[c.i].k, c.buf[c.i].v
+}
+
+func (c *cursor) First() ([]byte, []byte) { return c.fetch(nil, false, false) }
+func (c *cursor) Last() ([]byte, []byte)  { return c.fetch(nil, false, true) }
+
+func (c *cursor) Seek(seek []byte) ([]byte, []byte) {
+	if seek == nil {
+		seek = []byte{}
+	}
+	return c.fetch(seek, true, false)
+}
+
+func (c *cursor) Next() ([]byte, []byte) { return c.move(false) }
+func (c *cursor) Prev() ([]byte, []byte) { return c.move(true) }
+
+// move steps one key forward (or back, desc) from the current one.
+func (c *cursor) move(desc bool) ([]byte, []byte) {
+	if c.i >= len(c.buf) {
+		return nil, nil // past an end: stays there, as in bbolt after Next
+	}
+	cur := c.buf[c.i].k
+	if desc == c.desc && c.gen == c.b.t.gen {
+		if c.i+1 < len(c.buf) {
+			c.i++
+			return c.at()
+		}
+		if !c.full {
+			c.i = len(c.buf)
+			return nil, nil
+		}
+	}
+	return c.fetch(bytes.Clone(cur), false, desc)
+}
