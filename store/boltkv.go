@@ -67,3 +67,7 @@ func (c boltCursor) Last() ([]byte, []byte)         { return c.c.Last() }
 func (c boltCursor) Seek(k []byte) ([]byte, []byte) { return c.c.Seek(k) }
 func (c boltCursor) Next() ([]byte, []byte)         { return c.c.Next() }
 func (c boltCursor) Prev() ([]byte, []byte)         { return c.c.Prev() }
+
+// NewBoltBackend is the backend on an open bbolt file (tests of the
+// backend interface, copies between backends).
+func NewBoltBackend(db *bolt.DB) backend.Backend { return boltBackend{db} }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/store/backend"
 	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/bansosbot/bansosbot/store/storetest"
 	"github.com/jackc/pgx/v5"
@@ -65,4 +66,12 @@ func openStore(t *testing.T, opts store.Options) *store.DB {
 func TestConformance(t *testing.T) {
 	dsn(t)
 	storetest.Run(t, openStore)
+}
+
+// TestBackendConformance checks the PostgreSQL backend against the
+// semantics the store relies on; its cursors fetch pages of 16 to 1024
+// rows, and the walks cross several page boundaries both ways.
+func TestBackendConformance(t *testing.T) {
+	dsn(t)
+	storetest.RunBackend(t, func(t *testing.T) backend.Backend { return openSchema(t) })
 }
