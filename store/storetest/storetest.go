@@ -652,7 +652,10 @@ func testAllow(t *testing.T, open Opener) {
 		}
 	}
 	var wait time.Duration
-	db.Update(func(tx *store.Tx) (err error) { _, wait, err = tx.Allow("k", 3, time.Minute, T0.Add(63*time.Second)); return })
+	db.Update(func(tx *store.Tx) (err error) {
+		_, wait, err = tx.Allow("k", 3, time.Minute, T0.Add(63*time.Second))
+		return
+	})
 	if wait <= 0 || wait > time.Minute {
 		t.Errorf("retry after = %v; want within the window", wait)
 	}
