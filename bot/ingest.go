@@ -152,7 +152,7 @@ func (s *Server) startWebhook(ctx context.Context) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle(webhookPath(s.cfg.WebhookURL), s.WebhookHandler())
-		s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv = NewHTTPServer(mux, s.cfg.Timeouts)
 		s.inputs.Add(1)
 		go func() {
 			defer s.inputs.Done()

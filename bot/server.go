@@ -56,6 +56,8 @@ type Config struct {
 	WebhookSecret string
 	// WebhookServe: when false, the caller mounts WebhookHandler itself.
 	WebhookServe bool
+	// Timeouts of the webhook listener (zero fields: the defaults).
+	Timeouts ListenerTimeouts
 
 	PollTimeout time.Duration // long-poll timeout (default 50s)
 	Shards      int           // dispatch shards (default 64)

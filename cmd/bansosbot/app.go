@@ -37,6 +37,9 @@ type Main struct {
 	// ReadyAPIDown and ReadyOutboxStuck are the /readyz thresholds
 	// (default 2 and 15 minutes; see ops.go).
 	ReadyAPIDown, ReadyOutboxStuck time.Duration
+	// Listen bounds slow clients on the webhook, monitoring and dashboard
+	// listeners (zero fields: bot's defaults; tests inject short ones).
+	Listen bot.ListenerTimeouts
 
 	DB      *store.DB
 	Engine  *flows.Engine
@@ -107,6 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 	bcfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL,
 		WebhookURL: cfg.WebhookURL, WebhookListen: cfg.WebhookListen, WebhookSecret: cfg.WebhookSecret, WebhookServe: true,
+		Timeouts: m.Listen,
 		Log:      m.Log.With("component", "bot"),
 		Renderer: bot.NewRenderer(locales.MustDefault(), cfg.Location()),
 		Metrics:  bot.NewMetrics(m.Registry),

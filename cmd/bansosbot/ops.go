@@ -117,7 +117,7 @@ func (m *Main) serveOps() error {
 	if err != nil {
 		return fmt.Errorf("BANSOSBOT_HTTP: listen %s: %w", m.Config.HTTP, err)
 	}
-	m.ops = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.ops = bot.NewHTTPServer(mux, m.Listen)
 	go func() {
 		if err := m.ops.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("monitoring listener stopped", "err", err)

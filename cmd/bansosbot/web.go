@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/web"
 )
 
@@ -55,7 +56,7 @@ func (m *Main) serveWeb() error {
 		return fmt.Errorf("BANSOSBOT_WEB: %w", err)
 	}
 	m.webAddr = ln.Addr().String()
-	m.web = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	m.web = bot.NewHTTPServer(srv, m.Listen)
 	go func() {
 		if err := m.web.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("dashboard listener", "err", err)
