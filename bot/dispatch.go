@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/bansosbot/bansosbot/flows"
@@ -14,28 +15,160 @@ import (
 	"github.com/go-telegram/bot/models"
 )
 
-// enqueueDispatch hands an accepted update to its chat's shard. Updates of
-// one chat always go to the same shard, in the order they arrive here.
-func (s *Server) enqueueDispatch(ctx context.Context, it store.InboxItem) {
-	n := it.ChatID % int64(len(s.shards))
-	if n < 0 {
-		n = -n
-	}
+// queueCap bounds the updates a shard keeps in memory on top of the
+// inbox (Shards × queueCap in all): beyond it the poller waits and the
+// webhook answers 503 before storing, so Telegram keeps the update.
+const queueCap = 256
+
+// queue is one shard's updates waiting for dispatch, in arrival order. It
+// never blocks the producer: a full shard must not hold the poller or
+// Telegram's single webhook connection (every other chat would stall).
+type queue struct {
+	mu    sync.Mutex
+	items []store.InboxItem
+	// tracked counts, per update id, the copies queued or being
+	// processed, so the sweep leaves them alone.
+	tracked map[int64]int
+	ready   chan struct{} // 1-buffered: items were added
+}
+
+func newQueue() *queue {
+	return &queue{tracked: map[int64]int{}, ready: make(chan struct{}, 1)}
+}
+
+func (q *queue) push(it store.InboxItem) {
+	q.mu.Lock()
+	q.items = append(q.items, it)
+	q.tracked[it.UpdateID]++
+	q.mu.Unlock()
 	select {
-	case s.shards[n] <- it:
-	case <-ctx.Done():
-		// Stopping: the update stays in the inbox for the next start.
+	case q.ready <- struct{}{}:
+	default:
 	}
 }
 
-func (s *Server) runShard(ctx context.Context, ch chan store.InboxItem) {
+// pop waits for the next update; ok is false once ctx is done.
+func (q *queue) pop(ctx context.Context) (it store.InboxItem, ok bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			it = q.items[0]
+			q.items[0] = store.InboxItem{}
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return it, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return it, false
+		case <-q.ready:
+		}
+	}
+}
+
+// done forgets one copy of an update popped earlier.
+func (q *queue) done(id int64) {
+	q.mu.Lock()
+	if q.tracked[id]--; q.tracked[id] <= 0 {
+		delete(q.tracked, id)
+	}
+	q.mu.Unlock()
+}
+
+func (q *queue) has(id int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.tracked[id] > 0
+}
+
+func (s *Server) shardOf(chatID int64) *queue {
+	n := chatID % int64(len(s.shards))
+	if n < 0 {
+		n = -n
+	}
+	return s.shards[n]
+}
+
+// enqueueDispatch hands an accepted update to its chat's shard without
+// waiting. Updates of one chat always go to the same shard, in the order
+// they arrive here.
+func (s *Server) enqueueDispatch(it store.InboxItem) {
+	s.backlog.Add(1)
+	s.shardOf(it.ChatID).push(it)
+}
+
+// busy reports whether the shards hold as many updates as they may keep
+// in memory.
+func (s *Server) busy() bool {
+	return s.backlog.Load() >= int64(len(s.shards)*queueCap)
+}
+
+// waitRoom waits until the shards are not busy (false once ctx is done).
+func (s *Server) waitRoom(ctx context.Context) bool {
+	for s.busy() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.room:
+		}
+	}
+	return true
+}
+
+func (s *Server) runShard(ctx context.Context, q *queue) {
+	for {
+		it, ok := q.pop(ctx)
+		if !ok {
+			return
+		}
+		s.process(ctx, it)
+		if s.afterProcess != nil {
+			s.afterProcess(it)
+		}
+		q.done(it.UpdateID)
+		s.backlog.Add(-1)
+		select {
+		case s.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sweep dispatches again, every cfg.Redispatch, the inbox items older than
+// that which no shard holds: an update stored but never handed over (or
+// given up) would otherwise wait for the next restart, and Telegram's
+// retries of it are deduplicated away.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Redispatch)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case it := <-ch:
-			s.process(ctx, it)
+		case <-t.C:
 		}
+		s.redispatch()
+	}
+}
+
+func (s *Server) redispatch() {
+	pending, err := s.db.Pending()
+	if err != nil {
+		s.log.Warn("sweep: read inbox", "err", err)
+		return
+	}
+	before := time.Now().Add(-s.cfg.Redispatch)
+	n := 0
+	for _, it := range pending {
+		if it.ReceivedAt.After(before) || s.shardOf(it.ChatID).has(it.UpdateID) {
+			continue
+		}
+		s.enqueueDispatch(it)
+		n++
+	}
+	if n > 0 {
+		s.log.Warn("sweep: dispatching updates left in the inbox", "count", n)
 	}
 }
 

@@ -37,6 +37,9 @@ func (s *Server) poll(ctx context.Context) {
 			case <-time.After(backoff):
 			}
 		}
+		if !s.waitRoom(ctx) {
+			return
+		}
 		offset, err := s.db.Offset()
 		if err != nil {
 			s.log.Error("read polling offset", "err", err)
@@ -77,7 +80,7 @@ func (s *Server) poll(ctx context.Context) {
 		}
 		s.cfg.Metrics.received(fresh)
 		for _, it := range fresh {
-			s.enqueueDispatch(ctx, it)
+			s.enqueueDispatch(it)
 		}
 	}
 }
@@ -185,9 +188,11 @@ func webhookPath(u string) string {
 	return p.Path
 }
 
-// WebhookHandler accepts updates pushed by Telegram. It answers 200 only
-// once the update is durable (Telegram retries anything else), and 401
-// without storing anything when the secret header does not match.
+// WebhookHandler accepts updates pushed by Telegram. It answers 200 once
+// the update is durable and handed to its shard (Telegram retries
+// anything else), 503 without storing anything when the shards hold all
+// they may keep in memory, and 401 without storing anything when the
+// secret header does not match.
 func (s *Server) WebhookHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -198,6 +203,11 @@ func (s *Server) WebhookHandler() http.Handler {
 		if s.cfg.WebhookSecret != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.WebhookSecret)) != 1 {
 			s.cfg.Metrics.webhookRejected()
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if s.busy() {
+			// Nothing stored: Telegram keeps the update and retries.
+			http.Error(w, "busy", http.StatusServiceUnavailable)
 			return
 		}
 		raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -220,10 +230,12 @@ func (s *Server) WebhookHandler() http.Handler {
 		}
 		s.health.apiOK()
 		s.cfg.Metrics.received(fresh)
-		w.WriteHeader(http.StatusOK)
+		// The hand-off never waits (a full shard must not hold Telegram's
+		// single connection), and the update is durable: answer now.
 		for _, f := range fresh {
-			s.enqueueDispatch(r.Context(), f)
+			s.enqueueDispatch(f)
 		}
+		w.WriteHeader(http.StatusOK)
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bansosbot/bansosbot/flows"
@@ -69,6 +70,9 @@ type Config struct {
 	MaxAge      time.Duration
 	MaxBackoff  time.Duration // cap of the retry backoff (default 1 minute)
 	Workers     int           // concurrent sends (default 32)
+	// Redispatch: inbox items older than this that no shard holds are
+	// dispatched again, checked this often (default 1 minute).
+	Redispatch time.Duration
 
 	Log *slog.Logger
 	// HTTPClient for Bot API calls (default: a client with sane timeouts).
@@ -107,6 +111,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = time.Minute
+	}
+	if c.Redispatch <= 0 {
+		c.Redispatch = time.Minute
 	}
 	if c.Workers <= 0 {
 		c.Workers = 32
@@ -147,10 +154,14 @@ type Server struct {
 	inputs     sync.WaitGroup     // poller / webhook server
 	dispatch   sync.WaitGroup     // shards
 	sending    sync.WaitGroup     // sender
-	shards     []chan store.InboxItem
+	shards     []*queue
+	backlog    atomic.Int64  // updates queued or being processed, all shards
+	room       chan struct{} // a shard took an update off its queue
 	wake       chan struct{} // tells the sender the outbox grew
 	httpSrv    *http.Server
 	health     health
+
+	afterProcess func(store.InboxItem) // test hook: a shard finished an update
 }
 
 // New builds a server; Open starts it.
@@ -168,7 +179,7 @@ func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, engine: engine, api: api, log: cfg.Log, wake: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, db: db, engine: engine, api: api, log: cfg.Log, wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	return s, nil
 }
 
@@ -185,12 +196,14 @@ func (s *Server) Open(ctx context.Context) error {
 
 	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.shards = make([]chan store.InboxItem, s.cfg.Shards)
+	s.shards = make([]*queue, s.cfg.Shards)
 	for i := range s.shards {
-		s.shards[i] = make(chan store.InboxItem, 256)
+		s.shards[i] = newQueue()
 		s.dispatch.Add(1)
-		go func(ch chan store.InboxItem) { defer s.dispatch.Done(); s.runShard(ictx, ch) }(s.shards[i])
+		go func(q *queue) { defer s.dispatch.Done(); s.runShard(ictx, q) }(s.shards[i])
 	}
+	s.dispatch.Add(1)
+	go func() { defer s.dispatch.Done(); s.sweep(ictx) }()
 	pending, err := s.db.Pending()
 	if err != nil {
 		return fmt.Errorf("bot: read inbox: %w", err)
@@ -199,7 +212,7 @@ func (s *Server) Open(ctx context.Context) error {
 		s.log.Info("resuming updates accepted before the restart", "count", len(pending))
 	}
 	for _, it := range pending {
-		s.enqueueDispatch(ictx, it)
+		s.enqueueDispatch(it)
 	}
 	s.registerCommands(ictx)
 	if s.cfg.WebhookURL != "" {
