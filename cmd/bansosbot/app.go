@@ -75,7 +75,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if cfg.secretGenerated {
 		m.Log.Warn("no BANSOSBOT_SECRET configured: generated one and stored it; back it up, NIK hashes depend on it", "file", cfg.secretFile())
 	}
-	db, err := store.Open(cfg.DBPath(), store.Options{Now: m.Now, LockTimeout: time.Second})
+	db, err := cfg.openStore(ctx, store.Options{Now: m.Now, LockTimeout: time.Second}) // database.go
 	if err != nil {
 		return err
 	}

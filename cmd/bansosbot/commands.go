@@ -120,7 +120,14 @@ func runWithStore(ctx context.Context, cfg Config, name string, args []string, s
 	if _, err := cfg.loadSecret(); err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 300 * time.Millisecond})
+	if cfg.postgres() {
+		// No file lock tells that a bot runs here: ask its control socket
+		// first, so that a registry import or a rotation reaches it.
+		if err := remote(); !errors.Is(err, errNoInstance) {
+			return err
+		}
+	}
+	db, err := cfg.openStore(ctx, store.Options{LockTimeout: 300 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
 		err := remote()
 		if errors.Is(err, errNoInstance) {

@@ -42,6 +42,10 @@ type Config struct {
 
 	Answers string // optional ready answers file (JSON)
 
+	// DatabaseURL keeps the store in PostgreSQL (postgres://...) instead
+	// of the bbolt file in DataDir (database.go).
+	DatabaseURL string
+
 	SecretFile string // file holding the secret, outside DATA (secret.go)
 
 	credentialsDir string // systemd's $CREDENTIALS_DIRECTORY (LoadCredential=)
@@ -80,6 +84,7 @@ var options = []struct {
 	{"answers", "BANSOSBOT_ANSWERS", "", "ready answers for information requests and where to go on disagreement (JSON, per language); built-in when empty", func(c *Config) *string { return &c.Answers }},
 	{"secret-file", "BANSOSBOT_SECRET_FILE", "", "file holding the secret, outside the data directory (recommended; systemd's credential $CREDENTIALS_DIRECTORY/bansosbot-secret is read without it)", func(c *Config) *string { return &c.SecretFile }},
 	{"web", "BANSOSBOT_WEB", "", "listen address of the read-only M&E web dashboard (e.g. 127.0.0.1:8088); off when empty", func(c *Config) *string { return &c.Web }},
+	{"database-url", "BANSOSBOT_DATABASE_URL", "", "PostgreSQL URL (postgres://user@host/db) to keep the store there, so that several replicas share it; the bbolt file in DATA when empty", func(c *Config) *string { return &c.DatabaseURL }},
 	{"web-url", "BANSOSBOT_WEB_URL", "", "public URL of the dashboard for /dasbor login links (default http://BANSOSBOT_WEB); https makes cookies Secure and sends HSTS", func(c *Config) *string { return &c.WebURL }},
 }
 
@@ -161,6 +166,9 @@ func (c *Config) validate() error {
 	if c.Secret != "" && c.SecretFile != "" {
 		errs = append(errs, errors.New("BANSOSBOT_SECRET and BANSOSBOT_SECRET_FILE: set one of them (the file is recommended)"))
 	}
+	if err := c.validateDatabase(); err != nil { // database.go
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.validateOps()...) // ops.go
 	if err := c.validateWeb(); err != nil { // web.go
 		errs = append(errs, err)
@@ -225,6 +233,9 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "bansosbot.db
 
 // hasData reports whether the data directory holds a database.
 func (c *Config) hasData() bool {
+	if c.postgres() {
+		return true // the database is created by its migrations
+	}
 	_, err := os.Stat(c.DBPath())
 	return err == nil
 }

@@ -254,6 +254,13 @@ func TestE2EWebhookRejectsWrongSecret(t *testing.T) {
 // exactly once, and each chat's answers come in order.
 func TestE2ECrashSafety(t *testing.T) {
 	e := newE2E(t)
+	crashSafety(t, e, e.config())
+}
+
+// crashSafety sends interleaved commands of 20 chats, kills the bot
+// halfway and starts it again on the same data: every command is answered
+// once, in its chat's order.
+func crashSafety(t *testing.T, e *e2e, cfg Config) {
 	const chats, perChat = 20, 10
 	users := make([]telegramtest.User, chats)
 	for i := range users {
@@ -265,7 +272,6 @@ func TestE2ECrashSafety(t *testing.T) {
 			e.fake.SendCommand(u, fmt.Sprintf("/c%d_%d", i, j))
 		}
 	}
-	cfg := e.config()
 	m := e.start(cfg)
 	ctx := ctxTimeout(t, 30*time.Second)
 	if err := e.fake.WaitFor(ctx, func(s *telegramtest.State) bool { return s.Stats()["sendMessage"].OK >= chats*perChat/2 }); err != nil {

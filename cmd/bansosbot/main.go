@@ -171,6 +171,9 @@ func runBackup(ctx context.Context, cfg Config, args []string, stdout, stderr io
 // through its control socket in the data directory; without one, the file
 // is opened directly.
 func backup(ctx context.Context, cfg Config, path string, stdout io.Writer) error {
+	if cfg.postgres() {
+		return fmt.Errorf("backup: %w", store.ErrNotBolt)
+	}
 	if !cfg.hasData() {
 		return cfg.errNoData()
 	}

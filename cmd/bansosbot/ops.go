@@ -307,7 +307,7 @@ func (c *Config) validateOps() []error {
 // (also when unset, as in tests that build a Config by hand).
 func (c *Config) backupSchedule() string {
 	s := strings.TrimSpace(c.BackupCron)
-	if strings.EqualFold(s, "off") {
+	if strings.EqualFold(s, "off") || c.postgres() { // PostgreSQL: pg_dump or the service's snapshots
 		return ""
 	}
 	return s

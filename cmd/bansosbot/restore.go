@@ -51,6 +51,9 @@ func runRestore(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		return errors.New("usage: bansosbot restore [--secret-file FILE] BACKUP")
 	}
 	file := fs.Arg(0)
+	if cfg.postgres() {
+		return fmt.Errorf("restore: %w", store.ErrNotBolt)
+	}
 	info, err := store.Inspect(file, time.Second, true)
 	if err != nil {
 		return fmt.Errorf("restore: %s is not a usable backup: %w", file, err)

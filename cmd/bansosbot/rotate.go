@@ -76,7 +76,7 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 	} else if !ok {
 		return errors.New("rotate-secret: no current secret configured (BANSOSBOT_SECRET_FILE, the systemd credential, BANSOSBOT_SECRET or DATA/secret); the database must be opened with the secret it was made with")
 	}
-	db, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 300 * time.Millisecond})
+	db, err := cfg.openStore(ctx, store.Options{LockTimeout: 300 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("refused: a bansosbot is running on %s; stop it first (sudo systemctl stop bansosbot, docker stop bansosbot): "+
 			"it holds the secret in memory", absPath(cfg.DataDir))

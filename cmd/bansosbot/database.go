@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/store/pgstore"
+)
+
+// postgres reports whether the store is in PostgreSQL
+// (BANSOSBOT_DATABASE_URL) rather than the bbolt file in the data
+// directory.
+func (c *Config) postgres() bool { return c.DatabaseURL != "" }
+
+func (c *Config) validateDatabase() error {
+	if c.DatabaseURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("BANSOSBOT_DATABASE_URL: not a postgres:// URL (e.g. postgres://bansosbot@db.internal:5432/bansosbot?sslmode=verify-full)")
+	}
+	return nil
+}
+
+// databaseName is the database for messages: the URL without its password.
+func (c *Config) databaseName() string {
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	return strings.TrimPrefix(u.Redacted(), "//")
+}
+
+// openStore opens the store: in PostgreSQL when BANSOSBOT_DATABASE_URL is
+// set (the eligibility registry stays a file in the data directory), else
+// the bbolt file in the data directory, migrated either way.
+func (c *Config) openStore(ctx context.Context, opts store.Options) (*store.DB, error) {
+	if !c.postgres() {
+		return store.Open(c.DBPath(), opts)
+	}
+	pg, err := pgstore.Open(ctx, c.DatabaseURL, pgstore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("BANSOSBOT_DATABASE_URL %s: %w", c.databaseName(), err)
+	}
+	return store.OpenBackend(pg, c.databaseName(), c.DataDir, opts)
+}
