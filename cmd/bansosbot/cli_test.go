@@ -38,6 +38,17 @@ func TestSubcommandHelp(t *testing.T) {
 		{[]string{"doctor", "-h"}, []string{"bansosbot doctor"}},
 		{[]string{"region", "--help"}, []string{"region find"}},
 		{[]string{"help", "report"}, []string{"-period"}},
+		{[]string{"run", "-h"}, []string{"BANSOSBOT_TOKEN", `(default "./data")`, `(default "Asia/Jakarta")`}},
+		{[]string{"run", "--help"}, []string{"-webhook-url", `(default "127.0.0.1:8443")`}},
+		{[]string{"help", "run"}, []string{"-token", `(default "30 2 * * *")`}},
+		{[]string{"help"}, []string{"-data", `(default "./data")`, `(default "365d")`}},
+		{[]string{"-h"}, []string{"-api-url", `(default "https://api.telegram.org")`}},
+		{[]string{"health", "-h"}, []string{"-ready"}},
+		{[]string{"rotate-secret", "--help"}, []string{"-new", "-registry", "-date"}},
+		{[]string{"announce", "help"}, []string{"announce list"}},
+		{[]string{"announce", "cancel", "-h"}, []string{"announce list"}},
+		{[]string{"staff", "revoke", "--help"}, []string{"staff revoke"}},
+		{[]string{"registry", "rollback", "-h"}, []string{"registry rollback"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

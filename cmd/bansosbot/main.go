@@ -45,12 +45,12 @@ Commands:
   rotate-secret --new F [--registry CSV --date D]   re-key the data under a new secret (the bot must be stopped)
   health [--ready]         ask the running bot's /healthz (the Docker HEALTHCHECK)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
-  report --period 2026-11 [--region CODE] [--format md|csv|json]   figures per region and category
+  report --period 2026-11 [--region CODE] [--format md|csv|json] [--lang id|en]   figures per region and category
   staff add|list|remove|invite|invites|revoke   manage social workers, supervisors, admins and invitations
   region find NAME         region codes for a name ("kab bogor")
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
   tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
-  registry import|stats|gen  the eligibility registry: import a CSV, counts, synthetic data (registry help)
+  registry import|rollback|stats|gen  the eligibility registry: import a CSV, return to the previous one, counts, synthetic data (registry help)
   announce list|show|cancel  follow and stop the announcements supervisors write in the bot
   help                     this text
 
@@ -71,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if len(rest) > 0 && rest[0] == "help" && len(rest) > 1 { // bansosbot help report
 		rest = []string{rest[1], "help"}
+	}
+	if len(rest) > 0 && rest[0] == "run" && wantsHelp("run", rest[1:]) { // bansosbot run -h: the bot's options are the global ones
+		printUsage(stdout)
+		return nil
 	}
 	if len(rest) > 0 && wantsHelp(rest[0], rest[1:]) && printHelp(rest[0], rest[1:], stdout) { // help.go
 		return nil
@@ -119,7 +123,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 	for _, o := range options {
-		fmt.Fprintf(w, "  -%-16s %-26s %s\n", o.flag, o.env, o.help)
+		def := ""
+		if o.def != "" {
+			def = fmt.Sprintf(" (default %q)", o.def)
+		}
+		fmt.Fprintf(w, "  -%-16s %-26s %s%s\n", o.flag, o.env, o.help, def)
 	}
 	fmt.Fprintln(w, "\nEach command answers -h (bansosbot staff -h, bansosbot report -h) with its own flags.")
 }
