@@ -153,12 +153,12 @@ func (r *importReporter) progress(p store.ImportProgress) {
 	r.lastLine = time.Now()
 	if p.Phase == store.PhaseRead {
 		if r.size > 0 {
-			fmt.Fprintf(r.out, "reading: %d rows, %.0f%% of the file\n", p.Rows, 100*float64(p.Bytes)/float64(r.size))
+			fmt.Fprintln(r.out, cliText(r.lang, "progress_read", "Count", p.Rows, "Pct", fmt.Sprintf("%.0f", 100*float64(p.Bytes)/float64(r.size))))
 		} else {
-			fmt.Fprintf(r.out, "reading: %d rows\n", p.Rows)
+			fmt.Fprintln(r.out, cliText(r.lang, "progress_read_stream", "Count", p.Rows))
 		}
 	} else {
-		fmt.Fprintf(r.out, "writing: %d of %d records\n", p.Rows, p.Total)
+		fmt.Fprintln(r.out, cliText(r.lang, "progress_write", "Rows", p.Rows, "Count", p.Total))
 	}
 	r.flush()
 }

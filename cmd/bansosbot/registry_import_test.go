@@ -148,6 +148,21 @@ func TestRegistryImportInput(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Imported 1 person from stdin") {
 		t.Fatalf("one row: %v\n%s", err, out)
 	}
+	// The progress line (printed once the file is read) is in the CLI's
+	// language with its plural, from standard input and from a file.
+	if !strings.Contains(out, "reading: 1 row\n") {
+		t.Errorf("one row from stdin: want the progress line \"reading: 1 row\":\n%s", out)
+	}
+	oneFile := filepath.Join(t.TempDir(), "one.csv")
+	os.WriteFile(oneFile, []byte(one), 0o600)
+	out, err = runCLIIn(t, "", "-data", data, "registry", "import", "--dry-run", "-lang", "en", "-date", "2026-10-01", oneFile)
+	if err != nil || !strings.Contains(out, "reading: 1 row, 100% of the file\n") {
+		t.Errorf("one row from a file: %v; want the progress line \"reading: 1 row, 100%% of the file\":\n%s", err, out)
+	}
+	out, err = runCLIIn(t, "", "-data", data, "registry", "import", "--dry-run", "-date", "2026-10-01", oneFile)
+	if err != nil || !strings.Contains(out, "membaca: 1 baris, 100% dari berkas\n") || strings.Contains(out, "reading") {
+		t.Errorf("one row from a file (id): %v; want the progress line in Indonesian:\n%s", err, out)
+	}
 	bad := "nik,name,desil\n3201011203850001,WAWAN,2\n320101120385,BUDI,2\n"
 	out, err = runCLIIn(t, bad, "-data", data, "registry", "import", "-date", "2026-10-01", "-")
 	if err == nil || !strings.Contains(out, "baris 3: NIK harus 16 digit; di sini 12 digit.") || !strings.Contains(err.Error(), "1 baris salah") {
