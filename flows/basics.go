@@ -40,14 +40,21 @@ func startCommand(c *Conv) error {
 	return c.e.showMenu(c)
 }
 
-// consent shows the privacy notice (UU PDP: purpose, data, retention,
-// rights) and records the answer with the notice's version.
+// consent shows the privacy notice (UU PDP: who controls the data, what
+// for, who sees it, how long, the rights) and records the answer with the
+// notice's version. The notice offers the other language: the language
+// chosen there is the citizen's language, never asked again. A citizen who
+// declined is remembered by a session without any personal data (state
+// "declined", the language; removed with the other idle drafts): when
+// they come back they are asked to agree with one button, not shown the
+// whole notice again.
 type consent struct{}
 
 var consentMachine = NewMachine("consent", fsm.Events{
-	{Name: "agree", Src: []string{"notice"}, Dst: "agreed"},
+	{Name: "agree", Src: []string{"notice", "declined"}, Dst: "agreed"},
 	{Name: "decline", Src: []string{"notice"}, Dst: "declined"},
 	{Name: "switch_language", Src: []string{"notice"}, Dst: "notice"},
+	{Name: "read", Src: []string{"declined"}, Dst: "notice"},
 })
 
 type consentDraft struct {
@@ -57,6 +64,9 @@ type consentDraft struct {
 func (consent) Name() string { return consentFlow }
 
 func (f consent) Start(c *Conv) error {
+	if c.Session.Flow == consentFlow && c.Session.State == "declined" {
+		return f.Prompt(c) // the short "agree first", with the same draft (language)
+	}
 	c.Begin(consentFlow, "notice")
 	return f.Prompt(c)
 }
@@ -69,11 +79,18 @@ func (consent) Prompt(c *Conv) error {
 	if d.Lang != "" {
 		c.Lang = d.Lang
 	}
+	if c.Session.State == "declined" {
+		c.Ask([]Msg{T("consent.agree_first")}, [][]Choice{
+			{{T("consent.agree"), "yes"}},
+			{{T("consent.read_notice"), "read"}},
+		})
+		return nil
+	}
 	other := "en"
 	if c.Lang == "en" {
 		other = "id"
 	}
-	c.Ask([]Msg{T("consent.notice", "Version", bansosbot.ConsentVersion)}, [][]Choice{
+	c.Ask([]Msg{c.e.notice()}, [][]Choice{
 		{{T("consent.agree"), "yes"}, {T("consent.decline"), "no"}},
 		{{T("lang.switch_to_" + other), "lang:" + other}},
 	})
@@ -94,9 +111,13 @@ func (f consent) Handle(c *Conv) error {
 		event = "agree"
 	case "no":
 		event = "decline"
+	case "read":
+		event = "read"
 	case "lang:id", "lang:en":
 		event = "switch_language"
-	default: // text or media while the notice waits for an answer
+	}
+	if event == "" || !consentMachine.Can(c.Session.State, event) {
+		// text or media while the notice waits for an answer
 		return f.Prompt(c)
 	}
 	next, err := consentMachine.Next(c.Session.State, event)
@@ -112,22 +133,32 @@ func (f consent) Handle(c *Conv) error {
 		if err := c.Tx.PutProfile(p); err != nil {
 			return err
 		}
-		c.AnswerCallback(T("consent.recorded"), false)
-		c.Say(T("consent.thanks"))
-		return c.Start(languageFlow)
-	case "declined":
 		c.End()
-		c.Forget()
+		c.AnswerCallback(T("consent.recorded"), false)
+		// The notice's language is the citizen's choice: not asked again
+		// (/bahasa changes it).
+		c.Say(T("consent.thanks"), T("consent.language_hint"))
+		return c.e.showMenu(c)
+	case "declined":
+		if c.Profile != nil { // a profile of an older notice's consent goes
+			if err := c.Tx.DeleteProfile(c.In.UserID); err != nil {
+				return err
+			}
+			c.Profile = nil
+		}
 		c.Say(T("consent.declined"))
 		return nil
-	default: // language switched
-		d.Lang = c.Payload[len("lang:"):]
-		if err := c.SaveDraft(d); err != nil {
-			return err
+	case "notice":
+		if event == "switch_language" {
+			d.Lang = c.Payload[len("lang:"):]
+			if err := c.SaveDraft(d); err != nil {
+				return err
+			}
+			c.Lang = d.Lang
 		}
-		c.Lang = d.Lang
 		return f.Prompt(c)
 	}
+	return f.Prompt(c)
 }
 
 // languageChoice lets the user pick Indonesian or English.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
@@ -17,9 +18,8 @@ func TestOnboardingGolden(t *testing.T) {
 	h := newHarness(t, flows.Config{})
 	u := h.User(100, "id")
 	u.Text("halo")      // before consent: the notice
-	u.Press("lang:en")  // switch the notice to English
-	u.Press("yes")      // agree
-	u.Press("en")       // language
+	u.Press("lang:en")  // switch the notice to English: the language chosen once
+	u.Press("yes")      // agree: thanks and the menu in English, no second language question
 	u.Text("/help")     // help
 	u.Text("/bahasa")   // change language again
 	u.Press("id")       //
@@ -49,11 +49,83 @@ func TestDeclineStoresNothing(t *testing.T) {
 	h.DB.View(func(tx *store.Tx) error {
 		p, _ := tx.Profile(101)
 		s, _ := tx.Session(101)
-		if p != nil || s.Flow != "" || s.Step != 0 {
-			t.Errorf("after decline: profile %+v, session %+v; want nothing stored", p, s)
+		// Only the mark that they declined, and the notice's language.
+		if p != nil || s.Flow != "cs" || s.State != "declined" || len(s.Draft) > len(`{"lang":"en"}`) || len(s.Held) != 0 {
+			t.Errorf("after decline: profile %+v, session %+v; want no profile and only the declined mark", p, s)
 		}
 		return nil
 	})
+}
+
+// TestDeclinedThenReport: a citizen who declined and then tries /lapor,
+// /cek, a text or a menu button is asked to agree first with one button,
+// not shown the whole notice again; the notice is a button away; agreeing
+// then takes them to the menu in the language they chose on the notice.
+func TestDeclinedThenReport(t *testing.T) {
+	for _, lang := range []string{"id", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, flows.Config{})
+			u := h.User(111, "id")
+			u.Text("/start")
+			if lang == "en" {
+				u.Press("lang:en")
+			}
+			u.Press("no")
+			for _, r := range u.Text("/lapor") {
+				if replyHas(r, "consent.notice") || !replyHas(r, "consent.agree_first") {
+					t.Errorf("/lapor after declining: %s; want consent.agree_first only", FormatReply(r))
+				}
+			}
+			u.Text("halo")
+			u.Press("read") // the whole notice, on request
+			u.Press("no")
+			u.Text("/start")
+			u.Press("yes")
+			u.Text("/lapor")
+			h.Golden("consent_declined_then_report_" + lang)
+			h.DB.View(func(tx *store.Tx) error {
+				if p, _ := tx.Profile(111); !p.Consented() || p.Lang != lang {
+					t.Errorf("profile = %+v; want consent in %s", p, lang)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// TestPrivacyNoticeNamesController: the notice names the configured
+// controller, its address and contact, and says the retention in words.
+func TestPrivacyNoticeNamesController(t *testing.T) {
+	for _, tt := range []struct {
+		retention time.Duration
+		key       string
+		count     int
+	}{
+		{0, "consent.retention_years", 1}, // the default, 365 days
+		{730 * 24 * time.Hour, "consent.retention_years", 2},
+		{180 * 24 * time.Hour, "consent.retention_months", 6},
+		{45 * 24 * time.Hour, "consent.retention_days", 45},
+		{-1, "consent.retention_off", 0},
+	} {
+		h := newHarness(t, flows.Config{Retention: tt.retention, Controller: flows.Controller{
+			Name: "Dinas Sosial Kabupaten Bogor", Address: "Jl. Tegar Beriman No. 1, Cibinong", Contact: "0251-123456"}})
+		u := h.User(112, "id")
+		rs := u.Text("/start")
+		if len(rs) != 1 || len(rs[0].Text) != 1 || rs[0].Text[0].Key != "consent.notice" {
+			t.Fatalf("/start = %v; want the notice", rs)
+		}
+		args := rs[0].Text[0].Args
+		if args["Controller"] != "Dinas Sosial Kabupaten Bogor" || args["Address"] != "Jl. Tegar Beriman No. 1, Cibinong" || args["Contact"] != "0251-123456" {
+			t.Errorf("notice args = %v; want the configured controller", args)
+		}
+		ret, _ := args["Retention"].(flows.Msg)
+		if ret.Key != tt.key || tt.count != 0 && ret.Args["Count"] != tt.count {
+			t.Errorf("retention %v: %s; want %s Count=%d", tt.retention, FormatMsg(ret), tt.key, tt.count)
+		}
+		if tt.retention == 0 {
+			h.Golden("privacy_notice_controller")
+		}
+	}
 }
 
 func TestStaleAndForgedButtons(t *testing.T) {
@@ -90,7 +162,8 @@ func TestCancelEverywhere(t *testing.T) {
 func TestFloodLimit(t *testing.T) {
 	h := newHarness(t, flows.Config{Limits: flows.Limits{MessagesPerMinute: 3}})
 	u := h.User(104, "id")
-	u.Onboard("id") // 3 inputs
+	u.Onboard("id") // 2 inputs
+	u.Text("nol")   // 3rd
 	u.Text("satu")  // 4th in a minute: refused with a warning
 	u.Text("dua")   // refused silently
 	h.Advance(61e9)
@@ -102,7 +175,16 @@ func TestMyDataAndErasure(t *testing.T) {
 	h := newHarness(t, flows.Config{})
 	u := h.User(105, "id")
 	u.Onboard("id")
-	u.Text("/datasaya")
+	cmSeedTicket(t, h, 105, func(tk *bansosbot.Ticket) {
+		tk.Description, tk.Phone = "Bantuan PKH bulan Oktober belum diterima di rumah kami.", "+6281299998888"
+		tk.Location = &bansosbot.Location{Lat: -6.5, Lon: 106.8}
+		tk.Attachments = []bansosbot.Attachment{{FileID: "f1", FileUniqueID: "u1"}, {FileID: "f2", FileUniqueID: "u2"}, {FileID: "s1", FileUniqueID: "s1", ByStaff: true}}
+	})
+	rs := u.Text("/datasaya") // the ticket's contents, phone, location and photo count
+	if m, ok := findMsg(rs, "privacy.mydata_ticket"); !ok || m.Args["Phone"] != "+6281299998888" || m.Args["Location"] != true || m.Args["Photos"] != 2 ||
+		!strings.Contains(m.Args["Description"].(string), "PKH bulan Oktober") {
+		t.Errorf("/datasaya ticket line = %+v; want description, phone, location and 2 photos", m)
+	}
 	u.Text("/hapusdata")
 	u.Press("yes")
 	u.Text("/datasaya")
@@ -180,4 +262,16 @@ func TestErasureAnonymisesTickets(t *testing.T) {
 			t.Errorf("the store file still holds %q", s)
 		}
 	}
+}
+
+// findMsg finds the first message with the key among the replies.
+func findMsg(rs []flows.Reply, key string) (flows.Msg, bool) {
+	for _, r := range rs {
+		for _, m := range r.Text {
+			if m.Key == key {
+				return m, true
+			}
+		}
+	}
+	return flows.Msg{}, false
 }

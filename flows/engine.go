@@ -71,6 +71,20 @@ type Config struct {
 	// DashboardURL is the web dashboard's public address (web/); /dasbor
 	// says the dashboard is off when it is empty.
 	DashboardURL string
+	// Controller is who controls the citizens' personal data (UU PDP),
+	// named in the privacy notice.
+	Controller Controller
+	// Retention is how long a closed ticket's personal data is kept, as
+	// the privacy notice tells it (default DefaultRetention; negative:
+	// kept until the citizen erases it).
+	Retention time.Duration
+}
+
+// Controller is the data controller of the privacy notice: which Dinas
+// Sosial, its address and how to reach it (phone, e-mail). Empty address
+// and contact are left out of the notice.
+type Controller struct {
+	Name, Address, Contact string
 }
 
 func (c *Config) setDefaults() {
@@ -109,6 +123,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Programs == nil {
 		c.Programs = bansosbot.DefaultPrograms()
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
 	}
 	if c.AnnounceApprovalOver <= 0 {
 		c.AnnounceApprovalOver = AnnounceApprovalOver

@@ -219,11 +219,14 @@ func (u *user) Media(kind string) []flows.Reply {
 	return u.h.Do(in, kind)
 }
 
-// Onboard runs /start, agrees to the notice and picks the language.
+// Onboard runs /start, switches the notice to lang when Telegram's
+// language differs, and agrees (the notice's language is the citizen's).
 func (u *user) Onboard(lang string) {
 	u.Text("/start")
+	if bansosbot.NormalizeLang(u.Lang) != lang {
+		u.Press("lang:" + lang)
+	}
 	u.Press("yes")
-	u.Press(lang)
 }
 
 func quote(s string) string {

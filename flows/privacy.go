@@ -30,7 +30,7 @@ func showMyData(c *Conv) error {
 		"Draft", c.Session.Flow != "",
 	)}
 	for _, t := range tickets {
-		msgs = append(msgs, T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)), "Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true}))
+		msgs = append(msgs, myTicketData(c, t))
 	}
 	if s := c.Staff(); s != nil {
 		msgs = append(msgs, T("privacy.mydata_staff", "Role", T("role."+string(s.Role))))
@@ -43,6 +43,55 @@ func showMyData(c *Conv) error {
 	msgs = append(msgs, T("privacy.mydata_footer"))
 	c.Say(msgs...)
 	return nil
+}
+
+// notice is the privacy notice with the controller and the retention of
+// the configuration.
+func (e *Engine) notice() Msg {
+	ctl := e.cfg.Controller
+	var name any = ctl.Name
+	if ctl.Name == "" {
+		name = T("consent.controller_default")
+	}
+	return T("consent.notice", "Version", bansosbot.ConsentVersion, "Controller", name,
+		"Address", ctl.Address, "Contact", ctl.Contact, "Retention", retentionWords(e.cfg.Retention))
+}
+
+// retentionWords says a retention period in plain words: "1 tahun setelah
+// tiket ditutup" (whole years, else whole months of 30 days, else days).
+func retentionWords(d time.Duration) Msg {
+	if d < 0 {
+		return T("consent.retention_off")
+	}
+	days := int((d + 12*time.Hour) / (24 * time.Hour))
+	switch {
+	case days >= 365 && days%365 == 0:
+		return T("consent.retention_years", "Count", days/365)
+	case days >= 30 && days%30 == 0:
+		return T("consent.retention_months", "Count", days/30)
+	}
+	return T("consent.retention_days", "Count", max(days, 1))
+}
+
+// mydataShown is how many characters of a ticket's free text /datasaya
+// shows (the whole text is in /tiket).
+const mydataShown = 300
+
+// myTicketData is what /datasaya shows of one ticket: what the citizen
+// gave (category, where, the description, phone, location, how many
+// photos), not only its number.
+func myTicketData(c *Conv, t *bansosbot.Ticket) Msg {
+	photos := 0
+	for _, a := range t.Attachments {
+		if !a.ByStaff {
+			photos++
+		}
+	}
+	return T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)),
+		"Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true},
+		"Category", c.e.categoryName(t), "Region", c.e.regionName(t.Region),
+		"Description", clip(t.Description, mydataShown), "Phone", t.Phone,
+		"Location", t.Location != nil, "Photos", photos)
 }
 
 // privacy is the erasure conversation: confirm, then erase.

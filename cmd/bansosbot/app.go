@@ -183,6 +183,11 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		InviteKey: m.Config.key("invite"),
 
 		DashboardURL: m.Config.dashboardURL(), // web.go
+		Controller:   flows.Controller{Name: m.Config.Controller, Address: m.Config.ControllerAddress, Contact: m.Config.ControllerContact},
+		Retention:    m.Config.retention(),
+	}
+	if cfg.Retention == 0 { // off: kept until the citizen erases it
+		cfg.Retention = -1
 	}
 	var err error
 	if cfg.Categories, err = m.Config.categories(); err != nil {

@@ -45,6 +45,8 @@ type Config struct {
 	// DatabaseURL keeps the store in PostgreSQL (postgres://...) instead
 	// of the bbolt file in DataDir (database.go).
 	DatabaseURL string
+	// The data controller named in the privacy notice (UU PDP).
+	Controller, ControllerAddress, ControllerContact string
 
 	SecretFile string // file holding the secret, outside DATA (secret.go)
 
@@ -82,6 +84,9 @@ var options = []struct {
 	{"backup-keep", "BANSOSBOT_BACKUP_KEEP", "7", "how many scheduled backups to keep (the oldest are deleted)", func(c *Config) *string { return &c.BackupKeep }},
 	{"retention", "BANSOSBOT_RETENTION", "365d", "how long personal data of closed tickets is kept (UU PDP), e.g. 365d; statistics stay", func(c *Config) *string { return &c.Retention }},
 	{"answers", "BANSOSBOT_ANSWERS", "", "ready answers for information requests and where to go on disagreement (JSON, per language); built-in when empty", func(c *Config) *string { return &c.Answers }},
+	{"controller", "BANSOSBOT_CONTROLLER", "", "the data controller the privacy notice names, e.g. \"Dinas Sosial Kabupaten Bogor\" (\"Dinas Sosial\" when empty)", func(c *Config) *string { return &c.Controller }},
+	{"controller-address", "BANSOSBOT_CONTROLLER_ADDRESS", "", "the controller's address in the privacy notice", func(c *Config) *string { return &c.ControllerAddress }},
+	{"controller-contact", "BANSOSBOT_CONTROLLER_CONTACT", "", "how citizens reach the controller for their data rights (phone, e-mail), in the privacy notice", func(c *Config) *string { return &c.ControllerContact }},
 	{"secret-file", "BANSOSBOT_SECRET_FILE", "", "file holding the secret, outside the data directory (recommended; systemd's credential $CREDENTIALS_DIRECTORY/bansosbot-secret is read without it)", func(c *Config) *string { return &c.SecretFile }},
 	{"web", "BANSOSBOT_WEB", "", "listen address of the read-only M&E web dashboard (e.g. 127.0.0.1:8088); off when empty", func(c *Config) *string { return &c.Web }},
 	{"database-url", "BANSOSBOT_DATABASE_URL", "", "PostgreSQL URL (postgres://user@host/db) to keep the store there, so that several replicas share it; the bbolt file in DATA when empty", func(c *Config) *string { return &c.DatabaseURL }},

@@ -121,7 +121,7 @@ func TestTokenAndSecretNeverLogged(t *testing.T) {
 	e.fake.SetDown(true)
 	e.fake.SendCommand(u, "/x")
 	e.fake.SetDown(false)
-	e.waitBot(u.ID, 4)
+	e.waitBot(u.ID, 3)
 	m.Close()
 	got := logs.String()
 	if len(got) == 0 {

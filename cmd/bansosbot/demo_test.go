@@ -24,7 +24,7 @@ func TestDemoRunTwice(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := demo("/start\n1\n1\n"); !strings.Contains(out, "Menu utama") {
+	if out := demo("/start\n1\n"); !strings.Contains(out, "Menu utama") {
 		t.Fatalf("first run:\n%s", out)
 	}
 	out := demo("/start\n")

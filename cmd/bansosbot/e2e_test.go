@@ -132,7 +132,8 @@ func (e *e2e) onboardUser(id int64) telegramtest.User {
 	return u
 }
 
-// onboard runs /start → agree → language and checks the transcript.
+// onboard runs /start → agree (the notice's language is the citizen's)
+// and checks the transcript.
 func (e *e2e) onboard(u telegramtest.User) {
 	e.t.Helper()
 	e.fake.SendCommand(u, "/start")
@@ -142,13 +143,8 @@ func (e *e2e) onboard(u telegramtest.User) {
 	}
 	e.press(u, "yes")
 	msgs = messages(e.waitBot(u.ID, 2))
-	if !strings.Contains(msgs[1].Text, "Persetujuan Bapak/Ibu sudah dicatat") || !strings.Contains(msgs[1].Text, "Pilih bahasa") {
-		e.t.Fatalf("after agreeing: %s; want thanks and the language question", msgs[1])
-	}
-	e.press(u, "id")
-	msgs = messages(e.waitBot(u.ID, 3))
-	if !strings.Contains(msgs[2].Text, "Menu utama") || len(msgs[2].Inline) == 0 {
-		e.t.Fatalf("after the language: %s; want the main menu", msgs[2])
+	if !strings.Contains(msgs[1].Text, "Persetujuan Bapak/Ibu sudah dicatat") || !strings.Contains(msgs[1].Text, "Menu utama") || len(msgs[1].Inline) == 0 {
+		e.t.Fatalf("after agreeing: %s; want thanks and the main menu (no second language question)", msgs[1])
 	}
 }
 
@@ -487,14 +483,14 @@ func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
 
 func TestDemoAnswersStart(t *testing.T) {
 	var out strings.Builder
-	stdin := strings.NewReader("/start\n1\n1\n")
+	stdin := strings.NewReader("/start\n1\n")
 	err := run(context.Background(), []string{"demo", "-dir", filepath.Join(t.TempDir(), "d")}, func(string) string { return "" },
 		stdin, &syncWriter{w: &out}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
-	for _, want := range []string{"Pemberitahuan privasi", "[1] ✅ Setuju", "Pilih bahasa", "Menu utama"} {
+	for _, want := range []string{"Pemberitahuan privasi", "[1] ✅ Setuju", "Persetujuan Bapak/Ibu sudah dicatat", "Menu utama"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}

@@ -97,9 +97,9 @@ func TestE2ERegistryImportWhileRunning(t *testing.T) {
 	u := telegramtest.User{ID: 601, FirstName: "Wawan", LanguageCode: "id"}
 	e.onboard(u)
 	e.fake.SendCommand(u, "/cek")
-	e.waitBot(u.ID, 4)
+	e.waitBot(u.ID, 3)
 	nikMsg := e.fake.SendText(u, nik)
-	msgs := messages(e.waitBot(u.ID, 5))
+	msgs := messages(e.waitBot(u.ID, 4))
 	if !strings.Contains(msgs[len(msgs)-1].Text, "nama lengkap") {
 		t.Fatalf("after the NIK: %s; want the name question", msgs[len(msgs)-1])
 	}
@@ -109,7 +109,7 @@ func TestE2ERegistryImportWhileRunning(t *testing.T) {
 		}
 	}
 	e.fake.SendText(u, strings.ToLower(name))
-	msgs = messages(e.waitBot(u.ID, 6))
+	msgs = messages(e.waitBot(u.ID, 5))
 	res := msgs[len(msgs)-1].Text
 	if !strings.Contains(res, "Hasil cek status bansos") || !strings.Contains(res, bansosbot.MaskName(name)) ||
 		!strings.Contains(res, "Data per 1 Oktober 2026") || !strings.Contains(res, "bukan keputusan hukum") {
