@@ -30,9 +30,21 @@ import (
 type TallyStore interface {
 	// TalliesReady reports whether the counters are complete and current.
 	TalliesReady() bool
-	DayTallies(from, to int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, t *bansosbot.Tally)) error
-	OverdueDeltas(last int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, delta int64)) error
-	OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, from time.Time)) error
+	// TallySums calls fn with counters whose sum per group is the
+	// group's counters on the days from (inclusive) to to (exclusive),
+	// with the working-minute digests only when medians.
+	TallySums(from, to int32, region bansosbot.RegionCode, medians bool, fn func(g bansosbot.TallyGroup, t *bansosbot.Tally)) error
+	// OverdueAt calls fn(i, g, n) with numbers whose sum per i and group
+	// is the number overdue at the local midnight starting day cuts[i].
+	OverdueAt(cuts []int32, region bansosbot.RegionCode, fn func(i int, g bansosbot.TallyGroup, n int64)) error
+	// OverdueNow calls fn(g, n) with numbers whose sum per group is the
+	// number of open tickets overdue at now.
+	OverdueNow(now time.Time, region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, n int64)) error
+	// The same summed over the groups under an area (the nation, a
+	// province, a kabupaten/kota or a kecamatan) of one restriction.
+	AreaSums(from, to int32, area bansosbot.RegionCode, restricted, medians bool) (bansosbot.Tally, error)
+	AreaOverdueAt(cuts []int32, area bansosbot.RegionCode, restricted bool) ([]int64, error)
+	AreaOverdueNow(now time.Time, area bansosbot.RegionCode, restricted bool) (int64, error)
 	StatusTallies(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, st bansosbot.Status, n int64)) error
 }
 
@@ -240,15 +252,17 @@ func overdueFrom(t *bansosbot.Ticket) time.Time {
 	return o
 }
 
+// rowKey is what a report row is for.
+type rowKey struct {
+	region   bansosbot.RegionCode
+	category string
+}
+
 // reportFromTallies is Report from the counters.
 func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error) {
 	n := len(q.Periods)
 	rep := &Report{Query: q, Total: ReportRow{Region: q.Region, Figures: make([]Figures, n)}}
-	type key struct {
-		region   bansosbot.RegionCode
-		category string
-	}
-	rows := map[key]*ReportRow{}
+	rows := map[rowKey]*ReportRow{}
 	byGroup := map[bansosbot.TallyGroup]*ReportRow{}
 	var lastG bansosbot.TallyGroup
 	var lastRow *ReportRow
@@ -262,7 +276,7 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		}
 		var row *ReportRow
 		if q.Staff == nil || q.Staff.MayHandle(&bansosbot.Ticket{Region: g.Region}, g.Restricted) {
-			var k key
+			var k rowKey
 			if q.ByRegion {
 				k.region = childOf(q.Region, g.Region)
 			}
@@ -285,29 +299,43 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		return nil, err
 	}
 	from, to := make([]int32, n), make([]int32, n)
-	minFrom, maxTo := int32(math.MaxInt32), int32(math.MinInt32)
 	for i, p := range q.Periods {
 		from[i], to[i] = p.From.number(), p.To.number()
-		minFrom, maxTo = min(minFrom, from[i]), max(maxTo, to[i])
 	}
 	add := func(row *ReportRow, i int, f func(*Figures)) {
 		f(&row.Figures[i])
 		f(&rep.Total.Figures[i])
 	}
-	err := ts.DayTallies(minFrom, maxTo, q.Region, func(day int32, g bansosbot.TallyGroup, t *bansosbot.Tally) {
-		row := rowOf(g)
-		if row == nil {
-			return
-		}
-		for i := range n {
-			if day >= from[i] && day < to[i] {
-				row.Figures[i].addTally(t, q.medians(i))
-				rep.Total.Figures[i].addTally(t, false) // its digests: the rows' merged (below)
-			}
-		}
-	})
+	// Rows without categories whose tickets s may handle all or none of
+	// (per restriction) read the area counters; the others the groups'.
+	areaRows, err := e.areaRows(ts, q, rows, &rep.Total, from, to)
 	if err != nil {
 		return nil, err
+	}
+	allArea := len(areaRows) == len(rows)
+	if len(areaRows) > 0 {
+		groupRow := rowOf
+		rowOf = func(g bansosbot.TallyGroup) *ReportRow {
+			if row := groupRow(g); row != nil && !areaRows[row] {
+				return row
+			}
+			return nil
+		}
+	}
+	for i := range n {
+		if allArea {
+			break
+		}
+		medians := q.medians(i)
+		err := ts.TallySums(from[i], to[i], q.Region, medians, func(g bansosbot.TallyGroup, t *bansosbot.Tally) {
+			if row := rowOf(g); row != nil {
+				row.Figures[i].addTally(t, medians)
+				rep.Total.Figures[i].addTally(t, false) // its digests: the rows' merged (below)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	// Overdue at a period's end: for a period over (in the group's time
 	// zone) from the day changes, otherwise now from the open tickets.
@@ -325,35 +353,46 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 		past[tz] = p
 		return p
 	}
-	err = ts.OverdueDeltas(maxTo, q.Region, func(day int32, g bansosbot.TallyGroup, d int64) {
-		row := rowOf(g)
-		if row == nil {
-			return
+	// Which periods are over in some time zone, and which are not in some.
+	var cuts []int32
+	var cutOf []int
+	anyOpen := false
+	for i, per := range q.Periods {
+		if per.To.In(bansosbot.RegionCode("94").TimeZone()).Before(q.Now) { // the earliest zone (WIT) ends first
+			cuts, cutOf = append(cuts, to[i]), append(cutOf, i)
 		}
-		p := pastOf(g.Region)
-		for i := range n {
-			if p[i] && day <= to[i] {
-				add(row, i, func(f *Figures) { f.Overdue += int(d) })
-			}
+		if !per.To.In(bansosbot.RegionCode("11").TimeZone()).Before(q.Now) { // the latest (WIB) last
+			anyOpen = true
+		}
+	}
+	if allArea {
+		cuts, anyOpen = nil, false
+	}
+	err = ts.OverdueAt(cuts, q.Region, func(c int, g bansosbot.TallyGroup, d int64) {
+		i := cutOf[c]
+		if row := rowOf(g); row != nil && pastOf(g.Region)[i] {
+			add(row, i, func(f *Figures) { f.Overdue += int(d) })
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = ts.OpenOverdue(q.Region, func(g bansosbot.TallyGroup, since time.Time) {
-		row := rowOf(g)
-		if row == nil || since.After(q.Now) {
-			return
-		}
-		p := pastOf(g.Region)
-		for i := range n {
-			if !p[i] {
-				add(row, i, func(f *Figures) { f.Overdue++ })
+	if anyOpen {
+		err = ts.OverdueNow(q.Now, q.Region, func(g bansosbot.TallyGroup, c int64) {
+			row := rowOf(g)
+			if row == nil {
+				return
 			}
+			p := pastOf(g.Region)
+			for i := range n {
+				if !p[i] {
+					add(row, i, func(f *Figures) { f.Overdue += int(c) })
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
-	})
-	if err != nil {
-		return nil, err
 	}
 	for _, r := range rows {
 		for i := range r.Figures {
@@ -389,6 +428,122 @@ func (f *Figures) addTally(t *bansosbot.Tally, medians bool) {
 func (f *Figures) normalize() {
 	f.ResponseHours = f.ResponseHours.Normalized()
 	f.ResolutionHours = f.ResolutionHours.Normalized()
+}
+
+// sameAccess reports whether s may handle all or none of the tickets
+// under area of the restriction (same), and which (may).
+func sameAccess(s *bansosbot.Staff, area bansosbot.RegionCode, restricted bool) (may, same bool) {
+	if s == nil {
+		return true, true
+	}
+	if !s.Covers(area) {
+		return false, false
+	}
+	if !restricted {
+		return true, true
+	}
+	if s.Role == bansosbot.RoleWorker {
+		return false, true
+	}
+	// MayHandle: coverage of the ticket's kecamatan or narrower hides it.
+	for _, r := range s.Regions {
+		if r != area && area.Covers(r) && r.Level() > 2 {
+			return false, false
+		}
+	}
+	return s.Specificity(area) <= 2, true
+}
+
+// areaRows fills the rows of a report without categories whose region
+// (the query's, or one of its children) s may handle all or none of the
+// tickets of, per restriction, from the area counters (and their part of
+// the total), and returns them.
+func (e *Engine) areaRows(ts TallyStore, q ReportQuery, rows map[rowKey]*ReportRow, total *ReportRow, from, to []int32) (map[*ReportRow]bool, error) {
+	out := map[*ReportRow]bool{}
+	if q.ByCategory {
+		return out, nil
+	}
+	n := len(q.Periods)
+	// Whether each period is over, per time zone.
+	zones := []bansosbot.RegionCode{"11", "51", "94"} // WIB, WITA, WIT
+	past := make([][]bool, len(zones))
+	for z, r := range zones {
+		past[z] = make([]bool, n)
+		for i, p := range q.Periods {
+			past[z][i] = p.To.In(r.TimeZone()).Before(q.Now)
+		}
+	}
+	for k, row := range rows {
+		area := q.Region
+		if q.ByRegion {
+			area = k.region
+			if area.Level() != q.Region.Level()+1 || !q.Region.Covers(area) {
+				continue
+			}
+		}
+		// The area's time zone: one, or all zones agree.
+		var pastA []bool
+		if area.Level() >= 1 {
+			pastA = past[slices.IndexFunc(zones, func(z bansosbot.RegionCode) bool { return z.TimeZoneName() == area.TimeZoneName() })]
+		} else if slices.Equal(past[0], past[1]) && slices.Equal(past[1], past[2]) {
+			pastA = past[0]
+		} else {
+			continue
+		}
+		var rs []bool
+		same := true
+		for _, restricted := range []bool{false, true} {
+			may, ok := sameAccess(q.Staff, area, restricted)
+			same = same && ok
+			if may {
+				rs = append(rs, restricted)
+			}
+		}
+		if !same {
+			continue
+		}
+		out[row] = true
+		var cuts []int32
+		var cutOf []int
+		for i := range n {
+			if pastA[i] {
+				cuts, cutOf = append(cuts, to[i]), append(cutOf, i)
+			}
+		}
+		overdue := func(i int, v int64) {
+			row.Figures[i].Overdue += int(v)
+			total.Figures[i].Overdue += int(v)
+		}
+		for _, restricted := range rs {
+			for i := range n {
+				t, err := ts.AreaSums(from[i], to[i], area, restricted, q.medians(i))
+				if err != nil {
+					return nil, err
+				}
+				row.Figures[i].addTally(&t, q.medians(i))
+				total.Figures[i].addTally(&t, false) // its digests: the rows' merged
+			}
+			at, err := ts.AreaOverdueAt(cuts, area, restricted)
+			if err != nil {
+				return nil, err
+			}
+			for c, v := range at {
+				overdue(cutOf[c], v)
+			}
+			if len(cuts) < n {
+				now, err := ts.AreaOverdueNow(q.Now, area, restricted)
+				if err != nil {
+					return nil, err
+				}
+				for i := range n {
+					if !pastA[i] {
+						overdue(i, now)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // Restricted reports whether the ticket is for supervisors and admins

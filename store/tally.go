@@ -26,11 +26,11 @@ import (
 var (
 	bucketTallyDay     = []byte("tally_day")     // day(4) kab -> entries (group, Tally)
 	bucketTallyOverdue = []byte("tally_overdue") // day(4) kab -> entries (group, delta)
-	bucketTallyOpen    = []byte("tally_open")    // region(kec) 0 overdue-from(8) id(8) -> group
+	bucketTallyOpen    = []byte("tally_open")    // overdue-from(8) id(8) -> group
 	bucketTallyStatus  = []byte("tally_status")  // region(kec) 0 category 0 restricted status -> n(8)
 	bucketTallyProv    = []byte("tally_prov")    // status 0 province -> n(8)
 	bucketTallyTicket  = []byte("tally_ticket")  // ticket id -> its contribution
-	tallyBuckets       = [][]byte{bucketTallyDay, bucketTallyOverdue, bucketTallyOpen, bucketTallyStatus, bucketTallyProv, bucketTallyTicket}
+	tallyBuckets       = [][]byte{bucketTallyDay, bucketTallyOverdue, bucketTallyOpen, bucketTallyStatus, bucketTallyProv, bucketTallyTicket, bucketTallyRoll}
 )
 
 // keyTallyState in the meta bucket says whether the counters can be
@@ -55,15 +55,26 @@ type Tallier func(tx *Tx, t *bansosbot.Ticket) (*bansosbot.TicketTally, error)
 // is shared between goroutines.
 func (db *DB) SetTallier(f Tallier) { db.tallier = f }
 
-// TallyState is the counters' state (TallyOK when reports may read them).
+// TallyState is the counters' state (TallyOK when reports may read them);
+// counters of an older layout (tallyFormat) are stale.
 func (tx *Tx) TallyState() string {
-	return string(tx.tx.Bucket(bucketMeta).Get(keyTallyState))
+	meta := tx.tx.Bucket(bucketMeta)
+	s := string(meta.Get(keyTallyState))
+	if (s == TallyOK || s == TallyBuilding) && string(meta.Get(keyTallyFormat)) != tallyFormat {
+		return TallyStale
+	}
+	return s
 }
 
 // TalliesReady reports whether reports may read the counters.
 func (tx *Tx) TalliesReady() bool { return tx.TallyState() == TallyOK }
 
 func (tx *Tx) setTallyState(s string) error {
+	if s == TallyOK || s == TallyBuilding {
+		if err := tx.bucket(bucketMeta).Put(keyTallyFormat, []byte(tallyFormat)); err != nil {
+			return err
+		}
+	}
 	return tx.bucket(bucketMeta).Put(keyTallyState, []byte(s))
 }
 
@@ -109,7 +120,11 @@ func (tx *Tx) createTallyBuckets() error {
 }
 
 // retally replaces t's stored contribution by a fresh one.
-func (tx *Tx) retally(t *bansosbot.Ticket) error {
+func (tx *Tx) retally(t *bansosbot.Ticket) error { return tx.retallyAcc(t, nil) }
+
+// retallyAcc is retally whose rollup changes go to roll (nil: applied
+// now), for a rebuild to apply a chunk's at once.
+func (tx *Tx) retallyAcc(t *bansosbot.Ticket, roll rollAcc) error {
 	nt, err := tx.tallier(tx, t)
 	if err != nil {
 		return fmt.Errorf("store: counters of ticket %d: %w", t.ID, err)
@@ -121,16 +136,13 @@ func (tx *Tx) retally(t *bansosbot.Ticket) error {
 	if bytes.Equal(old, enc) {
 		return nil
 	}
+	var ot *bansosbot.TicketTally
 	if old != nil {
-		ot, err := decodeTicketTally(old)
-		if err != nil {
-			return err
-		}
-		if err := applyTally(kv, t.ID, ot, -1); err != nil {
+		if ot, err = decodeTicketTally(old); err != nil {
 			return err
 		}
 	}
-	if err := applyTally(kv, t.ID, nt, 1); err != nil {
+	if err := applyChange(kv, t.ID, ot, nt, roll); err != nil {
 		return err
 	}
 	return tx.bucket(bucketTallyTicket).Put(key, enc)
@@ -176,7 +188,30 @@ func dayKey(day int32, kab bansosbot.RegionCode) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(day)), kab...)
 }
 
-// applyTally adds sign × tt to the counters.
+// applyChange replaces a ticket's contribution old (nil: none) by nt in
+// the counters; the rollups' changes go to roll when it is not nil.
+func applyChange(s kv, id uint64, old, nt *bansosbot.TicketTally, roll rollAcc) error {
+	flush := roll == nil
+	if flush {
+		roll = rollAcc{}
+	}
+	if old != nil {
+		if err := applyTally(s, id, old, -1); err != nil {
+			return err
+		}
+		roll.add(old, -1)
+	}
+	if err := applyTally(s, id, nt, 1); err != nil {
+		return err
+	}
+	roll.add(nt, 1)
+	if !flush {
+		return nil
+	}
+	return roll.flush(s)
+}
+
+// applyTally adds sign × tt to the counters but the rollups.
 func applyTally(s kv, id uint64, tt *bansosbot.TicketTally, sign int64) error {
 	g := tt.Group
 	kab := kabOf(g.Region)
@@ -220,8 +255,7 @@ func applyTally(s kv, id uint64, tt *bansosbot.TicketTally, sign int64) error {
 		}
 	}
 	if !tt.OverdueFrom.IsZero() {
-		k := append(append([]byte(g.Region), 0), i64(tt.OverdueFrom.UnixNano())...)
-		k = append(k, u64(id)...)
+		k := append(i64(tt.OverdueFrom.UnixNano()), u64(id)...)
 		var err error
 		if sign > 0 {
 			err = s.put(bucketTallyOpen, k, encodeGroup(nil, g))
@@ -487,109 +521,6 @@ func underRegion(region, kab bansosbot.RegionCode) bool {
 	return region.Covers(kab) || kab.Covers(region)
 }
 
-// DayTallies calls fn with the counters of every group under region on
-// the days from (inclusive) to to (exclusive), in day order.
-func (tx *Tx) DayTallies(from, to int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, t *bansosbot.Tally)) error {
-	b := tx.tx.Bucket(bucketTallyDay)
-	if b == nil || from >= to {
-		return nil
-	}
-	c := b.Cursor()
-	groups := map[string]bansosbot.TallyGroup{}
-	for k, v := c.Seek(dayKey(from, "")); k != nil; k, v = c.Next() {
-		day := int32(binary.BigEndian.Uint32(k))
-		if day >= to {
-			break
-		}
-		if !underRegion(region, bansosbot.RegionCode(k[4:])) {
-			continue
-		}
-		r := &reader{b: v}
-		for len(r.b) > 0 && r.err == nil {
-			g := r.groupCached(groups)
-			t := r.tally()
-			if r.err == nil && region.Covers(g.Region) {
-				fn(day, g, &t)
-			}
-		}
-		if r.err != nil {
-			return fmt.Errorf("store: counters of day %d: %w", day, r.err)
-		}
-	}
-	return nil
-}
-
-// OverdueDeltas calls fn with the changes of the number of overdue
-// tickets of the groups under region on the days up to last (inclusive),
-// in day order: their sum up to a day is the number overdue at its start.
-func (tx *Tx) OverdueDeltas(last int32, region bansosbot.RegionCode, fn func(day int32, g bansosbot.TallyGroup, delta int64)) error {
-	b := tx.tx.Bucket(bucketTallyOverdue)
-	if b == nil {
-		return nil
-	}
-	c := b.Cursor()
-	groups := map[string]bansosbot.TallyGroup{}
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		day := int32(binary.BigEndian.Uint32(k))
-		if day > last {
-			break
-		}
-		if !underRegion(region, bansosbot.RegionCode(k[4:])) {
-			continue
-		}
-		r := &reader{b: v}
-		for len(r.b) > 0 && r.err == nil {
-			g := r.groupCached(groups)
-			d := r.varint()
-			if r.err == nil && region.Covers(g.Region) {
-				fn(day, g, d)
-			}
-		}
-		if r.err != nil {
-			return fmt.Errorf("store: overdue counters of day %d: %w", day, r.err)
-		}
-	}
-	return nil
-}
-
-// OpenOverdue calls fn for each open ticket under region that is or will
-// be overdue, with its group and the instant it is overdue from.
-func (tx *Tx) OpenOverdue(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, from time.Time)) error {
-	b := tx.tx.Bucket(bucketTallyOpen)
-	if b == nil {
-		return nil
-	}
-	c := b.Cursor()
-	prefix := []byte(region)
-	groups := map[string]bansosbot.TallyGroup{}
-	var prevV []byte
-	var prevG bansosbot.TallyGroup
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if len(k) < 17 {
-			continue
-		}
-		if rest := k[len(prefix):]; len(region) > 0 && rest[0] != 0 && rest[0] != '.' {
-			continue
-		}
-		if bytes.Equal(v, prevV) { // keys sort by region: runs of one group
-			fn(prevG, time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8]))))
-			continue
-		}
-		g, ok := groups[string(v)] // a few distinct groups: decode each once
-		prevV, prevG = v, g
-		if !ok {
-			r := &reader{b: v}
-			if g = r.group(); r.err != nil {
-				return fmt.Errorf("store: open overdue index: %w", r.err)
-			}
-			groups[string(v)] = g
-			prevG = g
-		}
-		fn(g, time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8]))))
-	}
-	return nil
-}
-
 // StatusTallies calls fn with the number of tickets of each group under
 // region in each status (every group that has a ticket appears).
 func (tx *Tx) StatusTallies(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, st bansosbot.Status, n int64)) error {
@@ -654,14 +585,8 @@ func (db *DB) OverdueByProvince(now time.Time) (out map[bansosbot.RegionCode]int
 		}); err != nil {
 			return err
 		}
-		// Keys only: region 0 overdue-from(8) id(8).
-		limit := now.UnixNano()
-		return tx.tx.Bucket(bucketTallyOpen).ForEach(func(k, _ []byte) error {
-			if len(k) < 17 || int64(binary.BigEndian.Uint64(k[len(k)-16:len(k)-8])) > limit {
-				return nil
-			}
-			out[bansosbot.RegionCode(k[:len(k)-17]).Province()]++
-			return nil
+		return tx.OverdueNow(now, "", func(g bansosbot.TallyGroup, n int64) {
+			out[g.Region.Province()] += int(n)
 		})
 	})
 	return out, ok, err
@@ -725,24 +650,25 @@ func (db *DB) RebuildTallies() (TallyResult, error) {
 		err := db.Update(func(tx *Tx) error {
 			n := 0
 			done = true
+			roll := rollAcc{} // the chunk's rollups, applied at once
 			c := tx.bucket(bucketTickets).Cursor()
 			for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
 				if n == rebuildChunk {
 					done = false
-					return nil
+					break
 				}
 				t, err := decodeTicket(v)
 				if err != nil {
 					return err
 				}
-				if err := tx.retally(t); err != nil {
+				if err := tx.retallyAcc(t, roll); err != nil {
 					return err
 				}
 				after = t.ID
 				n++
 				res.Tickets++
 			}
-			return nil
+			return roll.flush(txKV{tx.tx})
 		})
 		if err != nil {
 			return res, fmt.Errorf("store: rebuild counters: %w", err)
@@ -778,6 +704,7 @@ func (db *DB) CheckTallies() (TallyResult, error) {
 			}
 		}
 		fresh := memKV{}
+		roll := rollAcc{} // the rollups of every ticket, added up once
 		err := tx.AllTickets(func(t *bansosbot.Ticket) error {
 			tt, err := tx.tallier(tx, t)
 			if err != nil {
@@ -787,9 +714,12 @@ func (db *DB) CheckTallies() (TallyResult, error) {
 			if !bytes.Equal(tx.tx.Bucket(bucketTallyTicket).Get(u64(t.ID)), encodeTicketTally(nil, tt)) {
 				res.Stale++
 			}
-			return applyTally(fresh, t.ID, tt, 1)
+			return applyChange(fresh, t.ID, nil, tt, roll)
 		})
 		if err != nil {
+			return err
+		}
+		if err := roll.flush(fresh); err != nil {
 			return err
 		}
 		for _, name := range tallyBuckets {
@@ -886,6 +816,7 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 	days := map[string]*dayAgg{}
 	deltas := map[string]*deltaAgg{}
 	counts := map[string]int64{} // status and province counters: bucket name + 0 + key
+	roll := rollAcc{}
 	var open [][2][]byte
 	var after uint64
 	for done := false; !done; {
@@ -943,9 +874,9 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 					a.entries[j].delta += d.Delta
 				}
 				if !tt.OverdueFrom.IsZero() {
-					key := append(append([]byte(g.Region), 0), i64(tt.OverdueFrom.UnixNano())...)
-					open = append(open, [2][]byte{append(key, u64(t.ID)...), encodeGroup(nil, g)})
+					open = append(open, [2][]byte{append(i64(tt.OverdueFrom.UnixNano()), u64(t.ID)...), encodeGroup(nil, g)})
 				}
+				roll.add(tt, 1)
 				counts[string(bucketTallyStatus)+"\x00"+string(statusTallyKey(g, tt.Status))]++
 				counts[string(bucketTallyProv)+"\x00"+string(tt.Status)+"\x00"+string(g.Region.Province())]++
 				after = t.ID
@@ -979,6 +910,9 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 			if err := putOrDelete(txKV{tx.tx}, bucketTallyOverdue, []byte(k), encodeDeltaEntries(es)); err != nil {
 				return err
 			}
+		}
+		if err := roll.flush(txKV{tx.tx}); err != nil {
+			return err
 		}
 		slices.SortFunc(open, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
 		ob := tx.bucket(bucketTallyOpen)

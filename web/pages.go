@@ -232,15 +232,20 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.fail(w, r, v.Lang, err)
 		return
 	}
-	// One pass over the counters: the period, the one before (with
-	// medians) and the 12 weeks of the trend (without).
+	// The area's totals of the period, the one before (with medians) and
+	// the 12 weeks of the trend (without), read from the area counters;
+	// the period by category for the top categories.
 	weeks := flows.WeekPeriods(now, loc, 12)
-	var rep *flows.Report
+	var rep, byCat *flows.Report
 	var open map[bansosbot.RegionCode]int
 	err = s.cfg.DB.View(func(tx *store.Tx) error {
 		var err error
 		if rep, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: append([]flows.Period{ps.Cur, ps.Prev}, weeks...),
-			Now: now, ByCategory: true, Staff: v.Staff, MediansFor: 2}); err != nil {
+			Now: now, Staff: v.Staff, MediansFor: 2}); err != nil {
+			return err
+		}
+		if byCat, err = s.cfg.Engine.Report(tx, flows.ReportQuery{Region: area, Periods: []flows.Period{ps.Cur},
+			Now: now, ByCategory: true, Staff: v.Staff, NoMedians: true}); err != nil {
 			return err
 		}
 		open, err = s.cfg.Engine.OpenCounts(tx, area, v.Staff, false)
@@ -257,7 +262,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Received, Resolved int
 	}
 	var cats []catRow
-	for _, row := range rep.Rows {
+	for _, row := range byCat.Rows {
 		if f := row.Figures[0]; f.Received > 0 || f.Resolved > 0 {
 			cats = append(cats, catRow{row.Category, s.categoryName(row.Category, v.Lang), f.Received, f.Resolved})
 		}

@@ -93,7 +93,7 @@ func opsStore(b testing.TB, n int) string {
 func opsTallied(b *testing.B) *store.DB {
 	b.Helper()
 	dir := filepath.Join(os.TempDir(), "bansosbot-bench")
-	path := filepath.Join(dir, fmt.Sprintf("ops-v1-%d-%d-%d.db", *opsTickets, *opsKab, *opsKec))
+	path := filepath.Join(dir, fmt.Sprintf("ops-v3-%d-%d-%d.db", *opsTickets, *opsKab, *opsKec))
 	cfg := Config{DataDir: dir, TZ: "Asia/Jakarta"}
 	if _, err := os.Stat(path); err != nil {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -109,7 +109,7 @@ func opsTallied(b *testing.B) *store.DB {
 		}
 		keepTallies(cfg, db, nil)
 		start := time.Now()
-		res, err := db.RebuildTallies()
+		res, err := db.RebuildTalliesExclusive()
 		if err != nil {
 			b.Fatal(err)
 		}
