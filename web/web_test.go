@@ -334,6 +334,19 @@ func TestPungliVisibility(t *testing.T) {
 	if _, body := f.get(f.as(supervisor), "/dasbor/tiket"); !strings.Contains(body, pungli) {
 		t.Fatalf("supervisor's list misses the PUNGLI case\n%s", body)
 	}
+	// The supervisor handling it sees the case, not who reported it: no
+	// NIK, phone or account of the citizen on its page or in its CSV.
+	for _, path := range []string{"/dasbor/tiket/" + pungli, "/dasbor/tiket/" + pungli + "?format=csv"} {
+		code, body := f.get(f.as(supervisor), path)
+		if code != 200 || !strings.Contains(body, "RT 3") {
+			t.Fatalf("supervisor GET %s: %d; want the case\n%s", path, code, body)
+		}
+		for _, secret := range []string{"3201011203850001", "081234567890", "6281234567890", "citizen_id", "Pelapor", "Reporter"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("supervisor GET %s shows %q", path, secret)
+			}
+		}
+	}
 	if code, _ := f.get(f.as(worker), "/dasbor/petugas"); code != http.StatusForbidden {
 		t.Fatalf("worker on the staff page: %d; want 403", code)
 	}
@@ -344,6 +357,24 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	code, body := f.get(f.as(admin), "/dasbor/petugas?format=csv")
 	if code != 200 || !strings.Contains(body, `"'=HYPERLINK(""http://evil"")"`) {
 		t.Fatalf("staff CSV: %d; want the formula defused\n%s", code, body)
+	}
+	// A citizen's text in a ticket's history: the history CSV defuses it.
+	err := f.db.Update(func(tx *store.Tx) error {
+		tk, err := tx.TicketByNo(f.tickets["bogor1"])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AppendEvent(tk, bansosbot.Event{At: f.now, Role: "citizen", Kind: bansosbot.EventMessage, Text: `=HYPERLINK("http://evil","klik")`}); err != nil {
+			return err
+		}
+		return tx.PutTicket(tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body = f.get(f.as(admin), "/dasbor/tiket/"+string(f.tickets["bogor1"])+"?format=csv")
+	if code != 200 || !strings.Contains(body, `"'=HYPERLINK(""http://evil"",""klik"")"`) || strings.Contains(body, `,"=HYPERLINK`) {
+		t.Fatalf("history CSV: %d; want the citizen's formula defused\n%s", code, body)
 	}
 	for _, path := range []string{"/dasbor/?format=csv", "/dasbor/wilayah?format=csv", "/dasbor/tiket?format=csv",
 		"/dasbor/tiket/" + string(f.tickets["bogor1"]) + "?format=csv"} {

@@ -244,7 +244,12 @@ func TestE2EDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(string(csvData), string(nos["a"])) || !strings.HasPrefix(string(csvData), "ticket,category") {
 		t.Errorf("downloaded CSV: %q; want the tickets of 32.01", csvData)
 	}
-	run("english", chromedp.Navigate(base+"/dasbor/?lang=en"), chromedp.WaitVisible(css("#received")), shot("7-overview-en"))
+	// The staff page: the worker's workload (the resolved ticket is his).
+	run("staff", chromedp.Click(css(`nav a[href^="/dasbor/petugas"]`)), chromedp.WaitVisible(css("#staff")), shot("7-staff"))
+	if got := text("#staff"); !strings.Contains(got, "Wawan Pendamping") {
+		t.Errorf("staff page: %q; want the worker of 32.01", got)
+	}
+	run("english", chromedp.Navigate(base+"/dasbor/?lang=en"), chromedp.WaitVisible(css("#received")), shot("8-overview-en"))
 	if got := text("header form.logout button"); got != "Log out" {
 		t.Errorf("English page's logout button %q", got)
 	}
@@ -262,7 +267,7 @@ func TestE2EDashboardInBrowser(t *testing.T) {
 	if got := status("forged region", base+"/dasbor/wilayah?r=33.01"); got != 404 {
 		t.Errorf("worker of 32.01 opening the regions of 33.01: status %d; want 404", got)
 	}
-	run("forged page", chromedp.WaitVisible(css("#message")), shot("8-forged"))
+	run("forged page", chromedp.WaitVisible(css("#message")), shot("9-forged"))
 	if got := status("forged ticket", base+"/dasbor/tiket/"+string(nos["cilacap"])); got != 404 {
 		t.Errorf("worker of 32.01 opening a 33.01 ticket: status %d; want 404", got)
 	}
