@@ -122,6 +122,9 @@ func TestBackupAndOutFiles(t *testing.T) {
 		if out, err := cli(t, env, "-data", e.dir, "backup", "--force", existing); err != nil || !strings.Contains(out, "backup written to "+existing) {
 			t.Errorf("running=%v: backup --force: %v %s", running, err, out)
 		}
+		if out, err := cli(t, env, "-data", e.dir, "backup", existing, "--force"); err != nil || !strings.Contains(out, "backup written to "+existing) {
+			t.Errorf("running=%v: backup FILE --force: %v %s", running, err, out)
+		}
 		missing := filepath.Join(dir, "nope")
 		for _, args := range [][]string{{"backup", filepath.Join(missing, "copy.db")}, {"staff", "list", "--out", filepath.Join(missing, "staff.txt")}} {
 			out, err := cli(t, env, append([]string{"-data", e.dir}, args...)...)

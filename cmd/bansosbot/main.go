@@ -158,13 +158,14 @@ func backupFlags() (*flag.FlagSet, *bool) {
 func runBackup(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs, force := backupFlags()
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterspersed(fs, args) // help.go: "backup FILE --force" too
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return errors.New("usage: bansosbot backup [--force] FILE")
 	}
-	path := fs.Arg(0)
+	path := files[0]
 	if err := checkOutPath(path); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

@@ -100,10 +100,11 @@ func rowText(lang string, err error) string {
 
 func registryImportCLI(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs, o := importFlags(stdout)
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return fmt.Errorf("registry import: give one CSV file (or - for standard input)\n%s", registryUsage)
 	}
 	lang := *o.lang
@@ -130,7 +131,7 @@ func registryImportCLI(ctx context.Context, cfg Config, args []string, stdin io.
 	}
 	var in io.Reader = stdin
 	req.Source = "stdin"
-	if name := fs.Arg(0); name != "-" {
+	if name := files[0]; name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return err

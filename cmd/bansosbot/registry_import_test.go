@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,6 +164,12 @@ func TestRegistryImportInput(t *testing.T) {
 	if err != nil || !strings.Contains(out, "membaca: 1 baris, 100% dari berkas\n") || strings.Contains(out, "reading") {
 		t.Errorf("one row from a file (id): %v; want the progress line in Indonesian:\n%s", err, out)
 	}
+	// Flags after the file count too: "--dry-run" typed last still only
+	// checks (it was taken for a second file).
+	out, err = runCLIIn(t, "", "-data", data, "registry", "import", "-date", "2026-10-01", oneFile, "--dry-run", "-lang", "en")
+	if err != nil || !strings.Contains(out, "Dry run (nothing written): 1 person") {
+		t.Errorf("flags after the file: %v; want a dry run in English:\n%s", err, out)
+	}
 	bad := "nik,name,desil\n3201011203850001,WAWAN,2\n320101120385,BUDI,2\n"
 	out, err = runCLIIn(t, bad, "-data", data, "registry", "import", "-date", "2026-10-01", "-")
 	if err == nil || !strings.Contains(out, "baris 3: NIK harus 16 digit; di sini 12 digit.") || !strings.Contains(err.Error(), "1 baris salah") {
@@ -256,6 +263,29 @@ func TestDocumentedImportCommands(t *testing.T) {
 	for _, want := range []string{"ProtectHome=yes", "PrivateTmp=yes", "Environment=BANSOSBOT_DATA=/var/lib/bansosbot"} {
 		if !strings.Contains(string(unit), want) {
 			t.Errorf("the unit lacks %s: the documented command assumes it", want)
+		}
+	}
+}
+
+// TestParseInterspersed: flags may follow the positional arguments; "-"
+// is a positional argument (standard input) and "--" ends the flags.
+func TestParseInterspersed(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		pos  string
+		dry  bool
+		date string
+	}{
+		{[]string{"-date", "D", "f.csv"}, "f.csv", false, "D"},
+		{[]string{"f.csv", "--dry-run", "-date", "D"}, "f.csv", true, "D"},
+		{[]string{"-", "--dry-run"}, "-", true, ""},
+		{[]string{"a.csv", "b.csv"}, "a.csv b.csv", false, ""},
+		{[]string{"--dry-run", "--", "-date", "x"}, "-date x", true, ""},
+	} {
+		fs, o := importFlags(io.Discard)
+		pos, err := parseInterspersed(fs, tt.args)
+		if err != nil || strings.Join(pos, " ") != tt.pos || *o.dryRun != tt.dry || *o.date != tt.date {
+			t.Errorf("%q: positional %q, dry-run %v, date %q, %v; want %q, %v, %q", tt.args, pos, *o.dryRun, *o.date, err, tt.pos, tt.dry, tt.date)
 		}
 	}
 }
