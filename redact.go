@@ -42,7 +42,7 @@ func RedactContacts(s string) string {
 			i++
 			continue
 		}
-		digits, end := "", j
+		digits, end, start := "", j, j
 		for j < len(s) {
 			if isDigit(s[j]) {
 				digits += s[j : j+1]
@@ -60,6 +60,12 @@ func RedactContacts(s string) string {
 			}
 			j = k
 		}
+		if pd, pend := phoneRun(s, start); len(pd) > len(digits) {
+			// Groups apart by more than one character ("0812 - 3456 - 7890",
+			// "0812  3456  7890", "(0251)/832 1123") are one phone number
+			// only; any other loose run stays as the groups it is made of.
+			digits, end = pd, pend
+		}
 		switch {
 		case len(digits) >= phoneDigits && (strings.HasPrefix(digits, "0") || strings.HasPrefix(digits, "62")):
 			b.WriteString("[PHONE]")
@@ -71,4 +77,33 @@ func RedactContacts(s string) string {
 		i = end
 	}
 	return b.String()
+}
+
+// phoneRun reads a run of digit groups from s[j] (a digit) with up to
+// three separators (" .-()/") between groups and returns its digits and
+// end, when they make a phone number (0 or 62 first, phoneDigits to 15
+// digits); otherwise nothing.
+func phoneRun(s string, j int) (digits string, end int) {
+	var d strings.Builder
+	for j < len(s) {
+		if isDigit(s[j]) {
+			d.WriteByte(s[j])
+			j++
+			end = j
+			continue
+		}
+		k := j
+		for k < len(s) && k-j < 3 && strings.IndexByte(" .-()/", s[k]) >= 0 {
+			k++
+		}
+		if k == j || k >= len(s) || !isDigit(s[k]) {
+			break
+		}
+		j = k
+	}
+	ds := d.String()
+	if len(ds) < phoneDigits || len(ds) > 15 || !(strings.HasPrefix(ds, "0") || strings.HasPrefix(ds, "62")) {
+		return "", 0
+	}
+	return ds, end
 }

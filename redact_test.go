@@ -12,6 +12,14 @@ func TestRedactContacts(t *testing.T) {
 		{"email budi.santoso@example.co.id, terima kasih", "email [EMAIL], terima kasih"},
 		{"Kirim ke SITI_99+bansos@mail.com!", "Kirim ke [EMAIL]!"},
 		{"rekening 1234567890123", "rekening [NUMBER]"},
+		// Phone numbers typed with loose separators are masked whole, not
+		// left as groups that together give the number away.
+		{"hp 0812 - 3456 - 7890 ya", "hp [PHONE] ya"},
+		{"hp 0812  3456  7890", "hp [PHONE]"},
+		{"telp (0251)/832-1123", "telp [PHONE]"},
+		{"WA +62 812 - 3456 - 7890.", "WA [PHONE]."},
+		{"Rp 50.000 - 60.000 per bulan", "Rp 50.000 - 60.000 per bulan"},
+		{"RT 03 - RW 05", "RT 03 - RW 05"},
 		// What stays: amounts, dates, short numbers, a lone @.
 		{"potongan Rp 50.000 pada 2026-11-20", "potongan Rp 50.000 pada 2026-11-20"},
 		{"Rp 1.500.000 untuk 3 orang", "Rp 1.500.000 untuk 3 orang"},
