@@ -475,7 +475,9 @@ func (tx *Tx) OverdueAt(cuts []int32, region bansosbot.RegionCode, fn func(i int
 	sums := map[bansosbot.TallyGroup]int64{}
 	// Shifted days: a change at day d counts from the day before, d-1, so
 	// that the sum up to the midnight starting D is the sum of days < D.
-	pos := int32(binary.BigEndian.Uint32(first)) - 1
+	// Nothing is before the first day: start at its month's first, so
+	// that the history is read in whole months.
+	pos, _ := monthStart(int32(binary.BigEndian.Uint32(first)) - 1)
 	for _, i := range order {
 		end := cuts[i]
 		if pos < end {
@@ -542,7 +544,8 @@ func (tx *Tx) OverdueNow(now time.Time, region bansosbot.RegionCode, fn func(g b
 	// deadline on.
 	first, _ := rb.Cursor().Seek([]byte{seriesDue, spanDay})
 	if first != nil && len(first) >= 6 && first[0] == seriesDue && first[1] == spanDay {
-		for _, sp := range spans(int32(binary.BigEndian.Uint32(first[2:6])), today) {
+		start, _ := monthStart(int32(binary.BigEndian.Uint32(first[2:6])))
+		for _, sp := range spans(start, today) {
 			err := tx.rollRecords(seriesDue, sp, region, groups, func(g bansosbot.TallyGroup, v []byte) error {
 				r := &reader{b: v}
 				n := r.varint()
@@ -624,7 +627,8 @@ func (tx *Tx) AreaSums(from, to int32, area bansosbot.RegionCode, restricted, me
 	return sum, err
 }
 
-// firstAreaDay is the first day of an area series' day records.
+// firstAreaDay is the first day of the month of an area series' first
+// day record.
 func (tx *Tx) firstAreaDay(series byte) (int32, bool) {
 	b := tx.tx.Bucket(bucketTallyRoll)
 	if b == nil {
@@ -634,7 +638,8 @@ func (tx *Tx) firstAreaDay(series byte) (int32, bool) {
 	if len(k) < 6 || k[0] != series || k[1] != spanDay {
 		return 0, false
 	}
-	return int32(binary.BigEndian.Uint32(k[2:6])), true
+	first, _ := monthStart(int32(binary.BigEndian.Uint32(k[2:6]))) // nothing before: whole months
+	return first, true
 }
 
 func (tx *Tx) areaCount(series byte, from, to int32, area bansosbot.RegionCode, restricted bool) (int64, error) {
