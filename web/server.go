@@ -53,6 +53,9 @@ type Config struct {
 	// Files, when set, serves a ticket's photos through the bot (the Bot
 	// API's getFile): it writes the file with the id to w.
 	Files func(w http.ResponseWriter, r *http.Request, fileID string)
+	// TelegramLogin, when set, also offers the Telegram Login Widget on
+	// the login page (telegram.go); off by default.
+	TelegramLogin *TelegramLogin
 }
 
 // Server serves the dashboard.
@@ -85,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("GET /dasbor/static/", http.StripPrefix("/dasbor/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET "+flows.DashboardLoginPath, s.loginPage)
 	s.mux.HandleFunc("POST "+flows.DashboardLoginPath, s.login)
+	s.mux.HandleFunc("GET "+TelegramLoginPath, s.telegramLogin)
 	s.mux.HandleFunc("POST /keluar", s.logout)
 	s.mux.HandleFunc("GET /dasbor/{$}", s.auth(s.overview))
 	s.mux.HandleFunc("GET /dasbor/wilayah", s.auth(s.regions))
@@ -207,10 +211,27 @@ func (s *Server) lang(w http.ResponseWriter, r *http.Request, profile string) st
 
 // loginPage shows the button that uses a login link. The link is used
 // only by the button's POST: a link preview fetching the URL must not use
-// it up.
+// it up. With the Telegram Login Widget on, it shows Telegram's button too
+// (a script and a frame of telegram.org, allowed on this page only).
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(w, r, "")
-	s.render(w, r, http.StatusOK, "login", &page{Lang: lang, Title: s.text(lang, "login_title"), Data: r.URL.Query().Get("t")})
+	data := loginData{Token: r.URL.Query().Get("t")}
+	if tl := s.cfg.TelegramLogin; tl != nil {
+		scheme := "http"
+		if s.cfg.Secure {
+			scheme = "https"
+		}
+		data.Widget, data.AuthURL = tl.Bot, scheme+"://"+r.Host+TelegramLoginPath
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "+
+			"script-src https://telegram.org; frame-src https://oauth.telegram.org; frame-ancestors 'none'; base-uri 'none'")
+	}
+	s.render(w, r, http.StatusOK, "login", &page{Lang: lang, Title: s.text(lang, "login_title"), Data: data})
+}
+
+// loginData is what the login page shows.
+type loginData struct {
+	Token           string // of the /dasbor link
+	Widget, AuthURL string // the bot's username for Telegram's button, and where it returns
 }
 
 // login uses a login link: single use, unexpired, of an active staff
@@ -219,25 +240,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(w, r, "")
 	token := r.PostFormValue("t")
 	now := s.cfg.Now()
+	s.openSession(w, r, lang, func(tx *store.Tx) (userID int64, reason string, err error) {
+		l, err := tx.UseWebLogin(flows.TokenHash(token))
+		switch {
+		case err != nil:
+			return 0, "", err
+		case token == "" || l == nil:
+			return 0, "unknown", nil
+		case l.Used:
+			return l.UserID, "used", nil
+		case !now.Before(l.Expires):
+			return l.UserID, "expired", nil
+		}
+		return l.UserID, "", nil
+	})
+}
+
+// openSession runs check in a transaction (the user logging in, or why
+// not), refuses anyone but an active staff member, audits the attempt
+// and opens a session; the answer is a redirect to the overview or 403.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, lang string, check func(tx *store.Tx) (int64, string, error)) {
+	now := s.cfg.Now()
 	var reason string
 	var userID int64
 	sid := flows.NewToken()
 	err := s.cfg.DB.Update(func(tx *store.Tx) error {
-		reason, userID = "", 0
-		l, err := tx.UseWebLogin(flows.TokenHash(token))
-		if err != nil {
+		var err error
+		if userID, reason, err = check(tx); err != nil {
 			return err
 		}
-		switch {
-		case token == "" || l == nil:
-			reason = "unknown"
-		case l.Used:
-			reason, userID = "used", l.UserID
-		case !now.Before(l.Expires):
-			reason, userID = "expired", l.UserID
-		}
 		if reason == "" {
-			userID = l.UserID
 			st, err := tx.Staff(userID)
 			if err != nil {
 				return err
@@ -247,6 +279,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		entry := &bansosbot.AuditEntry{At: now, Actor: userID, Role: "web", Action: "web_login", Allowed: reason == "", Reason: reason}
+		if reason == "" && r.URL.Path == TelegramLoginPath {
+			entry.Reason = "telegram"
+		}
 		if err := tx.AppendAudit(entry); err != nil {
 			return err
 		}

@@ -2,12 +2,17 @@ package web_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -498,5 +503,111 @@ func TestAttachmentsThroughTheProxy(t *testing.T) {
 		if code, body := f.get(w, path); code != http.StatusNotFound || strings.Contains(body, "file photo") {
 			t.Errorf("worker of 32.01 GET %s: %d; want 404", path, code)
 		}
+	}
+}
+
+// widgetLogin signs a Telegram Login Widget answer for the user as
+// Telegram does: an HMAC-SHA256 of the sorted fields keyed by the SHA-256
+// of the bot token.
+func widgetLogin(token string, userID int64, authDate time.Time, extra ...string) url.Values {
+	q := url.Values{"id": {strconv.FormatInt(userID, 10)}, "first_name": {"Wawan"}, "username": {"wawan_pendamping"},
+		"auth_date": {strconv.FormatInt(authDate.Unix(), 10)}}
+	var fields []string
+	for k, v := range q {
+		fields = append(fields, k+"="+v[0])
+	}
+	slices.Sort(fields)
+	key := sha256.Sum256([]byte(token))
+	mac := hmac.New(sha256.New, key[:])
+	mac.Write([]byte(strings.Join(fields, "\n")))
+	q.Set("hash", hex.EncodeToString(mac.Sum(nil)))
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1]) // changed after signing
+	}
+	return q
+}
+
+// TestTelegramLoginWidget: off by default; when on, a signed answer of an
+// active staff member not older than a day opens a session; a forged or
+// changed hash, an old auth_date, another bot's token or a citizen get
+// 403, all audited; the login page shows Telegram's button and allows
+// telegram.org's script there only.
+func TestTelegramLoginWidget(t *testing.T) {
+	f := newFixture(t)
+	const token = "123456:bot-token"
+	if code, _ := f.get(f.client(), web.TelegramLoginPath+"?"+widgetLogin(token, worker, f.now).Encode()); code != http.StatusNotFound {
+		t.Fatalf("widget login while off: %d; want 404", code)
+	}
+	if _, body := f.get(f.client(), flows.DashboardLoginPath); strings.Contains(body, "telegram.org") {
+		t.Fatalf("login page shows the widget while it is off\n%s", body)
+	}
+	srv, err := web.New(web.Config{DB: f.db, Engine: f.engine, Now: func() time.Time { return f.now },
+		TelegramLogin: &web.TelegramLogin{Bot: "bansos_bot", Token: token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(srv)
+	t.Cleanup(f.srv.Close)
+
+	resp, err := f.client().Get(f.srv.URL + flows.DashboardLoginPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `data-telegram-login="bansos_bot"`) || !strings.Contains(string(body), `data-auth-url="`+f.srv.URL+web.TelegramLoginPath+`"`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src https://telegram.org") {
+		t.Fatalf("login page with the widget: CSP %q\n%s", resp.Header.Get("Content-Security-Policy"), body)
+	}
+	resp, err = f.client().Get(f.srv.URL + "/dasbor/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") {
+		t.Fatalf("other pages allow scripts: %q", csp)
+	}
+
+	c := f.client()
+	resp, err = c.Get(f.srv.URL + web.TelegramLoginPath + "?" + widgetLogin(token, worker, f.now.Add(-23*time.Hour)).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signed widget login of a worker: %s; want 303", resp.Status)
+	}
+	if code, body := f.get(c, "/dasbor/"); code != 200 || !strings.Contains(body, `id="received">2<`) {
+		t.Fatalf("overview after the widget login: %d\n%s", code, body)
+	}
+	for _, bad := range []struct {
+		name   string
+		q      url.Values
+		reason string
+	}{
+		{"changed name", widgetLogin(token, worker, f.now, "first_name", "Admin"), "telegram_hash"},
+		{"another user's id", widgetLogin(token, worker, f.now, "id", strconv.Itoa(admin)), "telegram_hash"},
+		{"another bot's token", widgetLogin("654321:other-bot", admin, f.now), "telegram_hash"},
+		{"no hash", widgetLogin(token, admin, f.now, "hash", ""), "telegram_hash"},
+		{"a day and a minute old", widgetLogin(token, worker, f.now.Add(-web.TelegramAuthMaxAge-time.Minute)), "telegram_expired"},
+		{"from the future", widgetLogin(token, worker, f.now.Add(time.Hour)), "telegram_expired"},
+		{"a citizen", widgetLogin(token, citizen, f.now), "not_staff"},
+		{"deactivated staff", widgetLogin(token, inactive, f.now), "not_staff"},
+	} {
+		c := f.client()
+		code, _ := f.get(c, web.TelegramLoginPath+"?"+bad.q.Encode())
+		if code != http.StatusForbidden {
+			t.Errorf("%s: %d; want 403", bad.name, code)
+		}
+		if code, _ := f.get(c, "/dasbor/"); code != http.StatusForbidden {
+			t.Errorf("%s: the overview answers %d; want 403", bad.name, code)
+		}
+		logins := f.audits("web_login")
+		if last := logins[len(logins)-1]; last.Allowed || last.Reason != bad.reason {
+			t.Errorf("%s: audited %+v; want refused as %s", bad.name, last, bad.reason)
+		}
+	}
+	if logins := f.audits("web_login"); !logins[0].Allowed || logins[0].Reason != "telegram" || logins[0].Actor != worker {
+		t.Errorf("the widget login audited as %+v", logins[0])
 	}
 }

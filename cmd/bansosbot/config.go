@@ -54,6 +54,9 @@ type Config struct {
 	// The M&E web dashboard (web.go).
 	Web    string // listen address, e.g. 127.0.0.1:8088; off when empty
 	WebURL string // public URL of the dashboard (default http://Web)
+	// WebTelegramLogin is the bot's username: it turns the Telegram Login
+	// Widget on as a second way into the dashboard (off when empty).
+	WebTelegramLogin string
 
 	secretGenerated bool
 	secretFrom      string // where Secret came from, for messages ("" = BANSOSBOT_SECRET)
@@ -91,6 +94,7 @@ var options = []struct {
 	{"web", "BANSOSBOT_WEB", "", "listen address of the read-only M&E web dashboard (e.g. 127.0.0.1:8088); off when empty", func(c *Config) *string { return &c.Web }},
 	{"database-url", "BANSOSBOT_DATABASE_URL", "", "PostgreSQL URL (postgres://user@host/db) to keep the store there, so that several replicas share it; the bbolt file in DATA when empty", func(c *Config) *string { return &c.DatabaseURL }},
 	{"web-url", "BANSOSBOT_WEB_URL", "", "public URL of the dashboard for /dasbor login links (default http://BANSOSBOT_WEB); https makes cookies Secure and sends HSTS", func(c *Config) *string { return &c.WebURL }},
+	{"web-telegram-login", "BANSOSBOT_WEB_TELEGRAM_LOGIN", "", "the bot's username (without @): the dashboard's login page also offers the Telegram Login Widget (set the domain with BotFather's /setdomain); off when empty", func(c *Config) *string { return &c.WebTelegramLogin }},
 }
 
 // LoadConfig reads the environment (getenv) and then the flags in args.

@@ -46,8 +46,12 @@ func (m *Main) serveWeb() error {
 	if m.Config.Web == "" {
 		return nil
 	}
+	var tl *web.TelegramLogin
+	if bot := strings.TrimPrefix(m.Config.WebTelegramLogin, "@"); bot != "" {
+		tl = &web.TelegramLogin{Bot: bot, Token: m.Config.Token}
+	}
 	srv, err := web.New(web.Config{DB: m.DB, Engine: m.Engine, Now: m.Now, Log: m.Log.With("component", "web"),
-		Secure: strings.HasPrefix(m.Config.dashboardURL(), "https://"), Files: m.fileProxy})
+		Secure: strings.HasPrefix(m.Config.dashboardURL(), "https://"), Files: m.fileProxy, TelegramLogin: tl})
 	if err != nil {
 		return err
 	}
