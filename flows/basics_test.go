@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -252,7 +253,7 @@ func TestErasureAnonymisesTickets(t *testing.T) {
 	if _, err := h.DB.ScrubFreePages(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := storeBytes(h.DB)
+	raw, err := os.ReadFile(h.DB.Path())
 	if err != nil {
 		t.Fatal(err)
 	}

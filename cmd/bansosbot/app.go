@@ -243,9 +243,24 @@ func (m *Main) Close() error {
 	m.closeWeb() // web.go
 	m.closeOps() // after the drain (metrics until the end), before the store closes
 	if m.DB != nil {
+		m.scrubAtStop()
 		return m.DB.Close()
 	}
 	return nil
+}
+
+// scrubAtStop zeroes the free pages before the store closes: what was
+// deleted while running (processed updates with their text and the
+// sender's names, data erased by /hapusdata) stays on a free page until
+// bbolt reuses it, and the daily retention run is the only other scrub. A
+// stopped file, the one an operator copies, holds none of it.
+func (m *Main) scrubAtStop() {
+	n, err := m.DB.ScrubFreePagesRetry(5 * time.Second)
+	if err != nil {
+		m.Log.Warn("free pages not zeroed at stop; the next retention run does it", "err", err)
+		return
+	}
+	m.Log.Debug("free pages zeroed at stop", "pages", n)
 }
 
 // Kill stops without draining anything (tests use it to simulate a crash).
