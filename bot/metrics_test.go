@@ -69,6 +69,8 @@ func TestCountingStoreCountsInTheTransaction(t *testing.T) {
 			for i := 0; i < 3; i++ { // limit 2: one refusal
 				cs.Allow("ck:u:42", 2, time.Hour, now)
 			}
+			cs.Allow("file:42", 1, 24*time.Hour, now) // the daily filing cap: one refusal
+			cs.Allow("file:42", 1, 24*time.Hour, now)
 			cs.Allow("flood:42", 1, time.Minute, now) // a marker, not a limit
 			cs.Allow("flood:42", 1, time.Minute, now)
 			cs.RegistryLookup(bansosbot.NIKHash{}) // no registry imported
@@ -105,6 +107,7 @@ func TestCountingStoreCountsInTheTransaction(t *testing.T) {
 		"bansosbot_registry_lookups_total{result=answered}":       0,
 		"bansosbot_rate_limit_refusals_total{limit=lookups_user}": 1,
 		"bansosbot_rate_limit_refusals_total{limit=messages}":     0,
+		"bansosbot_rate_limit_refusals_total{limit=filings}":      1,
 		"bansosbot_escalations_total{step=breach}":                1,
 		"bansosbot_escalations_total{step=warning}":               0,
 		"bansosbot_tickets{province=32,status=new}":               1,

@@ -31,7 +31,35 @@ func checkOpenLimit(c *Conv) error {
 	if open >= lim {
 		return bansosbot.Errorf(bansosbot.ERateLimited, "complaint.limit_reached", "Max", lim)
 	}
-	return nil
+	return checkFilings(c, c.Tx.Peek)
+}
+
+// filingWindow is the period of Limits.FilingsPerDay.
+const filingWindow = 24 * time.Hour
+
+// filingKey names the counter of a citizen's filings. It counts filings,
+// not tickets: a withdrawn ticket (or one erased with /hapusdata) still
+// counts, so that withdrawing and filing again cannot get round the
+// open-tickets limit (issue 10 item 15).
+func filingKey(c *Conv) string { return "file:" + strconv.FormatInt(c.In.UserID, 10) }
+
+// checkFilings refuses when the citizen filed FilingsPerDay complaints
+// within the last 24 hours. hit is Peek (asking before a report starts)
+// or Allow (recording the filing on submit).
+func checkFilings(c *Conv, hit func(string, int, time.Duration, time.Time) (bool, time.Duration, error)) error {
+	lim := c.e.cfg.Limits.FilingsPerDay
+	if lim <= 0 {
+		return nil
+	}
+	ok, wait, err := hit(filingKey(c), lim, filingWindow, c.Now)
+	if err != nil || ok {
+		return err
+	}
+	retry, err := retryAt(c, wait)
+	if err != nil {
+		return err
+	}
+	return bansosbot.Errorf(bansosbot.ERateLimited, "complaint.filing_limit", "Max", lim, "Retry", retry)
 }
 
 // likelyDuplicate returns the citizen's recent ticket of the same category
@@ -91,6 +119,9 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		if dup != nil {
 			return f.goTo(c, d, rsDuplicate)
 		}
+	}
+	if err := checkFilings(c, c.Tx.Allow); err != nil {
+		return err
 	}
 	seq, no, err := c.e.newTicketNo(c.Tx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
 )
 
@@ -573,6 +574,64 @@ func TestReportOpenTicketLimit(t *testing.T) {
 	cmGolden(h, "complaint_limit")
 	if s := sessionOf(t, h, u.ID); s.Flow != "" {
 		t.Errorf("a report started over the limit: %+v", s)
+	}
+}
+
+// TestReportFilingLimitCountsWithdrawn: withdrawing and filing again does
+// not get round the open-tickets limit: the daily filing cap counts
+// withdrawn tickets, refuses in the citizen's language with the time to
+// come back, and lets them file again 24 hours after the first filing
+// (issue 10 item 15).
+func TestReportFilingLimitCountsWithdrawn(t *testing.T) {
+	for _, lang := range []string{"id", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, flows.Config{Limits: flows.Limits{OpenTickets: 1, FilingsPerDay: 3}})
+			u := h.User(231, lang)
+			u.Onboard(lang)
+			for i := range 3 {
+				cmToStep(u, "OTHER", "summary")
+				u.Press("send")
+				ts := cmTickets(t, h, u.ID)
+				if len(ts) != i+1 {
+					t.Fatalf("filing %d: %d tickets; want %d", i+1, len(ts), i+1)
+				}
+				id := ticketID(ts[0].ID)
+				u.Text(map[string]string{"id": "/tiket", "en": "/tickets"}[lang])
+				u.Press("o:" + id)
+				u.Press("w:" + id)
+				u.Press("wy:" + id)
+				if st := cmTickets(t, h, u.ID)[0].Status; st != bansosbot.StatusWithdrawn {
+					t.Fatalf("filing %d: status %s after withdrawal; want withdrawn", i+1, st)
+				}
+				h.Advance(10 * time.Minute)
+			}
+			h.log.Reset()
+			h.Note("three complaints filed and withdrawn within half an hour: no ticket is open")
+			u.Text(map[string]string{"id": "/lapor", "en": "/report"}[lang]) // refused at once
+			if s := sessionOf(t, h, u.ID); s.Flow != "" {
+				t.Errorf("a report started over the daily cap: %+v", s)
+			}
+			h.Advance(24*time.Hour - 30*time.Minute + time.Minute)
+			h.Note("24 hours after the first filing")
+			u.Text(map[string]string{"id": "/lapor", "en": "/report"}[lang]) // a report starts again
+			cmGolden(h, "complaint_filing_limit_"+lang)
+			if n := len(cmTickets(t, h, u.ID)); n != 3 {
+				t.Errorf("tickets = %d; want 3", n)
+			}
+			if s := sessionOf(t, h, u.ID); s.Flow == "" {
+				t.Errorf("no report started once the first filing is 24 hours old")
+			}
+		})
+	}
+	// The refusal as the citizen reads it.
+	cat := locales.MustDefault()
+	for lang, want := range map[string][]string{"id": {"Bapak/Ibu", "3 pengaduan", "dibatalkan", "RETRY"}, "en": {"3 complaints", "withdrawn", "RETRY"}} {
+		got := cat.Text(lang, "complaint.filing_limit", map[string]any{"Max": 3, "Retry": "RETRY"})
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s refusal %q; want it to contain %q", lang, got, w)
+			}
+		}
 	}
 }
 

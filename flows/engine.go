@@ -30,6 +30,15 @@ type Limits struct {
 	OpenTickets       int // per citizen
 	LookupsPerHour    int // status checks per user
 	LookupsPerNIKDay  int // status checks per NIK
+	// FilingsPerDay: complaints one citizen may file within 24 hours,
+	// withdrawn (and erased) ones included, so that withdrawing and filing
+	// again does not get round OpenTickets; 0 disables.
+	FilingsPerDay int
+}
+
+// DefaultLimits are the limits of an engine configured without any.
+func DefaultLimits() Limits {
+	return Limits{MessagesPerMinute: 30, OpenTickets: 5, LookupsPerHour: 5, LookupsPerNIKDay: 10, FilingsPerDay: 10}
 }
 
 // Config configures an Engine.
@@ -104,7 +113,7 @@ func (c *Config) setDefaults() {
 		c.IdleTimeout = 30 * time.Minute
 	}
 	if c.Limits == (Limits{}) {
-		c.Limits = Limits{MessagesPerMinute: 30, OpenTickets: 5, LookupsPerHour: 5, LookupsPerNIKDay: 10}
+		c.Limits = DefaultLimits()
 	}
 	if c.DescriptionMin == 0 {
 		c.DescriptionMin = 20

@@ -181,6 +181,7 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		TicketKey: m.Config.key("ticket-number"),
 		NIKKey:    m.Config.key("nik"),
 		InviteKey: m.Config.key("invite"),
+		Limits:    m.Config.limits(), // limits.go
 
 		DashboardURL: m.Config.dashboardURL(), // web.go
 		Controller:   flows.Controller{Name: m.Config.Controller, Address: m.Config.ControllerAddress, Contact: m.Config.ControllerContact},
