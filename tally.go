@@ -133,7 +133,10 @@ func (d Digest) Normalized() Digest {
 	if len(d) == 0 {
 		return nil
 	}
-	slices.SortFunc(d, func(a, b Bin) int { return cmp.Compare(a.Minutes, b.Minutes) })
+	byMinutes := func(a, b Bin) int { return cmp.Compare(a.Minutes, b.Minutes) }
+	if !slices.IsSortedFunc(d, byMinutes) { // a merged digest is sorted already
+		slices.SortFunc(d, byMinutes)
+	}
 	out := d[:0]
 	for _, b := range d {
 		if n := len(out); n > 0 && out[n-1].Minutes == b.Minutes {

@@ -520,7 +520,12 @@ func (e *Engine) areaRows(ts TallyStore, q ReportQuery, rows map[rowKey]*ReportR
 				if err != nil {
 					return nil, err
 				}
-				row.Figures[i].addTally(&t, q.medians(i))
+				f := &row.Figures[i]
+				f.addTally(&t, false)
+				if q.medians(i) { // sorted already: merged, not appended and sorted again
+					f.ResponseHours = f.ResponseHours.Merge(t.ResponseMinutes, 1)
+					f.ResolutionHours = f.ResolutionHours.Merge(t.ResolutionMinutes, 1)
+				}
 				total.Figures[i].addTally(&t, false) // its digests: the rows' merged
 			}
 			at, err := ts.AreaOverdueAt(cuts, area, restricted)
