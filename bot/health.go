@@ -12,6 +12,28 @@ type health struct {
 	lastOK   time.Time
 	failing  bool
 	failFrom time.Time
+	// waiting is since when the least recently served chat of the outbox
+	// has waited (zero: nothing waits); see sender.stalledSince.
+	waiting time.Time
+}
+
+func (h *health) outboxWaiting(since time.Time) {
+	h.mu.Lock()
+	h.waiting = since
+	h.mu.Unlock()
+}
+
+// OutboxStalledFor reports for how long a chat with messages in the
+// outbox has had none of them go out (0 when nothing waits). A chat held
+// back only by Telegram's send limits (a busy group) keeps making
+// progress; a stuck sender or a chat whose every call fails does not.
+func (s *Server) OutboxStalledFor() time.Duration {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	if s.health.waiting.IsZero() {
+		return 0
+	}
+	return time.Since(s.health.waiting)
 }
 
 func (h *health) apiOK() {

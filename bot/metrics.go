@@ -110,7 +110,7 @@ const (
 // so that dashboards and alerts see every series.
 var (
 	lookupResults = []string{"answered", "unavailable"}
-	limitKinds    = []string{"messages", "lookups_user", "lookups_nik", "invites", "filings"}
+	limitKinds    = []string{"messages", "lookups_user", "lookups_nik", "invites", "filings", "groups"}
 	escalateSteps = []string{"warning", "breach", "escalate"}
 )
 
@@ -118,7 +118,7 @@ var (
 // counters that are markers, not limits: a false answer is no refusal).
 func limitKind(name string) string {
 	for _, p := range []struct{ prefix, kind string }{
-		{"msg:", "messages"}, {"ck:u:", "lookups_user"}, {"ck:n:", "lookups_nik"}, {"invite:", "invites"}, {"file:", "filings"},
+		{"msg:", "messages"}, {"ck:u:", "lookups_user"}, {"ck:n:", "lookups_nik"}, {"invite:", "invites"}, {"file:", "filings"}, {"grp:", "groups"}, {"grpu:", "groups"},
 		{"flood:", ""}, {"digest:", ""},
 	} {
 		if strings.HasPrefix(name, p.prefix) {

@@ -123,7 +123,7 @@ func TestCountingStoreCountsInTheTransaction(t *testing.T) {
 		}
 		delete(got, name)
 	}
-	if len(got) != 3 { // the other zero-valued refusal and escalation series
+	if len(got) != 4 { // the other zero-valued refusal and escalation series
 		t.Errorf("unexpected series: %v", got)
 	}
 }

@@ -28,6 +28,11 @@ type sender struct {
 	readyAt map[int64]time.Time   // earliest next send per chat
 	groups  map[int64][]time.Time // recent sends per group chat
 	recent  []time.Time           // recent sends, all chats (global window)
+
+	// since is, per chat with queued items, when it last made progress:
+	// its first item was loaded or its previous one went out. A chat held
+	// back by its send window makes progress; a stuck one does not.
+	since map[int64]time.Time
 	// counting is the number of calls in flight that count against the
 	// send limits.
 	counting int
@@ -46,7 +51,7 @@ type result struct {
 
 func newSender(s *Server) *sender {
 	return &sender{s: s, queues: map[int64][]store.OutboxItem{}, busy: map[int64]bool{},
-		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{}, results: make(chan result, s.cfg.Workers)}
+		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{}, since: map[int64]time.Time{}, results: make(chan result, s.cfg.Workers)}
 }
 
 func (q *sender) run(ctx context.Context) {
@@ -63,6 +68,7 @@ func (q *sender) run(ctx context.Context) {
 		if err := q.load(); err != nil {
 			q.s.log.Error("outbox: load", "err", err)
 		}
+		q.s.health.outboxWaiting(q.stalledSince())
 		now := time.Now()
 		wait := time.Minute
 		for _, chat := range q.order() {
@@ -131,6 +137,9 @@ func (q *sender) load() error {
 			return err
 		}
 		for _, it := range items {
+			if len(q.queues[it.ChatID]) == 0 {
+				q.since[it.ChatID] = time.Now()
+			}
 			q.queues[it.ChatID] = append(q.queues[it.ChatID], it)
 			q.loaded = it.ID
 		}
@@ -175,7 +184,7 @@ func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) t
 	lim := q.s.cfg.Limits
 	d = max(d, q.readyAt[chat].Sub(now))
 	if chat < 0 { // groups and channels (one call in flight at most: this one is not)
-		window := time.Minute + lim.Margin
+		window := lim.GroupWindow + lim.Margin
 		sends := prune(q.groups[chat], now.Add(-window))
 		q.groups[chat] = sends
 		if len(sends) >= lim.GroupPerMinute {
@@ -294,9 +303,25 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 
 func (q *sender) pop(chat int64) {
 	q.queues[chat] = q.queues[chat][1:]
+	q.since[chat] = time.Now()
 	if len(q.queues[chat]) == 0 {
 		delete(q.queues, chat)
+		delete(q.since, chat)
 	}
+}
+
+// stalledSince is the earliest progress time of the chats with queued
+// items (zero when none waits): a group's backlog, draining at its send
+// window, keeps making progress; a stalled sender, or a chat whose every
+// call fails, does not.
+func (q *sender) stalledSince() time.Time {
+	var oldest time.Time
+	for _, t := range q.since {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return oldest
 }
 
 func (q *sender) park(reason string, it store.OutboxItem) {
@@ -323,6 +348,7 @@ func (q *sender) unreachable(chat int64) {
 	}
 	items := q.queues[chat]
 	delete(q.queues, chat)
+	delete(q.since, chat)
 	if err := q.s.db.ParkOutbox("chat unreachable (403)", items...); err != nil {
 		q.s.log.Error("outbox: park unreachable chat", "err", err)
 	}

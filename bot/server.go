@@ -41,6 +41,9 @@ type Limits struct {
 	Global         int           // messages per second, all chats
 	PerChat        time.Duration // minimum gap between two messages to one private chat
 	GroupPerMinute int           // messages per minute to one group
+	// GroupWindow is the window of GroupPerMinute (default a minute;
+	// tests shorten it).
+	GroupWindow time.Duration
 	// Margin is added to every window as a safety (the windows are kept on
 	// answer times, which already covers network delays).
 	Margin time.Duration
@@ -99,6 +102,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Limits.GroupPerMinute <= 0 {
 		c.Limits.GroupPerMinute = 20
+	}
+	if c.Limits.GroupWindow <= 0 {
+		c.Limits.GroupWindow = time.Minute
 	}
 	if c.Limits.Margin <= 0 {
 		c.Limits.Margin = 5 * time.Millisecond

@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -207,6 +208,52 @@ func TestGroupChatsGetNoPersonalData(t *testing.T) {
 	in = flows.Input{UserID: 106, ChatID: -5001, ChatType: "group", Text: "halo semua"}
 	if replies := h.Do(in, "group text"); len(replies) != 0 {
 		t.Fatalf("group chatter replies = %+v; want none", replies)
+	}
+}
+
+// TestGroupFloodAnsweredOncePerInterval: commands typed in groups get the
+// "private chats only" notice at most once per interval per group and per
+// user, so that a busy group cannot fill the outbox (it drains at 20 a
+// minute); a NIK typed there is deleted whatever the limit (issue 10 item 5).
+func TestGroupFloodAnsweredOncePerInterval(t *testing.T) {
+	h := newHarness(t, flows.Config{})
+	notices := func(replies []flows.Reply) (n int) {
+		for _, r := range replies {
+			if r.Action != flows.Delete {
+				n++
+			}
+		}
+		return n
+	}
+	send := func(user int64, chat int64, msgID int, cmd, args string) []flows.Reply {
+		text := strings.TrimSpace(cmd + " " + args)
+		in := flows.Input{UserID: user, ChatID: chat, ChatType: "supergroup", MessageID: msgID, Command: cmd, Args: args, Text: text}
+		return h.Do(in, fmt.Sprintf("group %d user %d %s", chat, user, cmd))
+	}
+	// 200 members of one group type commands within a minute: one notice.
+	total := 0
+	for i := range 200 {
+		total += notices(send(int64(1000+i), -5001, i+1, []string{"/start", "/cek", "/lapor", "/help"}[i%4], ""))
+	}
+	if total != 1 {
+		t.Errorf("notices to a group flooded by 200 commands = %d; want 1", total)
+	}
+	// One user in 50 groups: one notice as well.
+	total = 0
+	for g := range 50 {
+		total += notices(send(2000, int64(-6000-g), 1, "/start", ""))
+	}
+	if total != 1 {
+		t.Errorf("notices to one user across 50 groups = %d; want 1", total)
+	}
+	// Over the limit, a NIK is still deleted from the group, and nothing else is sent.
+	if r := send(1001, -5001, 900, "/cek", "3201010101010001"); !deleted(r, 900) || notices(r) != 0 {
+		t.Errorf("/cek NIK in a group over the limit: %+v; want the message deleted and no notice", r)
+	}
+	// An interval later the group (and a user who was not answered) hears it again.
+	h.Advance(time.Minute + time.Second)
+	if n := notices(send(1002, -5001, 901, "/start", "")); n != 1 {
+		t.Errorf("notices a minute later = %d; want 1", n)
 	}
 }
 

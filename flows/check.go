@@ -208,10 +208,19 @@ func (check) scrub(c *Conv) {
 // scrubNIK deletes the input message from the chat when its text may hold
 // a NIK (any digit), and says so.
 func scrubNIK(c *Conv, text string) {
-	if strings.ContainsFunc(text, unicode.IsDigit) {
-		c.Reply(Reply{Action: Delete, MessageID: c.In.MessageID})
+	if deleteNIK(c, text) {
 		c.Say(T("check.nik_deleted"))
 	}
+}
+
+// deleteNIK deletes the input's message from the chat when text has
+// digits (a NIK perhaps), without a word: scrubNIK says why.
+func deleteNIK(c *Conv, text string) bool {
+	if !strings.ContainsFunc(text, unicode.IsDigit) {
+		return false
+	}
+	c.Reply(Reply{Action: Delete, MessageID: c.In.MessageID})
+	return true
 }
 
 // readNIK validates the NIK and keeps its hash for the name question.

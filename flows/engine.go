@@ -34,11 +34,17 @@ type Limits struct {
 	// withdrawn (and erased) ones included, so that withdrawing and filing
 	// again does not get round OpenTickets; 0 disables.
 	FilingsPerDay int
+	// GroupNotice: a group chat, and a user in any group, hear "this bot
+	// works in private chats" at most once per GroupNotice, however many
+	// commands are typed there (a group drains at 20 messages a minute);
+	// 0 answers every command.
+	GroupNotice time.Duration
 }
 
 // DefaultLimits are the limits of an engine configured without any.
 func DefaultLimits() Limits {
-	return Limits{MessagesPerMinute: 30, OpenTickets: 5, LookupsPerHour: 5, LookupsPerNIKDay: 10, FilingsPerDay: 10}
+	return Limits{MessagesPerMinute: 30, OpenTickets: 5, LookupsPerHour: 5, LookupsPerNIKDay: 10, FilingsPerDay: 10,
+		GroupNotice: time.Minute}
 }
 
 // Config configures an Engine.
@@ -245,8 +251,8 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 		return nil, err
 	}
 	if in.ChatType != "" && in.ChatType != "private" {
-		e.group(c)
-		return c.replies, nil
+		err := e.group(c)
+		return c.replies, err
 	}
 	if ok, err := e.flood(c); err != nil || !ok {
 		return c.replies, err
@@ -271,17 +277,52 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 }
 
 // group answers in group chats only to say that the bot works in private:
-// personal data never goes to a group.
-func (e *Engine) group(c *Conv) {
+// personal data never goes to a group. A NIK typed there is always
+// deleted; the notice is not repeated within Limits.GroupNotice, neither
+// to the group nor to the user, so that commands typed in busy groups
+// cannot pile up in the outbox.
+func (e *Engine) group(c *Conv) error {
 	if c.In.Command != "" {
+		nik := false
 		if cmd := e.command(c.In.Command); cmd != nil && cmd.Sensitive {
-			scrubNIK(c, c.In.Args)
+			nik = deleteNIK(c, c.In.Args)
 		}
-		c.Say(T("general.private_only"))
+		ok, err := e.groupNotice(c)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ok && nik:
+			c.Say(T("check.nik_deleted"), T("general.private_only"))
+		case ok:
+			c.Say(T("general.private_only"))
+		}
 	}
-	if c.In.Callback != nil {
+	if c.In.Callback != nil { // an answer to the presser alone, not a group message
 		c.AnswerCallback(T("general.private_only"), true)
 	}
+	return nil
+}
+
+// groupNotice reports whether the group notice may be sent now, and if so
+// counts it against the group and the user.
+func (e *Engine) groupNotice(c *Conv) (bool, error) {
+	every := e.cfg.Limits.GroupNotice
+	if every <= 0 {
+		return true, nil
+	}
+	keys := []string{"grp:" + strconv.FormatInt(c.In.ChatID, 10), "grpu:" + strconv.FormatInt(c.In.UserID, 10)}
+	for _, k := range keys {
+		if ok, _, err := c.Tx.Peek(k, 1, every, c.Now); err != nil || !ok {
+			return false, err
+		}
+	}
+	for _, k := range keys {
+		if _, _, err := c.Tx.Allow(k, 1, every, c.Now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // flood applies the per-user message limit; the user hears once per

@@ -213,12 +213,17 @@ type instanceStatus struct {
 	// their region at any level, no admin). Reported in checks.routing;
 	// it does not make the instance unready (a restart would not help).
 	Unrouted int `json:"unrouted"`
+
+	// OutboxStalledSeconds is how long the least recently served chat
+	// with waiting messages has had none delivered (the outbox check).
+	OutboxStalledSeconds float64 `json:"outbox_stalled_seconds"`
 }
 
 // status checks readiness: the store answers, the Bot API answered
 // recently (failing for at most ReadyAPIDown), and the outbox is not
-// stuck (no message waits longer than ReadyOutboxStuck while the API
-// answers); an instance shutting down is not ready.
+// stuck (no chat with waiting messages goes without a delivery for longer
+// than ReadyOutboxStuck while the API answers; a group's rate-limited
+// backlog is not stuck); an instance shutting down is not ready.
 func (m *Main) status() instanceStatus {
 	st := instanceStatus{Ready: true, Checks: map[string]string{}, Schema: store.SchemaVersion()}
 	fail := func(check, msg string) { st.Ready, st.Checks[check] = false, msg }
@@ -266,8 +271,17 @@ func (m *Main) status() instanceStatus {
 	if waiting {
 		st.OutboxOldestSeconds = max(0, m.Now().Sub(oldest).Seconds())
 	}
-	if age := time.Duration(st.OutboxOldestSeconds * float64(time.Second)); down == 0 && age > stuck {
-		fail("outbox", fmt.Sprintf("a message has waited %s while the Bot API answers (limit %s)", age.Round(time.Second), stuck))
+	// Not the oldest message's age: a busy group's backlog drains at 20 a
+	// minute and its messages may wait long, yet the group is served. The
+	// outbox is stuck when a chat has had nothing delivered for too long
+	// (or messages wait that the sender never took up).
+	stalled := m.Server.OutboxStalledFor()
+	if stalled == 0 && waiting {
+		stalled = time.Duration(st.OutboxOldestSeconds * float64(time.Second))
+	}
+	st.OutboxStalledSeconds = stalled.Seconds()
+	if down == 0 && stalled > stuck {
+		fail("outbox", fmt.Sprintf("a message has waited %s with nothing delivered to its chat while the Bot API answers (limit %s)", stalled.Round(time.Second), stuck))
 	} else {
 		st.Checks["outbox"] = "ok"
 	}

@@ -405,6 +405,76 @@ func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
 	e.waitBot(u.ID, 1)
 }
 
+// TestE2EReadyzIgnoresAGroupBacklog: a group's backlog drains at its send
+// window and its oldest message grows older than the threshold, yet the
+// group is served: /readyz stays ready. A chat that gets nothing delivered
+// still makes it unready (issue 10 item 5).
+func TestE2EReadyzIgnoresAGroupBacklog(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config()
+	cfg.HTTP = freePort(t)
+	const stuck = 2 * time.Second
+	m := e.start(cfg, func(m *Main) {
+		m.ReadyOutboxStuck = stuck
+		tune := m.Tune
+		m.Tune = func(b *bot.Config) { // one message per 150 ms to a group
+			tune(b)
+			b.Limits.GroupPerMinute, b.Limits.GroupWindow = 1, 150*time.Millisecond
+		}
+	})
+	defer m.Close()
+	base := "http://" + cfg.HTTP
+	waitStatus(t, base+"/readyz", http.StatusOK, 5*time.Second)
+
+	const group, n = int64(-100777), 40
+	enqueue := func(k int) {
+		err := m.DB.Update(func(tx *store.Tx) error {
+			for i := range k {
+				payload := fmt.Sprintf(`{"m":"sendMessage","c":%d,"t":"pesan %d"}`, group, i)
+				if _, err := tx.Enqueue(store.OutboxItem{ChatID: group, Payload: json.RawMessage(payload)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.fake.SendCommand(telegramtest.User{ID: 7202, FirstName: "W", LanguageCode: "id"}, "/start") // wakes the sender
+	}
+	enqueue(n)
+	oldest, deadline := 0.0, time.Now().Add(60*time.Second)
+	for {
+		code, body := httpGet(t, base+"/readyz")
+		var st instanceStatus
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("/readyz body %q: %v", body, err)
+		}
+		if code != http.StatusOK {
+			t.Fatalf("/readyz = %d %s while a group's backlog drains; want 200", code, body)
+		}
+		oldest = max(oldest, st.OutboxOldestSeconds)
+		if st.Outbox == 0 && len(e.fake.Transcript(group)) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the group's backlog did not drain: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if oldest <= stuck.Seconds() {
+		t.Fatalf("the backlog's oldest message waited at most %.1f s; the test needs it older than the %v threshold", oldest, stuck)
+	}
+
+	// The group's messages now fail while the API answers: nothing goes out.
+	e.fake.FailChat(group, telegramtest.ServerError(500))
+	enqueue(1)
+	body := waitStatus(t, base+"/readyz", http.StatusServiceUnavailable, 20*time.Second)
+	if !strings.Contains(body, `"outbox":"a message has waited`) {
+		t.Errorf("/readyz with a group that gets nothing = %s", body)
+	}
+}
+
 // TestE2EWebhookSharesTheMonitoringListener: with BANSOSBOT_HTTP equal to
 // BANSOSBOT_WEBHOOK_LISTEN, one listener serves the webhook and /metrics.
 func TestE2EWebhookSharesTheMonitoringListener(t *testing.T) {
