@@ -816,7 +816,13 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 	days := map[string]*dayAgg{}
 	deltas := map[string]*deltaAgg{}
 	counts := map[string]int64{} // status and province counters: bucket name + 0 + key
-	roll := rollAcc{}
+	// The rollups are derived at the end from the day sums, and the
+	// open tickets' deadlines by group and day: far fewer than tickets.
+	type dueKey struct {
+		day int32
+		g   bansosbot.TallyGroup
+	}
+	due := map[dueKey]int64{}
 	var open [][2][]byte
 	var after uint64
 	for done := false; !done; {
@@ -876,7 +882,9 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 				if !tt.OverdueFrom.IsZero() {
 					open = append(open, [2][]byte{append(i64(tt.OverdueFrom.UnixNano()), u64(t.ID)...), encodeGroup(nil, g)})
 				}
-				roll.add(tt, 1)
+				if !tt.OverdueFrom.IsZero() {
+					due[dueKey{utcDay(tt.OverdueFrom), g}]++
+				}
 				counts[string(bucketTallyStatus)+"\x00"+string(statusTallyKey(g, tt.Status))]++
 				counts[string(bucketTallyProv)+"\x00"+string(tt.Status)+"\x00"+string(g.Region.Province())]++
 				after = t.ID
@@ -910,6 +918,41 @@ func (db *DB) rebuildInMemory() (TallyResult, error) {
 			if err := putOrDelete(txKV{tx.tx}, bucketTallyOverdue, []byte(k), encodeDeltaEntries(es)); err != nil {
 				return err
 			}
+		}
+		roll := rollAcc{}
+		keysOf := map[bansosbot.TallyGroup][2][][]byte{}
+		gkeys := func(g bansosbot.TallyGroup) ([]byte, [][]byte) {
+			k, ok := keysOf[g]
+			if !ok {
+				k = [2][][]byte{{groupKey(g)}, areaKeys(g)}
+				keysOf[g] = k
+			}
+			return k[0][0], k[1]
+		}
+		var buf []byte
+		for k, a := range days {
+			day := int32(binary.BigEndian.Uint32([]byte(k)))
+			for i := range a.entries { // (the zero ones were cleared above)
+				if a.entries[i].tally.IsZero() {
+					continue
+				}
+				gk, areas := gkeys(a.entries[i].group)
+				buf = roll.addDay(buf, gk, areas, day, &a.entries[i].tally, 1)
+			}
+		}
+		for k, a := range deltas {
+			day := int32(binary.BigEndian.Uint32([]byte(k)))
+			for _, e := range a.entries {
+				if e.delta == 0 {
+					continue
+				}
+				gk, areas := gkeys(e.group)
+				buf = roll.addCount(buf, seriesOverdue, areaOverdue, spanWeek, gk, areas, day-1, e.delta)
+			}
+		}
+		for k, n := range due {
+			gk, areas := gkeys(k.g)
+			buf = roll.addCount(buf, seriesDue, areaDue, spanDay, gk, areas, k.day, n)
 		}
 		if err := roll.flush(txKV{tx.tx}); err != nil {
 			return err

@@ -128,9 +128,14 @@ func groupKey(g bansosbot.TallyGroup) []byte {
 }
 
 func rollKey(series, span byte, start int32, gk []byte) []byte {
-	k := append(make([]byte, 0, 6+len(gk)), series, span)
-	k = binary.BigEndian.AppendUint32(k, uint32(start))
-	return append(k, gk...)
+	return rollKeyTo(make([]byte, 0, 6+len(gk)), series, span, start, gk)
+}
+
+// rollKeyTo is rollKey appended to b.
+func rollKeyTo(b []byte, series, span byte, start int32, gk []byte) []byte {
+	b = append(b, series, span)
+	b = binary.BigEndian.AppendUint32(b, uint32(start))
+	return append(b, gk...)
 }
 
 // parseGroupKey reads groupKey's encoding, decoding each distinct one once
@@ -223,38 +228,52 @@ func (v *rollVal) addTally(o *bansosbot.Tally, sign int64) {
 
 // add adds sign × tt's rollups.
 func (a rollAcc) add(tt *bansosbot.TicketTally, sign int64) {
-	gk := groupKey(tt.Group)
-	areas := areaKeys(tt.Group)
+	gk, areas := groupKey(tt.Group), areaKeys(tt.Group)
+	var buf []byte
 	for i := range tt.Days {
-		d := &tt.Days[i]
-		for _, sp := range []byte{spanWeek, spanMonth} {
-			a.at(rollKey(seriesTally, sp, spanStart(sp, d.Day), gk)).addTally(&d.Tally, sign)
-		}
-		for _, sp := range []byte{spanDay, spanWeek, spanMonth} {
-			for _, ak := range areas {
-				a.at(rollKey(areaTally, sp, spanStart(sp, d.Day), ak)).addTally(&d.Tally, sign)
-			}
-		}
+		buf = a.addDay(buf, gk, areas, tt.Days[i].Day, &tt.Days[i].Tally, sign)
 	}
 	for _, d := range tt.Overdue {
-		for _, sp := range []byte{spanWeek, spanMonth} {
-			a.at(rollKey(seriesOverdue, sp, spanStart(sp, d.Day-1), gk)).n += sign * d.Delta
-		}
-		for _, sp := range []byte{spanDay, spanWeek, spanMonth} {
-			for _, ak := range areas {
-				a.at(rollKey(areaOverdue, sp, spanStart(sp, d.Day-1), ak)).n += sign * d.Delta
-			}
-		}
+		buf = a.addCount(buf, seriesOverdue, areaOverdue, spanWeek, gk, areas, d.Day-1, sign*d.Delta)
 	}
 	if !tt.OverdueFrom.IsZero() {
-		u := utcDay(tt.OverdueFrom)
-		for _, sp := range []byte{spanDay, spanWeek, spanMonth} {
-			a.at(rollKey(seriesDue, sp, spanStart(sp, u), gk)).n += sign
-			for _, ak := range areas {
-				a.at(rollKey(areaDue, sp, spanStart(sp, u), ak)).n += sign
-			}
+		a.addCount(buf, seriesDue, areaDue, spanDay, gk, areas, utcDay(tt.OverdueFrom), sign)
+	}
+}
+
+// addDay adds sign × t, a group's counters of a day, to its week and
+// month and to its areas' day, week and month; buf is scratch space
+// (returned for the next call).
+func (a rollAcc) addDay(buf, gk []byte, areas [][]byte, day int32, t *bansosbot.Tally, sign int64) []byte {
+	for _, sp := range []byte{spanDay, spanWeek, spanMonth} {
+		start := spanStart(sp, day)
+		if sp != spanDay {
+			buf = rollKeyTo(buf[:0], seriesTally, sp, start, gk)
+			a.at(buf).addTally(t, sign)
+		}
+		for _, ak := range areas {
+			buf = rollKeyTo(buf[:0], areaTally, sp, start, ak)
+			a.at(buf).addTally(t, sign)
 		}
 	}
+	return buf
+}
+
+// addCount adds n to a count series of the group (from span on: 'o'
+// keeps no days, 'q' does) and of its areas (days, weeks, months) at day.
+func (a rollAcc) addCount(buf []byte, series, area, from byte, gk []byte, areas [][]byte, day int32, n int64) []byte {
+	for _, sp := range []byte{spanDay, spanWeek, spanMonth} {
+		start := spanStart(sp, day)
+		if sp != spanDay || from == spanDay {
+			buf = rollKeyTo(buf[:0], series, sp, start, gk)
+			a.at(buf).n += n
+		}
+		for _, ak := range areas {
+			buf = rollKeyTo(buf[:0], area, sp, start, ak)
+			a.at(buf).n += n
+		}
+	}
+	return buf
 }
 
 // flush adds the collected changes to the stored records (in key order).
