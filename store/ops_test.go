@@ -254,3 +254,34 @@ func TestScrubFreePages(t *testing.T) {
 		t.Fatalf("after scrub: %+v, %v", info, err)
 	}
 }
+
+// TestScrubFreePagesWithin: the walk stops at the deadline and says so (a
+// stop must not wait for a walk over a large file out of the page cache);
+// with time enough it zeroes everything, like ScrubFreePages.
+func TestScrubFreePagesWithin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	secret := "Rumah-saya-di-Jalan-Kenanga-9-RT04"
+	tk := &bansosbot.Ticket{ID: 1, Status: bansosbot.StatusClosed, Region: "32.01.01", Description: strings.Repeat(secret+" ", 20)}
+	putTickets(t, db, tk)
+	tk.Description = "\x00erased"
+	putTickets(t, db, tk)
+	if raw, _ := os.ReadFile(path); !bytes.Contains(raw, []byte(secret)) {
+		t.Fatal("the overwritten value is not in the file: this test shows nothing")
+	}
+	n, complete, err := db.ScrubFreePagesWithin(time.Now().Add(-time.Second))
+	if err != nil || complete || n != 0 {
+		t.Errorf("past the deadline: %d pages, complete %v, %v; want nothing done and complete false", n, complete, err)
+	}
+	n, complete, err = db.ScrubFreePagesWithin(time.Now().Add(time.Minute))
+	if err != nil || !complete || n == 0 {
+		t.Fatalf("with time: %d pages, complete %v, %v; want the free pages zeroed", n, complete, err)
+	}
+	if raw, _ := os.ReadFile(path); bytes.Contains(raw, []byte(secret)) {
+		t.Error("the removed text is still in the file after a complete scrub")
+	}
+}

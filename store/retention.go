@@ -76,32 +76,57 @@ var ErrBusy = errors.New("store: read transactions are open; try again")
 // as free the pages that readers started before the last commits may
 // still read; once none is open, no reader can reach a free page.
 func (db *DB) ScrubFreePages() (int, error) {
+	n, _, err := db.scrubFreePages(time.Time{})
+	return n, err
+}
+
+// ScrubFreePagesWithin is ScrubFreePagesRetry that gives up at the
+// deadline, also in the middle of the walk (which reads every page of the
+// file: on a large file not in the page cache it takes a minute or more).
+// complete says whether every free page was zeroed.
+func (db *DB) ScrubFreePagesWithin(deadline time.Time) (n int, complete bool, err error) {
+	for {
+		n, complete, err = db.scrubFreePages(deadline)
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return n, complete, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// scrubFreePages zeroes the free pages up to the deadline (zero: none).
+func (db *DB) scrubFreePages(deadline time.Time) (int, bool, error) {
 	// A write transaction that is rolled back: it only holds the writer
 	// lock (and releases the pending pages of closed readers at its start).
 	if db.bolt == nil {
 		// PostgreSQL reuses space itself (VACUUM); nothing to scrub here.
-		return 0, nil
+		return 0, true, nil
 	}
 	tx, err := db.bolt.Begin(true)
 	if err != nil {
-		return 0, fmt.Errorf("store: scrub: %w", err)
+		return 0, false, fmt.Errorf("store: scrub: %w", err)
 	}
 	defer tx.Rollback()
 	if db.bolt.Stats().OpenTxN > 0 {
-		return 0, ErrBusy
+		return 0, false, ErrBusy
 	}
 	f, err := os.OpenFile(db.path, os.O_WRONLY, 0)
 	if err != nil {
-		return 0, fmt.Errorf("store: scrub: %w", err)
+		return 0, false, fmt.Errorf("store: scrub: %w", err)
 	}
 	defer f.Close()
 	size := int64(db.bolt.Info().PageSize)
 	zero := make([]byte, size)
 	n := 0
-	for id := 2; ; id++ {
+	complete := true
+	for id, step := 2, 0; ; id, step = id+1, step+1 {
+		if !deadline.IsZero() && step%256 == 0 && time.Now().After(deadline) {
+			complete = false
+			break
+		}
 		p, err := tx.Page(id)
 		if err != nil {
-			return n, fmt.Errorf("store: scrub: page %d: %w", id, err)
+			return n, false, fmt.Errorf("store: scrub: page %d: %w", id, err)
 		}
 		if p == nil { // past the high-water mark
 			break
@@ -111,14 +136,14 @@ func (db *DB) ScrubFreePages() (int, error) {
 			continue
 		}
 		if _, err := f.WriteAt(zero, int64(id)*size); err != nil {
-			return n, fmt.Errorf("store: scrub: %w", err)
+			return n, false, fmt.Errorf("store: scrub: %w", err)
 		}
 		n++
 	}
 	if err := f.Sync(); err != nil {
-		return n, fmt.Errorf("store: scrub: %w", err)
+		return n, false, fmt.Errorf("store: scrub: %w", err)
 	}
-	return n, nil
+	return n, complete, nil
 }
 
 // ScrubFreePagesRetry is ScrubFreePages, retried for up to wait while

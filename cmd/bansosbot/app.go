@@ -250,18 +250,26 @@ func (m *Main) Close() error {
 	return nil
 }
 
+// stopScrubBudget bounds the free-page scrub at stop.
+const stopScrubBudget = 10 * time.Second
+
 // scrubAtStop zeroes the free pages before the store closes: what was
 // deleted while running (processed updates with their text and the
 // sender's names, data erased by /hapusdata) stays on a free page until
 // bbolt reuses it, and the daily retention run is the only other scrub. A
 // stopped file, the one an operator copies, holds none of it.
+//
+// The walk reads every page: 0.4 s on a 3.3 GB file (1M tickets) in the
+// page cache, 80 s when none of it is; stopScrubBudget keeps a stop well
+// inside systemd's 90 s stop timeout.
 func (m *Main) scrubAtStop() {
-	n, err := m.DB.ScrubFreePagesRetry(5 * time.Second)
-	if err != nil {
-		m.Log.Warn("free pages not zeroed at stop; the next retention run does it", "err", err)
+	start := time.Now()
+	n, complete, err := m.DB.ScrubFreePagesWithin(start.Add(stopScrubBudget))
+	if err != nil || !complete {
+		m.Log.Warn("free pages not all zeroed at stop; the next retention run does it", "pages", n, "err", err)
 		return
 	}
-	m.Log.Debug("free pages zeroed at stop", "pages", n)
+	m.Log.Debug("free pages zeroed at stop", "pages", n, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // Kill stops without draining anything (tests use it to simulate a crash).
