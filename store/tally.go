@@ -195,13 +195,21 @@ func applyChange(s kv, id uint64, old, nt *bansosbot.TicketTally, roll rollAcc) 
 	if flush {
 		roll = rollAcc{}
 	}
+	counts := true
+	if old != nil && old.Group == nt.Group {
+		// Only what differs: the days, overdue changes, overdue instant
+		// and status that both have alike would be subtracted and added
+		// back, rewriting their records for nothing.
+		old, nt = trimCommon(old, nt)
+		counts = old.Status != nt.Status
+	}
 	if old != nil {
-		if err := applyTally(s, id, old, -1); err != nil {
+		if err := applyTally(s, id, old, -1, counts); err != nil {
 			return err
 		}
 		roll.add(old, -1)
 	}
-	if err := applyTally(s, id, nt, 1); err != nil {
+	if err := applyTally(s, id, nt, 1, counts); err != nil {
 		return err
 	}
 	roll.add(nt, 1)
@@ -211,8 +219,43 @@ func applyChange(s kv, id uint64, old, nt *bansosbot.TicketTally, roll rollAcc) 
 	return roll.flush(s)
 }
 
-// applyTally adds sign × tt to the counters but the rollups.
-func applyTally(s kv, id uint64, tt *bansosbot.TicketTally, sign int64) error {
+// trimCommon returns copies of two contributions of one group without
+// the days and overdue changes they have alike, and without the overdue
+// instant when it is the same.
+func trimCommon(old, nt *bansosbot.TicketTally) (*bansosbot.TicketTally, *bansosbot.TicketTally) {
+	o, n := *old, *nt
+	o.Days, n.Days = nil, nil
+	for _, d := range old.Days {
+		if j := slices.IndexFunc(nt.Days, func(e bansosbot.DayTally) bool { return e.Day == d.Day }); j < 0 ||
+			!bytes.Equal(encodeTally(nil, &d.Tally), encodeTally(nil, &nt.Days[j].Tally)) {
+			o.Days = append(o.Days, d)
+		}
+	}
+	for _, d := range nt.Days {
+		if j := slices.IndexFunc(old.Days, func(e bansosbot.DayTally) bool { return e.Day == d.Day }); j < 0 ||
+			!bytes.Equal(encodeTally(nil, &d.Tally), encodeTally(nil, &old.Days[j].Tally)) {
+			n.Days = append(n.Days, d)
+		}
+	}
+	o.Overdue, n.Overdue = nil, nil
+	rest := slices.Clone(nt.Overdue)
+	for _, d := range old.Overdue {
+		if j := slices.Index(rest, d); j >= 0 {
+			rest = slices.Delete(rest, j, j+1)
+		} else {
+			o.Overdue = append(o.Overdue, d)
+		}
+	}
+	n.Overdue = rest
+	if o.OverdueFrom.Equal(n.OverdueFrom) {
+		o.OverdueFrom, n.OverdueFrom = time.Time{}, time.Time{}
+	}
+	return &o, &n
+}
+
+// applyTally adds sign × tt to the counters but the rollups (the status
+// counters only when counts).
+func applyTally(s kv, id uint64, tt *bansosbot.TicketTally, sign int64, counts bool) error {
 	g := tt.Group
 	kab := kabOf(g.Region)
 	for i := range tt.Days {
@@ -265,6 +308,9 @@ func applyTally(s kv, id uint64, tt *bansosbot.TicketTally, sign int64) error {
 		if err != nil {
 			return err
 		}
+	}
+	if !counts {
+		return nil
 	}
 	if err := addCount(s, bucketTallyStatus, statusTallyKey(g, tt.Status), sign); err != nil {
 		return err
