@@ -45,6 +45,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{[]string{"-h"}, []string{"-api-url", `(default "https://api.telegram.org")`}},
 		{[]string{"health", "-h"}, []string{"-ready"}},
 		{[]string{"rotate-secret", "--help"}, []string{"-new", "-registry", "-date"}},
+		{[]string{"migrate-store", "-h"}, []string{"-from", "-to", "empty"}},
 		{[]string{"announce", "help"}, []string{"announce list"}},
 		{[]string{"announce", "cancel", "-h"}, []string{"announce list"}},
 		{[]string{"staff", "revoke", "--help"}, []string{"staff revoke"}},

@@ -63,6 +63,9 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 	case "demo":
 		fs, _, _, _ := demoFlags()
 		return demoUsage, fs, true
+	case "migrate-store":
+		fs, _, _ := migrateStoreFlags(Config{})
+		return migrateStoreUsage, fs, true
 	case "doctor":
 		return doctorUsage, nil, true
 	case "health":
