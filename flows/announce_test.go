@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -254,7 +253,7 @@ func TestErasureRemovesSubscription(t *testing.T) {
 	dewi.Press("now")
 	announceRun(t, h, 10)
 	subJSON := []byte(`"regions":["32.01.01"],"consent_at"`)
-	if raw, err := os.ReadFile(h.DB.Path()); err != nil || !bytes.Contains(raw, subJSON) {
+	if raw, err := storeBytes(h.DB); err != nil || !bytes.Contains(raw, subJSON) {
 		t.Fatalf("the subscription is not in the file before erasure (%v): the scan below would prove nothing", err)
 	}
 	cit.Text("/hapusdata")
@@ -272,7 +271,7 @@ func TestErasureRemovesSubscription(t *testing.T) {
 	if _, err := h.DB.ScrubFreePages(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(h.DB.Path())
+	raw, err := storeBytes(h.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

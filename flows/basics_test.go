@@ -3,7 +3,6 @@ package flows_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -300,7 +299,7 @@ func TestErasureAnonymisesTickets(t *testing.T) {
 	if _, err := h.DB.ScrubFreePages(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(h.DB.Path())
+	raw, err := storeBytes(h.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

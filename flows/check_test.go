@@ -296,7 +296,7 @@ func TestCheckLeavesNoPersonalData(t *testing.T) {
 	u.sendText(samples[0].NIK.Digits()[:15], 2) // invalid
 	u.Text("/batal")
 
-	raw, err := os.ReadFile(h.DB.Path())
+	raw, err := storeBytes(h.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,11 +39,7 @@ var epoch = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 func newHarness(t *testing.T, cfg flows.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, now: epoch, keyboards: map[int64][][]flows.Button{}}
-	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"), store.Options{NoSync: true, Now: h.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t, store.Options{NoSync: true, Now: h.Now}) // postgres_test.go: bbolt, or PostgreSQL
 	h.DB = db
 	cfg.Now = h.Now
 	if cfg.TicketKey == nil {

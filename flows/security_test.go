@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"github.com/bansosbot/bansosbot"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +33,7 @@ func deleted(replies []flows.Reply, msgID int) bool {
 // fileHolds reports which of the needles the store file holds.
 func fileHolds(t *testing.T, h *harness, needles ...string) []string {
 	t.Helper()
-	raw, err := os.ReadFile(h.DB.Path())
+	raw, err := storeBytes(h.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,51 +10,15 @@ import (
 
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/store"
-	"github.com/jackc/pgx/v5"
+	"github.com/bansosbot/bansosbot/store/pgstore/pgtest"
 )
-
-// postgresURL returns BANSOSBOT_TEST_POSTGRES with a search_path of a new
-// schema, dropped at the end of the test; the test is skipped without it.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("BANSOSBOT_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("BANSOSBOT_TEST_POSTGRES is unset: set it to a PostgreSQL DSN to run the PostgreSQL tests (see README, Development)")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
 
 // TestE2EPostgres runs the whole program with BANSOSBOT_DATABASE_URL:
 // onboarding, then the crash-safety run (kill halfway, restart: every
 // command answered once, in order), and a second start on the same
 // database finds the citizen it onboarded.
 func TestE2EPostgres(t *testing.T) {
-	url := postgresURL(t)
+	_, url := pgtest.Schema(t)
 	e := newE2E(t)
 	cfg := e.config()
 	cfg.DatabaseURL = url
