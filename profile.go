@@ -54,6 +54,17 @@ type Session struct {
 	// Held is a message that arrived while an idle flow asked "continue or
 	// discard?" (flows.Input as JSON); it is handled if the user continues.
 	Held []byte `json:"held,omitempty"`
+	// Parked is an unfinished complaint set aside when another flow
+	// started in its middle (/cek during /lapor); /lapor offers it again.
+	Parked *ParkedFlow `json:"parked,omitempty"`
+}
+
+// ParkedFlow is a flow set aside: its state and draft as they were.
+type ParkedFlow struct {
+	Flow  string    `json:"flow"`
+	State string    `json:"state"`
+	Draft []byte    `json:"draft,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // Idle reports whether the session has not moved for longer than d.

@@ -57,6 +57,9 @@ type Attachment struct {
 	FileUniqueID string    `json:"file_unique_id"`
 	AddedAt      time.Time `json:"added_at"`
 	ByStaff      bool      `json:"by_staff,omitempty"`
+	// Caption is the text the citizen sent with the photo (shown to staff
+	// with it).
+	Caption string `json:"caption,omitempty"`
 }
 
 // Location is a point shared by the citizen.

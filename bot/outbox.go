@@ -261,6 +261,14 @@ func (q *sender) done(r result) {
 		q.s.cfg.Metrics.sent("403")
 		q.s.health.apiOK()
 		q.unreachable(chat)
+	case r.c.Method == mEditMarkup && (errors.Is(r.err, tg.ErrorBadRequest) || errors.Is(r.err, tg.ErrorNotFound)):
+		// Removing the buttons of a message that is gone (or no longer
+		// editable): nothing is lost, and nothing to keep as a dead letter.
+		q.s.cfg.Metrics.sent("400")
+		q.s.health.apiOK()
+		q.s.log.Debug("outbox: buttons not removed", "outbox_id", it.ID, "err", r.err)
+		q.pop(chat)
+		q.delivered = append(q.delivered, it.ID)
 	case errors.Is(r.err, tg.ErrorBadRequest) || errors.Is(r.err, tg.ErrorNotFound):
 		// The request itself is wrong (e.g. the message to edit is gone):
 		// retrying cannot help.
@@ -377,6 +385,13 @@ func (s *Server) do(ctx context.Context, c call) error {
 	case mEditText:
 		_, err = s.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
 			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)})
+	case mEditMarkup:
+		// Without buttons the markup is left out: Telegram removes them.
+		p := &tg.EditMessageReplyMarkupParams{ChatID: c.ChatID, MessageID: c.MessageID}
+		if len(c.Buttons) > 0 {
+			p.ReplyMarkup = markup(c)
+		}
+		_, err = s.api.EditMessageReplyMarkup(ctx, p)
 	case mAnswerCallback:
 		_, err = s.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: c.CallbackID, Text: c.Text, ShowAlert: c.Alert})
 	case mDeleteMessage:

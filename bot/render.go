@@ -59,6 +59,7 @@ type keyButton struct {
 const (
 	mSendMessage    = "sendMessage"
 	mEditText       = "editMessageText"
+	mEditMarkup     = "editMessageReplyMarkup"
 	mAnswerCallback = "answerCallbackQuery"
 	mDeleteMessage  = "deleteMessage"
 	mSendPhoto      = "sendPhoto"
@@ -215,6 +216,9 @@ func (r *Renderer) render(rep flows.Reply) ([]call, error) {
 		return out, nil
 	case flows.Edit:
 		base.Method, base.Text, base.MessageID = mEditText, truncate(text, maxText), rep.MessageID
+		base.Buttons = r.buttons(lang, rep.Buttons)
+	case flows.EditButtons:
+		base.Method, base.MessageID = mEditMarkup, rep.MessageID
 		base.Buttons = r.buttons(lang, rep.Buttons)
 	case flows.AnswerCallback:
 		base.Method, base.CallbackID, base.Alert = mAnswerCallback, rep.CallbackID, rep.Alert

@@ -149,3 +149,20 @@ func FuzzUpdate(f *testing.F) {
 		}
 	})
 }
+
+// TestRenderEditButtons: removing an answered prompt's buttons is an
+// editMessageReplyMarkup of that message without text and without
+// buttons, never merged into a message.
+func TestRenderEditButtons(t *testing.T) {
+	r := testRenderer()
+	calls, err := r.Render([]flows.Reply{
+		{Action: flows.Send, ChatID: 1, Text: []flows.Msg{flows.T("menu.hint")}},
+		{Action: flows.EditButtons, ChatID: 1, MessageID: 77},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[1].Method != mEditMarkup || calls[1].MessageID != 77 || calls[1].Text != "" || len(calls[1].Buttons) != 0 || markup(calls[1]) != nil {
+		t.Errorf("calls = %+v; want the message, then editMessageReplyMarkup of 77 without markup", calls)
+	}
+}

@@ -35,6 +35,7 @@ func startCommand(c *Conv) error {
 	if !c.Consented() && !c.IsStaff() {
 		return c.Start(consentFlow)
 	}
+	c.park(menuFlow) // /start in the middle of /lapor keeps the complaint
 	c.End()
 	c.Say(T("start.welcome_back"))
 	return c.e.showMenu(c)

@@ -227,7 +227,7 @@ func TestCheckRateLimits(t *testing.T) {
 
 	// The counters live in the store: a new engine (a restart) sees them.
 	h2 := &harness{t: t, DB: h.DB, Engine: flows.NewEngine(func() flows.Config { c := cfg; c.Now = h.Now; return c }()),
-		now: h.now, keyboards: map[int64][][]flows.Button{}}
+		now: h.now, keyboards: map[int64][][]flows.Button{}, sent: map[int64]int{}, prompts: map[string]int{}}
 	u := h2.User(305, "id")
 	lookup(u, ckUnknown, "Budi")
 	if r := u.Text("/cek"); r[0].Text[0].Key != "check.limit_user" {

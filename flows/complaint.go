@@ -109,6 +109,17 @@ func (f report) Start(c *Conv) error {
 		c.Say(T("complaint.in_progress"))
 		return f.Prompt(c)
 	}
+	if p := c.Session.Parked; p != nil && p.Flow == reportFlow {
+		// A complaint set aside by another flow: continue it or start over.
+		c.Session.Parked = nil
+		c.Begin(reportFlow, p.State)
+		c.Session.Draft = p.Draft
+		c.Ask([]Msg{T("drafts.offer")}, [][]Choice{{
+			{T("general.resume"), "resume"}, {T("drafts.restart"), "restart"},
+		}})
+		c.Session.State = resumePrefix + c.Session.State
+		return nil
+	}
 	if err := checkOpenLimit(c); err != nil {
 		return err
 	}
@@ -302,7 +313,24 @@ func (f report) Prompt(c *Conv) error {
 	if err != nil {
 		return err
 	}
+	if _, err := f.categoryGone(c, d); err != nil {
+		return err
+	}
 	return f.prompt(c, d)
+}
+
+// categoryGone handles a draft whose category left the configuration
+// while it waited (parked, paused or across an upgrade): the citizen says
+// which category now, and the answers given so far are kept (as when
+// editing from the summary, the next step is the first one missing).
+func (f report) categoryGone(c *Conv, d *reportDraft) (bool, error) {
+	if d.cat != nil || d.Category == "" || c.Session.State == rsCategory {
+		return false, nil
+	}
+	c.Say(T("drafts.category_gone"))
+	d.Editing, d.EditFrom = true, rsCategory
+	c.Goto(rsCategory)
+	return true, c.SaveDraft(d)
 }
 
 // navRow is the Back and Cancel buttons every step has.
@@ -423,6 +451,13 @@ func (f report) Handle(c *Conv) error {
 	if err != nil {
 		return err
 	}
+	if gone, err := f.categoryGone(c, d); err != nil || gone {
+		if err != nil {
+			return err
+		}
+		c.AnswerCallback(Msg{}, false)
+		return f.prompt(c, d)
+	}
 	state := c.Session.State
 	if c.Payload == PayloadBack {
 		return f.back(c, d)
@@ -480,9 +515,7 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 	changed := d.Category != cat.Code
 	if changed {
 		d.Category, d.cat, d.DupOK = cat.Code, &cat, false
-		if !cat.Asks(bansosbot.FieldVillage) {
-			d.Village = ""
-		}
+		// The desa/kelurahan stays: every category asks it (asks).
 		if !cat.Asks(bansosbot.FieldReason) {
 			d.Reason = ""
 		}
@@ -561,6 +594,19 @@ func (f report) readText(c *Conv, d *reportDraft, keepPhoto bool) (string, bool)
 	return text, true
 }
 
+// maxCaption is how much of a photo's caption is kept (characters):
+// Telegram's own limit is 1024, and staff see it as the photo's caption.
+const maxCaption = 900
+
+// captionOf is the caption kept with a photo, and whether it was cut.
+func captionOf(text string) (string, bool) {
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) <= maxCaption {
+		return text, false
+	}
+	return string([]rune(text)[:maxCaption]) + "…", true
+}
+
 // addPhoto keeps a photo unless the draft is full or has it already (the
 // same photo sent again, e.g. with a better caption).
 func (d *reportDraft) addPhoto(a bansosbot.Attachment) bool {
@@ -585,11 +631,17 @@ func (f report) handleMedia(c *Conv, d *reportDraft) error {
 	case c.Payload == "done":
 		return f.advance(c, d)
 	case in.Photo != nil:
-		if !d.addPhoto(*in.Photo) {
+		photo := *in.Photo
+		caption, cut := captionOf(in.Text)
+		photo.Caption = caption
+		if !d.addPhoto(photo) {
 			c.Say(T("complaint.photos_full", "Max", maxReportPhotos))
 			return f.prompt(c, d)
 		}
 		c.Say(T("complaint.photo_added", "Count", len(d.Photos), "Max", maxReportPhotos))
+		if caption != "" {
+			c.Say(T("drafts.caption_kept", "Cut", cut, "Max", maxCaption))
+		}
 	case in.Location != nil:
 		loc := *in.Location
 		d.Location = &loc
@@ -673,8 +725,8 @@ func (e *Engine) StartComplaint(c *Conv, category string, suggest bansosbot.Regi
 // about (a code; "" for none), kept on the ticket and shown in the summary.
 func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionCode, program string) error {
 	cat, ok := e.cfg.Categories.Get(category)
-	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 {
-		return c.Start(reportFlow) // an open draft is offered, never dropped
+	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 || c.Session.Parked != nil {
+		return c.Start(reportFlow) // an open or parked draft is offered, never dropped
 	}
 	if err := checkOpenLimit(c); err != nil {
 		return err

@@ -428,7 +428,7 @@ func TestReportStaleButtons(t *testing.T) {
 	u.Text("/lapor")
 	cat := h.Replies[0].Buttons[0][0].Data // NOT_REGISTERED on the first prompt
 	u.Press("c:OTHER")
-	prov := h.Replies[len(h.Replies)-1].Buttons[0][0].Data
+	prov := h.Prompt().Buttons[0][0].Data
 	u.Press("r:32")
 	u.PressData(cat)
 	u.PressData(prov)

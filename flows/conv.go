@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -28,6 +29,7 @@ type Conv struct {
 	staff    *bansosbot.Staff
 	replies  []Reply
 	answered bool // the callback query was answered
+	pressed  pressedPrompt
 	forget   bool // delete profile and session instead of saving them
 }
 
@@ -207,9 +209,25 @@ func (c *Conv) LangOf(userID int64) (string, error) {
 }
 
 // Begin makes flow the active one in state, with an empty draft. A flow
-// already running is replaced.
+// already running is replaced; an unfinished complaint is parked instead
+// (park).
 func (c *Conv) Begin(flow, state string) {
+	c.park(flow)
 	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = flow, state, nil, nil
+}
+
+// park sets an unfinished complaint aside when another flow (next) takes
+// its place, and says so: /lapor offers to continue it. A draft is never
+// dropped silently; only the citizen's cancel, "start over" or a filing
+// ends it.
+func (c *Conv) park(next string) {
+	s := c.Session
+	if s.Flow != reportFlow || next == reportFlow || len(s.Draft) == 0 {
+		return
+	}
+	c.Session.Parked = &bansosbot.ParkedFlow{Flow: s.Flow, State: strings.TrimPrefix(s.State, resumePrefix), Draft: s.Draft, At: c.Now}
+	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = "", "", nil, nil
+	c.Say(T("drafts.parked"))
 }
 
 // Goto moves the active flow to state.

@@ -269,6 +269,7 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 	if err := c.save(); err != nil {
 		return nil, err
 	}
+	c.clearAnswered()
 	if in.Callback != nil && !c.answered {
 		// Answer first: it stops the button's spinner while the rest is sent.
 		c.replies = append([]Reply{{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID}}, c.replies...)
@@ -443,7 +444,9 @@ func (e *Engine) routeCallback(c *Conv) error {
 	}
 	if step != "" {
 		cur := strconv.FormatUint(uint64(c.Session.Step), 36)
+		c.pressed = pressedPrompt{MessageID: c.In.Callback.MessageID, Flow: c.Session.Flow, State: c.Session.State, Step: c.Session.Step}
 		if step != cur || c.Session.Flow != flow {
+			c.pressed.Stale = true
 			c.AnswerCallback(T("general.button_stale"), false)
 			return nil
 		}
@@ -462,6 +465,40 @@ func (e *Engine) routeCallback(c *Conv) error {
 		return e.resume(c, f)
 	}
 	return e.aside(c, func() error { return f.Handle(c) })
+}
+
+// pressedPrompt is the prompt whose button was pressed: its message and
+// the session as the press found it.
+type pressedPrompt struct {
+	MessageID   int
+	Flow, State string
+	Step        uint32
+	Stale       bool // the button was no longer valid
+}
+
+// clearAnswered removes the buttons of a prompt once its question is
+// answered, so that the chat does not fill with dead buttons: after the
+// press of a stale button (its message's buttons are all dead), and after
+// a press that moved the conversation on (another flow, state or prompt:
+// the message's buttons are stale now). A press answered with a toast
+// that left the prompt waiting keeps its buttons, and a message the
+// handler edited itself is left to that edit. The removal goes last: the
+// answer the citizen waits for is sent first.
+func (c *Conv) clearAnswered() {
+	p := c.pressed
+	if p.MessageID == 0 {
+		return
+	}
+	s := c.Session
+	if !p.Stale && !c.forget && s.Flow == p.Flow && s.State == p.State && s.Step == p.Step {
+		return
+	}
+	for _, r := range c.replies {
+		if (r.Action == Edit || r.Action == EditButtons || r.Action == Delete) && r.MessageID == p.MessageID && r.ChatID == c.In.ChatID {
+			return
+		}
+	}
+	c.replies = append(c.replies, Reply{Action: EditButtons, ChatID: c.In.ChatID, Lang: c.Lang, MessageID: p.MessageID})
 }
 
 // freeButtons is a flow with buttons not tied to a prompt (menus, lists,
@@ -590,6 +627,11 @@ func (e *Engine) resume(c *Conv, f Flow) error {
 		c.End()
 		c.Say(T("general.discarded"))
 		return e.showMenu(c)
+	case "restart": // a parked draft dropped for a new one of the same flow
+		c.AnswerCallback(Msg{}, false)
+		c.End()
+		c.Say(T("general.discarded"))
+		return f.Start(c)
 	}
 	return e.askResume(c)
 }

@@ -22,12 +22,18 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // and writes a transcript: inputs, and replies as locale keys with their
 // arguments and buttons. Transcripts are compared with testdata/*.golden.
 type harness struct {
-	t          *testing.T
-	DB         *store.DB
-	Engine     *flows.Engine
-	now        time.Time
-	log        strings.Builder
-	keyboards  map[int64][][]flows.Button // the last inline keyboard per chat
+	t         *testing.T
+	DB        *store.DB
+	Engine    *flows.Engine
+	now       time.Time
+	log       strings.Builder
+	keyboards map[int64][][]flows.Button // the last inline keyboard per chat
+	// sent counts the bot's messages per chat (their ids, from 100);
+	// prompts maps a prompt's button (chat and data) to its message, so
+	// that a press carries the message it was on. Buttons not tied to a
+	// prompt (menus, cards, notices) are pressed on message 1.
+	sent       map[int64]int
+	prompts    map[string]int
 	nextUpdate int64
 	// Replies holds every reply of the last input.
 	Replies []flows.Reply
@@ -38,7 +44,7 @@ var epoch = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg flows.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, now: epoch, keyboards: map[int64][][]flows.Button{}}
+	h := &harness{t: t, now: epoch, keyboards: map[int64][][]flows.Button{}, sent: map[int64]int{}, prompts: map[string]int{}}
 	db := openStore(t, store.Options{NoSync: true, Now: h.Now}) // postgres_test.go: bbolt, or PostgreSQL
 	h.DB = db
 	cfg.Now = h.Now
@@ -92,9 +98,36 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 		if (r.Action == flows.Send || r.Action == flows.Edit) && len(r.Buttons) > 0 {
 			h.keyboards[r.ChatID] = r.Buttons
 		}
+		switch r.Action {
+		case flows.Send, flows.SendPhoto, flows.SendLocation, flows.SendChart:
+			if h.sent[r.ChatID] == 0 {
+				h.sent[r.ChatID] = 99
+			}
+			h.sent[r.ChatID]++
+			for _, row := range r.Buttons {
+				for _, b := range row {
+					if parts := strings.SplitN(b.Data, ".", 3); len(parts) == 3 && parts[1] != "" {
+						h.prompts[fmt.Sprint(r.ChatID, " ", b.Data)] = h.sent[r.ChatID]
+					}
+				}
+			}
+		}
 	}
 	h.Replies = replies
 	return replies
+}
+
+// Prompt is the last reply of the last input that carries buttons (the
+// removal of an answered prompt's buttons comes after it).
+func (h *harness) Prompt() flows.Reply {
+	h.t.Helper()
+	for i := len(h.Replies) - 1; i >= 0; i-- {
+		if len(h.Replies[i].Buttons) > 0 {
+			return h.Replies[i]
+		}
+	}
+	h.t.Fatalf("no reply with buttons in %v", h.Replies)
+	return flows.Reply{}
 }
 
 // Golden compares the transcript with testdata/<name>.golden (rewritten
@@ -183,7 +216,11 @@ func (u *user) Press(payload string) []flows.Reply {
 // PressData presses a button with arbitrary data (stale or forged ones).
 func (u *user) PressData(data string) []flows.Reply {
 	in := u.input()
-	in.Callback = &flows.Callback{ID: fmt.Sprintf("cb%d", u.h.nextUpdate+1), MessageID: 1, Data: data}
+	msg := u.h.prompts[fmt.Sprint(u.ID, " ", data)]
+	if msg == 0 {
+		msg = 1
+	}
+	in.Callback = &flows.Callback{ID: fmt.Sprintf("cb%d", u.h.nextUpdate+1), MessageID: msg, Data: data}
 	return u.h.Do(in, "press "+data)
 }
 
@@ -235,6 +272,7 @@ func quote(s string) string {
 var actionNames = map[flows.Action]string{
 	flows.Send: "send", flows.Edit: "edit", flows.AnswerCallback: "answer", flows.Delete: "delete",
 	flows.SendPhoto: "photo", flows.SendLocation: "location", flows.SendChart: "chart",
+	flows.EditButtons: "edit-buttons",
 }
 
 // FormatReply renders a reply as transcript lines.
@@ -263,6 +301,9 @@ func FormatReply(r flows.Reply) string {
 			b.WriteString("\n    ")
 		}
 		b.WriteString(FormatMsg(m))
+	}
+	if r.Action == flows.EditButtons && len(r.Buttons) == 0 {
+		b.WriteString(" (buttons removed)")
 	}
 	b.WriteString("\n")
 	for _, row := range r.Buttons {

@@ -72,6 +72,9 @@ const (
 	SendPhoto                    // re-send a stored photo by file id, Text as caption
 	SendLocation                 // a map pin
 	SendChart                    // a PNG rendered by the bot from Chart
+	// EditButtons replaces the inline buttons of MessageID with Buttons
+	// and keeps its text; no Buttons removes them (a prompt once answered).
+	EditButtons
 )
 
 // Msg is a localized text: a locale key and its arguments. Argument values

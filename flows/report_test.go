@@ -327,9 +327,10 @@ func TestPurgeTicketKeepsStatistics(t *testing.T) {
 }
 
 func TestExpireDraftKeepsStep(t *testing.T) {
-	s := &bansosbot.Session{UserID: 1, Flow: "rp", State: "desc", Step: 7, Draft: []byte(`{"d":"rumah saya"}`), Held: []byte(`{"Text":"rumah saya"}`)}
+	s := &bansosbot.Session{UserID: 1, Flow: "rp", State: "desc", Step: 7, Draft: []byte(`{"d":"rumah saya"}`), Held: []byte(`{"Text":"rumah saya"}`),
+		Parked: &bansosbot.ParkedFlow{Flow: "rp", State: "desc", Draft: []byte(`{"d":"rumah saya"}`)}}
 	flows.ExpireDraft(s)
-	if s.Flow != "" || s.State != "" || s.Draft != nil || s.Held != nil || s.Step != 7 || strings.Contains(string(s.Draft), "rumah") {
+	if s.Flow != "" || s.State != "" || s.Draft != nil || s.Held != nil || s.Parked != nil || s.Step != 7 || strings.Contains(string(s.Draft), "rumah") {
 		t.Errorf("expired session = %+v", s)
 	}
 }

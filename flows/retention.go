@@ -94,7 +94,7 @@ func PurgeTicket(tx PurgeStore, t *bansosbot.Ticket, reason string, now time.Tim
 // held message. The step counter stays, so buttons of the old prompt are
 // answered as stale.
 func ExpireDraft(s *bansosbot.Session) {
-	s.Flow, s.State, s.Draft, s.Held = "", "", nil, nil
+	s.Flow, s.State, s.Draft, s.Held, s.Parked = "", "", nil, nil, nil
 }
 
 // forgetCitizenAudit clears the actor of the entries made by citizens

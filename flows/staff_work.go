@@ -339,7 +339,7 @@ func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, inPl
 		return nil
 	}
 	for _, a := range t.Attachments {
-		c.Reply(Reply{Action: SendPhoto, FileID: a.FileID, Text: []Msg{T("staff.photo_caption", "No", string(t.No))}})
+		c.Reply(Reply{Action: SendPhoto, FileID: a.FileID, Text: []Msg{T("staff.photo_caption", "No", string(t.No), "Caption", a.Caption)}})
 	}
 	if t.Location != nil {
 		c.Reply(Reply{Action: SendLocation, Location: t.Location})

@@ -349,6 +349,7 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 		"Open", t.Status.Open() && !t.DueResolve.IsZero()),
 		T("mytickets.view_description", "Text", shorten(t.Description)),
 	}
+	text = append(text, attachmentLines(t, loc)...)
 	var public []bansosbot.Event
 	for _, ev := range events {
 		if ev.Public && ev.Kind != bansosbot.EventNote {
@@ -375,6 +376,29 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	rows = append(rows, []Choice{{T("mytickets.list_back"), "l:0"}})
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, rows)})
 	return nil
+}
+
+// attachmentLines list what the ticket carries besides its text: each
+// photo (when, from whom, its caption) and the location.
+func attachmentLines(t *bansosbot.Ticket, loc *time.Location) []Msg {
+	if len(t.Attachments) == 0 && t.Location == nil {
+		return []Msg{T("drafts.attachments_none")}
+	}
+	out := []Msg{T("drafts.attachments_head", "Count", len(t.Attachments)+btoi(t.Location != nil))}
+	for i, a := range t.Attachments {
+		out = append(out, T("drafts.attachment_photo", "N", i+1, "At", Time{T: a.AddedAt, Loc: loc}, "ByStaff", a.ByStaff, "Caption", shorten(a.Caption)))
+	}
+	if t.Location != nil {
+		out = append(out, T("drafts.attachment_location"))
+	}
+	return out
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // historyLine renders a public event for the citizen: who acted is only

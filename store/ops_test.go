@@ -189,6 +189,7 @@ func TestIdleSessionsAndDeadLetterPurge(t *testing.T) {
 		tx.PutSession(&bansosbot.Session{UserID: 2, Step: 4, UpdatedAt: old}) // nothing to expire
 		tx.PutSession(&bansosbot.Session{UserID: 3, Flow: "rp", UpdatedAt: now})
 		tx.PutSession(&bansosbot.Session{UserID: 4, Held: []byte(`{"Text":"x"}`), UpdatedAt: old})
+		tx.PutSession(&bansosbot.Session{UserID: 5, Parked: &bansosbot.ParkedFlow{Flow: "rp", State: "desc", Draft: []byte(`{"d":"x"}`)}, UpdatedAt: old}) // only a parked complaint
 		return tx.ParkUpdate(InboxItem{UpdateID: 7, ChatID: 1, Update: json.RawMessage(`{"text":"NIK 3201"}`)}, "panic")
 	})
 	var ids []int64
@@ -199,8 +200,8 @@ func TestIdleSessionsAndDeadLetterPurge(t *testing.T) {
 		}
 		return err
 	})
-	if len(ids) != 2 || ids[0] != 1 || ids[1] != 4 {
-		t.Errorf("IdleSessions = %v; want [1 4]", ids)
+	if len(ids) != 3 || ids[0] != 1 || ids[1] != 4 || ids[2] != 5 {
+		t.Errorf("IdleSessions = %v; want [1 4 5]", ids)
 	}
 	if n, err := db.PurgeDeadLetters(now.Add(-time.Hour)); n != 0 || err != nil {
 		t.Errorf("purge of fresh dead letters removed %d (%v)", n, err)

@@ -43,7 +43,7 @@ func (tx *Tx) IdleSessions(before time.Time) ([]*bansosbot.Session, error) {
 		if err := json.Unmarshal(v, &s); err != nil {
 			return fmt.Errorf("store: decode session: %w", err)
 		}
-		if s.UpdatedAt.Before(before) && (s.Flow != "" || len(s.Draft) > 0 || len(s.Held) > 0) {
+		if s.UpdatedAt.Before(before) && (s.Flow != "" || len(s.Draft) > 0 || len(s.Held) > 0 || s.Parked != nil) {
 			out = append(out, &s)
 		}
 		return nil

@@ -146,6 +146,24 @@ func (e *e2e) onboard(u telegramtest.User) {
 	if !strings.Contains(msgs[1].Text, "Persetujuan Bapak/Ibu sudah dicatat") || !strings.Contains(msgs[1].Text, "Menu utama") || len(msgs[1].Inline) == 0 {
 		e.t.Fatalf("after agreeing: %s; want thanks and the main menu (no second language question)", msgs[1])
 	}
+	// The answered notice loses its buttons (editMessageReplyMarkup).
+	notice := msgs[0].MessageID
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var inline int
+		for _, en := range e.fake.Transcript(u.ID) {
+			if en.From == telegramtest.FromBot && en.MessageID == notice {
+				inline = len(en.Inline)
+			}
+		}
+		if inline == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the answered notice still has its buttons:\n%s", telegramtest.FormatTranscript(e.fake.Transcript(u.ID)))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestE2EOnboardingPolling(t *testing.T) {

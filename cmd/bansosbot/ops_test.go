@@ -283,7 +283,7 @@ func TestE2EMetricsAfterScenario(t *testing.T) {
 	ms = scrapeMetrics(t, addr)
 	stats := e.fake.Stats()
 	var ok, tooMany, forbidden int
-	for _, method := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessage", "sendPhoto", "sendLocation"} {
+	for _, method := range []string{"sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessage", "sendPhoto", "sendLocation", "editMessageReplyMarkup", "sendVoice"} {
 		ok += stats[method].OK
 		tooMany += stats[method].TooManyRequests
 		forbidden += stats[method].Forbidden
