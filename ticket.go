@@ -60,6 +60,8 @@ type Attachment struct {
 	// Caption is the text the citizen sent with the photo (shown to staff
 	// with it).
 	Caption string `json:"caption,omitempty"`
+	// Seconds is a voice note's length.
+	Seconds int `json:"seconds,omitempty"`
 }
 
 // Location is a point shared by the citizen.
@@ -80,8 +82,11 @@ type Ticket struct {
 	Attachments []Attachment      `json:"attachments,omitempty"`
 	Location    *Location         `json:"location,omitempty"`
 	Phone       string            `json:"phone,omitempty"`
-	CitizenID   int64             `json:"citizen_id"` // Telegram user id; 0 once anonymised
-	CitizenLang string            `json:"citizen_lang,omitempty"`
+	// Voice is a voice note the citizen sent as the description (for
+	// citizens who find writing hard); staff play it from the card.
+	Voice       *Attachment `json:"voice,omitempty"`
+	CitizenID   int64       `json:"citizen_id"` // Telegram user id; 0 once anonymised
+	CitizenLang string      `json:"citizen_lang,omitempty"`
 	// HideReporter is copied from the category at filing: the reporter's
 	// identity is never shown to whoever handles the ticket.
 	HideReporter bool `json:"hide_reporter,omitempty"`
@@ -170,3 +175,7 @@ type Event struct {
 // about (a program code, e.g. "PKH"), filled in when the complaint starts
 // from a status check's "not received yet" button.
 const ExtraProgram = "program"
+
+// ExtraCallMe marks (value "yes") a ticket whose citizen asked a petugas
+// to call them back on the phone number they shared for it.
+const ExtraCallMe = "call_me"

@@ -298,7 +298,10 @@ func toInput(u *models.Update) (flows.Input, bool) {
 			in.Contact = &flows.Contact{Phone: m.Contact.PhoneNumber, UserID: m.Contact.UserID}
 		case m.Sticker != nil:
 			in.Media = "sticker"
-		case m.Voice != nil || m.Audio != nil:
+		case m.Voice != nil:
+			in.Media = "voice"
+			in.Voice = &bansosbot.Attachment{FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID, AddedAt: in.At, Seconds: m.Voice.Duration}
+		case m.Audio != nil:
 			in.Media = "voice"
 		case m.Video != nil || m.VideoNote != nil || m.Animation != nil:
 			in.Media = "video"

@@ -404,6 +404,8 @@ func (s *Server) do(ctx context.Context, c call) error {
 			p.Photo = &models.InputFileString{Data: c.FileID}
 		}
 		_, err = s.api.SendPhoto(ctx, p)
+	case mSendVoice:
+		_, err = s.api.SendVoice(ctx, &tg.SendVoiceParams{ChatID: c.ChatID, Voice: &models.InputFileString{Data: c.FileID}, Caption: c.Text, ParseMode: models.ParseModeHTML})
 	case mSendLocation:
 		_, err = s.api.SendLocation(ctx, &tg.SendLocationParams{ChatID: c.ChatID, Latitude: c.Location.Lat, Longitude: c.Location.Lon})
 	default:

@@ -63,6 +63,7 @@ const (
 	mAnswerCallback = "answerCallbackQuery"
 	mDeleteMessage  = "deleteMessage"
 	mSendPhoto      = "sendPhoto"
+	mSendVoice      = "sendVoice"
 	mSendLocation   = "sendLocation"
 )
 
@@ -228,6 +229,8 @@ func (r *Renderer) render(rep flows.Reply) ([]call, error) {
 	case flows.SendPhoto:
 		base.Method, base.FileID, base.Text = mSendPhoto, rep.FileID, truncate(text, maxCaption)
 		base.Buttons = r.buttons(lang, rep.Buttons)
+	case flows.SendVoice:
+		base.Method, base.FileID, base.Text = mSendVoice, rep.FileID, truncate(text, maxCaption)
 	case flows.SendLocation:
 		if rep.Location == nil {
 			return nil, fmt.Errorf("bot: location reply without a location")

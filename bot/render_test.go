@@ -166,3 +166,31 @@ func TestRenderEditButtons(t *testing.T) {
 		t.Errorf("calls = %+v; want the message, then editMessageReplyMarkup of 77 without markup", calls)
 	}
 }
+
+// TestRenderSendVoice: a staff member's "play" is a sendVoice of the
+// stored file id with a caption.
+func TestRenderSendVoice(t *testing.T) {
+	calls, err := testRenderer().Render([]flows.Reply{{Action: flows.SendVoice, ChatID: 601, FileID: "AwACAgVOICE", Text: []flows.Msg{flows.T("staff.voice_caption", "No", "BS-1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || calls[0].Method != mSendVoice || calls[0].FileID != "AwACAgVOICE" || !strings.Contains(calls[0].Text, "BS-1") {
+		t.Errorf("calls = %+v; want one sendVoice of the file with its caption", calls)
+	}
+}
+
+// TestVoiceNoteInput: a voice note comes in with its file id and length
+// (the description step takes it); an audio file stays an unsupported
+// medium.
+func TestVoiceNoteInput(t *testing.T) {
+	u := models.Update{ID: 1, Message: &models.Message{ID: 5, Chat: models.Chat{ID: 9, Type: "private"}, From: &models.User{ID: 9},
+		Voice: &models.Voice{FileID: "AwACAgVOICE", FileUniqueID: "uv1", Duration: 42}}}
+	in, ok := toInput(&u)
+	if !ok || in.Media != "voice" || in.Voice == nil || in.Voice.FileID != "AwACAgVOICE" || in.Voice.Seconds != 42 {
+		t.Fatalf("voice note input = %+v; want Media voice with the file and its length", in)
+	}
+	u.Message.Voice, u.Message.Audio = nil, &models.Audio{FileID: "song"}
+	if in, _ := toInput(&u); in.Media != "voice" || in.Voice != nil {
+		t.Errorf("audio file input = %+v; want an unsupported medium without a voice note", in)
+	}
+}

@@ -80,6 +80,8 @@ type reportDraft struct {
 	Photos      []bansosbot.Attachment `json:"photos,omitempty"`
 	Location    *bansosbot.Location    `json:"loc,omitempty"`
 	Phone       string                 `json:"phone,omitempty"`
+	Voice       *bansosbot.Attachment  `json:"voice,omitempty"`     // a voice note as the description
+	CallMe      bool                   `json:"call,omitempty"`      // "minta ditelepon petugas": the phone is shared for a call back
 	Editing     bool                   `json:"edit,omitempty"`      // came from the summary's edit buttons
 	EditFrom    string                 `json:"edit_from,omitempty"` // the step the edit started at: its Back returns to the summary
 	DupOK       bool                   `json:"dup_ok,omitempty"`    // the citizen confirmed filing despite a similar ticket
@@ -196,7 +198,7 @@ func (d *reportDraft) missing() string {
 		return rsProgram
 	case d.asks(bansosbot.FieldReason) && d.Reason == "":
 		return rsReason
-	case d.Description == "":
+	case d.Description == "" && d.Voice == nil:
 		return rsDescription
 	case d.evidenceMissing():
 		return rsMedia
@@ -351,7 +353,7 @@ func (f report) prompt(c *Conv, d *reportDraft) error {
 	case rsReason:
 		c.Ask([]Msg{reasonPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
 	case rsDescription:
-		c.Ask([]Msg{descriptionPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+		c.Ask([]Msg{descriptionPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax), T("lowlit.voice_hint")}, [][]Choice{navRow()})
 	case rsMedia:
 		if d.asks(bansosbot.FieldEvidence) {
 			return f.promptEvidence(c, d)
@@ -369,7 +371,15 @@ func (f report) prompt(c *Conv, d *reportDraft) error {
 		c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.ask_phone")}, Keyboard: &Keyboard{
 			Rows: [][]KeyButton{{{Label: T("complaint.share_phone"), RequestContact: true}}},
 		}})
-		c.Ask([]Msg{T("complaint.phone_optional")}, [][]Choice{
+		if d.CallMe {
+			c.Ask([]Msg{T("lowlit.call_share")}, [][]Choice{
+				{{T("lowlit.call_undo"), "skip"}},
+				{{T("general.back"), PayloadBack}, {T("general.cancel"), "xk"}},
+			})
+			break
+		}
+		c.Ask([]Msg{T("complaint.phone_optional"), T("lowlit.call_offer")}, [][]Choice{
+			{{T("lowlit.call_button"), "call"}},
 			{{T("general.skip"), "skip"}},
 			{{T("general.back"), PayloadBack}, {T("general.cancel"), "xk"}},
 		})
@@ -404,9 +414,12 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 		lines = append(lines, T("nextsteps.summary_program", "Name", programName(c, d.Program)))
 	}
 	lines = append(lines,
-		T("complaint.summary_description", "Text", clip(d.Description, summaryShown)),
+		descriptionLine(d),
 		T("complaint.summary_media", "Count", len(d.Photos), "Location", d.Location != nil),
 		T("complaint.summary_phone", "Phone", d.Phone, "Given", d.Phone != ""))
+	if d.CallMe && d.Phone != "" {
+		lines = append(lines, T("lowlit.summary_call"))
+	}
 	if d.cat.HideReporter {
 		lines = append(lines, hiddenNotice(*d.cat))
 	}
@@ -437,6 +450,15 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 		navRow())
 	c.Ask(lines, rows)
 	return nil
+}
+
+// descriptionLine is the summary's description: the text, or the voice
+// note that stands for it.
+func descriptionLine(d *reportDraft) Msg {
+	if d.Voice != nil && d.Description == "" {
+		return T("lowlit.summary_voice", "Seconds", d.Voice.Seconds)
+	}
+	return T("complaint.summary_description", "Text", clip(d.Description, summaryShown))
 }
 
 func villageName(rs *bansosbot.Regions, code bansosbot.RegionCode) string {
@@ -473,6 +495,14 @@ func (f report) Handle(c *Conv) error {
 	case rsProvince, rsRegency, rsDistrict, rsVillage:
 		return f.handleRegion(c, d)
 	case rsReason, rsDescription:
+		if state == rsDescription && c.In.Voice != nil {
+			// A voice note is the description (low literacy): kept as a
+			// file id, staff play it from the card.
+			v := *c.In.Voice
+			d.Voice, d.Description = &v, ""
+			c.Say(T("lowlit.voice_kept"))
+			return f.advance(c, d)
+		}
 		text, ok := f.readText(c, d, state == rsDescription)
 		if !ok {
 			if err := c.SaveDraft(d); err != nil {
@@ -483,7 +513,7 @@ func (f report) Handle(c *Conv) error {
 		if state == rsReason {
 			d.Reason = text
 		} else {
-			d.Description = text
+			d.Description, d.Voice = text, nil // a written description replaces a voice note
 		}
 		return f.advance(c, d)
 	case rsMedia:
@@ -543,6 +573,8 @@ func (f report) explain(c *Conv) {
 	switch {
 	case in.Callback != nil:
 		c.AnswerCallback(T("general.button_unknown"), false)
+	case in.Voice != nil:
+		c.Say(T("lowlit.voice_not_here"))
 	case in.Media != "":
 		c.Say(T("complaint.media_unsupported"))
 	case in.Photo != nil:
@@ -663,8 +695,20 @@ func (f report) handlePhone(c *Conv, d *reportDraft) error {
 	in := c.In
 	switch {
 	case c.Payload == "skip":
-		d.Phone = ""
+		d.Phone, d.CallMe = "", false
 		return f.advance(c, d)
+	case c.Payload == "call":
+		// Asking for a call back is the consent to use the number for it:
+		// the number itself comes with the contact button (never typed).
+		d.CallMe = true
+		if err := c.SaveDraft(d); err != nil {
+			return err
+		}
+		c.AnswerCallback(Msg{}, false)
+		if d.Phone != "" { // shared before: the call back is recorded with it
+			return f.advance(c, d)
+		}
+		return f.prompt(c, d)
 	case in.Contact != nil && in.Contact.UserID == in.UserID && in.Contact.Phone != "":
 		d.Phone = in.Contact.Phone
 		return f.advance(c, d)

@@ -131,7 +131,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	t := &bansosbot.Ticket{
 		ID: seq, No: no,
 		Category: d.cat.Code, Region: d.Region, Village: d.Village, Description: d.Description,
-		Attachments: d.Photos, Location: d.Location, Phone: d.Phone,
+		Attachments: d.Photos, Location: d.Location, Phone: d.Phone, Voice: d.Voice,
 		CitizenID: uid, CitizenLang: c.Lang, HideReporter: d.cat.HideReporter,
 		Status: bansosbot.StatusNew, CreatedAt: c.Now, UpdatedAt: c.Now,
 	}
@@ -143,6 +143,12 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 			t.Extra = map[string]string{}
 		}
 		t.Extra[bansosbot.ExtraProgram] = d.Program
+	}
+	if d.CallMe && d.Phone != "" {
+		if t.Extra == nil {
+			t.Extra = map[string]string{}
+		}
+		t.Extra[bansosbot.ExtraCallMe] = "yes"
 	}
 	for k, v := range d.extras() { // the category questions (complaint_fields.go)
 		if t.Extra == nil {

@@ -245,6 +245,15 @@ func (u *user) Contact(phone string, owner int64) []flows.Reply {
 	return u.h.Do(in, "contact "+phone)
 }
 
+// Voice sends a voice note of the length.
+func (u *user) Voice(seconds int) []flows.Reply {
+	in := u.input()
+	n := u.h.nextUpdate + 1
+	in.Media = "voice"
+	in.Voice = &bansosbot.Attachment{FileID: fmt.Sprintf("voice-%d", n), FileUniqueID: fmt.Sprintf("v%d", n), AddedAt: u.h.now, Seconds: seconds}
+	return u.h.Do(in, fmt.Sprintf("voice %ds", seconds))
+}
+
 // Media sends an unsupported kind of message (sticker, voice, ...).
 func (u *user) Media(kind string) []flows.Reply {
 	in := u.input()
@@ -272,7 +281,7 @@ func quote(s string) string {
 var actionNames = map[flows.Action]string{
 	flows.Send: "send", flows.Edit: "edit", flows.AnswerCallback: "answer", flows.Delete: "delete",
 	flows.SendPhoto: "photo", flows.SendLocation: "location", flows.SendChart: "chart",
-	flows.EditButtons: "edit-buttons",
+	flows.EditButtons: "edit-buttons", flows.SendVoice: "voice",
 }
 
 // FormatReply renders a reply as transcript lines.

@@ -181,7 +181,7 @@ func redactTicket(t *bansosbot.Ticket) {
 	for k := range t.Extra {
 		t.Extra[k] = ErasedMarker
 	}
-	t.Attachments, t.Location, t.Phone, t.RatingComment = nil, nil, "", ""
+	t.Attachments, t.Location, t.Phone, t.RatingComment, t.Voice = nil, nil, "", "", nil
 	t.Purged = true
 }
 

@@ -23,8 +23,11 @@ type Input struct {
 	Photo     *bansosbot.Attachment
 	Location  *bansosbot.Location
 	Contact   *Contact
-	Media     string // an unsupported kind of message: "sticker", "voice", "video", "document", "other"
-	At        time.Time
+	Media     string // a kind of message flows mostly refuse: "sticker", "voice", "video", "document", "other"
+	// Voice is a voice note (Media "voice" too): the description step
+	// takes it as the description.
+	Voice *bansosbot.Attachment
+	At    time.Time
 }
 
 // Callback is a press on an inline button.
@@ -75,6 +78,8 @@ const (
 	// EditButtons replaces the inline buttons of MessageID with Buttons
 	// and keeps its text; no Buttons removes them (a prompt once answered).
 	EditButtons
+	// SendVoice re-sends a stored voice note by FileID, Text as caption.
+	SendVoice
 )
 
 // Msg is a localized text: a locale key and its arguments. Argument values
@@ -132,7 +137,7 @@ type Reply struct {
 	MessageID  int    // Edit, Delete
 	CallbackID string // AnswerCallback
 	Alert      bool   // AnswerCallback as an alert instead of a toast
-	FileID     string // SendPhoto
+	FileID     string // SendPhoto, SendVoice
 	Location   *bansosbot.Location
 	Chart      *Chart // SendChart
 	// Announcement is the announcement this message carries (0: a

@@ -27,6 +27,7 @@ const (
 	verbResolve  = "s"
 	verbRefer    = "f"
 	verbReject   = "j"
+	verbVoice    = "p" // play the citizen's voice note
 )
 
 // verbSpec says what a verb needs and does.
@@ -42,6 +43,7 @@ type verbSpec struct {
 var verbs = map[string]verbSpec{
 	verbOpen:     {action: bansosbot.AuditView},
 	verbHistory:  {action: bansosbot.AuditView},
+	verbVoice:    {action: bansosbot.AuditView},
 	verbClaim:    {action: bansosbot.AuditClaim, event: EvAssign},
 	verbReply:    {action: bansosbot.AuditReply, handler: true, assign: true, text: true, confirm: true},
 	verbAsk:      {action: bansosbot.AuditAsk, event: EvAskCitizen, handler: true, assign: true, text: true, confirm: true},
@@ -373,6 +375,12 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 	if r := t.Extra[bansosbot.FieldReason]; r != "" {
 		text = append(text, T("staff.card_reason", "Reason", r))
 	}
+	if t.Voice != nil {
+		text = append(text, T("staff.card_voice", "Seconds", t.Voice.Seconds))
+	}
+	if t.Extra[bansosbot.ExtraCallMe] == "yes" && !t.HideReporter && t.Phone != "" {
+		text = append(text, T("staff.card_call", "Phone", t.Phone))
+	}
 	if p := t.Extra[bansosbot.ExtraProgram]; p != "" {
 		var code any = p
 		if p == programNone { // a sanggah's reporter did not know
@@ -414,12 +422,30 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		}
 	}
 	rows = append(rows, e.usulRows(s, t)...)
+	if t.Voice != nil {
+		rows = append(rows, []Choice{{T("staff.btn_p"), verbVoice + ":" + idStr(t.ID)}})
+	}
 	last := []Choice{{T("staff.btn_queue"), verbQueue + ":" + queueAll + ":0"}}
 	if len(events) > recent {
 		last = append([]Choice{{T("staff.btn_h"), verbHistory + ":" + idStr(t.ID)}}, last...)
 	}
 	rows = append(rows, last)
 	return Reply{Action: Send, Text: text, Buttons: Buttons(workFlow, rows)}, nil
+}
+
+// playVoice sends the ticket's voice note to the staff member (a view,
+// audited as one).
+func (e *Engine) playVoice(c *Conv, t *bansosbot.Ticket) error {
+	if t.Voice == nil { // removed by retention or erasure meanwhile
+		c.AnswerCallback(T("staff.voice_gone"), true)
+		return nil
+	}
+	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true, Reason: "voice"}); err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	c.Reply(Reply{Action: SendVoice, FileID: t.Voice.FileID, Text: []Msg{T("staff.voice_caption", "No", string(t.No))}})
+	return nil
 }
 
 // HistoryLimit bounds the history shown at once (Telegram's 4096
@@ -767,6 +793,8 @@ func (e *Engine) workButton(c *Conv) error {
 		return e.showCard(c, s, t, card)
 	case verbHistory:
 		return e.showHistory(c, t)
+	case verbVoice:
+		return e.playVoice(c, t)
 	case verbClaim:
 		return e.claim(c, s, t, card)
 	case verbTransfer:

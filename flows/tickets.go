@@ -349,6 +349,9 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 		"Open", t.Status.Open() && !t.DueResolve.IsZero()),
 		T("mytickets.view_description", "Text", shorten(t.Description)),
 	}
+	if t.Description == "" && t.Voice != nil { // told in a voice note
+		text[1] = T("lowlit.summary_voice", "Seconds", t.Voice.Seconds)
+	}
 	text = append(text, attachmentLines(t, loc)...)
 	var public []bansosbot.Event
 	for _, ev := range events {
@@ -381,10 +384,13 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 // attachmentLines list what the ticket carries besides its text: each
 // photo (when, from whom, its caption) and the location.
 func attachmentLines(t *bansosbot.Ticket, loc *time.Location) []Msg {
-	if len(t.Attachments) == 0 && t.Location == nil {
+	if len(t.Attachments) == 0 && t.Location == nil && t.Voice == nil {
 		return []Msg{T("drafts.attachments_none")}
 	}
-	out := []Msg{T("drafts.attachments_head", "Count", len(t.Attachments)+btoi(t.Location != nil))}
+	out := []Msg{T("drafts.attachments_head", "Count", len(t.Attachments)+btoi(t.Location != nil)+btoi(t.Voice != nil))}
+	if t.Voice != nil {
+		out = append(out, T("lowlit.attachment_voice", "Seconds", t.Voice.Seconds))
+	}
 	for i, a := range t.Attachments {
 		out = append(out, T("drafts.attachment_photo", "N", i+1, "At", Time{T: a.AddedAt, Loc: loc}, "ByStaff", a.ByStaff, "Caption", shorten(a.Caption)))
 	}
