@@ -143,6 +143,14 @@ func runAnnouncementBench(b *testing.B, recipients, scale, talkers int) {
 		b.ReportMetric(float64(len(lat)), "talk_replies")
 	}
 	b.ReportMetric(vmHWM(), "peak_RSS_MB")
+	// Issue 15's acceptance: the conversations stay answered within 2 s
+	// (p99) and the announcement uses at least 90% of what they leave.
+	if talkers > 0 && len(lat) > 0 && lat[len(lat)*99/100] > 2*time.Second {
+		b.Fatalf("conversation replies p99 %v > 2s", lat[len(lat)*99/100])
+	}
+	if share := float64(recipients) / left; share < 0.9 {
+		b.Fatalf("announcement used %.1f%% of the capacity left, want >= 90%%", 100*share)
+	}
 }
 
 // vmHWM is the process's peak resident set size in MB (Linux; 0 elsewhere).
