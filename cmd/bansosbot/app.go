@@ -183,6 +183,8 @@ func (m *Main) engineConfig() (flows.Config, error) {
 		InviteKey: m.Config.key("invite"),
 		Limits:    m.Config.limits(), // limits.go
 
+		AnnounceApprovalOver: m.Config.announceApprovalOver(), // limits.go
+
 		DashboardURL: m.Config.dashboardURL(), // web.go
 		Controller:   flows.Controller{Name: m.Config.Controller, Address: m.Config.ControllerAddress, Contact: m.Config.ControllerContact},
 		Retention:    m.Config.retention(),

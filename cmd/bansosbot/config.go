@@ -51,7 +51,8 @@ type Config struct {
 	SecretFile string // file holding the secret, outside DATA (secret.go)
 
 	// Citizens' abuse limits operators may change (limits.go).
-	FilingsPerDay string // complaints one citizen may file in 24 hours
+	FilingsPerDay    string // complaints one citizen may file in 24 hours
+	AnnounceApproval string // recipients above which an announcement needs a second approver
 
 	credentialsDir string // systemd's $CREDENTIALS_DIRECTORY (LoadCredential=)
 	// The M&E web dashboard (web.go).
@@ -97,6 +98,7 @@ var options = []struct {
 	{"web", "BANSOSBOT_WEB", "", "listen address of the read-only M&E web dashboard (e.g. 127.0.0.1:8088); off when empty", func(c *Config) *string { return &c.Web }},
 	{"database-url", "BANSOSBOT_DATABASE_URL", "", "PostgreSQL URL (postgres://user@host/db) to keep the store there, so that several replicas share it; the bbolt file in DATA when empty", func(c *Config) *string { return &c.DatabaseURL }},
 	{"filings-per-day", "BANSOSBOT_FILINGS_PER_DAY", "10", "complaints one citizen may file in 24 hours, withdrawn ones included (against withdrawing and filing again); 0 disables", func(c *Config) *string { return &c.FilingsPerDay }},
+	{"announce-approval", "BANSOSBOT_ANNOUNCE_APPROVAL", "1000", "an announcement to more citizens than this needs a second supervisor's or admin's approval (four eyes)", func(c *Config) *string { return &c.AnnounceApproval }},
 	{"web-url", "BANSOSBOT_WEB_URL", "", "public URL of the dashboard for /dasbor login links (default http://BANSOSBOT_WEB); https makes cookies Secure and sends HSTS", func(c *Config) *string { return &c.WebURL }},
 	{"web-telegram-login", "BANSOSBOT_WEB_TELEGRAM_LOGIN", "", "the bot's username (without @): the dashboard's login page also offers the Telegram Login Widget (set the domain with BotFather's /setdomain); off when empty", func(c *Config) *string { return &c.WebTelegramLogin }},
 }

@@ -18,6 +18,11 @@ func (c *Config) validateLimits() []error {
 			errs = append(errs, fmt.Errorf("BANSOSBOT_FILINGS_PER_DAY: %q is not a number of complaints (0 disables the limit)", c.FilingsPerDay))
 		}
 	}
+	if c.AnnounceApproval != "" {
+		if n, err := strconv.Atoi(c.AnnounceApproval); err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("BANSOSBOT_ANNOUNCE_APPROVAL: %q is not a number of recipients (1 or more)", c.AnnounceApproval))
+		}
+	}
 	return errs
 }
 
@@ -28,4 +33,11 @@ func (c *Config) limits() flows.Limits {
 		l.FilingsPerDay = n
 	}
 	return l
+}
+
+// announceApprovalOver is the size above which an announcement needs a
+// second staff member's approval (0: the engine's default).
+func (c *Config) announceApprovalOver() int {
+	n, _ := strconv.Atoi(c.AnnounceApproval)
+	return n
 }

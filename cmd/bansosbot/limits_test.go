@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -43,6 +44,47 @@ func TestLimitOptions(t *testing.T) {
 		want.FilingsPerDay = c.want
 		if got := cfg.limits(); got != want {
 			t.Errorf("%q: limits %+v; want %+v", c.env, got, want)
+		}
+	}
+}
+
+// TestAnnounceApprovalOption: BANSOSBOT_ANNOUNCE_APPROVAL reaches the
+// engine's four-eyes threshold (default 1,000); anything but a positive
+// number of recipients is refused at start.
+func TestAnnounceApprovalOption(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want int // the engine's AnnounceApprovalOver
+		err  bool
+	}{
+		{"", flows.AnnounceApprovalOver, false},
+		{"250", 250, false},
+		{"0", 0, true},
+		{"-5", 0, true},
+		{"seribu", 0, true},
+	} {
+		cfg, _, err := LoadConfig("bansosbot", nil, func(k string) string {
+			if k == "BANSOSBOT_ANNOUNCE_APPROVAL" {
+				return c.env
+			}
+			return ""
+		}, io.Discard)
+		if c.err {
+			if err == nil || !strings.Contains(err.Error(), "BANSOSBOT_ANNOUNCE_APPROVAL") {
+				t.Errorf("%q: %v; want an error about BANSOSBOT_ANNOUNCE_APPROVAL", c.env, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", c.env, err)
+		}
+		m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler)}
+		fc, err := m.engineConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := flows.NewEngine(fc).Config().AnnounceApprovalOver; got != c.want {
+			t.Errorf("%q: threshold %d; want %d", c.env, got, c.want)
 		}
 	}
 }
