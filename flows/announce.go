@@ -162,7 +162,8 @@ func (f subscribe) Handle(c *Conv) error {
 	if err := c.LoadDraft(&d); err != nil {
 		return err
 	}
-	if c.Payload == PayloadBack {
+	if c.Payload == PayloadBack && subscribeMachine.Can(c.Session.State, "back") {
+		// (The list has no Back button: a forged one re-prompts below.)
 		d.Found = nil
 		return f.step(c, d, "back")
 	}

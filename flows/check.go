@@ -160,7 +160,8 @@ func (f check) Handle(c *Conv) error {
 	case c.Session.Flow != checkFlow:
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
-	case p == PayloadBack:
+	case p == PayloadBack && checkMachine.Can(c.Session.State, "back"):
+		// (The NIK prompt has no Back button: a forged one re-prompts below.)
 		next, err := checkMachine.Next(c.Session.State, "back")
 		if err != nil {
 			return err

@@ -122,6 +122,7 @@ func monkey(t *testing.T, seed uint64, steps int) {
 			}
 		}
 	}
+	payloads := []string{"x", "b", "yes", "no", "id", "en", "send", "resume", "discard", "o:1", "a:99999", "w:3", "c:PUNGLI", "r:32", "wy:2", "y:1", "n", "ok", "edit", "again", "rp:320101", "l:-1", "D:501", "d:601"}
 	flowNames := []string{"cs", "lg", "mn", "pv", "ck", "rp", "tk", "es", "sf", "wk", "ct", "zz", ""}
 	texts := func() string {
 		switch rng.IntN(16) {
@@ -171,7 +172,13 @@ func monkey(t *testing.T, seed uint64, steps int) {
 				}
 			}
 			if len(own) > 0 {
-				return own[rng.IntN(len(own))]
+				d := own[rng.IntN(len(own))]
+				if parts := strings.SplitN(d, ".", 3); len(parts) == 3 && rng.IntN(4) == 0 {
+					// its current step with another payload
+					parts[2] = payloads[rng.IntN(len(payloads))]
+					d = strings.Join(parts, ".")
+				}
+				return d
 			}
 			fallthrough
 		case k < 13: // any button the bot showed anyone
@@ -196,7 +203,7 @@ func monkey(t *testing.T, seed uint64, steps int) {
 			case 2:
 				parts[0] = flowNames[rng.IntN(len(flowNames))]
 			case 3:
-				parts[2] = []string{"x", "b", "yes", "no", "id", "en", "send", "resume", "discard", "o:1", "a:99999", "w:3", "c:PUNGLI", "r:32", "wy:2", "y:1", "n", "ok", "edit", "again", "rp:320101", "l:-1", "D:501", "d:601"}[rng.IntN(24)]
+				parts[2] = payloads[rng.IntN(len(payloads))]
 			case 4:
 				parts[2] += fmt.Sprint(rng.IntN(10))
 			}
