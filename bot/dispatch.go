@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/go-telegram/bot/models"
@@ -140,14 +141,7 @@ func (s *Server) runShard(ctx context.Context, q *queue) {
 // given up) would otherwise wait for the next restart, and Telegram's
 // retries of it are deduplicated away.
 func (s *Server) sweep(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Redispatch)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	for clock.Sleep(ctx, s.cfg.Clock, s.cfg.Redispatch) {
 		s.redispatch()
 	}
 }
@@ -158,7 +152,7 @@ func (s *Server) redispatch() {
 		s.log.Warn("sweep: read inbox", "err", err)
 		return
 	}
-	before := time.Now().Add(-s.cfg.Redispatch)
+	before := s.cfg.Clock.Now().Add(-s.cfg.Redispatch)
 	n := 0
 	for _, it := range pending {
 		if it.ReceivedAt.After(before) || s.shardOf(it.ChatID).has(it.UpdateID) {
@@ -185,7 +179,7 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 // repeats parks the update as a dead letter and apologises to the user, so
 // one bad update never blocks its chat.
 func (s *Server) process(ctx context.Context, it store.InboxItem) {
-	start := time.Now()
+	start := s.cfg.Clock.Now()
 	kind := "other"
 	var tr *updateTrace // what BANSOSBOT_LOG=debug tells of the update
 	if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -211,12 +205,14 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 		if err == nil || errors.As(err, &pe) || ctx.Err() != nil {
 			break
 		}
-		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		if !clock.Sleep(ctx, s.cfg.Clock, time.Duration(attempt)*50*time.Millisecond) {
+			break
+		}
 	}
 	if err == nil {
-		s.cfg.Metrics.handled(kind, "ok", time.Since(start))
+		s.cfg.Metrics.handled(kind, "ok", clock.Since(s.cfg.Clock, start))
 		if tr != nil {
-			tr.log(s.log, it.UpdateID, kind, time.Since(start))
+			tr.log(s.log, it.UpdateID, kind, clock.Since(s.cfg.Clock, start))
 		}
 		s.kick()
 		return
@@ -234,7 +230,7 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	} else {
 		s.log.Error("update failed; parked as a dead letter", "update_id", it.UpdateID, "err", err)
 	}
-	s.cfg.Metrics.handled(kind, reason, time.Since(start))
+	s.cfg.Metrics.handled(kind, reason, clock.Since(s.cfg.Clock, start))
 	perr := s.db.Update(func(tx *store.Tx) error {
 		if err := tx.ParkUpdate(it, reason); err != nil {
 			return err
@@ -343,7 +339,8 @@ func (s *Server) enqueueReplies(tx *store.Tx, replies []flows.Reply) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Enqueue(store.OutboxItem{ChatID: c.ChatID, Payload: payload, Announcement: c.Ann}); err != nil {
+		item := store.OutboxItem{ChatID: c.ChatID, Payload: payload, Announcement: c.Ann, CreatedAt: s.cfg.Clock.Now()}
+		if _, err := tx.Enqueue(item); err != nil {
 			return err
 		}
 	}

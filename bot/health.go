@@ -3,11 +3,14 @@ package bot
 import (
 	"sync"
 	"time"
+
+	"github.com/bansosbot/bansosbot/clock"
 )
 
 // health remembers when the Bot API last answered and last failed, for
 // readiness checks.
 type health struct {
+	clock    clock.Clock
 	mu       sync.Mutex
 	lastOK   time.Time
 	failing  bool
@@ -33,19 +36,19 @@ func (s *Server) OutboxStalledFor() time.Duration {
 	if s.health.waiting.IsZero() {
 		return 0
 	}
-	return time.Since(s.health.waiting)
+	return clock.Since(s.health.clock, s.health.waiting)
 }
 
 func (h *health) apiOK() {
 	h.mu.Lock()
-	h.lastOK, h.failing = time.Now(), false
+	h.lastOK, h.failing = h.clock.Now(), false
 	h.mu.Unlock()
 }
 
 func (h *health) apiFailed() {
 	h.mu.Lock()
 	if !h.failing {
-		h.failing, h.failFrom = true, time.Now()
+		h.failing, h.failFrom = true, h.clock.Now()
 	}
 	h.mu.Unlock()
 }
@@ -58,5 +61,5 @@ func (s *Server) APIDownFor() time.Duration {
 	if !s.health.failing {
 		return 0
 	}
-	return time.Since(s.health.failFrom)
+	return clock.Since(s.health.clock, s.health.failFrom)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 	tg "github.com/go-telegram/bot"
@@ -31,10 +32,8 @@ func (s *Server) poll(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		if backoff > 0 {
-			select {
-			case <-ctx.Done():
+			if !clock.Sleep(ctx, s.cfg.Clock, backoff) {
 				return
-			case <-time.After(backoff):
 			}
 		}
 		if !s.waitRoom(ctx) {
@@ -64,7 +63,7 @@ func (s *Server) poll(ctx context.Context) {
 		items := make([]store.InboxItem, 0, len(raws))
 		next := offset
 		for _, raw := range raws {
-			it, err := inboxItem(raw)
+			it, err := inboxItem(raw, s.cfg.Clock.Now())
 			if err != nil {
 				s.log.Error("undecodable update skipped", "err", err)
 				continue
@@ -215,7 +214,7 @@ func (s *Server) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		it, err := inboxItem(raw)
+		it, err := inboxItem(raw, s.cfg.Clock.Now())
 		if err != nil {
 			// Undecodable: retrying will not help; acknowledge and log.
 			s.log.Error("undecodable webhook update dropped", "err", err)
@@ -240,7 +239,7 @@ func (s *Server) WebhookHandler() http.Handler {
 }
 
 // inboxItem decodes enough of an update to know its id and chat.
-func inboxItem(raw json.RawMessage) (store.InboxItem, error) {
+func inboxItem(raw json.RawMessage, now time.Time) (store.InboxItem, error) {
 	var u models.Update
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return store.InboxItem{}, fmt.Errorf("decode update: %w", err)
@@ -248,7 +247,7 @@ func inboxItem(raw json.RawMessage) (store.InboxItem, error) {
 	if u.ID <= 0 {
 		return store.InboxItem{}, errors.New("update without update_id")
 	}
-	return store.InboxItem{UpdateID: u.ID, ChatID: chatOf(&u), Update: raw, ReceivedAt: time.Now()}, nil
+	return store.InboxItem{UpdateID: u.ID, ChatID: chatOf(&u), Update: raw, ReceivedAt: now}, nil
 }
 
 func chatOf(u *models.Update) int64 {

@@ -368,10 +368,10 @@ func (c *StoreCollector) overdueCounts() (map[bansosbot.RegionCode]int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.overdueN != nil && time.Since(c.computed) < min(20*c.cost, time.Minute) {
+	if c.overdueN != nil && c.now().Sub(c.computed) < min(20*c.cost, time.Minute) {
 		return c.overdueN, nil
 	}
-	start, now := time.Now(), c.now()
+	now := c.now()
 	var open []bansosbot.Status
 	for _, s := range bansosbot.Statuses {
 		if s.Open() {
@@ -392,6 +392,6 @@ func (c *StoreCollector) overdueCounts() (map[bansosbot.RegionCode]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.overdueN, c.computed, c.cost = out, time.Now(), time.Since(start)
+	c.overdueN, c.computed, c.cost = out, now, c.now().Sub(now)
 	return out, nil
 }

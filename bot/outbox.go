@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/store"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -69,7 +70,7 @@ func (q *sender) run(ctx context.Context) {
 			q.s.log.Error("outbox: load", "err", err)
 		}
 		q.s.health.outboxWaiting(q.stalledSince())
-		now := time.Now()
+		now := q.s.cfg.Clock.Now()
 		wait := time.Minute
 		for _, chat := range q.order() {
 			if inflight >= q.s.cfg.Workers {
@@ -90,13 +91,15 @@ func (q *sender) run(ctx context.Context) {
 			q.busy[chat] = true
 			inflight++
 			go func() {
-				start := time.Now()
+				start := q.s.cfg.Clock.Now()
 				err := q.s.do(ctx, c)
-				q.results <- result{item: it, c: c, err: err, took: time.Since(start)}
+				q.results <- result{item: it, c: c, err: err, took: clock.Since(q.s.cfg.Clock, start)}
 			}()
 		}
+		timer := q.s.cfg.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
 		case <-q.s.wake:
 		case r := <-q.results:
@@ -112,8 +115,9 @@ func (q *sender) run(ctx context.Context) {
 				}
 			}
 			q.flushDelivered()
-		case <-time.After(wait):
+		case <-timer.C():
 		}
+		timer.Stop()
 	}
 }
 
@@ -138,7 +142,7 @@ func (q *sender) load() error {
 		}
 		for _, it := range items {
 			if len(q.queues[it.ChatID]) == 0 {
-				q.since[it.ChatID] = time.Now()
+				q.since[it.ChatID] = q.s.cfg.Clock.Now()
 			}
 			q.queues[it.ChatID] = append(q.queues[it.ChatID], it)
 			q.loaded = it.ID
@@ -242,7 +246,7 @@ func (q *sender) done(r result) {
 	q.busy[chat] = false
 	it := r.item
 	var tooMany *tg.TooManyRequestsError
-	q.answered(chat, r.c, time.Now(), !errors.As(r.err, &tooMany))
+	q.answered(chat, r.c, q.s.cfg.Clock.Now(), !errors.As(r.err, &tooMany))
 	switch {
 	case r.err == nil || delivered(r.err):
 		q.s.log.Debug("outbox sent", "outbox_id", it.ID, "method", r.c.Method, "chat_kind", chatKind(chat),
@@ -255,7 +259,7 @@ func (q *sender) done(r result) {
 		q.s.cfg.Metrics.sent("429")
 		q.s.health.apiOK()
 		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
-		q.readyAt[chat] = time.Now().Add(wait)
+		q.readyAt[chat] = q.s.cfg.Clock.Now().Add(wait)
 		q.s.log.Warn("outbox: rate limited by Telegram", "chat_kind", chatKind(chat), "retry_after", wait)
 	case errors.Is(r.err, tg.ErrorForbidden):
 		q.s.cfg.Metrics.sent("403")
@@ -283,12 +287,12 @@ func (q *sender) done(r result) {
 		it.LastError = truncate(r.err.Error(), 200)
 		// Give up only after enough tries over enough time: an outage of
 		// Telegram (or of our network) must not turn into lost messages.
-		if it.Attempts >= q.s.cfg.MaxAttempts && time.Since(it.CreatedAt) >= q.s.cfg.MaxAge {
+		if it.Attempts >= q.s.cfg.MaxAttempts && clock.Since(q.s.cfg.Clock, it.CreatedAt) >= q.s.cfg.MaxAge {
 			q.s.log.Error("outbox: giving up after retries; parked", "outbox_id", it.ID, "attempts", it.Attempts, "err", r.err)
 			q.park("retries exhausted: "+it.LastError, it)
 			return
 		}
-		it.NotBefore = time.Now().Add(backoff(it.Attempts, q.s.cfg.MaxBackoff))
+		it.NotBefore = q.s.cfg.Clock.Now().Add(backoff(it.Attempts, q.s.cfg.MaxBackoff))
 		q.queues[chat][0] = it
 		if err := q.s.db.Reschedule(it); err != nil {
 			q.s.log.Error("outbox: reschedule", "outbox_id", it.ID, "err", err)
@@ -311,7 +315,7 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 
 func (q *sender) pop(chat int64) {
 	q.queues[chat] = q.queues[chat][1:]
-	q.since[chat] = time.Now()
+	q.since[chat] = q.s.cfg.Clock.Now()
 	if len(q.queues[chat]) == 0 {
 		delete(q.queues, chat)
 		delete(q.since, chat)

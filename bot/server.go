@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
@@ -78,6 +79,10 @@ type Config struct {
 	Redispatch time.Duration
 
 	Log *slog.Logger
+	// Clock is the time of the outbox's retries and send windows, the
+	// dispatcher's retries, the inbox sweep, the poller's backoff and the
+	// health checks (default clock.Real; tests inject a fake one).
+	Clock clock.Clock
 	// HTTPClient for Bot API calls (default: a client with sane timeouts).
 	HTTPClient *http.Client
 	Renderer   *Renderer
@@ -126,6 +131,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real
 	}
 	if c.HTTPClient == nil {
 		// All calls go to one host: keep enough idle connections for every
@@ -186,6 +194,7 @@ func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, engine: engine, api: api, log: cfg.Log, wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	s.health.clock = cfg.Clock
 	return s, nil
 }
 
@@ -272,8 +281,12 @@ func (s *Server) Kill() {
 }
 
 // Flush waits until the outbox is empty, or fails after d.
+//
+// d is wall time, whatever Config.Clock is: it bounds how long a stop
+// takes (a service manager's stop timeout is real), and a test's fake
+// clock standing still must not hang Close.
 func (s *Server) Flush(d time.Duration) error {
-	deadline := time.Now().Add(d)
+	deadline := clock.Real.Now().Add(d)
 	for {
 		n, err := s.db.OutboxDepth()
 		if err != nil {
@@ -282,10 +295,10 @@ func (s *Server) Flush(d time.Duration) error {
 		if n == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if clock.Real.Now().After(deadline) {
 			return fmt.Errorf("bot: %d messages still in the outbox after %s", n, d)
 		}
-		time.Sleep(20 * time.Millisecond)
+		clock.Sleep(context.Background(), clock.Real, 20*time.Millisecond)
 	}
 }
 

@@ -1,0 +1,327 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/clock/clocktest"
+	"github.com/bansosbot/bansosbot/flows"
+	"github.com/bansosbot/bansosbot/store"
+)
+
+// The outbox's retries, backoff, rate windows and message ages run on the
+// injected clock: these tests move a fake one through outages of minutes
+// and days without waiting for them. Waits on the wall clock below are
+// hang guards, never measures.
+
+var clockStart = time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC)
+
+// clockRig is a Server in webhook mode on a fake clock, with the store on
+// the same clock.
+type clockRig struct {
+	t    *testing.T
+	clk  *clocktest.Fake
+	fake *telegramtest.Server
+	db   *store.DB
+	s    *Server
+}
+
+func newClockRig(t *testing.T, cfg Config) *clockRig {
+	t.Helper()
+	clk := clocktest.New(clockStart)
+	fake := telegramtest.NewServer("", telegramtest.WithClock(clk.Now))
+	t.Cleanup(fake.Close)
+	db, err := store.Open(filepath.Join(t.TempDir(), "bansosbot.db"), store.Options{NoSync: true, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg.Clock = clk
+	if cfg.Redispatch == 0 {
+		cfg.Redispatch = 10000 * time.Hour // the sweep's timer stays out of the way
+	}
+	s := webhookServer(t, fake, db, newRecorder(), cfg)
+	return &clockRig{t: t, clk: clk, fake: fake, db: db, s: s}
+}
+
+// guard is a hang guard on the wall clock.
+func (r *clockRig) guard() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	r.t.Cleanup(cancel)
+	return ctx
+}
+
+// send queues one message per token to chat, each as a job does.
+func (r *clockRig) send(chat int64, tokens ...string) {
+	r.t.Helper()
+	for _, tok := range tokens {
+		reply := flows.Reply{Action: flows.Send, ChatID: chat, Lang: "id",
+			Text: []flows.Msg{flows.T("announce.sub_not_found", "Query", tok)}}
+		err := r.s.RunJob(context.Background(), "test", func(*store.Tx) ([]flows.Reply, error) { return []flows.Reply{reply}, nil })
+		if err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// advanceTo moves the clock to at through the sender's timers (it waits
+// a minute at most, then looks again).
+func (r *clockRig) advanceTo(at time.Time) {
+	r.t.Helper()
+	for r.clk.Now().Before(at) {
+		next := r.clk.Now().Add(time.Minute)
+		if at.Before(next) {
+			next = at
+		}
+		r.waitTimer(next)
+		r.clk.Set(next)
+	}
+}
+
+// heads are the first waiting outbox item of each chat (the one the
+// sender tries; the others wait behind it).
+func (r *clockRig) heads() map[int64]store.OutboxItem {
+	r.t.Helper()
+	items, err := r.db.Outbox(0, 1000)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	out := map[int64]store.OutboxItem{}
+	for _, it := range items {
+		if _, ok := out[it.ChatID]; !ok {
+			out[it.ChatID] = it
+		}
+	}
+	return out
+}
+
+// waitHeads waits until every chat's head has had attempts failed tries,
+// or a chat has no head any more.
+func (r *clockRig) waitHeads(chats []int64, attempts int) map[int64]store.OutboxItem {
+	r.t.Helper()
+	ctx := r.guard()
+	for {
+		h := r.heads()
+		ok := true
+		for _, c := range chats {
+			if it, found := h[c]; found && it.Attempts < attempts {
+				ok = false
+			}
+		}
+		if ok {
+			return h
+		}
+		if ctx.Err() != nil {
+			tries := map[int64]int{}
+			for c, it := range h {
+				tries[c] = it.Attempts
+			}
+			r.t.Fatalf("waiting for %d failed tries of each head; tries by chat: %v", attempts, tries)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// due is when the sender may try a chat's head again: its retry time,
+// and the chat's gap after the failed call (a call Telegram answered,
+// even with an error, counts against the chat's send window).
+func (r *clockRig) due(it store.OutboxItem, failedAt time.Time) time.Time {
+	if gap := failedAt.Add(r.s.cfg.Limits.PerChat + r.s.cfg.Limits.Margin); gap.After(it.NotBefore) {
+		return gap
+	}
+	return it.NotBefore
+}
+
+// waitTimer waits until the sender waits on a timer for at (it does once
+// it has taken in every result).
+func (r *clockRig) waitTimer(at time.Time) {
+	r.t.Helper()
+	if _, err := r.clk.WaitTimer(r.guard(), at.Equal); err != nil {
+		r.t.Fatalf("no timer for %v (now %v; timers %v): %v", at, r.clk.Now(), r.clk.Timers(), err)
+	}
+}
+
+// runUntil moves the clock from one timer to the next (each within a
+// minute, the sender's longest wait) until done holds.
+func (r *clockRig) runUntil(what string, done func() bool) {
+	r.t.Helper()
+	ctx := r.guard()
+	for !done() {
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		limit := r.clk.Now().Add(time.Minute)
+		at, err := r.clk.WaitTimer(wctx, func(at time.Time) bool { return !at.After(limit) })
+		cancel()
+		if ctx.Err() != nil {
+			r.t.Fatalf("waiting for %s (now %v, timers %v, stats %+v, chats waiting %d)", what, r.clk.Now(), r.clk.Timers(), r.fake.Stats(), len(r.heads()))
+		}
+		if err == nil {
+			r.clk.Set(at)
+		}
+	}
+}
+
+func (r *clockRig) botTexts(chat int64) []string {
+	var out []string
+	for _, e := range r.fake.BotMessages(chat) {
+		out = append(out, e.Text)
+	}
+	return out
+}
+
+// TestOutboxRetriesThroughOutage: every send fails for 15 rounds of
+// retries (about 10 minutes: more tries than MaxAttempts, less time than
+// MaxAge). Each retry comes after the exponential backoff, capped at
+// MaxBackoff, and only the head of each chat is tried; nothing is parked,
+// and once Telegram answers again everything is delivered in order.
+func TestOutboxRetriesThroughOutage(t *testing.T) {
+	r := newClockRig(t, Config{})
+	chats := []int64{801, 802, 803}
+	r.fake.FailChat(801, telegramtest.ServerError(502))
+	r.fake.FailChat(802, telegramtest.ServerError(500))
+	r.fake.FailChat(803, telegramtest.ProxyError(503))
+	for _, c := range chats {
+		r.send(c, fmt.Sprintf("c%d-m0", c), fmt.Sprintf("c%d-m1", c), fmt.Sprintf("c%d-m2", c))
+	}
+	const rounds = 15 // > MaxAttempts (12)
+	for k := 1; k <= rounds; k++ {
+		h := r.waitHeads(chats, k)
+		now := r.clk.Now()
+		limit := min(time.Second<<(k-1), time.Minute)
+		var first, last time.Time
+		for _, c := range chats {
+			it := h[c]
+			if it.Attempts != k {
+				t.Fatalf("round %d: chat %d head has %d tries; want %d", k, c, it.Attempts, k)
+			}
+			if d := it.NotBefore.Sub(now); d < limit/2 || d > limit {
+				t.Errorf("round %d: chat %d retried in %v; want within [%v, %v]", k, c, d, limit/2, limit)
+			}
+			due := r.due(it, now)
+			if first.IsZero() || due.Before(first) {
+				first = due
+			}
+			if due.After(last) {
+				last = due
+			}
+		}
+		r.waitTimer(first) // the sender waits for the earliest retry
+		if k == rounds {
+			break
+		}
+		r.clk.Set(last)
+	}
+	if calls := r.fake.Stats()["sendMessage"].Calls; calls != rounds*len(chats) {
+		t.Errorf("%d sendMessage calls in %d rounds; want %d: one per chat and round, the head only", calls, rounds, rounds*len(chats))
+	}
+	if dead, _ := r.db.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters after a %v outage: %d; want none (MaxAge not reached)", r.clk.Now().Sub(clockStart), len(dead))
+	}
+	if down := r.s.APIDownFor(); down != r.clk.Now().Sub(clockStart) {
+		t.Errorf("APIDownFor = %v; want the outage so far, %v", down, r.clk.Now().Sub(clockStart))
+	}
+	r.fake.ClearFaults()
+	r.runUntil("delivery after the outage", func() bool {
+		for _, c := range chats {
+			if len(r.fake.BotMessages(c)) < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range chats {
+		got := r.botTexts(c)
+		for i, text := range got {
+			if want := fmt.Sprintf("c%d-m%d", c, i); !strings.Contains(text, want) {
+				t.Errorf("chat %d message %d = %q; want %s (in order)", c, i, text, want)
+			}
+		}
+	}
+	if dead, _ := r.db.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters after recovery: %d; want none", len(dead))
+	}
+	if down := r.s.APIDownFor(); down != 0 {
+		t.Errorf("APIDownFor after recovery = %v; want 0", down)
+	}
+}
+
+// TestOutboxParksAfterAttemptsAndAge: a message is given up only once it
+// has had MaxAttempts tries and is older than MaxAge, both; then it is
+// parked as a dead letter and the chat's next message goes on.
+func TestOutboxParksAfterAttemptsAndAge(t *testing.T) {
+	const maxAge = 2 * time.Hour
+	r := newClockRig(t, Config{MaxAttempts: 3, MaxAge: maxAge, MaxBackoff: 10 * time.Minute})
+	chat := []int64{901}
+	r.fake.FailNext("sendMessage", 1000, telegramtest.ServerError(502))
+	r.send(901, "m0")
+	k := 0
+	for {
+		k++
+		h := r.waitHeads(chat, k)
+		it, queued := h[901]
+		if !queued {
+			break // parked
+		}
+		if k > 100 {
+			t.Fatalf("still retrying after %d tries", k)
+		}
+		r.advanceTo(r.due(it, r.clk.Now()))
+	}
+	dead, err := r.db.DeadLetters()
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters = %v, %v; want the message", dead, err)
+	}
+	if !strings.Contains(dead[0].Reason, "retries exhausted") {
+		t.Errorf("reason %q; want retries exhausted", dead[0].Reason)
+	}
+	// Parked at the first failure at or after MaxAge (the tries before it
+	// were more than MaxAttempts already), not before.
+	age := dead[0].ParkedAt.Sub(clockStart)
+	if age < maxAge || age > maxAge+11*time.Minute {
+		t.Errorf("parked at age %v; want the first try after %v (backoff at most 10 min)", age, maxAge)
+	}
+	if k <= 3 { // the k-th try was the last
+		t.Errorf("parked after %d tries; the age alone should have kept it longer than MaxAttempts (3)", k)
+	}
+	r.fake.ClearFaults()
+	r.send(901, "m1")
+	r.runUntil("the next message", func() bool { return len(r.fake.BotMessages(901)) == 1 })
+	if got := r.botTexts(901); !strings.Contains(got[0], "m1") {
+		t.Errorf("delivered %q; want m1", got)
+	}
+}
+
+// TestOutboxRetryAfterHoldsOnlyItsChat: a 429 with retry_after=30 holds
+// its chat for 30 s of the clock; other chats are not held.
+func TestOutboxRetryAfterHoldsOnlyItsChat(t *testing.T) {
+	r := newClockRig(t, Config{})
+	r.fake.FailNext("sendMessage", 1, telegramtest.TooManyRequests(30))
+	r.send(1001, "held")
+	ctx := r.guard()
+	if err := r.fake.WaitFor(ctx, func(st *telegramtest.State) bool { return st.Stats()["sendMessage"].TooManyRequests == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	r.waitTimer(clockStart.Add(30 * time.Second))
+	r.send(1002, "free")
+	if _, err := r.fake.WaitBotMessages(ctx, 1002, 1); err != nil {
+		t.Fatalf("another chat held by chat 1001's 429: %v", err)
+	}
+	r.clk.Set(clockStart.Add(30*time.Second - time.Millisecond))
+	if n := len(r.fake.BotMessages(1001)); n != 0 {
+		t.Fatalf("chat 1001 sent to before its retry_after: %d messages", n)
+	}
+	r.clk.Set(clockStart.Add(30 * time.Second))
+	if _, err := r.fake.WaitBotMessages(ctx, 1001, 1); err != nil {
+		t.Fatalf("not delivered after retry_after: %v", err)
+	}
+	if n := r.fake.Stats()["sendMessage"].Calls; n != 3 {
+		t.Errorf("%d sendMessage calls; want 3 (the 429, the other chat, the retry)", n)
+	}
+	if dead, _ := r.db.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters: %d; want none", len(dead))
+	}
+}
