@@ -170,3 +170,36 @@ func TestCardEditedInPlace(t *testing.T) {
 		t.Errorf("a press on a notice edited a message: %v", keysOf(h.Replies))
 	}
 }
+
+// TestStaffReadsWaitingForTheCitizen: a ticket waiting for the citizen's
+// answer reads "waiting for the citizen" on the card, in the queue and in
+// the history, not the citizen's own "waiting for your answer" (which
+// speaks to the petugas as Bapak/Ibu); the citizen keeps their wording.
+func TestStaffReadsWaitingForTheCitizen(t *testing.T) {
+	h := newHarness(t, flows.Config{})
+	cit := onboarded(h, 500)
+	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
+	tk := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan tentang jadwal pencairan di desa kami.")
+	sari.Tap("wk", fmt.Sprintf("c:%d", tk.ID))
+	sari.Tap("wk", fmt.Sprintf("a:%d", tk.ID))
+	sari.Text("Mohon kirim foto KK.")
+	sari.Press("ok")
+	statusOf := func(m flows.Msg, arg string) string {
+		s, _ := m.Args[arg].(flows.Msg)
+		return s.Key
+	}
+	const want = "desk.status_waiting_citizen"
+	card := lastSendTo(t, sari.Tap("wk", fmt.Sprintf("o:%d", tk.ID)), 601).Text[0]
+	if got := statusOf(card, "Status"); got != want {
+		t.Errorf("card status %q; want %q", got, want)
+	}
+	rs := sari.Text("/antrian")
+	line, ok := findMsg(rs, "staff.queue_line")
+	if !ok || statusOf(line, "Status") != want {
+		t.Errorf("queue line %v; want its status %q", line, want)
+	}
+	mine, ok := findMsg(cit.Text("/tiket"), "mytickets.list_line")
+	if !ok || statusOf(mine, "Status") != "status.waiting_citizen" {
+		t.Errorf("the citizen's list line %v; want status.waiting_citizen", mine)
+	}
+}

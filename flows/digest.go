@@ -210,7 +210,7 @@ func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, 
 	for _, t := range st.Oldest {
 		days := int(now.Sub(t.CreatedAt) / (24 * time.Hour))
 		text = append(text, T("digest.oldest_item", "No", t.No, "Category", e.categoryName(t),
-			"Age", T("digest.age", "Count", days), "Status", T("status."+string(t.Status)), "Overdue", Overdue(t, now)))
+			"Age", T("digest.age", "Count", days), "Status", T(StaffStatusKey(t.Status)), "Overdue", Overdue(t, now)))
 		row = append(row, Choice{T("escalation.open", "No", t.No), esOpen + ":" + idStr(t.ID)})
 	}
 	var rows [][]Choice

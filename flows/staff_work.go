@@ -121,7 +121,7 @@ func refusalMsg(reason string, t *bansosbot.Ticket) Msg {
 	case "mine":
 		return T("staff.already_yours")
 	case "status":
-		return T("staff.refused_status", "Status", T("status."+string(t.Status)))
+		return T("staff.refused_status", "Status", T(StaffStatusKey(t.Status)))
 	case "bad_verb":
 		return T("general.button_unknown")
 	}
@@ -258,7 +258,7 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	var row []Choice
 	for _, t := range tickets[page*QueuePage : min(len(tickets), (page+1)*QueuePage)] {
 		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", e.categoryName(t),
-			"Region", e.shortRegion(t.Region), "Status", T("status."+string(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
+			"Region", e.shortRegion(t.Region), "Status", T(StaffStatusKey(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
 		row = append(row, Choice{T("staff.btn_ticket", "No", string(t.No)), verbOpen + ":" + idStr(t.ID)})
 		if len(row) == 2 {
 			rows, row = append(rows, row), nil
@@ -298,6 +298,17 @@ func (e *Engine) shortRegion(r bansosbot.RegionCode) string {
 }
 
 // ---- the ticket card ----
+
+// StaffStatusKey is the catalog key of a ticket status as staff read it:
+// the citizen's own wording of a ticket waiting for them ("Menunggu
+// jawaban Bapak/Ibu", "Waiting for your answer") would speak to the
+// petugas, so staff read "waiting for the citizen" instead.
+func StaffStatusKey(st bansosbot.Status) string {
+	if st == bansosbot.StatusWaitingCitizen {
+		return "desk.status_waiting_citizen"
+	}
+	return "status." + string(st)
+}
 
 func ageMsg(d time.Duration) Msg {
 	switch {
@@ -365,7 +376,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		}
 		assignee = T("staff.assignee", "Name", name)
 	}
-	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.categoryName(t), "Status", T("status."+string(t.Status)),
+	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.categoryName(t), "Status", T(StaffStatusKey(t.Status)),
 		"Region", e.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
 		"Due", DueState(t, c.Now).Msg(), "Assignee", assignee, "Reporter", reporter(t),
 		"Description", t.Description)}
@@ -552,7 +563,7 @@ func (e *Engine) statusLine(tx Store, ev bansosbot.Event, at Time, who any) (Msg
 	case EvStart, EvAskCitizen, EvResolve, EvReopen, EvRefer:
 		return T("desk.evt_"+event, "At", at, "Who", who, "Text", ev.Text), nil
 	}
-	return T("staff.ev_status", "At", at, "Who", who, "To", T("status."+string(ev.To)), "Text", ev.Text), nil
+	return T("staff.ev_status", "At", at, "Who", who, "To", T(StaffStatusKey(ev.To)), "Text", ev.Text), nil
 }
 
 // ---- the flow: buttons and text inputs ----

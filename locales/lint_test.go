@@ -26,7 +26,7 @@ var staffKeys = []string{
 	"staff.",                         // the staff workspace (ct.* is the citizen's side)
 	"escalation.", "digest.", "sla.", // supervisors' notices
 	"ops.", "report.", "registry.", "calendar.", // operators, CLI, configuration errors
-	"desk.reject_", "desk.evt_", // desk labels; desk.reason_* is what citizens read
+	"desk.reject_", "desk.evt_", "desk.status_", // desk labels; desk.reason_* is what citizens read
 	"role.",                                    // staff roles, shown to staff
 	"menu.queue", "menu.summary", "menu.chart", // staff menu entries
 	"cmd.register", "cmd.queue", "cmd.summary", // staff commands

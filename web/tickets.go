@@ -128,7 +128,7 @@ func (s *Server) tickets(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	var sts []struct{ Code, Name string }
 	for _, st := range bansosbot.Statuses {
-		sts = append(sts, struct{ Code, Name string }{string(st), s.cfg.Catalog.Text(v.Lang, "status."+string(st), nil)})
+		sts = append(sts, struct{ Code, Name string }{string(st), s.cfg.Catalog.Text(v.Lang, flows.StaffStatusKey(st), nil)})
 	}
 	s.render(w, r, http.StatusOK, "tickets", &page{Lang: v.Lang, V: v, Nav: "tickets", Area: area, Title: s.text(v.Lang, "tickets"),
 		Data: map[string]any{"Rows": rows, "Page": pageNo, "Next": next, "Categories": cats, "Statuses": sts,
@@ -140,7 +140,7 @@ func (s *Server) ticketRow(tx *store.Tx, t *bansosbot.Ticket, now time.Time, lan
 	loc := t.Region.TimeZone()
 	d := flows.DueState(t, now)
 	row := ticketRow{No: string(t.No), Category: s.categoryName(t.Category, lang), Region: s.regionName(t.Region),
-		Status: s.cfg.Catalog.Text(lang, "status."+string(t.Status), nil), StatusKey: string(t.Status),
+		Status: s.cfg.Catalog.Text(lang, flows.StaffStatusKey(t.Status), nil), StatusKey: string(t.Status),
 		Created: t.CreatedAt.In(loc).Format("2006-01-02 15:04"), Overdue: d.Overdue}
 	if !d.At.IsZero() {
 		row.Due = d.At.In(loc).Format("2006-01-02 15:04")
@@ -207,7 +207,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, v *viewer) {
 		for _, e := range evs {
 			er := eventRow{At: e.At.In(loc).Format("2006-01-02 15:04"), Who: s.cfg.Catalog.Text(v.Lang, "dashboard.role_"+roleKey(e.Role), nil), Kind: e.Kind}
 			if e.Kind == bansosbot.EventStatus {
-				er.Change = s.cfg.Catalog.Text(v.Lang, "status."+string(e.From), nil) + " → " + s.cfg.Catalog.Text(v.Lang, "status."+string(e.To), nil)
+				er.Change = s.cfg.Catalog.Text(v.Lang, flows.StaffStatusKey(e.From), nil) + " → " + s.cfg.Catalog.Text(v.Lang, flows.StaffStatusKey(e.To), nil)
 			}
 			if e.Kind == bansosbot.EventEscalated {
 				er.Change = e.Args["step"]
