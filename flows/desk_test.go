@@ -203,3 +203,31 @@ func TestStaffReadsWaitingForTheCitizen(t *testing.T) {
 		t.Errorf("the citizen's list line %v; want status.waiting_citizen", mine)
 	}
 }
+
+// TestLowRatingSaysWhereToGo: a citizen who closes their ticket with a low
+// rating (1-3) is told where to go if they disagree (SP4N-LAPOR!,
+// Ombudsman), like a rejected or auto-closed ticket; a good rating is
+// just thanked (issue 11 item 9).
+func TestLowRatingSaysWhereToGo(t *testing.T) {
+	for _, tt := range []struct {
+		stars string
+		want  bool
+	}{{"2", true}, {"3", true}, {"5", false}} {
+		h := newHarness(t, flows.Config{})
+		cit := onboarded(h, 500)
+		sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
+		tk := fileTicket(t, h, 500, "KKS_CARD", cibinong, "Kartu KKS saya tertelan mesin ATM kemarin sore.")
+		id := fmt.Sprint(tk.ID)
+		sari.Tap("wk", "s:"+id)
+		sari.Text("Silakan ambil kartu pengganti di kantor cabang BNI.")
+		sari.Press("ok")
+		rs := cit.Press("s:" + id + ":" + tt.stars)
+		r := sentTo(t, rs, 500, "ct.rated")
+		if got := replyHas(r, "answers.disagree"); got != tt.want {
+			t.Errorf("rating %s: %v; want answers.disagree %v", tt.stars, r.Text, tt.want)
+		}
+		if got, _ := ticketOf(t, h, tk.ID); got.Status != bansosbot.StatusClosed {
+			t.Errorf("rating %s: ticket %s; want closed", tt.stars, got.Status)
+		}
+	}
+}

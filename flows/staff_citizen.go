@@ -35,6 +35,10 @@ type citizenDraft struct {
 	Ticket uint64 `json:"t"`
 }
 
+// lowRating is the highest rating that closes a ticket with the pointer
+// to SP4N-LAPOR! and the Ombudsman (answers.disagree).
+const lowRating = 3
+
 // RatingCommentMax bounds a rating comment (characters).
 const RatingCommentMax = 500
 
@@ -57,7 +61,12 @@ func (citizenSide) Prompt(c *Conv) error {
 	}
 	switch c.Session.State {
 	case "comment":
-		c.Ask([]Msg{T("ct.rated", "No", string(t.No), "Rating", t.Rating)}, [][]Choice{{{T("general.skip"), payloadSkip}}})
+		text := []Msg{T("ct.rated", "No", string(t.No), "Rating", t.Rating)}
+		if t.Rating <= lowRating {
+			// Closed by an unhappy citizen: where to go if they disagree.
+			text = c.e.endedMsgs(text, t)
+		}
+		c.Ask(text, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	case "explain":
 		c.Ask([]Msg{T("ct.reopened", "No", string(t.No))}, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	default:
