@@ -195,3 +195,22 @@ func TestLoadFSRejectsDuplicates(t *testing.T) {
 		t.Fatalf("LoadFS with a duplicate key: err = %v; want 'defined twice'", err)
 	}
 }
+
+// TestPrivacyNoticeContact: the notice points to "the contact above" only
+// when a contact is configured (BANSOSBOT_CONTROLLER_CONTACT); without
+// one it does not send the citizen looking for a contact that is not
+// there (issue 11 item 11).
+func TestPrivacyNoticeContact(t *testing.T) {
+	c := locales.MustDefault()
+	above := map[string]string{"id": "kontak di atas", "en": "contact above"}
+	for _, lang := range []string{"id", "en"} {
+		args := map[string]any{"Controller": "Dinas Sosial", "Version": 1, "Retention": "1 tahun"}
+		if got := c.Text(lang, "consent.notice", args); strings.Contains(got, above[lang]) {
+			t.Errorf("%s without a contact: %q mentions %q", lang, got, above[lang])
+		}
+		args["Contact"] = "0251-123456"
+		if got := c.Text(lang, "consent.notice", args); !strings.Contains(got, "0251-123456") || !strings.Contains(got, above[lang]) {
+			t.Errorf("%s with a contact: %q; want the contact and %q", lang, got, above[lang])
+		}
+	}
+}
