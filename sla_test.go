@@ -162,6 +162,13 @@ func TestLoadSLAPoliciesErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A policy without units reads the law: the first response in working
+	// days, the resolution in calendar days (issue 11 item 2).
+	if p := ps.Get(DefaultPolicy); p.Unit(PhaseResponse) != UnitWorking || p.Unit(PhaseResolution) != UnitCalendar ||
+		p.Budget(PhaseResolution, nil) != 60*24*time.Hour {
+		t.Errorf("a policy without units: response %s, resolution %s (%v); want working, calendar (60 days)",
+			p.Unit(PhaseResponse), p.Unit(PhaseResolution), p.Budget(PhaseResolution, nil))
+	}
 	err = ps.Check(Categories{{Code: "PUNGLI", Policy: "sensitive"}})
 	if ErrorKey(err) != "sla.invalid" || !strings.Contains(err.(*Error).Args["Detail"].(string), "PUNGLI") {
 		t.Errorf("Check with an undefined policy = %v; want sla.invalid naming PUNGLI", err)
