@@ -29,6 +29,7 @@ type Sample struct {
 	Line       int    // line in the file; 0 when not registered
 	Desil      int    // 0: none
 	Receives   []string
+	Unpaid     []string // programs received that pay out and whose remark does not say they were paid
 }
 
 // Options tune Generate.
@@ -82,7 +83,7 @@ func Generate(w io.Writer, opts Options) ([]Sample, error) {
 		}
 		if len(samples) < opts.Samples && g.interesting(&cur, samples) {
 			samples = append(samples, Sample{NIK: cur.nik, Name: cur.name, Registered: true, Line: i + 2,
-				Desil: cur.desil, Receives: cur.receives()})
+				Desil: cur.desil, Receives: cur.receives(), Unpaid: cur.unpaid()})
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -120,6 +121,19 @@ func (r *row) receives() []string {
 	var out []string
 	for i, p := range r.g.opts.Programs {
 		if r.yes[i] {
+			out = append(out, p.Code)
+		}
+	}
+	return out
+}
+
+// unpaid lists the programs the row receives that pay out to the
+// household and whose remark does not say they were paid: the status check
+// offers "not received yet" for them.
+func (r *row) unpaid() []string {
+	var out []string
+	for i, p := range r.g.opts.Programs {
+		if r.yes[i] && p.Payout && !(bansosbot.ProgramStatus{Code: p.Code, Receives: true, Remark: r.remarks[i]}).Paid() {
 			out = append(out, p.Code)
 		}
 	}
@@ -262,16 +276,20 @@ func pickWeighted(r *rand.Rand, weights []int) int {
 }
 
 // interesting picks samples that show different answers: someone
-// receiving several programs, one receiving none, one without a decile.
+// receiving several programs (all paid), one receiving none, one without a
+// decile, one whose payment has not arrived yet (the status check's "not
+// received yet" button).
 func (g *generator) interesting(r *row, have []Sample) bool {
 	n := len(r.receives())
 	switch len(have) {
 	case 0:
-		return n >= 2
+		return n >= 2 && len(r.unpaid()) == 0
 	case 1:
 		return n == 0 && r.desil > 0
 	case 2:
 		return r.desil == 0
+	case 3:
+		return len(r.unpaid()) > 0
 	}
 	return true
 }

@@ -121,7 +121,7 @@ func TestSamples(t *testing.T) {
 	if registered != 4 || samples[len(samples)-1].Registered {
 		t.Errorf("samples = %+v; want 4 registered, then one that is not", samples)
 	}
-	if len(samples[0].Receives) < 2 || len(samples[1].Receives) != 0 || samples[2].Desil != 0 {
+	if len(samples[0].Receives) < 2 || len(samples[0].Unpaid) != 0 || len(samples[1].Receives) != 0 || samples[2].Desil != 0 || len(samples[3].Unpaid) == 0 {
 		t.Errorf("samples do not show the different answers: %+v", samples)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ const demoHelp = `Type a message and press Enter to send it to the bot. Type a b
   :loc [lat lon]                  share a location (default: Cibinong)
   :contact                        share your phone number
   :sticker                        send a sticker
+  :voice                          send a voice note (3 seconds)
   :help                           this text
   :quit                           stop (Ctrl-D works too)`
 
@@ -179,17 +181,20 @@ type demoChat struct {
 }
 
 // shownButtons numbers the buttons on screen in one chat: the inline
-// keyboard of the last message printed with one, and the reply keyboard
-// (contact, location), together. A number keeps meaning the same button
-// while its message is on screen: an edit keeps the message's numbers,
-// the reply keyboard keeps its number under the inline messages that
-// follow it, and messages of other chats change nothing. The numbers of a
-// message that is gone (a newer message with buttons, deleted, keyboard
-// removed) are given out again, lowest first.
+// keyboards of the messages the bot sent since the user's last input (a
+// /cek answer's "not received yet" button and the menu sent after it
+// both), and the reply keyboard (contact, location), together. A number
+// keeps meaning the same button while its message is on screen: an edit
+// keeps the message's numbers, the reply keyboard keeps its number under
+// the inline messages that follow it, and messages of other chats change
+// nothing. The numbers of a message that is gone (deleted, keyboard
+// removed, or one of an earlier turn once the answer to the user's next
+// input brings new buttons) are given out again, lowest first.
 type shownButtons struct {
 	byNum  map[int]shownButton
 	nums   map[int][]int // message id (replyKeyboard for the reply keyboard) -> its numbers in order
-	inline int           // the message whose inline keyboard is on screen (0: none)
+	inline []int         // the messages whose inline keyboards are on screen, oldest first
+	turn   bool          // the user sent something since; the next new message with buttons replaces those on screen
 }
 
 // shownButton is a button behind a number.
@@ -208,20 +213,23 @@ func (sb *shownButtons) free(key int) {
 		delete(sb.byNum, n)
 	}
 	delete(sb.nums, key)
-	if key == sb.inline && key != replyKeyboard {
-		sb.inline = 0
-	}
+	sb.inline = slices.DeleteFunc(sb.inline, func(k int) bool { return k == key })
 }
 
 // assign numbers the buttons of a message's inline keyboard (or of the
 // reply keyboard): the numbers it had, in order, then the lowest free
-// ones. A message other than the one on screen replaces it.
-func (sb *shownButtons) assign(key int, buttons []shownButton) []int {
-	if key != replyKeyboard && key != sb.inline && len(buttons) > 0 {
-		if sb.inline != 0 {
-			sb.free(sb.inline)
+// ones. The first new message with buttons after the user's input
+// replaces the keyboards on screen; later ones of the same answer, and
+// edits, join them.
+func (sb *shownButtons) assign(key int, buttons []shownButton, isNew bool) []int {
+	if key != replyKeyboard && len(buttons) > 0 && !slices.Contains(sb.inline, key) {
+		if isNew && sb.turn {
+			for _, k := range slices.Clone(sb.inline) {
+				sb.free(k)
+			}
+			sb.turn = false
 		}
-		sb.inline = key
+		sb.inline = append(sb.inline, key)
 	}
 	old := sb.nums[key]
 	for _, n := range old {
@@ -263,6 +271,9 @@ func (d *demoChat) switchTo(role string) error {
 // input acts on one typed line; it reports whether to quit.
 func (d *demoChat) input(line string) bool {
 	u := d.current.user
+	if line != "" && !strings.HasPrefix(line, ":as") && line != ":help" {
+		d.newTurn(u.ID)
+	}
 	switch {
 	case line == "":
 		return false
@@ -289,6 +300,8 @@ func (d *demoChat) input(line string) bool {
 		d.fake.SendContact(u, d.phone())
 	case line == ":sticker":
 		d.fake.SendSticker(u)
+	case line == ":voice":
+		d.fake.SendVoice(u)
 	default:
 		if n, err := strconv.Atoi(line); err == nil && d.press(n) {
 			return false
@@ -300,6 +313,16 @@ func (d *demoChat) input(line string) bool {
 		}
 	}
 	return false
+}
+
+// newTurn notes that the user of chat sent something: the answer's
+// buttons replace the ones on screen.
+func (d *demoChat) newTurn(chat int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sb := d.chats[chat]; sb != nil {
+		sb.turn = true
+	}
 }
 
 func (d *demoChat) phone() string {
@@ -359,7 +382,7 @@ func (d *demoChat) number(ev telegramtest.Event) []string {
 		}
 	}
 	var labels []string
-	for i, n := range sb.assign(e.MessageID, inline) {
+	for i, n := range sb.assign(e.MessageID, inline, ev.Type == telegramtest.EventNew) {
 		labels = append(labels, fmt.Sprintf("[%d] %s", n, texts[i]))
 	}
 	if len(e.Keyboard) > 0 || e.RemoveKeyboard {
@@ -372,7 +395,7 @@ func (d *demoChat) number(ev telegramtest.Event) []string {
 			}
 		}
 		sb.free(replyKeyboard) // a new reply keyboard replaces the old one
-		for i, n := range sb.assign(replyKeyboard, reply) {
+		for i, n := range sb.assign(replyKeyboard, reply, false) {
 			labels = append(labels, fmt.Sprintf("[%d] %s", n, texts[i]))
 		}
 	}
@@ -412,6 +435,8 @@ func (d *demoChat) show(ev telegramtest.Event) {
 		text = "[photo] " + text
 	case telegramtest.KindLocation:
 		text = "[location pin]"
+	case telegramtest.KindVoice:
+		text = "[voice note] " + text
 	}
 	fmt.Fprintf(d.out, "%s: %s\n", prefix, strings.ReplaceAll(text, "\n", "\n     "))
 	if labels := d.number(ev); len(labels) > 0 {

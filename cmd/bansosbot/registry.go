@@ -329,6 +329,9 @@ func printSamples(w io.Writer, samples []synthetic.Sample) {
 		what := "not registered"
 		if s.Registered {
 			what = "receives " + strings.Join(s.Receives, ", ")
+			if len(s.Unpaid) > 0 {
+				what += " (" + strings.Join(s.Unpaid, ", ") + " not paid yet)"
+			}
 			if len(s.Receives) == 0 {
 				what = "registered, receives nothing"
 			}
