@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -323,5 +324,35 @@ func TestOutboxRetryAfterHoldsOnlyItsChat(t *testing.T) {
 	}
 	if dead, _ := r.db.DeadLetters(); len(dead) != 0 {
 		t.Errorf("dead letters: %d; want none", len(dead))
+	}
+}
+
+// TestFailedOpenStopsWhatItStarted: Open fails when the webhook's address
+// is taken, after it started the sender, the shards and the sweep; they
+// are stopped again (no timer left on the clock) and Close has nothing
+// to do.
+func TestFailedOpenStopsWhatItStarted(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	fake := telegramtest.NewServer("")
+	defer fake.Close()
+	clk := clocktest.New(clockStart)
+	s, err := New(Config{Token: fake.Token(), APIURL: fake.URL(), Clock: clk,
+		WebhookURL: "https://bot.example/hook", WebhookListen: taken.Addr().String(), WebhookServe: true}, openTestDB(t), newRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Open(context.Background()); err == nil {
+		s.Close()
+		t.Fatal("Open on a taken webhook address succeeded")
+	}
+	if timers := clk.Timers(); len(timers) != 0 {
+		t.Errorf("after the failed Open %d timers wait (sender, sweep); want everything stopped", len(timers))
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after a failed Open: %v", err)
 	}
 }

@@ -202,8 +202,15 @@ func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
 func (s *Server) API() *tg.Bot { return s.api }
 
 // Open starts the sender, the dispatcher (first with what the inbox kept
-// from before a restart) and the poller or webhook.
-func (s *Server) Open(ctx context.Context) error {
+// from before a restart) and the poller or webhook. When it fails, what
+// it started is stopped again (what was queued stays in the store).
+func (s *Server) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			s.Kill()
+			s.cancel, s.sendCancel, s.httpSrv = nil, nil, nil
+		}
+	}()
 	sctx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.sendCancel = sendCancel
 	s.sending.Add(1)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
@@ -27,6 +28,10 @@ type Main struct {
 	Log    *slog.Logger
 	// Now is the clock of the engine and the jobs (tests inject one).
 	Now func() time.Time
+	// Clock is the clock of the Telegram pipeline's timers: outbox
+	// retries and send windows, dispatch retries, readiness (default the
+	// wall clock; tests inject a fake one, usually with Now = its Now).
+	Clock clock.Clock
 	// Tune adjusts the bot configuration before the server is built
 	// (tests: short poll timeouts, fast limits).
 	Tune func(*bot.Config)
@@ -46,6 +51,10 @@ type Main struct {
 	Server  *bot.Server
 	cron    *cron.Cron
 	control *http.Server
+	// jobs is the context of the running cron jobs: Close and Kill cancel
+	// it, so a long job (a backup, an escalation run) stops promptly.
+	jobs     context.Context
+	stopJobs context.CancelFunc
 
 	ops        *http.Server // monitoring listener (ops.go)
 	web        *http.Server // dashboard listener (web.go)
@@ -63,8 +72,9 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 }
 
 // Open starts everything: the store (migrated), the engine, the Telegram
-// pipeline and the cron jobs.
-func (m *Main) Open(ctx context.Context) error {
+// pipeline and the cron jobs. When it fails, what it had started is
+// stopped and the store closed (its lock released).
+func (m *Main) Open(ctx context.Context) (err error) {
 	cfg := &m.Config
 	if cfg.Token == "" {
 		return errors.New("no bot token: set BANSOSBOT_TOKEN (or run the demo: bansosbot demo)")
@@ -80,8 +90,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	defer func() {
+		if err != nil {
+			m.abandon()
+		}
+	}()
 	if err := cfg.checkSecret(db); err != nil { // secret.go: the secret the data was made with
-		db.Close()
 		return err
 	}
 	if !db.RegistryKeyMatches(cfg.key("nik")) { // an interrupted rotate-secret, or a registry.db from elsewhere
@@ -91,13 +105,11 @@ func (m *Main) Open(ctx context.Context) error {
 	m.sweepTemporaries(0) // sweep.go
 	engineCfg, err := m.engineConfig()
 	if err != nil {
-		db.Close()
 		return err
 	}
 	m.Engine = flows.NewEngine(engineCfg)
 	keepTallies(*cfg, db, m.Engine) // tally.go: the report counters, built now if missing
 	if err := m.buildTallies(); err != nil {
-		db.Close()
 		return err
 	}
 	for _, g := range calendarGaps(m.Engine.Config().Calendar, m.Now(), cfg.Location()) {
@@ -112,6 +124,7 @@ func (m *Main) Open(ctx context.Context) error {
 		WebhookURL: cfg.WebhookURL, WebhookListen: cfg.WebhookListen, WebhookSecret: cfg.WebhookSecret, WebhookServe: true,
 		Timeouts: m.Listen,
 		Log:      m.Log.With("component", "bot"),
+		Clock:    m.Clock,
 		Renderer: bot.NewRenderer(locales.MustDefault(), cfg.Location()),
 		Metrics:  bot.NewMetrics(m.Registry),
 	}
@@ -128,23 +141,16 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	srv, err := bot.New(bcfg, db, h)
 	if err != nil {
-		db.Close()
 		return err
 	}
 	m.Server = srv
-	if err := srv.Open(ctx); err != nil {
-		db.Close()
+	if err := srv.Open(ctx); err != nil { // stops what it started when it fails
 		return err
 	}
 	if err := m.serveOps(); err != nil {
-		srv.Close()
-		db.Close()
 		return err
 	}
 	if err := m.serveWeb(); err != nil { // web.go
-		m.closeOps()
-		srv.Close()
-		db.Close()
 		return err
 	}
 	if err := m.serveControl(); err != nil {
@@ -232,11 +238,29 @@ func (m *Main) engineConfig() (flows.Config, error) {
 	return cfg, nil
 }
 
-// Close shuts down in order: stop the jobs and inputs, drain dispatch,
-// flush the outbox briefly, close the store last.
+// abandon undoes a failed Open: the listeners and the pipeline stop, the
+// store closes (without the scrub of a clean stop), and a later Close has
+// nothing left to do.
+func (m *Main) abandon() {
+	m.stopping.Store(true)
+	m.closeWeb()
+	m.closeOps()
+	if m.Server != nil {
+		m.Server.Close()
+	}
+	if m.DB != nil {
+		m.DB.Close()
+	}
+	m.web, m.ops, m.Server, m.DB = nil, nil, nil, nil
+}
+
+// Close shuts down in order: stop the jobs (running ones are cancelled)
+// and inputs, drain dispatch, flush the outbox briefly, close the store
+// last.
 func (m *Main) Close() error {
 	m.stopping.Store(true) // /readyz answers 503 from now on
 	if m.cron != nil {
+		m.stopJobs()
 		<-m.cron.Stop().Done()
 	}
 	m.closeControl()
@@ -277,6 +301,7 @@ func (m *Main) scrubAtStop() {
 // Kill stops without draining anything (tests use it to simulate a crash).
 func (m *Main) Kill() {
 	if m.cron != nil {
+		m.stopJobs()
 		m.cron.Stop()
 	}
 	if m.control != nil {

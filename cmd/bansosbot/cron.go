@@ -26,6 +26,7 @@ const (
 // startCron schedules the jobs. SkipIfStillRunning before Recover: the
 // other order stops a job for good after one panic.
 func (m *Main) startCron() {
+	m.jobs, m.stopJobs = context.WithCancel(context.Background())
 	l := cron.PrintfLogger(slog.NewLogLogger(m.Log.With("component", "cron").Handler(), slog.LevelWarn))
 	m.cron = cron.New(
 		cron.WithLocation(m.Config.Location()),
@@ -49,15 +50,24 @@ func (m *Main) startCron() {
 }
 
 func (m *Main) addJob(spec, name string, fn func(ctx context.Context) error) {
-	_, err := m.cron.AddFunc(spec, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	if _, err := m.cron.AddFunc(spec, m.job(name, fn)); err != nil {
+		panic("bad cron spec for " + name + ": " + err.Error()) // a constant above is wrong
+	}
+}
+
+// job is one run of a scheduled job: at most 10 minutes, and cancelled
+// when the program stops (Close waits for running jobs).
+func (m *Main) job(name string, fn func(ctx context.Context) error) func() {
+	return func() {
+		ctx, cancel := context.WithTimeout(m.jobs, 10*time.Minute)
 		defer cancel()
-		if err := fn(ctx); err != nil {
+		err := fn(ctx)
+		switch {
+		case err != nil && m.jobs.Err() != nil:
+			m.Log.Info("job stopped: the program is stopping", "job", name, "err", err)
+		case err != nil:
 			m.Log.Error("job failed", "job", name, "err", err)
 		}
-	})
-	if err != nil {
-		panic("bad cron spec for " + name + ": " + err.Error()) // a constant above is wrong
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/clock/clocktest"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/go-telegram/bot/models"
@@ -30,6 +31,7 @@ type e2e struct {
 	t    *testing.T
 	fake *telegramtest.Server
 	dir  string
+	clk  *clocktest.Fake // set by onClock: waits move it
 }
 
 func newE2E(t *testing.T, opts ...telegramtest.Option) *e2e {
@@ -63,6 +65,52 @@ func (e *e2e) start(cfg Config, tweak ...func(*Main)) *Main {
 	return m
 }
 
+// onClock runs the program on a fake clock: the pipeline's timers, the
+// engine and the store (cron schedules still follow the wall clock). The
+// test's waits for bot messages then move the clock (send windows are on
+// it too).
+func (e *e2e) onClock(clk *clocktest.Fake) func(*Main) {
+	e.clk = clk
+	return func(m *Main) { m.Clock, m.Now = clk, clk.Now }
+}
+
+// until waits for cond: on the fake clock by moving it, otherwise polling
+// for at most 10 s.
+func (e *e2e) until(what string, cond func() bool) {
+	e.t.Helper()
+	if e.clk != nil {
+		runClock(e.t, e.clk, what, cond)
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("waiting for %s", what)
+		}
+	}
+}
+
+// runClock moves clk from one timer to the next until done holds. The
+// outbox sender waits a minute at most before it looks again, so no step
+// is longer; a step is taken once no timer within a minute is missing for
+// 20 ms (the program is busy or idle). The wall-clock deadline is a hang
+// guard, not a measure.
+func runClock(t *testing.T, clk *clocktest.Fake, what string, done func() bool) {
+	t.Helper()
+	ctx := ctxTimeout(t, 30*time.Second)
+	for !done() {
+		limit := clk.Now().Add(time.Minute)
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		at, err := clk.WaitTimer(wctx, func(at time.Time) bool { return !at.After(limit) })
+		cancel()
+		if ctx.Err() != nil {
+			t.Fatalf("waiting for %s on the fake clock (at %v)", what, clk.Now())
+		}
+		if err == nil {
+			clk.Set(at)
+		}
+	}
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -79,6 +127,9 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 // waitBot waits until the chat has at least n bot messages and returns them.
 func (e *e2e) waitBot(chat int64, n int) []telegramtest.Entry {
 	e.t.Helper()
+	if e.clk != nil {
+		e.until(fmt.Sprintf("%d bot messages in chat %d", n, chat), func() bool { return len(e.fake.BotMessages(chat)) >= n })
+	}
 	msgs, err := e.fake.WaitBotMessages(ctxTimeout(e.t, 20*time.Second), chat, n)
 	if err != nil {
 		e.t.Fatalf("chat %d: waiting for %d bot messages: %v\ntranscript:\n%s", chat, n, err, telegramtest.FormatTranscript(e.fake.Transcript(chat)))
@@ -148,22 +199,14 @@ func (e *e2e) onboard(u telegramtest.User) {
 	}
 	// The answered notice loses its buttons (editMessageReplyMarkup).
 	notice := msgs[0].MessageID
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var inline int
+	e.until("the answered notice without its buttons", func() bool {
 		for _, en := range e.fake.Transcript(u.ID) {
-			if en.From == telegramtest.FromBot && en.MessageID == notice {
-				inline = len(en.Inline)
+			if en.From == telegramtest.FromBot && en.MessageID == notice && len(en.Inline) > 0 {
+				return false
 			}
 		}
-		if inline == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("the answered notice still has its buttons:\n%s", telegramtest.FormatTranscript(e.fake.Transcript(u.ID)))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 func TestE2EOnboardingPolling(t *testing.T) {
@@ -421,15 +464,17 @@ func (e *e2e) sendOne(u telegramtest.User, text string) {
 
 func TestE2EOutboxHonoursRetryAfter(t *testing.T) {
 	e := newE2E(t)
-	m := e.start(e.config())
+	clk := clocktest.New(time.Now())
+	m := e.start(e.config(), e.onClock(clk))
 	defer m.Close()
 	u := telegramtest.User{ID: 701, FirstName: "R", LanguageCode: "id"}
-	e.fake.FailNext("sendMessage", 1, telegramtest.TooManyRequests(2))
-	start := time.Now()
+	e.fake.FailNext("sendMessage", 1, telegramtest.TooManyRequests(30))
+	start := clk.Now()
 	e.sendOne(u, "/ratelimited")
+	runClock(t, clk, "the message after retry_after", func() bool { return len(e.fake.BotMessages(u.ID)) > 0 })
 	msgs := e.waitBot(u.ID, 1)
-	if d := time.Since(start); d < 2*time.Second {
-		t.Errorf("delivered after %v; want at least the 2 s of retry_after", d)
+	if d := clk.Now().Sub(start); d < 30*time.Second {
+		t.Errorf("delivered after %v; want at least the 30 s of retry_after", d)
 	}
 	if !strings.Contains(msgs[0].Text, "/ratelimited") {
 		t.Errorf("delivered %q", msgs[0].Text)
@@ -439,12 +484,18 @@ func TestE2EOutboxHonoursRetryAfter(t *testing.T) {
 	}
 }
 
+// TestE2EOutboxSurvivesOutage: every send fails with 5xx until each
+// chat's first reply has failed more often than MaxAttempts (12; about a
+// minute of the bot's clock with the 5 s MaxBackoff of these tests, a
+// fake one here); nothing is parked, and after the outage every reply is
+// delivered, in order. (bot's TestOutboxRetriesThroughOutage checks the
+// backoff itself.)
 func TestE2EOutboxSurvivesOutage(t *testing.T) {
 	e := newE2E(t)
-	m := e.start(e.config())
+	clk := clocktest.New(time.Now())
+	m := e.start(e.config(), e.onClock(clk))
 	defer m.Close()
 	users := []telegramtest.User{{ID: 801, FirstName: "A"}, {ID: 802, FirstName: "B"}, {ID: 803, FirstName: "C"}}
-	// Updates arrive; then every send fails with 5xx for 30 s.
 	e.fake.FailChat(801, telegramtest.ServerError(502))
 	e.fake.FailChat(802, telegramtest.ServerError(500))
 	e.fake.FailChat(803, telegramtest.ProxyError(503))
@@ -453,22 +504,53 @@ func TestE2EOutboxSurvivesOutage(t *testing.T) {
 			e.sendOne(u, fmt.Sprintf("/o%d_%d", i, j))
 		}
 	}
-	time.Sleep(30 * time.Second)
+	start := clk.Now()
+	runClock(t, clk, "13 failed tries of each chat's first reply", func() bool {
+		items, err := m.DB.Outbox(0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tries := map[int64]int{}
+		for _, it := range items {
+			tries[it.ChatID] = max(tries[it.ChatID], it.Attempts)
+		}
+		for _, u := range users {
+			if tries[u.ID] < 13 {
+				return false
+			}
+		}
+		return true
+	})
+	outage := clk.Now().Sub(start)
 	e.fake.ClearFaults()
-	for _, u := range users {
+	runClock(t, clk, "delivery after the outage", func() bool {
+		for _, u := range users {
+			if len(e.fake.BotMessages(u.ID)) < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, u := range users {
 		msgs := e.waitBot(u.ID, 3)
 		if len(msgs) != 3 {
 			t.Errorf("chat %d: %d messages after recovery; want 3", u.ID, len(msgs))
 		}
+		for j, msg := range msgs {
+			if want := fmt.Sprintf("/o%d_%d", i, j); !strings.Contains(msg.Text, want) {
+				t.Errorf("chat %d message %d = %q; want the answer to %s (in order)", u.ID, j, msg.Text, want)
+			}
+		}
 	}
 	if dead, _ := m.DB.DeadLetters(); len(dead) != 0 {
-		t.Errorf("dead letters after a 30 s outage: %d; want none", len(dead))
+		t.Errorf("dead letters after a %v outage: %d; want none", outage, len(dead))
 	}
 }
 
 func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
 	e := newE2E(t)
-	m := e.start(e.config())
+	clk := clocktest.New(time.Now())
+	m := e.start(e.config(), e.onClock(clk))
 	defer m.Close()
 	u := telegramtest.User{ID: 901, FirstName: "B", LanguageCode: "id"}
 	e.onboard(u)
@@ -476,8 +558,7 @@ func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
 	before := e.fake.Calls("sendMessage")
 	e.sendOne(u, "/x1")
 	e.sendOne(u, "/x2")
-	ctx := ctxTimeout(t, 10*time.Second)
-	for {
+	e.until("both messages parked and the profile marked unreachable", func() bool {
 		dead, _ := m.DB.DeadLetters()
 		var unreachable bool
 		m.DB.View(func(tx *store.Tx) error {
@@ -485,15 +566,10 @@ func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
 			unreachable = p != nil && p.Unreachable
 			return nil
 		})
-		if len(dead) >= 2 && unreachable {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("dead letters = %d, unreachable = %v; want both messages parked and the profile marked", len(dead), unreachable)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(3 * time.Second) // longer than any backoff: nothing is retried
+		return len(dead) >= 2 && unreachable
+	})
+	later := clk.Now().Add(10 * time.Minute) // longer than any backoff: nothing is retried
+	runClock(t, clk, "10 minutes after the block", func() bool { return !clk.Now().Before(later) })
 	if calls := e.fake.Calls("sendMessage") - before; calls > 2 {
 		t.Errorf("%d sendMessage calls to a blocked chat; want at most one per message, no retries", calls)
 	}
