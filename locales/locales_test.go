@@ -214,3 +214,26 @@ func TestPrivacyNoticeContact(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffHistoryOneFormat: every line of a ticket's history as staff
+// read it ("4 Desember 2026 12.01 WIB · Budi ...") has one format, the
+// usul checklist and outcome too (the citizen's history has its own).
+func TestStaffHistoryOneFormat(t *testing.T) {
+	c := locales.MustDefault()
+	n := 0
+	for _, lang := range c.Languages() {
+		for _, k := range c.Keys(lang) {
+			if !strings.HasPrefix(k, "staff.ev_") && !strings.HasPrefix(k, "desk.evt_") && !strings.HasPrefix(k, "usul.staff.ev_") {
+				continue
+			}
+			n++
+			got := c.Text(lang, k, map[string]any{"At": "AT", "Who": "WHO"})
+			if !strings.HasPrefix(got, "AT · ") {
+				t.Errorf("%s %s = %q; want it to start like the other history lines, \"{{.At}} · \"", lang, k, got)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("checked %d history keys; the key names changed?", n)
+	}
+}
