@@ -367,7 +367,8 @@ type RegistryColumns struct {
 
 // ParseRegistryHeader reads the header line of a registry file. Errors are
 // *Error EInvalid with keys registry.header_missing, header_unknown,
-// header_duplicate (Args["Column"]).
+// header_duplicate (Args["Column"]; header_unknown also Args["Programs"],
+// the configured program codes).
 func ParseRegistryHeader(header []string, programs Programs) (*RegistryColumns, error) {
 	c := &RegistryColumns{n: len(header), nik: -1, name: -1, desil: -1}
 	type slot struct {
@@ -402,7 +403,11 @@ func ParseRegistryHeader(header []string, programs Programs) (*RegistryColumns, 
 		default:
 			s, ok := slots[name]
 			if !ok {
-				return nil, Errorf(EInvalid, "registry.header_unknown", "Column", h)
+				codes := make([]string, len(programs))
+				for i, p := range programs {
+					codes[i] = p.Code
+				}
+				return nil, Errorf(EInvalid, "registry.header_unknown", "Column", h, "Programs", strings.Join(codes, ", "))
 			}
 			cols[s.prog][s.field] = i
 		}

@@ -132,6 +132,11 @@ func (r *importReporter) flush() {
 func (r *importReporter) progress(p store.ImportProgress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.size > 0 && p.Bytes > r.size {
+		// A decoded file (-encoding windows-1252) is longer as UTF-8
+		// than on disk: never more than the whole file.
+		p.Bytes = r.size
+	}
 	if p.Phase != r.phase {
 		r.finishBar()
 		r.phase = p.Phase

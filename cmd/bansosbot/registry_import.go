@@ -295,7 +295,7 @@ func doImport(ctx context.Context, cfg Config, db *store.DB, req importRequest, 
 	}
 	s := res.Snapshot
 	if req.DryRun {
-		fmt.Fprintln(w, cliText(lang, "dry_run", "Count", s.Stats.Rows, "Source", s.Source, "Date", req.Date))
+		fmt.Fprintln(w, cliText(lang, "dry_run", "Count", s.Stats.Rows, "Source", s.Source, "Date", req.Date, "Programs", len(s.Programs)))
 		for i, p := range s.Programs {
 			fmt.Fprintln(w, cliText(lang, "dry_program", "Code", p.Code, "N", s.Stats.Receivers[i]))
 		}

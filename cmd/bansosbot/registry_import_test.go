@@ -170,6 +170,25 @@ func TestRegistryImportInput(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Dry run (nothing written): 1 person") {
 		t.Errorf("flags after the file: %v; want a dry run in English:\n%s", err, out)
 	}
+	// A Windows-1252 file read with --encoding: its progress is at most
+	// 100% of the file (the decoded text is longer than the file).
+	latin := filepath.Join(t.TempDir(), "latin.csv")
+	os.WriteFile(latin, []byte(cp1252), 0o600)
+	out, err = runCLIIn(t, "", "-data", data, "registry", "import", "--dry-run", "-encoding", "windows-1252", "-date", "2026-10-01", latin)
+	if err != nil || !strings.Contains(out, "membaca: 2 baris, 100% dari berkas\n") {
+		t.Errorf("Windows-1252 file: %v; want \"membaca: 2 baris, 100%% dari berkas\":\n%s", err, out)
+	}
+	// Without program columns the dry run says so instead of an empty list.
+	out, err = runCLIIn(t, "", "-data", data, "registry", "import", "--dry-run", "-date", "2026-10-01", oneFile)
+	if err != nil || !strings.Contains(out, "tidak ada kolom program") {
+		t.Errorf("dry run of nik,name,desil: %v; want it to say there are no program columns:\n%s", err, out)
+	}
+	// An Indonesian header ("nama") is named in quotes with the columns
+	// that are known, not read as "Kolom nama" (the name column).
+	out, err = runCLIIn(t, "nik,nama,desil\n3201011203850001,WAWAN,2\n", "-data", data, "registry", "import", "--dry-run", "-date", "2026-10-01", "-")
+	if err == nil || !strings.Contains(err.Error(), `Kolom "nama" tidak dikenal`) || !strings.Contains(err.Error(), "nik, name, desil") {
+		t.Errorf("header nama: %v; want the column quoted and the known columns:\n%s", err, out)
+	}
 	bad := "nik,name,desil\n3201011203850001,WAWAN,2\n320101120385,BUDI,2\n"
 	out, err = runCLIIn(t, bad, "-data", data, "registry", "import", "-date", "2026-10-01", "-")
 	if err == nil || !strings.Contains(out, "baris 3: NIK harus 16 digit; di sini 12 digit.") || !strings.Contains(err.Error(), "1 baris salah") {
