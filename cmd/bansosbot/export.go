@@ -31,8 +31,10 @@ export before it leaves the office. Hidden-identity categories (PUNGLI,
 OFFICER_MISCONDUCT) go without location, village and notes. open311 writes GeoReport v2 service requests (JSON).
 --since keeps tickets filed on or after DATE (YYYY-MM-DD, WIB);
 --region keeps tickets in a region and below (e.g. 32.01).
-The database is opened read-only: stop the bot first (bbolt allows one
-writer), or export from a backup's data directory.`
+--out FILE writes the export to FILE (mode 0600) where this command runs,
+replacing an existing FILE; without it the export goes to standard output.
+With the bot running the export runs inside it (through DATA/control.sock),
+otherwise on the data directory directly.`
 
 type exportOpts struct{ format, since, region, agency, lang *string }
 
@@ -105,8 +107,6 @@ func defuseFormula(s string) string {
 	return s
 }
 
-// runTicketsExport is "bansosbot tickets export": it writes the tickets
-// in csv, json or open311 (GeoReport v2 JSON) form to stdout or --out.
 // runTickets implements "bansosbot tickets export": the tickets as CSV,
 // JSON or Open311 GeoReport v2 on stdout ("--out FILE" is handled by
 // runStore, which writes the file where the command was typed).

@@ -23,7 +23,9 @@ const reportUsage = `Usage: bansosbot report [--period 2026-11] [--region CODE] 
 
 The monitoring and evaluation figures of a month per region (one level
 below --region) and category: received, resolved, median first response
-and resolution in working hours, on-time shares, ratings, overdue.`
+and resolution in working hours, on-time shares, ratings, overdue.
+--out FILE writes the report to FILE (mode 0600) where this command runs,
+replacing an existing FILE; without it the report goes to standard output.`
 
 type reportOpts struct{ period, region, format, lang *string }
 
