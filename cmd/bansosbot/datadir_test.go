@@ -22,6 +22,9 @@ func TestDataCommandsRefuseMissingData(t *testing.T) {
 		{"audit", "--staff", "1"},
 		{"announce", "list"},
 		{"backup", "copy.db"},
+		{"registry", "rollback"},
+		{"doctor", "--recount"},
+		{"migrate-store", "--to", "postgres://bansosbot@127.0.0.1:1/bansosbot?sslmode=disable"},
 	}
 	for _, args := range commands {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -43,6 +44,9 @@ func runMigrateStore(ctx context.Context, cfg Config, args []string, stdout, std
 		return errors.New("migrate-store: --to needs the PostgreSQL URL (postgres://...) of an empty database")
 	}
 	path := filepath.Join(*from, store.FileName)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("migrate-store: %w", (&Config{DataDir: *from}).errNoData())
+	}
 	src, err := store.Open(path, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("migrate-store: a bansosbot is running on %s; stop it first (the copy must not change meanwhile)", absPath(*from))
