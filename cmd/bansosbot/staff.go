@@ -334,7 +334,11 @@ func staffRevoke(cfg Config, db *store.DB, arg string, stdout io.Writer) error {
 	case found == nil:
 		return fmt.Errorf("staff revoke: no invitation with code or ID %q (bansosbot staff invites lists the pending ones)", arg)
 	case !found.ExpiresAt.Equal(now):
-		return fmt.Errorf("staff revoke: the invitation %s is not pending any more (%s)", inviteID(found), userText(found.Check(now)))
+		why := "expired or revoked " + found.ExpiresAt.In(cfg.Location()).Format(cliTime)
+		if found.UsedBy != 0 || !found.UsedAt.IsZero() {
+			why = fmt.Sprintf("used by %d on %s", found.UsedBy, found.UsedAt.In(cfg.Location()).Format(cliTime))
+		}
+		return fmt.Errorf("staff revoke: the invitation %s is not pending any more: %s", inviteID(found), why)
 	}
 	fmt.Fprintf(stdout, "revoked the invitation %s for a %s of %s\n", inviteID(found), found.Role, regionNames(found.Regions))
 	return nil
