@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -333,10 +334,13 @@ func printSamples(w io.Writer, samples []synthetic.Sample) {
 	for _, s := range samples {
 		what := "not registered"
 		if s.Registered {
-			what = "receives " + strings.Join(s.Receives, ", ")
-			if len(s.Unpaid) > 0 {
-				what += " (" + strings.Join(s.Unpaid, ", ") + " not paid yet)"
+			progs := slices.Clone(s.Receives)
+			for i, p := range progs {
+				if slices.Contains(s.Unpaid, p) {
+					progs[i] += " (not paid yet)"
+				}
 			}
+			what = "receives " + strings.Join(progs, ", ")
 			if len(s.Receives) == 0 {
 				what = "registered, receives nothing"
 			}
