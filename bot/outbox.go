@@ -96,13 +96,34 @@ func (q *sender) run(ctx context.Context) {
 				q.results <- result{item: it, c: c, err: err, took: clock.Since(q.s.cfg.Clock, start)}
 			}()
 		}
-		timer := q.s.cfg.Clock.NewTimer(wait)
+		// The timer wakes the loop for the next send a window or a retry
+		// allows, and once a minute when idle (items stored without a
+		// kick are loaded then). With calls in flight and nothing else to
+		// wait for, their results wake the loop: no timer, so that a fake
+		// clock in tests sees the sender busy rather than idle.
+		var timer clock.Timer
+		var fired <-chan time.Time
+		if wait < time.Minute || inflight == 0 {
+			timer = q.s.cfg.Clock.NewTimer(wait)
+			fired = timer.C()
+		}
+		var r result
+		got := false
 		select {
 		case <-ctx.Done():
-			timer.Stop()
+			if timer != nil {
+				timer.Stop()
+			}
 			return
 		case <-q.s.wake:
-		case r := <-q.results:
+		case r = <-q.results:
+			got = true
+		case <-fired:
+		}
+		if timer != nil {
+			timer.Stop() // before the work below: the sender is not waiting
+		}
+		if got {
 			inflight--
 			q.done(r)
 			for more := true; more; { // take every result that is ready
@@ -115,9 +136,7 @@ func (q *sender) run(ctx context.Context) {
 				}
 			}
 			q.flushDelivered()
-		case <-timer.C():
 		}
-		timer.Stop()
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -113,10 +112,7 @@ func TestTokenAndSecretNeverLogged(t *testing.T) {
 	cfg := e.config()
 	cfg.Log = "debug,json"
 	var logs bytes.Buffer
-	m := NewMain(cfg, &syncWriter{w: &logs})
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	m := e.start(cfg, func(m *Main) { m.Log = cfg.Logger(&syncWriter{w: &logs}) })
 	u := e.onboardUser(701)
 	e.fake.SetDown(true)
 	e.fake.SendCommand(u, "/x")

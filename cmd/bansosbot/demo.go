@@ -132,14 +132,14 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 		case ev := <-events:
 			d.show(ev)
 		case line, ok := <-lines:
-			if !ok {
-				d.settle(ctx, events, *quiet)
+			if !ok { // the last line was answered already: only what is still coming
+				d.settle(ctx, events, *quiet, *quiet)
 				return nil
 			}
 			if quit := d.input(strings.TrimSpace(line)); quit {
 				return nil
 			}
-			d.settle(ctx, events, *quiet)
+			d.settle(ctx, events, 3*time.Second, *quiet) // the first answer may take a poll cycle
 		}
 	}
 }
@@ -444,15 +444,16 @@ func (d *demoChat) show(ev telegramtest.Event) {
 	}
 }
 
-// settle prints the bot's answers until it has been quiet for q (or 10 s
-// passed), so that piped input is answered line by line.
-func (d *demoChat) settle(ctx context.Context, events <-chan telegramtest.Event, q time.Duration) {
+// settle prints the bot's answers until it has been quiet for q after
+// the first one, or for first when none comes (or 10 s passed), so that
+// piped input is answered line by line.
+func (d *demoChat) settle(ctx context.Context, events <-chan telegramtest.Event, first, q time.Duration) {
 	deadline := time.After(10 * time.Second)
 	seen := false
 	for {
 		wait := q
 		if !seen {
-			wait = 3 * time.Second // the first answer may take a poll cycle
+			wait = first
 		}
 		select {
 		case <-ctx.Done():

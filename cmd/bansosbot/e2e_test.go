@@ -31,7 +31,7 @@ type e2e struct {
 	t    *testing.T
 	fake *telegramtest.Server
 	dir  string
-	clk  *clocktest.Fake // set by onClock: waits move it
+	clk  *clocktest.Fake // newClockE2E: the program runs on it, waits move it
 }
 
 func newE2E(t *testing.T, opts ...telegramtest.Option) *e2e {
@@ -56,6 +56,15 @@ func (e *e2e) start(cfg Config, tweak ...func(*Main)) *Main {
 		b.Limits.Global = 1000
 		b.MaxBackoff = 5 * time.Second // 12 attempts then take over 50 s
 	}
+	if e.clk != nil {
+		m.Clock, m.Now = e.clk, e.clk.Now
+		tune := m.Tune
+		m.Tune = func(b *bot.Config) {
+			tune(b)
+			b.MaxBackoff = 0                 // the default minute: the clock is fake, fewer steps
+			b.Redispatch = 10000 * time.Hour // the sweep's timer stays out of runClock's way
+		}
+	}
 	for _, f := range tweak {
 		f(m)
 	}
@@ -65,13 +74,16 @@ func (e *e2e) start(cfg Config, tweak ...func(*Main)) *Main {
 	return m
 }
 
-// onClock runs the program on a fake clock: the pipeline's timers, the
-// engine and the store (cron schedules still follow the wall clock). The
-// test's waits for bot messages then move the clock (send windows are on
+// newClockE2E is newE2E on a fake clock: start runs the program on it
+// (the pipeline's timers, the engine and the store; cron schedules still
+// follow the wall clock), the fake Bot API's flood limits and dates follow
+// it, and the test's waits for bot messages move it (send windows are on
 // it too).
-func (e *e2e) onClock(clk *clocktest.Fake) func(*Main) {
+func newClockE2E(t *testing.T, opts ...telegramtest.Option) (*e2e, *clocktest.Fake) {
+	clk := clocktest.New(time.Now())
+	e := newE2E(t, append(opts, telegramtest.WithClock(clk.Now))...)
 	e.clk = clk
-	return func(m *Main) { m.Clock, m.Now = clk, clk.Now }
+	return e, clk
 }
 
 // until waits for cond: on the fake clock by moving it, otherwise polling
@@ -89,24 +101,24 @@ func (e *e2e) until(what string, cond func() bool) {
 	}
 }
 
-// runClock moves clk from one timer to the next until done holds. The
-// outbox sender waits a minute at most before it looks again, so no step
-// is longer; a step is taken once no timer within a minute is missing for
-// 20 ms (the program is busy or idle). The wall-clock deadline is a hang
-// guard, not a measure.
+// runClock moves clk to its earliest timer, again and again, until done
+// holds. The outbox sender waits a minute at most before it looks again,
+// so no step is longer; when no timer within a minute waits, the program
+// is busy, and runClock looks again 20 ms later. The wall-clock deadline
+// is a hang guard, not a measure.
 func runClock(t *testing.T, clk *clocktest.Fake, what string, done func() bool) {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
 	for !done() {
 		limit := clk.Now().Add(time.Minute)
 		wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		at, err := clk.WaitTimer(wctx, func(at time.Time) bool { return !at.After(limit) })
+		_, err := clk.WaitTimer(wctx, func(at time.Time) bool { return !at.After(limit) })
 		cancel()
 		if ctx.Err() != nil {
 			t.Fatalf("waiting for %s on the fake clock (at %v)", what, clk.Now())
 		}
-		if err == nil {
-			clk.Set(at)
+		if timers := clk.Timers(); err == nil && len(timers) > 0 {
+			clk.Set(timers[0]) // the earliest
 		}
 	}
 }
@@ -463,9 +475,8 @@ func (e *e2e) sendOne(u telegramtest.User, text string) {
 }
 
 func TestE2EOutboxHonoursRetryAfter(t *testing.T) {
-	e := newE2E(t)
-	clk := clocktest.New(time.Now())
-	m := e.start(e.config(), e.onClock(clk))
+	e, clk := newClockE2E(t)
+	m := e.start(e.config())
 	defer m.Close()
 	u := telegramtest.User{ID: 701, FirstName: "R", LanguageCode: "id"}
 	e.fake.FailNext("sendMessage", 1, telegramtest.TooManyRequests(30))
@@ -485,15 +496,13 @@ func TestE2EOutboxHonoursRetryAfter(t *testing.T) {
 }
 
 // TestE2EOutboxSurvivesOutage: every send fails with 5xx until each
-// chat's first reply has failed more often than MaxAttempts (12; about a
-// minute of the bot's clock with the 5 s MaxBackoff of these tests, a
-// fake one here); nothing is parked, and after the outage every reply is
-// delivered, in order. (bot's TestOutboxRetriesThroughOutage checks the
+// chat's first reply has failed more often than MaxAttempts (12; about
+// eight minutes of the bot's clock, a fake one); nothing is parked, and
+// after the outage every reply is delivered, in order. (bot's TestOutboxRetriesThroughOutage checks the
 // backoff itself.)
 func TestE2EOutboxSurvivesOutage(t *testing.T) {
-	e := newE2E(t)
-	clk := clocktest.New(time.Now())
-	m := e.start(e.config(), e.onClock(clk))
+	e, clk := newClockE2E(t)
+	m := e.start(e.config())
 	defer m.Close()
 	users := []telegramtest.User{{ID: 801, FirstName: "A"}, {ID: 802, FirstName: "B"}, {ID: 803, FirstName: "C"}}
 	e.fake.FailChat(801, telegramtest.ServerError(502))
@@ -548,9 +557,8 @@ func TestE2EOutboxSurvivesOutage(t *testing.T) {
 }
 
 func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
-	e := newE2E(t)
-	clk := clocktest.New(time.Now())
-	m := e.start(e.config(), e.onClock(clk))
+	e, clk := newClockE2E(t)
+	m := e.start(e.config())
 	defer m.Close()
 	u := telegramtest.User{ID: 901, FirstName: "B", LanguageCode: "id"}
 	e.onboard(u)

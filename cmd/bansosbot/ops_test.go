@@ -363,24 +363,44 @@ func TestE2EMetricsAfterScenario(t *testing.T) {
 
 // ---- readiness ----
 
+// readyz reads /readyz: its status code and the instance status.
+func readyz(t *testing.T, base string) (int, instanceStatus, string) {
+	t.Helper()
+	code, body := httpGet(t, base+"/readyz")
+	var st instanceStatus
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("/readyz body %q: %v", body, err)
+	}
+	return code, st, body
+}
+
 // TestE2EReadyzFollowsTheBotAPI: /readyz turns unready once the Bot API
-// has failed for longer than the threshold, and ready again when it
-// answers; /healthz stays ok. An outbox message that cannot be delivered
-// while the API answers makes it unready too.
+// has failed for longer than the threshold (2 minutes), and ready again
+// when it answers; /healthz stays ok. An outbox message that cannot be
+// delivered while the API answers makes it unready too (after 15
+// minutes). The bot runs on a fake clock that the test moves.
 func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
-	e := newE2E(t)
+	e, clk := newClockE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)
-	m := e.start(cfg, func(m *Main) { m.ReadyAPIDown, m.ReadyOutboxStuck = time.Second, 2*time.Second })
+	m := e.start(cfg)
 	defer m.Close()
+	if m.ReadyAPIDown != 0 || m.ReadyOutboxStuck != 0 {
+		t.Fatal("this test is about the default thresholds")
+	}
 	base := "http://" + cfg.HTTP
 	waitStatus(t, base+"/readyz", http.StatusOK, 5*time.Second)
 
 	e.fake.SetDown(true)
-	downAt := time.Now()
-	body := waitStatus(t, base+"/readyz", http.StatusServiceUnavailable, 15*time.Second)
-	if d := time.Since(downAt); d < time.Second {
-		t.Errorf("unready after %v; want only after the 1 s threshold", d)
+	downAt := clk.Now()
+	var body string
+	e.until("/readyz unready while Telegram is down", func() bool {
+		var code int
+		code, _, body = readyz(t, base)
+		return code == http.StatusServiceUnavailable
+	})
+	if d := clk.Now().Sub(downAt); d <= defaultReadyAPIDown {
+		t.Errorf("unready after %v; want only after the %v threshold", d, defaultReadyAPIDown)
 	}
 	var st instanceStatus
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Ready || st.Checks["telegram"] == "ok" || st.Checks["store"] != "ok" {
@@ -390,36 +410,41 @@ func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
 		t.Errorf("/healthz = %d while Telegram is down; want 200 (the process is alive)", code)
 	}
 	e.fake.SetDown(false)
-	waitStatus(t, base+"/readyz", http.StatusOK, 15*time.Second)
+	e.until("/readyz ready once Telegram answers", func() bool { code, _, _ := readyz(t, base); return code == http.StatusOK })
 
-	// One chat's messages keep failing while the API answers: stuck.
+	// One chat's messages keep failing while the API answers (the poller's
+	// calls succeed): stuck.
 	u := telegramtest.User{ID: 7201, FirstName: "S", LanguageCode: "id"}
 	e.fake.FailChat(u.ID, telegramtest.ServerError(500))
+	stuckAt := clk.Now()
 	e.fake.SendCommand(u, "/x")
-	body = waitStatus(t, base+"/readyz", http.StatusServiceUnavailable, 20*time.Second)
-	if !strings.Contains(body, `"outbox":"a message has waited`) {
-		t.Errorf("/readyz with a stuck outbox = %s", body)
+	e.until("/readyz unready for the stuck outbox", func() bool {
+		var code int
+		code, _, body = readyz(t, base)
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `"outbox":"a message has waited`)
+	})
+	if d := clk.Now().Sub(stuckAt); d <= defaultReadyOutboxStuck {
+		t.Errorf("unready for the outbox after %v; want only after the %v threshold", d, defaultReadyOutboxStuck)
 	}
 	e.fake.ClearFaults()
-	waitStatus(t, base+"/readyz", http.StatusOK, 20*time.Second)
+	e.until("/readyz ready once the chat is served", func() bool { code, _, _ := readyz(t, base); return code == http.StatusOK })
 	e.waitBot(u.ID, 1)
 }
 
 // TestE2EReadyzIgnoresAGroupBacklog: a group's backlog drains at its send
-// window and its oldest message grows older than the threshold, yet the
-// group is served: /readyz stays ready. A chat that gets nothing delivered
-// still makes it unready (issue 10 item 5).
+// window (one message a minute here) and its oldest message grows older
+// than the 15-minute threshold, yet the group is served: /readyz stays
+// ready. A chat that gets nothing delivered still makes it unready (issue
+// 10 item 5). The bot runs on a fake clock that the test moves.
 func TestE2EReadyzIgnoresAGroupBacklog(t *testing.T) {
-	e := newE2E(t)
+	e, _ := newClockE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)
-	const stuck = 2 * time.Second
 	m := e.start(cfg, func(m *Main) {
-		m.ReadyOutboxStuck = stuck
 		tune := m.Tune
-		m.Tune = func(b *bot.Config) { // one message per 150 ms to a group
+		m.Tune = func(b *bot.Config) { // one message a minute to a group
 			tune(b)
-			b.Limits.GroupPerMinute, b.Limits.GroupWindow = 1, 150*time.Millisecond
+			b.Limits.GroupPerMinute = 1
 		}
 	})
 	defer m.Close()
@@ -440,39 +465,28 @@ func TestE2EReadyzIgnoresAGroupBacklog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.fake.SendCommand(telegramtest.User{ID: 7202, FirstName: "W", LanguageCode: "id"}, "/start") // wakes the sender
 	}
 	enqueue(n)
-	oldest, deadline := 0.0, time.Now().Add(60*time.Second)
-	for {
-		code, body := httpGet(t, base+"/readyz")
-		var st instanceStatus
-		if err := json.Unmarshal([]byte(body), &st); err != nil {
-			t.Fatalf("/readyz body %q: %v", body, err)
-		}
+	oldest := 0.0
+	e.until("the group's backlog drained", func() bool {
+		code, st, body := readyz(t, base)
 		if code != http.StatusOK {
 			t.Fatalf("/readyz = %d %s while a group's backlog drains; want 200", code, body)
 		}
 		oldest = max(oldest, st.OutboxOldestSeconds)
-		if st.Outbox == 0 && len(e.fake.Transcript(group)) >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the group's backlog did not drain: %s", body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if oldest <= stuck.Seconds() {
-		t.Fatalf("the backlog's oldest message waited at most %.1f s; the test needs it older than the %v threshold", oldest, stuck)
+		return st.Outbox == 0 && len(e.fake.Transcript(group)) >= n
+	})
+	if oldest <= defaultReadyOutboxStuck.Seconds() {
+		t.Fatalf("the backlog's oldest message waited at most %.1f s; the test needs it older than the %v threshold", oldest, defaultReadyOutboxStuck)
 	}
 
 	// The group's messages now fail while the API answers: nothing goes out.
 	e.fake.FailChat(group, telegramtest.ServerError(500))
 	enqueue(1)
-	body := waitStatus(t, base+"/readyz", http.StatusServiceUnavailable, 20*time.Second)
-	if !strings.Contains(body, `"outbox":"a message has waited`) {
-		t.Errorf("/readyz with a group that gets nothing = %s", body)
-	}
+	e.until("/readyz unready for the group that gets nothing", func() bool {
+		code, _, body := readyz(t, base)
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `"outbox":"a message has waited`)
+	})
 }
 
 // TestE2EWebhookSharesTheMonitoringListener: with BANSOSBOT_HTTP equal to
