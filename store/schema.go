@@ -49,6 +49,7 @@ var migrations = []migration{
 	{4, "eligibility registry", createBuckets(bucketRegistry)}, // bucketRegistry: see registry_migrate.go
 	{5, "eligibility registry in its own file (registry.db)", registryMovedOut},
 	{6, "announcements and subscriptions", createBuckets(bucketSubs, bucketAnn, bucketAnnSent)}, // see announce.go
+	{7, "leases of several replicas on one database", createBuckets(bucketLeases)},              // see lease.go
 }
 
 // SchemaVersion is the version this program writes.

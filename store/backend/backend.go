@@ -12,6 +12,8 @@
 // transaction.
 package backend
 
+import "time"
+
 // Backend is an open database.
 type Backend interface {
 	// View runs fn in a read-only transaction (a consistent snapshot).
@@ -73,4 +75,14 @@ type Cursor interface {
 	Seek(seek []byte) (k, v []byte)
 	Next() (k, v []byte)
 	Prev() (k, v []byte)
+}
+
+// Clock is implemented by the transactions of a backend shared by several
+// processes whose clock they all agree on (PostgreSQL's now()). Now is
+// that clock's time at the transaction's start; the store times leases by
+// it (store/lease.go), so replicas whose own clocks drift still agree on
+// who holds what. A backend without it (bbolt: one process) times leases
+// by the store's clock.
+type Clock interface {
+	Now() (time.Time, error)
 }

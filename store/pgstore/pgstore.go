@@ -58,7 +58,10 @@ type Store struct {
 	ctx  context.Context
 }
 
-var _ backend.Backend = (*Store)(nil)
+var (
+	_ backend.Backend = (*Store)(nil)
+	_ backend.Clock   = (*tx)(nil)
+)
 
 // Open connects to the database at url (postgres://...) and applies the
 // pending migrations.
@@ -276,6 +279,19 @@ func (t *tx) loadBuckets() bool {
 }
 
 func (t *tx) Writable() bool { return t.writable }
+
+// Now is the database's time at the transaction's start (now()): every
+// replica's leases are timed by this one clock.
+func (t *tx) Now() (time.Time, error) {
+	if t.err != nil {
+		return time.Time{}, t.err
+	}
+	var now time.Time
+	if err := t.tx.QueryRow(t.ctx, "SELECT now()").Scan(&now); err != nil {
+		return time.Time{}, t.fail(err)
+	}
+	return now, nil
+}
 
 func (t *tx) Bucket(name []byte) backend.Bucket {
 	if !t.loadBuckets() || !t.buckets[string(name)] {

@@ -6,7 +6,9 @@
 // under concurrent writers, tickets with their events and indexes, staff,
 // invitations and the audit log, rate limits, retention and erasure, the
 // dashboard's logins and sessions, announcements, counters, and
-// transaction semantics (rollback, read-only views).
+// transaction semantics (rollback, read-only views), and the leases that
+// let several replicas share one database (acquire, renew, expiry, steal,
+// fencing).
 //
 // The bbolt store runs it in store's own tests; store/pgstore runs it on
 // PostgreSQL. A second backend is done when it passes.
@@ -56,6 +58,9 @@ func Run(t *testing.T, open Opener) {
 		{"SubscriptionsAndAnnouncements", testAnnouncements},
 		{"StatsAddUpInTheTransaction", testStats},
 		{"SchemaVersion", testVersion},
+		{"LeasesAcquireRenewRelease", testLeases},
+		{"LeaseExpiresAndFencesItsOldHolder", testLeaseExpiry},
+		{"LeaseRaceHasOneWinner", testLeaseRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
