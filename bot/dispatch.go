@@ -77,18 +77,106 @@ func (q *queue) done(id int64) {
 	q.mu.Unlock()
 }
 
+// clear forgets every queued update (not the one being processed) and
+// returns how many there were.
+func (q *queue) clear() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.items)
+	for _, it := range q.items {
+		if q.tracked[it.UpdateID]--; q.tracked[it.UpdateID] <= 0 {
+			delete(q.tracked, it.UpdateID)
+		}
+	}
+	q.items = nil
+	return n
+}
+
 func (q *queue) has(id int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.tracked[id] > 0
 }
 
-func (s *Server) shardOf(chatID int64) *queue {
-	n := chatID % int64(len(s.shards))
+func (s *Server) shardOf(chatID int64) *queue { return s.shards[s.shardIndex(chatID)] }
+
+// shardIndex is the chat's shard, the same on every replica.
+func (s *Server) shardIndex(chatID int64) int {
+	n := chatID % int64(s.cfg.Shards)
 	if n < 0 {
 		n = -n
 	}
-	return s.shards[n]
+	return int(n)
+}
+
+// dispatchAccepted hands freshly accepted updates on: to their shards in
+// this process, or (shared) to the inbox scan, which dispatches them on
+// the replica holding their shard, in update order.
+func (s *Server) dispatchAccepted(fresh []store.InboxItem) {
+	if s.cfg.Shared {
+		if len(fresh) > 0 {
+			select {
+			case s.scan <- struct{}{}:
+			default:
+			}
+		}
+		return
+	}
+	for _, it := range fresh {
+		s.enqueueDispatch(it)
+	}
+}
+
+// scanInbox (shared mode) reads the inbox every cfg.Scan, or at once when
+// this replica accepted something, and dispatches the items of the
+// shards this replica holds that no shard has queued yet, in update
+// order. An update committed before another is in every snapshot that
+// holds the later one, so a chat's updates reach its shard in order
+// whichever replica accepted them.
+func (s *Server) scanInbox(ctx context.Context) {
+	for {
+		pending, err := s.db.Pending()
+		if err != nil {
+			s.log.Warn("inbox scan", "err", err)
+		}
+		s.scanMu.Lock()
+		for _, it := range pending {
+			if !s.leases.holds(shardLease(s.shardIndex(it.ChatID))) || s.shardOf(it.ChatID).has(it.UpdateID) {
+				continue
+			}
+			s.enqueueDispatch(it)
+		}
+		s.scanMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.scan:
+		case <-time.After(s.cfg.Scan):
+		}
+	}
+}
+
+// leaveShard is what a shard does with an update it may not process (its
+// lease moved, or lapsed for a moment): it leaves it in the inbox and
+// forgets what it queued behind it, which the scan of whichever replica
+// holds the shard next dispatches again in update order. Processing a
+// later update of the chat first would break the chat's order.
+func (s *Server) leaveShard(it store.InboxItem) {
+	s.scanMu.Lock() // not halfway through a scan's hand-over
+	q := s.shardOf(it.ChatID)
+	n := q.clear()
+	// Nor is the update itself queued any more: the next scan must
+	// dispatch it before what follows it (runShard's done for it is
+	// then one too many, which forgets at worst a copy the scan queued
+	// meanwhile; the next scan queues it again, and a copy of an update
+	// already processed is skipped).
+	q.done(it.UpdateID)
+	s.scanMu.Unlock()
+	s.backlog.Add(-int64(n))
+	select {
+	case s.room <- struct{}{}:
+	default:
+	}
 }
 
 // enqueueDispatch hands an accepted update to its chat's shard without
@@ -185,9 +273,18 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		tr = &updateTrace{}
 	}
+	shard := shardLease(s.shardIndex(it.ChatID))
+	token, held := s.leases.token(shard)
+	if !held {
+		s.leaveShard(it) // the shard moved to another replica: the update waits for it in the inbox
+		return
+	}
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
 		err = s.db.Batch(func(tx *store.Tx) error {
+			if err := s.leases.check(tx, shard, token); err != nil {
+				return err // fenced off: another replica holds the shard now
+			}
 			if tx.Processed(it.UpdateID) {
 				return nil // handled before a restart, or delivered twice
 			}
@@ -202,7 +299,7 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 			return tx.MarkProcessed(it.UpdateID)
 		})
 		var pe *panicError
-		if err == nil || errors.As(err, &pe) || ctx.Err() != nil {
+		if err == nil || errors.As(err, &pe) || ctx.Err() != nil || errors.Is(err, store.ErrLeaseLost) {
 			break
 		}
 		if !clock.Sleep(ctx, s.cfg.Clock, time.Duration(attempt)*50*time.Millisecond) {
@@ -220,6 +317,11 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	if ctx.Err() != nil {
 		return // stopping; the update stays in the inbox
 	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		s.log.Info("shard moved to another replica; the update is left to it", "update_id", it.UpdateID)
+		s.leaveShard(it)
+		return
+	}
 	reason := "error"
 	var pe *panicError
 	if errors.As(err, &pe) {
@@ -232,6 +334,9 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 	}
 	s.cfg.Metrics.handled(kind, reason, clock.Since(s.cfg.Clock, start))
 	perr := s.db.Update(func(tx *store.Tx) error {
+		if err := s.leases.check(tx, shard, token); err != nil {
+			return err
+		}
 		if err := tx.ParkUpdate(it, reason); err != nil {
 			return err
 		}

@@ -31,6 +31,9 @@ var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 func (s *Server) poll(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
+		if !s.leases.wait(ctx, leasePoller) { // one poller among replicas
+			return
+		}
 		if backoff > 0 {
 			if !clock.Sleep(ctx, s.cfg.Clock, backoff) {
 				return
@@ -78,9 +81,7 @@ func (s *Server) poll(ctx context.Context) {
 			continue
 		}
 		s.cfg.Metrics.received(fresh)
-		for _, it := range fresh {
-			s.enqueueDispatch(it)
-		}
+		s.dispatchAccepted(fresh)
 	}
 }
 
@@ -231,9 +232,7 @@ func (s *Server) WebhookHandler() http.Handler {
 		s.cfg.Metrics.received(fresh)
 		// The hand-off never waits (a full shard must not hold Telegram's
 		// single connection), and the update is durable: answer now.
-		for _, f := range fresh {
-			s.enqueueDispatch(f)
-		}
+		s.dispatchAccepted(fresh)
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -41,6 +41,10 @@ type sender struct {
 	// delivered are ids sent but not yet removed from the store; a crash
 	// before the removal resends them (delivery is at least once).
 	delivered []uint64
+	// calls is the context of the Telegram calls (default run's): a
+	// sender that loses its lease stops starting calls, while those
+	// under way finish (lease.go).
+	calls context.Context
 }
 
 type result struct {
@@ -56,6 +60,10 @@ func newSender(s *Server) *sender {
 }
 
 func (q *sender) run(ctx context.Context) {
+	calls := ctx
+	if q.calls != nil {
+		calls = q.calls
+	}
 	inflight := 0
 	defer func() {
 		// Record the outcome of the calls still running: one Telegram has
@@ -92,7 +100,7 @@ func (q *sender) run(ctx context.Context) {
 			inflight++
 			go func() {
 				start := q.s.cfg.Clock.Now()
-				err := q.s.do(ctx, c)
+				err := q.s.do(calls, c)
 				q.results <- result{item: it, c: c, err: err, took: clock.Since(q.s.cfg.Clock, start)}
 			}()
 		}

@@ -78,6 +78,20 @@ type Config struct {
 	// dispatched again, checked this often (default 1 minute).
 	Redispatch time.Duration
 
+	// Shared: other replicas run on the same database (PostgreSQL); the
+	// work is divided by leases (lease.go). Off with bbolt: one process.
+	Shared bool
+	// ReplicaID names this replica in the leases (default
+	// DefaultReplicaID()).
+	ReplicaID string
+	// LeaseTTL is how long a lease lasts unless renewed (default 5 s),
+	// LeaseRenew how often they are renewed (default 1 s): a killed
+	// replica's work moves to the others within LeaseTTL.
+	LeaseTTL, LeaseRenew time.Duration
+	// Scan is how often a shared replica reads the inbox for updates its
+	// shards got through the other replicas (default 100 ms).
+	Scan time.Duration
+
 	Log *slog.Logger
 	// Clock is the time of the outbox's retries and send windows, the
 	// dispatcher's retries, the inbox sweep, the poller's backoff and the
@@ -129,6 +143,18 @@ func (c *Config) setDefaults() {
 	if c.Workers <= 0 {
 		c.Workers = 32
 	}
+	if c.ReplicaID == "" {
+		c.ReplicaID = DefaultReplicaID()
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 5 * time.Second
+	}
+	if c.LeaseRenew <= 0 {
+		c.LeaseRenew = time.Second
+	}
+	if c.Scan <= 0 {
+		c.Scan = 100 * time.Millisecond
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -174,6 +200,9 @@ type Server struct {
 	wake       chan struct{} // tells the sender the outbox grew
 	httpSrv    *http.Server
 	health     health
+	leases     *leases
+	scan       chan struct{} // tells the inbox scanner (shared mode) to look now
+	scanMu     sync.Mutex    // a scan's hand-over vs a shard forgetting its queue
 
 	afterProcess func(store.InboxItem) // test hook: a shard finished an update
 }
@@ -195,6 +224,8 @@ func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db, engine: engine, api: api, log: cfg.Log, wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	s.health.clock = cfg.Clock
+	s.leases = newLeases(s)
+	s.scan = make(chan struct{}, 1)
 	return s, nil
 }
 
@@ -213,8 +244,19 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}()
 	sctx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.sendCancel = sendCancel
+	if s.cfg.Shared {
+		singletons := []string{leaseSender, leaseCron}
+		if s.cfg.WebhookURL == "" {
+			singletons = append(singletons, leasePoller)
+		}
+		if err := s.leases.tick(singletons); err != nil {
+			return fmt.Errorf("bot: leases: %w", err)
+		}
+		s.sending.Add(1) // the leases outlive dispatch: renewed until the sender stops
+		go func() { defer s.sending.Done(); s.leases.run(sctx, singletons) }()
+	}
 	s.sending.Add(1)
-	go func() { defer s.sending.Done(); newSender(s).run(sctx) }()
+	go func() { defer s.sending.Done(); s.runSender(sctx) }()
 
 	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -225,8 +267,17 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		go func(q *queue) { defer s.dispatch.Done(); s.runShard(ictx, q) }(s.shards[i])
 	}
 	s.dispatch.Add(1)
-	go func() { defer s.dispatch.Done(); s.sweep(ictx) }()
-	pending, err := s.db.Pending()
+	if s.cfg.Shared {
+		// The inbox scan finds what the other replicas accepted, and what
+		// was accepted before a restart.
+		go func() { defer s.dispatch.Done(); s.scanInbox(ictx) }()
+	} else {
+		go func() { defer s.dispatch.Done(); s.sweep(ictx) }()
+	}
+	var pending []store.InboxItem
+	if !s.cfg.Shared { // shared: the scan dispatches what each replica's shards hold
+		pending, err = s.db.Pending()
+	}
 	if err != nil {
 		return fmt.Errorf("bot: read inbox: %w", err)
 	}
@@ -263,11 +314,14 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.inputs.Wait()
 	s.dispatch.Wait()
-	if err := s.Flush(3 * time.Second); err != nil {
+	if !s.leases.holds(leaseSender) {
+		// Another replica sends the outbox.
+	} else if err := s.Flush(3 * time.Second); err != nil {
 		s.log.Warn("stopping with undelivered messages; they are sent at the next start", "err", err)
 	}
 	s.sendCancel()
 	s.sending.Wait()
+	s.leases.release()
 	return nil
 }
 
@@ -312,7 +366,14 @@ func (s *Server) Flush(d time.Duration) error {
 // RunJob runs a scheduled job's policy in one transaction and queues its
 // replies in the same transaction (escalations, digests, auto-close).
 func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) ([]flows.Reply, error)) error {
+	token, ok := s.leases.token(leaseCron)
+	if !ok {
+		return fmt.Errorf("job %s: %w", name, store.ErrLeaseLost)
+	}
 	err := s.db.Update(func(tx *store.Tx) error {
+		if err := s.leases.check(tx, leaseCron, token); err != nil {
+			return err
+		}
 		replies, err := fn(tx)
 		if err != nil {
 			return err

@@ -37,6 +37,9 @@ type Main struct {
 	Tune func(*bot.Config)
 	// Wrap, when set, wraps the engine (tests inject faults with it).
 	Wrap func(bot.Handler) bot.Handler
+	// TuneEngine adjusts the engine's configuration before it is built
+	// (tests: lift the citizens' message limit for a burst).
+	TuneEngine func(*flows.Config)
 	// Registry receives the Prometheus metrics (default: a new registry).
 	Registry *prometheus.Registry
 	// ReadyAPIDown and ReadyOutboxStuck are the /readyz thresholds
@@ -107,6 +110,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if m.TuneEngine != nil {
+		m.TuneEngine(&engineCfg)
+	}
 	m.Engine = flows.NewEngine(engineCfg)
 	keepTallies(*cfg, db, m.Engine) // tally.go: the report counters, built now if missing
 	if err := m.buildTallies(); err != nil {
@@ -123,6 +129,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Token: cfg.Token, APIURL: cfg.APIURL,
 		WebhookURL: cfg.WebhookURL, WebhookListen: cfg.WebhookListen, WebhookSecret: cfg.WebhookSecret, WebhookServe: true,
 		Timeouts: m.Listen,
+		Shared:   cfg.postgres(), // replicas on one database share the work by leases
 		Log:      m.Log.With("component", "bot"),
 		Clock:    m.Clock,
 		Renderer: bot.NewRenderer(locales.MustDefault(), cfg.Location()),

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/bansosbot/bansosbot/bot"
+	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/robfig/cron/v3"
 )
 
@@ -59,10 +62,15 @@ func (m *Main) addJob(spec, name string, fn func(ctx context.Context) error) {
 // when the program stops (Close waits for running jobs).
 func (m *Main) job(name string, fn func(ctx context.Context) error) func() {
 	return func() {
+		if !m.Server.RunsJobs() {
+			return // another replica on this database runs the jobs (its "cron" lease)
+		}
 		ctx, cancel := context.WithTimeout(m.jobs, 10*time.Minute)
 		defer cancel()
 		err := fn(ctx)
 		switch {
+		case errors.Is(err, store.ErrLeaseLost):
+			m.Log.Info("job stopped: another replica runs the jobs now", "job", name)
 		case err != nil && m.jobs.Err() != nil:
 			m.Log.Info("job stopped: the program is stopping", "job", name, "err", err)
 		case err != nil:
@@ -104,6 +112,8 @@ func (m *Main) announce(ctx context.Context) error {
 // once, with its notifications queued in the same transaction.
 func (m *Main) escalate(ctx context.Context) error {
 	now := m.Now()
+	const maxTries = 10
+	tries := 0
 	for ctx.Err() == nil {
 		more := false
 		err := m.Server.RunJob(ctx, "escalation", func(tx *store.Tx) ([]flows.Reply, error) {
@@ -115,6 +125,17 @@ func (m *Main) escalate(ctx context.Context) error {
 			}
 			return replies, err
 		})
+		if pgstore.Retryable(err) && tries < maxTries {
+			// PostgreSQL: busy replicas' updates kept conflicting with
+			// this long transaction (pgstore already ran it again many
+			// times); wait a little and run it again, nothing was written.
+			tries++
+			m.Log.Info("escalation: conflicting transactions; trying again", "try", tries)
+			if !clock.Sleep(ctx, clock.Real, time.Duration(tries)*200*time.Millisecond) {
+				return ctx.Err()
+			}
+			continue
+		}
 		if err != nil || !more {
 			return err
 		}
