@@ -17,6 +17,7 @@ import (
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 )
@@ -50,6 +51,7 @@ type Main struct {
 	Listen bot.ListenerTimeouts
 
 	DB      *store.DB
+	pg      *pgstore.Store // the store's PostgreSQL backend (nil on bbolt): pool and replication metrics
 	Engine  *flows.Engine
 	Server  *bot.Server
 	cron    *cron.Cron
@@ -88,11 +90,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if cfg.secretGenerated {
 		m.Log.Warn("no BANSOSBOT_SECRET configured: generated one and stored it; back it up, NIK hashes depend on it", "file", cfg.secretFile())
 	}
-	db, err := cfg.openStore(ctx, store.Options{Now: m.Now, LockTimeout: time.Second}) // database.go
+	db, pg, err := cfg.openStorePG(ctx, store.Options{Now: m.Now, LockTimeout: time.Second}) // database.go
 	if err != nil {
 		return err
 	}
-	m.DB = db
+	m.DB, m.pg = db, pg
 	defer func() {
 		if err != nil {
 			m.abandon()
@@ -138,6 +140,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	bcfg.Renderer.Chart = bcfg.Renderer.DrawChart // /grafik as a picture
 	m.shareWebhook(&bcfg)                         // ops.go: webhook on the monitoring listener
 	m.registerMetrics()
+	m.registerDatabaseMetrics() // pgops.go
 	if m.Tune != nil {
 		m.Tune(&bcfg)
 	}

@@ -39,12 +39,24 @@ func (c *Config) databaseName() string {
 // set (the eligibility registry stays a file in the data directory), else
 // the bbolt file in the data directory, migrated either way.
 func (c *Config) openStore(ctx context.Context, opts store.Options) (*store.DB, error) {
+	db, _, err := c.openStorePG(ctx, opts)
+	return db, err
+}
+
+// openStorePG is openStore that also returns the PostgreSQL backend (nil
+// on bbolt), for the pool's and replication's metrics (pgops.go).
+func (c *Config) openStorePG(ctx context.Context, opts store.Options) (*store.DB, *pgstore.Store, error) {
 	if !c.postgres() {
-		return store.Open(c.DBPath(), opts)
+		db, err := store.Open(c.DBPath(), opts)
+		return db, nil, err
 	}
 	pg, err := pgstore.Open(ctx, c.DatabaseURL, pgstore.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("BANSOSBOT_DATABASE_URL %s: %w", c.databaseName(), err)
+		return nil, nil, fmt.Errorf("BANSOSBOT_DATABASE_URL %s: %w", c.databaseName(), err)
 	}
-	return store.OpenBackend(pg, c.databaseName(), c.DataDir, opts)
+	db, err := store.OpenBackend(pg, c.databaseName(), c.DataDir, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, pg, nil
 }

@@ -431,6 +431,9 @@ func (d *doctor) backups(cfg Config) {
 // returns the operations facts read from the file (nil when a bot runs:
 // its own facts count, or when the file cannot be read).
 func (d *doctor) database(ctx context.Context, cfg Config) *opsFacts {
+	if cfg.postgres() {
+		return d.postgres(ctx, cfg) // pgops.go
+	}
 	path := cfg.DBPath()
 	d.section("Database " + path)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

@@ -63,6 +63,8 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 	case "demo":
 		fs, _, _, _ := demoFlags()
 		return demoUsage, fs, true
+	case "migrate":
+		return migrateUsage, nil, true
 	case "migrate-store":
 		fs, _, _ := migrateStoreFlags(Config{})
 		return migrateStoreUsage, fs, true

@@ -43,6 +43,7 @@ Commands:
   backup [--force] FILE    write a consistent copy of the database while the bot runs
   restore [--secret-file F] FILE   put a backup (and its secret) in place of the database (the bot must be stopped)
   rotate-secret --new F [--registry CSV --date D]   re-key the data under a new secret (the bot must be stopped)
+  migrate                  apply the embedded migrations to the PostgreSQL database (BANSOSBOT_DATABASE_URL); print the versions
   migrate-store [--from DATA] --to postgres://...   copy a bbolt installation into an empty PostgreSQL database, verified
   health [--ready]         ask the running bot's /healthz (the Docker HEALTHCHECK)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
@@ -114,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "rotate-secret": // rotate.go
 		return runRotateSecret(ctx, cfg, rest, stdout, stderr)
+	case "migrate": // pgops.go
+		return runMigrate(ctx, cfg, stdout)
 	case "migrate-store": // migrate_store.go
 		return runMigrateStore(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":

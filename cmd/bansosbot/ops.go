@@ -217,6 +217,12 @@ type instanceStatus struct {
 	// OutboxStalledSeconds is how long the least recently served chat
 	// with waiting messages has had none delivered (the outbox check).
 	OutboxStalledSeconds float64 `json:"outbox_stalled_seconds"`
+
+	// On PostgreSQL (pgops.go): this replica's name and leases, and the
+	// replication lag where the database shows it.
+	Replica               string   `json:"replica,omitempty"`
+	Leases                []string `json:"leases,omitempty"`
+	ReplicationLagSeconds float64  `json:"replication_lag_seconds,omitempty"`
 }
 
 // status checks readiness: the store answers, the Bot API answered
@@ -285,6 +291,7 @@ func (m *Main) status() instanceStatus {
 	} else {
 		st.Checks["outbox"] = "ok"
 	}
+	m.databaseStatus(&st, fail) // pgops.go: PostgreSQL answers; leases, replication
 	return st
 }
 
