@@ -8,7 +8,10 @@ import (
 // boltBackend is the backend on a bbolt file. Every wrapper below is a
 // single pointer, so wrapping costs no allocation and a call one indirect
 // jump (BenchmarkPipelineRoundTrip, before and after: see BENCHMARKS.md).
-type boltBackend struct{ db *bolt.DB }
+// Batch is the store's own group commit (batch.go), not bbolt's.
+type boltBackend struct{ *groupCommit }
+
+func newBoltBackend(db *bolt.DB) boltBackend { return boltBackend{newGroupCommit(db)} }
 
 func (b boltBackend) View(fn func(backend.Tx) error) error {
 	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
@@ -19,7 +22,7 @@ func (b boltBackend) Update(fn func(backend.Tx) error) error {
 }
 
 func (b boltBackend) Batch(fn func(backend.Tx) error) error {
-	return b.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return b.groupCommit.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
 func (b boltBackend) Close() error { return b.db.Close() }
@@ -70,4 +73,4 @@ func (c boltCursor) Prev() ([]byte, []byte)         { return c.c.Prev() }
 
 // NewBoltBackend is the backend on an open bbolt file (tests of the
 // backend interface, copies between backends).
-func NewBoltBackend(db *bolt.DB) backend.Backend { return boltBackend{db} }
+func NewBoltBackend(db *bolt.DB) backend.Backend { return newBoltBackend(db) }

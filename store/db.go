@@ -88,7 +88,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{kv: boltBackend{b}, bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly}
+	db := &DB{kv: newBoltBackend(b), bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly}
 	db.reg = newRegistry(filepath.Dir(path), opts)
 	if !opts.ReadOnly {
 		// A file from before the registry had its own file: move the

@@ -168,7 +168,7 @@ func (db *DB) compact(opts Options) error {
 	if err != nil {
 		return err
 	}
-	db.bolt, db.kv = b, boltBackend{b}
+	db.bolt, db.kv = b, newBoltBackend(b)
 	return nil
 }
 
