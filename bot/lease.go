@@ -108,6 +108,9 @@ func (l *leases) holds(name string) bool { _, ok := l.token(name); return ok }
 // wait waits until the lease is held (false once ctx is done).
 func (l *leases) wait(ctx context.Context, name string) bool {
 	for {
+		if ctx.Err() != nil {
+			return false
+		}
 		if l.holds(name) {
 			return true
 		}

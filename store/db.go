@@ -63,8 +63,9 @@ type DB struct {
 	path     string
 	now      func() time.Time
 	readOnly bool
-	reg      *registry // the eligibility registry's own file (registry.go)
-	tallier  Tallier   // keeps the report counters (tally.go); nil: none
+	reg      *registry       // the eligibility registry's own file (registry.go)
+	tallier  Tallier         // keeps the report counters (tally.go); nil: none
+	leaseKV  backend.Backend // where leases are renewed (lease.go); nil: kv
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -124,6 +125,9 @@ func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error)
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
 	db := &DB{kv: b, path: name, now: opts.Now, readOnly: opts.ReadOnly}
+	if p, ok := b.(backend.Prioritizer); ok {
+		db.leaseKV = p.Priority()
+	}
 	db.reg = newRegistry(dir, opts)
 	var err error
 	if opts.ReadOnly {

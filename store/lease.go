@@ -54,6 +54,24 @@ var ErrLeaseLost = errors.New("store: lease lost (another process holds it now)"
 
 var bucketLeases = []byte("leases") // name -> Lease
 
+// leases is the backend leases are read and renewed through: the
+// backend's priority connections when it has them (backend.Prioritizer),
+// so that renewals do not queue behind a burst of work.
+func (db *DB) leases() backend.Backend {
+	if db.leaseKV != nil {
+		return db.leaseKV
+	}
+	return db.kv
+}
+
+func (db *DB) leaseUpdate(fn func(*Tx) error) error {
+	return db.leases().Update(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+}
+
+func (db *DB) leaseView(fn func(*Tx) error) error {
+	return db.leases().View(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now}) })
+}
+
 // leaseNow is the transaction's time for leases: the backend's shared
 // clock when it has one, else the store's.
 func (tx *Tx) leaseNow() (time.Time, error) {
@@ -91,7 +109,7 @@ func (db *DB) AcquireLeases(owner string, ttl time.Duration, names ...string) (h
 	if owner == "" {
 		return nil, time.Time{}, errors.New("store: a lease needs an owner")
 	}
-	err = db.Update(func(tx *Tx) error {
+	err = db.leaseUpdate(func(tx *Tx) error {
 		held = held[:0]
 		if now, err = tx.leaseNow(); err != nil {
 			return err
@@ -127,7 +145,7 @@ func (db *DB) AcquireLeases(owner string, ttl time.Duration, names ...string) (h
 // replica handing shards to a newcomer): another owner may take them at
 // once. Leases owner does not hold are left alone.
 func (db *DB) ReleaseLeases(owner string, names ...string) error {
-	err := db.Update(func(tx *Tx) error {
+	err := db.leaseUpdate(func(tx *Tx) error {
 		b := tx.bucket(bucketLeases)
 		for _, name := range names {
 			l, err := getLease(b, name)
@@ -154,7 +172,7 @@ func (db *DB) ReleaseLeases(owner string, names ...string) error {
 // Leases lists the leases whose names start with prefix, in name order,
 // with the backend's time (to tell live leases from expired ones).
 func (db *DB) Leases(prefix string) (leases []Lease, now time.Time, err error) {
-	err = db.View(func(tx *Tx) error {
+	err = db.leaseView(func(tx *Tx) error {
 		leases = leases[:0]
 		if now, err = tx.leaseNow(); err != nil {
 			return err

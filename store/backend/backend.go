@@ -86,3 +86,11 @@ type Cursor interface {
 type Clock interface {
 	Now() (time.Time, error)
 }
+
+// Prioritizer is implemented by a backend whose connections may all be
+// busy with ordinary work (a pool of database connections): Priority is
+// the same database through connections of its own, so that short,
+// urgent transactions (lease renewals) never wait behind the others.
+type Prioritizer interface {
+	Priority() Backend
+}

@@ -56,11 +56,16 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	ctx  context.Context
+	// prio is a small pool of its own for urgent transactions (leases:
+	// Priority), which must not wait behind a busy pool; nil in a view.
+	prio *pgxpool.Pool
+	view bool // a view of another Store's pool: Close leaves it open
 }
 
 var (
-	_ backend.Backend = (*Store)(nil)
-	_ backend.Clock   = (*tx)(nil)
+	_ backend.Backend     = (*Store)(nil)
+	_ backend.Prioritizer = (*Store)(nil)
+	_ backend.Clock       = (*tx)(nil)
 )
 
 // Open connects to the database at url (postgres://...) and applies the
@@ -76,16 +81,34 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
+	pcfg := cfg.Copy()
+	pcfg.MaxConns, pcfg.MinConns = 2, 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s := &Store{pool: pool, ctx: context.Background()}
-	if err := s.migrate(ctx); err != nil {
+	prio, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{pool: pool, prio: prio, ctx: context.Background()}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Priority is the database through two connections of their own, for
+// the leases of replicas (store/lease.go): their renewals, due every
+// second, must not queue behind a pool busy with a burst of updates, or
+// the leases would lapse under load.
+func (s *Store) Priority() backend.Backend {
+	if s.prio == nil {
+		return s
+	}
+	return &Store{pool: s.prio, ctx: s.ctx, view: true}
 }
 
 func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error {
@@ -104,7 +127,16 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes the connections.
-func (s *Store) Close() error { s.pool.Close(); return nil }
+func (s *Store) Close() error {
+	if s.view {
+		return nil
+	}
+	s.pool.Close()
+	if s.prio != nil {
+		s.prio.Close()
+	}
+	return nil
+}
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
