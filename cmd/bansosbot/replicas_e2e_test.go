@@ -367,3 +367,71 @@ func waitHeldStable(t *testing.T, fake *telegramtest.Server) {
 	}
 	t.Fatal("the held requests never settled")
 }
+
+// TestE2ETwoReplicasPolling: two replicas in long-polling mode on one
+// database: one polls at a time (Telegram answers a second concurrent
+// getUpdates with 409 Conflict, which never happens), both process their
+// shards, and when the polling replica stops the other takes polling
+// over.
+func TestE2ETwoReplicasPolling(t *testing.T) {
+	_, url := pgtest.Schema(t)
+	e := newE2E(t)
+	start := func(i int) *Main {
+		cfg := e.config()
+		cfg.DataDir = filepath.Join(e.dir, fmt.Sprintf("replica%d", i))
+		cfg.DatabaseURL = url
+		return e.start(cfg)
+	}
+	a, b := start(0), start(1)
+	defer func() { b.Close() }()
+	send := func(round int) []telegramtest.User {
+		var users []telegramtest.User
+		for i := range 10 {
+			users = append(users, telegramtest.User{ID: int64(3000 + i), FirstName: "P", LanguageCode: "id"})
+		}
+		for j := 1; j <= 5; j++ {
+			for i, u := range users {
+				e.fake.SendCommand(u, fmt.Sprintf("/c%d_%d", i, round*5+j))
+			}
+		}
+		return users
+	}
+	check := func(users []telegramtest.User, n int) {
+		t.Helper()
+		for i, u := range users {
+			msgs := e.waitBot(u.ID, n)
+			var got, want []string
+			for _, m := range msgs {
+				got = append(got, extractCommand(m.Text))
+			}
+			for j := 1; j <= n; j++ {
+				want = append(want, fmt.Sprintf("/c%d_%d", i, j))
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("chat %d answers = %v; want %v", u.ID, got, want)
+			}
+		}
+	}
+	users := send(0)
+	check(users, 5)
+	if n := e.fake.Stats()["getUpdates"].OtherError; n != 0 {
+		t.Errorf("%d getUpdates answered with an error (409: two replicas polling); want 0", n)
+	}
+	pollers := 0
+	for _, m := range []*Main{a, b} {
+		if slices.Contains(m.Server.LeasesHeld(), "poller") {
+			pollers++
+		}
+	}
+	if pollers != 1 {
+		t.Errorf("%d replicas hold the poller lease; want 1", pollers)
+	}
+	// The poller (whichever) stops cleanly; the other polls from then on.
+	if slices.Contains(a.Server.LeasesHeld(), "poller") {
+		a, b = b, a
+	}
+	b.Close()
+	b = a
+	send(1)
+	check(users, 10)
+}
