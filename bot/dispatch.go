@@ -141,6 +141,9 @@ func (s *Server) scanInbox(ctx context.Context) {
 		}
 		s.scanMu.Lock()
 		for _, it := range pending {
+			if s.busy() {
+				break // the shards hold all they may keep in memory; the rest waits in the inbox, in order
+			}
 			if !s.leases.holds(shardLease(s.shardIndex(it.ChatID))) || s.shardOf(it.ChatID).has(it.UpdateID) {
 				continue
 			}
