@@ -297,7 +297,11 @@ func (l *leases) check(tx *store.Tx, name string, token uint64) error {
 	return tx.CheckLease(name, l.owner, token)
 }
 
-// RunJobs reports whether this replica runs the scheduled jobs now (the
+// Sends reports whether this replica sends the outbox now (the "sender"
+// lease; always without Config.Shared).
+func (s *Server) Sends() bool { return s.leases.holds(leaseSender) }
+
+// RunsJobs reports whether this replica runs the scheduled jobs now (the
 // "cron" lease; always without Config.Shared).
 func (s *Server) RunsJobs() bool { return s.leases.holds(leaseCron) }
 

@@ -426,6 +426,21 @@ func TestE2ETwoReplicasPolling(t *testing.T) {
 	if pollers != 1 {
 		t.Errorf("%d replicas hold the poller lease; want 1", pollers)
 	}
+	// /readyz: the replica that does not send leaves the outbox to the
+	// one that does (a backlog there must not take it out of the load
+	// balancer).
+	for _, m := range []*Main{a, b} {
+		want := "ok"
+		if !m.Server.Sends() {
+			want = "ok: another replica sends the outbox"
+		}
+		if got := m.status().Checks["outbox"]; got != want {
+			t.Errorf("replica sending=%v: checks.outbox = %q; want %q", m.Server.Sends(), got, want)
+		}
+	}
+	if a.Server.Sends() == b.Server.Sends() {
+		t.Errorf("both replicas sending = %v; want exactly one", a.Server.Sends())
+	}
 	// The poller (whichever) stops cleanly; the other polls from then on.
 	if slices.Contains(a.Server.LeasesHeld(), "poller") {
 		a, b = b, a
