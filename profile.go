@@ -59,6 +59,17 @@ type Session struct {
 	Parked *ParkedFlow `json:"parked,omitempty"`
 }
 
+// Prompt is a conversation prompt: the message that asked the question of
+// one session step (Flow and Step, as its buttons carry them). A reply
+// marks itself as the prompt of its step; once the outbox delivered it,
+// the store keeps its MessageID per chat, so that an answer typed instead
+// of pressed can remove the prompt's buttons as a press does.
+type Prompt struct {
+	MessageID int    `json:"m,omitempty"`
+	Flow      string `json:"f"`
+	Step      uint32 `json:"s"`
+}
+
 // ParkedFlow is a flow set aside: its state and draft as they were.
 type ParkedFlow struct {
 	Flow  string    `json:"flow"`

@@ -411,8 +411,10 @@ func (s *Server) do(ctx context.Context, c call) error {
 	var err error
 	switch c.Method {
 	case mSendMessage:
-		_, err = s.api.SendMessage(ctx, &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
+		var m *models.Message
+		m, err = s.api.SendMessage(ctx, &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
 			ReplyMarkup: markup(c), LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}})
+		s.sentPrompt(c, m, err) // prompt.go
 	case mEditText:
 		_, err = s.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
 			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)})

@@ -34,6 +34,10 @@ type call struct {
 	FileID     string              `json:"file,omitempty"`
 	PNG        []byte              `json:"png,omitempty"`
 	Location   *bansosbot.Location `json:"loc,omitempty"`
+	// Prompt marks the message as the prompt of a session step
+	// (flows.Reply.Prompt): once sent, its message id is recorded
+	// (prompt.go).
+	Prompt *bansosbot.Prompt `json:"p,omitempty"`
 	// Ann is the announcement the call carries (flows.Reply.Announcement),
 	// kept on the outbox item rather than in the payload.
 	Ann uint64 `json:"-"`
@@ -177,7 +181,7 @@ func (r *Renderer) Render(replies []flows.Reply) ([]call, error) {
 			c.Ann = rep.Announcement
 			if n := len(out); n > 0 && mergeable(out[n-1], c) {
 				out[n-1].Text += "\n\n" + c.Text
-				out[n-1].Buttons, out[n-1].Keyboard = c.Buttons, c.Keyboard
+				out[n-1].Buttons, out[n-1].Keyboard, out[n-1].Prompt = c.Buttons, c.Keyboard, c.Prompt
 				continue
 			}
 			out = append(out, c)
@@ -210,7 +214,7 @@ func (r *Renderer) render(rep flows.Reply) ([]call, error) {
 			c := base
 			c.Method, c.Text = mSendMessage, ch
 			if i == len(chunks)-1 {
-				c.Buttons, c.Keyboard = r.buttons(lang, rep.Buttons), r.keyboard(lang, rep.Keyboard)
+				c.Buttons, c.Keyboard, c.Prompt = r.buttons(lang, rep.Buttons), r.keyboard(lang, rep.Keyboard), rep.Prompt
 			}
 			out = append(out, c)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
 	"github.com/go-telegram/bot/models"
@@ -164,6 +165,35 @@ func TestRenderEditButtons(t *testing.T) {
 	}
 	if len(calls) != 2 || calls[1].Method != mEditMarkup || calls[1].MessageID != 77 || calls[1].Text != "" || len(calls[1].Buttons) != 0 || markup(calls[1]) != nil {
 		t.Errorf("calls = %+v; want the message, then editMessageReplyMarkup of 77 without markup", calls)
+	}
+}
+
+// TestRenderKeepsPromptMark: the prompt mark of a reply (its session
+// step) stays on the call that carries its buttons, when the prompt is
+// merged into the message before it and when a long one is split (the
+// outbox records that call's message id).
+func TestRenderKeepsPromptMark(t *testing.T) {
+	r := testRenderer()
+	ask := &bansosbot.Prompt{Flow: "rp", Step: 7}
+	btn := [][]flows.Button{{{Label: flows.T("general.cancel"), Data: "rp.7.x"}}}
+	calls, err := r.Render([]flows.Reply{
+		{Action: flows.Send, ChatID: 1, Text: []flows.Msg{flows.T("menu.hint")}},
+		{Action: flows.Send, ChatID: 1, Text: []flows.Msg{flows.T("menu.title")}, Buttons: btn, Prompt: ask},
+		{Action: flows.Send, ChatID: 1, Text: []flows.Msg{flows.T("menu.hint")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[0].Prompt == nil || *calls[0].Prompt != *ask || len(calls[0].Buttons) != 1 || calls[1].Prompt != nil {
+		t.Errorf("calls = %+v; want the merged prompt marked rp/7, the message after it unmarked", calls)
+	}
+	long := strings.Repeat("baris panjang\n", 800)
+	calls, err = r.Render([]flows.Reply{{Action: flows.Send, ChatID: 1, Text: []flows.Msg{flows.T("staff.confirm_r", "No", "BS-X", "Text", long)}, Buttons: btn, Prompt: ask}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(calls); n < 2 || calls[n-1].Prompt == nil || len(calls[n-1].Buttons) == 0 || calls[0].Prompt != nil {
+		t.Errorf("%d calls; want a split prompt, the last part (with the buttons) marked and only it", n)
 	}
 }
 

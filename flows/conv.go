@@ -30,7 +30,10 @@ type Conv struct {
 	replies  []Reply
 	answered bool // the callback query was answered
 	pressed  pressedPrompt
-	forget   bool // delete profile and session instead of saving them
+	// shown is the chat's delivered prompt when it asks the session's
+	// current step (the question this input may answer).
+	shown  pressedPrompt
+	forget bool // delete profile and session instead of saving them
 }
 
 // Context is the context of the input's handling.
@@ -132,8 +135,12 @@ func pageNav(prefix string, page, pages int) []Choice {
 // only: pressing a button of an older prompt is answered as stale.
 func (c *Conv) Ask(text []Msg, rows [][]Choice) {
 	c.Session.Step++
-	c.replies = append(c.replies, Reply{Action: Send, ChatID: c.In.ChatID, Lang: c.Lang, Text: text,
-		Buttons: c.stamp(c.Session.Flow, c.Session.Step, rows)})
+	r := Reply{Action: Send, ChatID: c.In.ChatID, Lang: c.Lang, Text: text,
+		Buttons: c.stamp(c.Session.Flow, c.Session.Step, rows)}
+	if len(r.Buttons) > 0 {
+		r.Prompt = &bansosbot.Prompt{Flow: c.Session.Flow, Step: c.Session.Step}
+	}
+	c.replies = append(c.replies, r)
 }
 
 // AskWithKeyboard sends a prompt with a reply keyboard (contact or location

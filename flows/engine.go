@@ -257,6 +257,9 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 	if ok, err := e.flood(c); err != nil || !ok {
 		return c.replies, err
 	}
+	if err := c.loadShown(); err != nil {
+		return nil, err
+	}
 	err := e.route(c)
 	var ue *bansosbot.Error
 	if errors.As(err, &ue) {
@@ -269,7 +272,9 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 	if err := c.save(); err != nil {
 		return nil, err
 	}
-	c.clearAnswered()
+	if err := c.clearAnswered(); err != nil {
+		return nil, err
+	}
 	if in.Callback != nil && !c.answered {
 		// Answer first: it stops the button's spinner while the rest is sent.
 		c.replies = append([]Reply{{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID}}, c.replies...)
@@ -479,18 +484,36 @@ type pressedPrompt struct {
 // clearAnswered removes the buttons of a prompt once its question is
 // answered, so that the chat does not fill with dead buttons: after the
 // press of a stale button (its message's buttons are all dead), and after
-// a press that moved the conversation on (another flow, state or prompt:
-// the message's buttons are stale now). A press answered with a toast
-// that left the prompt waiting keeps its buttons, and a message the
-// handler edited itself is left to that edit. The removal goes last: the
-// answer the citizen waits for is sent first.
-func (c *Conv) clearAnswered() {
-	p := c.pressed
-	if p.MessageID == 0 {
-		return
+// an input that moved the conversation on (another flow, state or prompt:
+// the message's buttons are stale now), whether the citizen pressed one
+// of the prompt's buttons or typed the answer (the prompt is then the one
+// the bot recorded as delivered: loadShown). An input answered with a
+// toast or a hint that left the prompt waiting keeps its buttons, and a
+// message the handler edited itself is left to that edit. The removal goes
+// last: the answer the citizen waits for is sent first. Only prompts lose
+// their buttons: buttons not tied to a step (menus, notices, the
+// unsubscribe button of an announcement, the buttons under a /cek answer)
+// are never pressed as a prompt's nor recorded as a prompt.
+func (c *Conv) clearAnswered() error {
+	c.clearPrompt(c.pressed)
+	if p := c.shown; p.MessageID != 0 && c.moved(p) {
+		c.clearPrompt(p)
+		if !c.forget {
+			return c.Tx.DeletePrompt(c.In.ChatID) // answered: nothing left to remove
+		}
 	}
+	return nil
+}
+
+// moved reports whether the session left the prompt's flow, state or step
+// (or the user is being erased).
+func (c *Conv) moved(p pressedPrompt) bool {
 	s := c.Session
-	if !p.Stale && !c.forget && s.Flow == p.Flow && s.State == p.State && s.Step == p.Step {
+	return c.forget || s.Flow != p.Flow || s.State != p.State || s.Step != p.Step
+}
+
+func (c *Conv) clearPrompt(p pressedPrompt) {
+	if p.MessageID == 0 || !p.Stale && !c.moved(p) {
 		return
 	}
 	for _, r := range c.replies {
@@ -499,6 +522,24 @@ func (c *Conv) clearAnswered() {
 		}
 	}
 	c.replies = append(c.replies, Reply{Action: EditButtons, ChatID: c.In.ChatID, Lang: c.Lang, MessageID: p.MessageID})
+}
+
+// loadShown reads the chat's delivered prompt when it asks the session's
+// current step: the question this input may answer. A prompt of an
+// earlier step is not: its buttons went with the press or the input that
+// moved the session on (or stayed, the prompt not being delivered yet
+// then). Only flows ask, so an input outside a flow reads nothing.
+func (c *Conv) loadShown() error {
+	s := c.Session
+	if s.Flow == "" {
+		return nil
+	}
+	p, err := c.Tx.Prompt(c.In.ChatID)
+	if err != nil || p == nil || p.MessageID == 0 || p.Flow != s.Flow || p.Step != s.Step {
+		return err
+	}
+	c.shown = pressedPrompt{MessageID: p.MessageID, Flow: s.Flow, State: s.State, Step: s.Step}
+	return nil
 }
 
 // freeButtons is a flow with buttons not tied to a prompt (menus, lists,

@@ -31,7 +31,10 @@ type harness struct {
 	// sent counts the bot's messages per chat (their ids, from 100);
 	// prompts maps a prompt's button (chat and data) to its message, so
 	// that a press carries the message it was on. Buttons not tied to a
-	// prompt (menus, cards, notices) are pressed on message 1.
+	// prompt (menus, cards, notices) are pressed on message 1. A prompt
+	// (Reply.Prompt) is recorded in the store with its id as soon as its
+	// input is done, as the outbox does once Telegram returns the id, so
+	// that typed answers remove its buttons.
 	sent       map[int64]int
 	prompts    map[string]int
 	nextUpdate int64
@@ -104,6 +107,14 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 				h.sent[r.ChatID] = 99
 			}
 			h.sent[r.ChatID]++
+			if r.Prompt != nil {
+				// Delivered: the bot's outbox records the prompt's message.
+				p := *r.Prompt
+				p.MessageID = h.sent[r.ChatID]
+				if err := h.DB.PutPrompt(r.ChatID, p); err != nil {
+					h.t.Fatalf("PutPrompt: %v", err)
+				}
+			}
 			for _, row := range r.Buttons {
 				for _, b := range row {
 					if parts := strings.SplitN(b.Data, ".", 3); len(parts) == 3 && parts[1] != "" {

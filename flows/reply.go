@@ -140,6 +140,10 @@ type Reply struct {
 	FileID     string // SendPhoto, SendVoice
 	Location   *bansosbot.Location
 	Chart      *Chart // SendChart
+	// Prompt marks a sent message as the prompt of a session step (Ask):
+	// the bot records its message id once delivered (MessageID is 0
+	// here), so that a typed answer can remove its buttons.
+	Prompt *bansosbot.Prompt
 	// Announcement is the announcement this message carries (0: a
 	// conversation's reply): the outbox sends it with the capacity the
 	// conversations leave and reports its outcome (AnnouncementOutcome).

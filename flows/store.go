@@ -17,6 +17,10 @@ type Store interface {
 	PutSession(s *bansosbot.Session) error
 	// Allow records a hit on a named sliding-window limit (see store.Tx.Allow).
 	Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error)
+	// Prompt returns the chat's last delivered prompt (nil: none), which
+	// the bot records with its message id; DeletePrompt forgets it.
+	Prompt(chatID int64) (*bansosbot.Prompt, error)
+	DeletePrompt(chatID int64) error
 	// DeleteDeadLetters deletes what the bot parked of a user's updates
 	// and messages (erasure).
 	DeleteDeadLetters(userID int64) (int, error)

@@ -48,9 +48,13 @@ func (tx *Tx) PutProfile(p *bansosbot.Profile) error {
 	return tx.putJSON(bucketProfiles, i64(p.UserID), p)
 }
 
-// DeleteProfile removes the profile and the session of the user.
+// DeleteProfile removes the profile and the session of the user (and the
+// record of their last prompt).
 func (tx *Tx) DeleteProfile(userID int64) error {
 	if err := tx.bucket(bucketProfiles).Delete(i64(userID)); err != nil {
+		return err
+	}
+	if err := tx.DeletePrompt(userID); err != nil {
 		return err
 	}
 	return tx.bucket(bucketSessions).Delete(i64(userID))
