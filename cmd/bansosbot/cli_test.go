@@ -120,6 +120,44 @@ func TestReportAndExportRefuseBadInput(t *testing.T) {
 	}
 }
 
+// TestReportAndExportTakeRegionNames: --region of report and tickets
+// export takes a code or a name, as staff add does, with the same error
+// on an unknown or ambiguous name (QA of issue 12 item 8).
+func TestReportAndExportTakeRegionNames(t *testing.T) {
+	dir := exportFixture(t) // tickets in 32.01.01, 32.71.01 and 33.01.01
+	out, err := cli(t, noEnv, "-data", dir, "report", "--period", "2026-11", "--region", "kab bogor")
+	if err != nil || !strings.Contains(out, "Kabupaten Bogor") || strings.Contains(out, "Kota Bogor") {
+		t.Errorf("report --region \"kab bogor\": %v\n%s; want the report of 32.01 Kabupaten Bogor", err, out)
+	}
+	out, err = cli(t, noEnv, "-data", dir, "tickets", "export", "--format", "csv", "--region", "Kabupaten Bogor")
+	if err != nil || !strings.Contains(out, "32.01.01") || strings.Contains(out, "32.71.01") || strings.Contains(out, "33.01.01") {
+		t.Errorf("tickets export --region \"Kabupaten Bogor\": %v\n%s; want the ticket of 32.01.01 only", err, out)
+	}
+	if _, err := cli(t, noEnv, "-data", dir, "tickets", "export", "--format", "csv", "--region", "nasional"); err != nil {
+		t.Errorf("tickets export --region nasional: %v; want every ticket, as staff add reads nasional", err)
+	}
+	for _, cmd := range [][]string{{"report", "--period", "2026-11"}, {"tickets", "export", "--format", "csv"}} {
+		for _, c := range []struct{ region, want string }{
+			{"bogor", "fits several regions; give the code:\n  32.01     Kabupaten Bogor"},
+			{"atlantis", `--region "atlantis": neither a region code (32, 32.01, 32.01.05) nor a known name (bansosbot region find NAME)`},
+			{"32.01,32.71", "one region only"},
+			{"32.99", "unknown region"},
+		} {
+			args := append(append([]string{"-data", dir}, cmd...), "--region", c.region)
+			out, err := cli(t, noEnv, args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%v: %v %q; want an error with %q", args[2:], err, out, c.want)
+			}
+		}
+	}
+	// The same words as staff add gives for the same name.
+	_, errReport := cli(t, noEnv, "-data", dir, "report", "--period", "2026-11", "--region", "bogor")
+	_, errStaff := cli(t, noEnv, "-data", dir, "staff", "add", "--id", "5", "--name", "Sari", "--role", "worker", "--region", "bogor")
+	if errReport == nil || errStaff == nil || strings.TrimPrefix(errReport.Error(), "report: ") != strings.TrimPrefix(errStaff.Error(), "staff add: ") {
+		t.Errorf("report and staff add differ on an ambiguous name:\n%v\n%v", errReport, errStaff)
+	}
+}
+
 // TestCLITimesInTimeZone: the invitation's expiry and the audit log are
 // printed in BANSOSBOT_TZ (issue 12 item 8).
 func TestCLITimesInTimeZone(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 )
 
 const exportUsage = `Usage:
-  bansosbot tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
+  bansosbot tickets export --format csv|json|open311 [--since DATE] [--region CODE|NAME] [--out FILE]
       [--data DIR] [--categories FILE] [--agency NAME] [--lang id|en]
 
 Exports tickets without the reporter's account data: no Telegram id, no
@@ -30,7 +30,9 @@ typed into free text cannot be found reliably and are NOT masked: read the
 export before it leaves the office. Hidden-identity categories (PUNGLI,
 OFFICER_MISCONDUCT) go without location, village and notes. open311 writes GeoReport v2 service requests (JSON).
 --since keeps tickets filed on or after DATE (YYYY-MM-DD, WIB);
---region keeps tickets in a region and below (e.g. 32.01).
+--region keeps tickets in a region and below: a code (32.01) or a name
+("kab bogor"), like staff add; a name that fits several regions is
+refused with their codes (bansosbot region find NAME).
 --out FILE writes the export to FILE (mode 0600) where this command runs,
 replacing an existing FILE; without it the export goes to standard output.
 With the bot running the export runs inside it (through DATA/control.sock),
@@ -44,7 +46,7 @@ func exportFlags() (*flag.FlagSet, exportOpts) {
 	return fs, exportOpts{
 		format: fs.String("format", "", "csv, json or open311"),
 		since:  fs.String("since", "", "tickets filed on or after this date (YYYY-MM-DD, WIB)"),
-		region: fs.String("region", "", "region code prefix, e.g. 32.01"),
+		region: fs.String("region", "", "region code or name, e.g. 32.01 or \"kab bogor\""),
 		agency: fs.String("agency", "Dinas Sosial", "agency_responsible"),
 		lang:   fs.String("lang", "id", "language of category names: id or en"),
 	}

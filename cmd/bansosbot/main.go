@@ -47,11 +47,11 @@ Commands:
   migrate-store [--from DATA] --to postgres://...   copy a bbolt installation into an empty PostgreSQL database, verified
   health [--ready]         ask the running bot's /healthz (the Docker HEALTHCHECK)
   doctor                   check configuration, data directory, database and Bot API; say what to fix
-  report --period 2026-11 [--region CODE] [--format md|csv|json] [--lang id|en]   figures per region and category
+  report --period 2026-11 [--region CODE|NAME] [--format md|csv|json] [--lang id|en]   figures per region and category
   staff add|list|remove|invite|invites|revoke   manage social workers, supervisors, admins and invitations
   region find NAME         region codes for a name ("kab bogor")
   audit --ticket NO | --staff ID print the audit log of a ticket or a staff member
-  tickets export --format csv|json|open311 [--since DATE] [--region CODE] [--out FILE]
+  tickets export --format csv|json|open311 [--since DATE] [--region CODE|NAME] [--out FILE]
   registry import|rollback|stats|gen  the eligibility registry: import a CSV, return to the previous one, counts, synthetic data (registry help)
   announce list|show|cancel  follow and stop the announcements supervisors write in the bot
   help                     this text

@@ -19,11 +19,14 @@ import (
 	"github.com/bansosbot/bansosbot/store"
 )
 
-const reportUsage = `Usage: bansosbot report [--period 2026-11] [--region CODE] [--format md|csv|json] [--lang id|en] [--out FILE]
+const reportUsage = `Usage: bansosbot report [--period 2026-11] [--region CODE|NAME] [--format md|csv|json] [--lang id|en] [--out FILE]
 
 The monitoring and evaluation figures of a month per region (one level
 below --region) and category: received, resolved, median first response
 and resolution in working hours, on-time shares, ratings, overdue.
+--region takes a code or a name, like staff add: "kab bogor" is 32.01; a
+name that fits several regions is refused with their codes (bansosbot
+region find NAME lists them).
 --out FILE writes the report to FILE (mode 0600) where this command runs,
 replacing an existing FILE; without it the report goes to standard output.`
 
@@ -34,7 +37,7 @@ func reportFlags() (*flag.FlagSet, reportOpts) {
 	fs.SetOutput(io.Discard)
 	return fs, reportOpts{
 		period: fs.String("period", "", "the month, e.g. 2026-11 (default: last month)"),
-		region: fs.String("region", "", "region code (32, 32.01, 32.01.01); the whole nation when empty"),
+		region: fs.String("region", "", "region code (32, 32.01, 32.01.01) or name (\"kab bogor\"); the whole nation when empty"),
 		format: fs.String("format", "md", "md, csv or json"),
 		lang:   fs.String("lang", "id", "language of the table and the category names: id or en"),
 	}
@@ -283,21 +286,26 @@ func notFuture(from flows.Date, now time.Time, loc *time.Location) error {
 	return nil
 }
 
-// regionFilter reads a --region code and refuses one that is not in the
+// regionFilter reads the --region of report and tickets export: a code or
+// a name, as staff add reads it ("kab bogor"; an ambiguous name is refused
+// with the candidates' codes), and refuses a code that is not in the
 // region list (an empty result would read like a region without
 // complaints).
 func regionFilter(s string, regions *bansosbot.Regions) (bansosbot.RegionCode, error) {
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", nil
 	}
 	if regions == nil {
 		regions = bansosbot.DefaultRegions()
 	}
-	code, err := bansosbot.ParseRegionCode(s)
-	if err != nil {
-		return "", fmt.Errorf("--region %q is not a region code like 32.01 (bansosbot region find NAME)", s)
+	if strings.Contains(s, ",") {
+		return "", fmt.Errorf("--region %q: one region only (a code like 32.01 or a name like \"kab bogor\")", s)
 	}
-	if _, ok := regions.Get(code); !ok {
+	code, err := resolveRegionIn(regions, s) // staff.go: codes and names, as staff add reads them
+	if err != nil {
+		return "", err
+	}
+	if _, ok := regions.Get(code); !ok && code != "" {
 		return "", fmt.Errorf("--region %s: unknown region (bansosbot region find NAME shows the codes)", code)
 	}
 	return code, nil

@@ -373,10 +373,19 @@ func assignment(role, region string) (bansosbot.Role, []bansosbot.RegionCode, er
 
 // resolveRegion reads one --region item: a code, "nasional", or a name.
 func resolveRegion(s string) (bansosbot.RegionCode, error) {
-	if list, err := bansosbot.ParseRegionList(s); err == nil {
+	return resolveRegionIn(bansosbot.DefaultRegions(), s)
+}
+
+// resolveRegionIn reads one --region item against rs: a code,
+// "nasional" (""), or a name down to the kecamatan; a name that fits
+// several regions is refused with the candidates and their codes. The
+// --region of staff, report and tickets export read it alike.
+func resolveRegionIn(rs *bansosbot.Regions, s string) (bansosbot.RegionCode, error) {
+	s = strings.TrimSpace(s)
+	if list, err := bansosbot.ParseRegionList(s); err == nil && len(list) == 1 {
 		return list[0], nil
 	}
-	r, cands, ok := bansosbot.DefaultRegions().Resolve(s, 3, 8)
+	r, cands, ok := rs.Resolve(s, 3, 8)
 	if ok {
 		return r.Code, nil
 	}
@@ -385,7 +394,7 @@ func resolveRegion(s string) (bansosbot.RegionCode, error) {
 	}
 	lines := make([]string, len(cands))
 	for i, c := range cands {
-		lines[i] = fmt.Sprintf("%-9s %s", c.Code, bansosbot.DefaultRegions().DisplayName(c.Code))
+		lines[i] = fmt.Sprintf("%-9s %s", c.Code, rs.DisplayName(c.Code))
 	}
 	return "", fmt.Errorf("--region %q fits several regions; give the code:\n  %s", s, strings.Join(lines, "\n  "))
 }
