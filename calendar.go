@@ -567,15 +567,19 @@ type CalendarGap struct {
 }
 
 func (g CalendarGap) String() string {
+	estimated := fmt.Sprintf("%d holidays with estimated dates (%s)", len(g.Estimated), holidayList(g.Estimated))
+	if len(g.Estimated) == 1 {
+		estimated = fmt.Sprintf("1 holiday with an estimated date (%s)", holidayList(g.Estimated))
+	}
 	switch {
 	case g.Missing:
 		return fmt.Sprintf("%d: no holidays at all (add the SKB 3 Menteri of %d)", g.Year, g.Year)
 	case g.NoLeave && len(g.Estimated) > 0:
-		return fmt.Sprintf("%d: no cuti bersama, and %d holiday(s) with estimated dates (%s)", g.Year, len(g.Estimated), holidayList(g.Estimated))
+		return fmt.Sprintf("%d: no cuti bersama, and %s", g.Year, estimated)
 	case g.NoLeave:
 		return fmt.Sprintf("%d: no cuti bersama", g.Year)
 	}
-	return fmt.Sprintf("%d: %d holiday(s) with estimated dates (%s)", g.Year, len(g.Estimated), holidayList(g.Estimated))
+	return fmt.Sprintf("%d: %s", g.Year, estimated)
 }
 
 func holidayList(hs []Holiday) string {

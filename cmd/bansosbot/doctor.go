@@ -50,12 +50,19 @@ func runDoctor(ctx context.Context, cfg Config, cfgErr error, args []string, std
 	facts := d.database(ctx, cfg)
 	d.operations(cfg, cfgErr, facts)
 	d.telegram(ctx, cfg, cfgErr)
-	fmt.Fprintf(stdout, "\n%d problem(s), %d warning(s)\n", d.fails, d.warns)
+	fmt.Fprintf(stdout, "\n%s\n", catText(doctorLang, "ops.doctor.summary",
+		"Problems", catText(doctorLang, "ops.doctor.problems", "Count", d.fails),
+		"Warnings", catText(doctorLang, "ops.doctor.warnings", "Count", d.warns)))
 	if d.fails > 0 {
-		return fmt.Errorf("doctor found %d problem(s)", d.fails)
+		return &cliError{catText(doctorLang, "ops.doctor.found", "Problems", catText(doctorLang, "ops.doctor.problems", "Count", d.fails))}
 	}
 	return nil
 }
+
+// doctorLang is the language of doctor's summary line (ops.doctor.* in
+// the catalog, both languages with their plurals); its findings are
+// English.
+const doctorLang = "en"
 
 type doctor struct {
 	w            io.Writer
@@ -130,11 +137,14 @@ func (d *doctor) operations(cfg Config, cfgErr error, f *opsFacts) {
 			d.ok("scheduled backups at %q", f.BackupCron)
 		}
 	}
+	if d.live != nil || cfgErr == nil {
+		d.controller(f)
+	}
 	if f.Admins == 0 {
 		d.warn("no admin: nobody can manage staff from Telegram, and tickets that no worker or supervisor covers reach no one",
 			"set BANSOSBOT_ADMINS to your Telegram user id (and restart the bot), or: bansosbot staff add --role admin --id ID --name NAME")
 	} else {
-		d.ok("%d admin(s)", f.Admins)
+		d.ok("%d admin%s", f.Admins, plural(f.Admins))
 	}
 	if f.RegistryOtherKey {
 		d.fail("the registry was imported under another secret than the database's (an interrupted rotate-secret?): status checks find nobody",
@@ -153,9 +163,43 @@ func (d *doctor) operations(cfg Config, cfgErr error, f *opsFacts) {
 			}
 			parts = append(parts, fmt.Sprintf("%s %s (%d open ticket%s)", r.Region, bansosbot.DefaultRegions().DisplayName(r.Region), r.Open, plural(r.Open)))
 		}
-		d.warn(fmt.Sprintf("%d region(s) with open tickets have no worker or supervisor: %s", len(f.Unstaffed), strings.Join(parts, "; ")),
+		what := fmt.Sprintf("%d regions with open tickets have no worker or supervisor", len(f.Unstaffed))
+		if len(f.Unstaffed) == 1 {
+			what = "1 region with open tickets has no worker or supervisor"
+		}
+		d.warn(what+": "+strings.Join(parts, "; "),
 			"bansosbot staff invite --role worker --region CODE (or staff add); bansosbot region find NAME shows codes")
 	}
+}
+
+// controller warns while the privacy notice names the data controller
+// by the bare default ("Dinas Sosial") or without its address or
+// contact: UU PDP asks that citizens be told who controls their data and
+// how to reach it for their rights.
+func (d *doctor) controller(f *opsFacts) {
+	var missing, set []string
+	if f.Controller == "" {
+		missing = append(missing, `only "Dinas Sosial" as the controller (BANSOSBOT_CONTROLLER is unset)`)
+		set = append(set, `BANSOSBOT_CONTROLLER (your office, e.g. "Dinas Sosial Kabupaten Bogor")`)
+	}
+	if f.ControllerAddress == "" {
+		missing = append(missing, "no address (BANSOSBOT_CONTROLLER_ADDRESS)")
+		set = append(set, "BANSOSBOT_CONTROLLER_ADDRESS (its address)")
+	}
+	if f.ControllerContact == "" {
+		missing = append(missing, "no contact (BANSOSBOT_CONTROLLER_CONTACT)")
+		set = append(set, "BANSOSBOT_CONTROLLER_CONTACT (the phone or e-mail for requests about personal data)")
+	}
+	notice := "the privacy notice"
+	if d.live != nil {
+		notice = "the running bot's privacy notice"
+	}
+	if len(missing) == 0 {
+		d.ok("%s names the data controller: %s, %s, %s", notice, f.Controller, f.ControllerAddress, f.ControllerContact)
+		return
+	}
+	d.warn(notice+" gives "+strings.Join(missing, ", "),
+		"UU PDP: citizens must be told who controls their data and how to reach it; set "+strings.Join(set, ", ")+", and restart the bot")
 }
 
 func plural(n int) string {
@@ -185,6 +229,10 @@ type opsFacts struct {
 	// RegistryOtherKey: the registry was imported under another secret
 	// than the database's (an interrupted rotate-secret).
 	RegistryOtherKey bool `json:"registry_other_key"`
+	// The data controller the privacy notice names ("" when unset).
+	Controller        string `json:"controller"`
+	ControllerAddress string `json:"controller_address"`
+	ControllerContact string `json:"controller_contact"`
 }
 
 type regionLoad struct {
@@ -195,7 +243,8 @@ type regionLoad struct {
 // collectFacts reads the facts from a configuration and its database
 // (nil: none yet).
 func collectFacts(cfg Config, db *store.DB) (opsFacts, error) {
-	f := opsFacts{HTTP: cfg.HTTP, BackupCron: cfg.backupSchedule(), BackupDir: cfg.backupDir(), Retention: "off", Admins: len(cfg.Admins), SecretSource: cfg.secretSource()}
+	f := opsFacts{HTTP: cfg.HTTP, BackupCron: cfg.backupSchedule(), BackupDir: cfg.backupDir(), Retention: "off", Admins: len(cfg.Admins), SecretSource: cfg.secretSource(),
+		Controller: cfg.Controller, ControllerAddress: cfg.ControllerAddress, ControllerContact: cfg.ControllerContact}
 	if d := cfg.retention(); d > 0 {
 		f.Retention = fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
@@ -424,7 +473,7 @@ func (d *doctor) backups(cfg Config) {
 			"is the bot running? look for \"job failed\" job=backup in its log")
 		return
 	}
-	d.ok("%d backup(s), newest %s", len(names), newest)
+	d.ok("%d backup%s, newest %s", len(names), plural(len(names)), newest)
 }
 
 // database checks the database file, or the running bot holding it; it
@@ -603,7 +652,7 @@ func (d *doctor) telegram(ctx context.Context, cfg Config, cfgErr error) {
 		d.warn(fmt.Sprintf("%d updates wait at Telegram", info.PendingUpdateCount),
 			"the bot is stopped or cannot keep up; Telegram keeps updates for 24 hours only")
 	} else {
-		d.ok("%d update(s) waiting at Telegram", info.PendingUpdateCount)
+		d.ok("%d update%s waiting at Telegram", info.PendingUpdateCount, plural(info.PendingUpdateCount))
 	}
 	if info.LastErrorDate > 0 {
 		at := time.Unix(int64(info.LastErrorDate), 0)

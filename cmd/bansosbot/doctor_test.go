@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
 )
 
@@ -83,6 +85,7 @@ func TestDoctorAsksTheRunningBot(t *testing.T) {
 	cfg.HTTP = freePort(t)
 	cfg.Admins = []int64{11111111}
 	cfg.BackupCron, cfg.Retention = "30 2 * * *", "365d"
+	cfg.Controller, cfg.ControllerAddress, cfg.ControllerContact = "Dinas Sosial Kabupaten Bogor", "Cibinong", "0251-000000"
 	m := e.start(cfg)
 	defer m.Close()
 	vars := map[string]string{"BANSOSBOT_TOKEN": testToken, "BANSOSBOT_API_URL": e.fake.URL(), "BANSOSBOT_DATA": e.dir, "BANSOSBOT_BACKUP_CRON": "off"}
@@ -90,7 +93,7 @@ func TestDoctorAsksTheRunningBot(t *testing.T) {
 	if err != nil {
 		t.Errorf("doctor: %v", err)
 	}
-	for _, not := range []string{"no monitoring listener", "no admin", "scheduled backups are off", "no secret"} {
+	for _, not := range []string{"no monitoring listener", "no admin", "scheduled backups are off", "no secret", "privacy notice gives"} {
 		if strings.Contains(out, not) {
 			t.Errorf("doctor warns %q although the running bot has it:\n%s", not, out)
 		}
@@ -119,5 +122,70 @@ func TestReadyzShowsUnroutedTickets(t *testing.T) {
 	}
 	if code != 200 || !st.Ready {
 		t.Errorf("/readyz = %d %s; want ready (unrouted tickets are reported, not a readiness failure)", code, body)
+	}
+}
+
+// TestDoctorPlurals: doctor counts its findings in words that agree with
+// the numbers ("1 problem, 6 warnings", not "1 problem(s)"), from the
+// catalog in both languages (QA of issue 12 item 9).
+func TestDoctorPlurals(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	out, err := cli(t, envOf(map[string]string{"BANSOSBOT_DATA": data}), "doctor") // no token: one problem
+	if err == nil || err.Error() != "doctor found 1 problem" {
+		t.Errorf("doctor without a token: %v; want \"doctor found 1 problem\"", err)
+	}
+	m := regexp.MustCompile(`\n1 problem, (\d+) (warnings?)\n$`).FindStringSubmatch(out)
+	if m == nil || (m[1] == "1") != (m[2] == "warning") {
+		t.Errorf("doctor's last line does not count in words that agree (want \"1 problem, N warnings\"):\n%s", out)
+	}
+	if strings.Contains(out, "(s)") {
+		t.Errorf("doctor prints \"(s)\":\n%s", out)
+	}
+	cat := locales.MustDefault()
+	for _, c := range []struct {
+		lang, key string
+		n         int
+		want      string
+	}{
+		{"en", "ops.doctor.problems", 1, "1 problem"},
+		{"en", "ops.doctor.problems", 2, "2 problems"},
+		{"en", "ops.doctor.warnings", 1, "1 warning"},
+		{"en", "ops.doctor.warnings", 0, "0 warnings"},
+		{"id", "ops.doctor.problems", 1, "1 masalah"},
+		{"id", "ops.doctor.warnings", 3, "3 peringatan"},
+	} {
+		if got := cat.Text(c.lang, c.key, map[string]any{"Count": c.n}); got != c.want {
+			t.Errorf("%s %s (%d) = %q; want %q", c.lang, c.key, c.n, got, c.want)
+		}
+	}
+	if got := cat.Text("id", "ops.doctor.found", map[string]any{"Problems": "2 masalah"}); got != "doctor menemukan 2 masalah" {
+		t.Errorf("id ops.doctor.found = %q", got)
+	}
+}
+
+// TestDoctorWarnsAboutTheController: while the privacy notice names the
+// data controller by the bare default, or without its address or contact,
+// doctor warns and names the variables to set (UU PDP).
+func TestDoctorWarnsAboutTheController(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	vars := map[string]string{"BANSOSBOT_DATA": data}
+	out, _ := cli(t, envOf(vars), "doctor")
+	for _, want := range []string{`WARN  the privacy notice gives only "Dinas Sosial" as the controller (BANSOSBOT_CONTROLLER is unset), no address (BANSOSBOT_CONTROLLER_ADDRESS), no contact (BANSOSBOT_CONTROLLER_CONTACT)`,
+		"fix: UU PDP", `set BANSOSBOT_CONTROLLER (your office`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor with the default controller lacks %q:\n%s", want, out)
+		}
+	}
+	vars["BANSOSBOT_CONTROLLER"], vars["BANSOSBOT_CONTROLLER_CONTACT"] = "Dinas Sosial Kabupaten Bogor", "0251-000000"
+	out, _ = cli(t, envOf(vars), "doctor")
+	if !strings.Contains(out, "WARN  the privacy notice gives no address (BANSOSBOT_CONTROLLER_ADDRESS)\n") ||
+		strings.Contains(out, "Dinas Sosial\" as the controller") || strings.Contains(out, "no contact") {
+		t.Errorf("doctor with a controller and contact but no address: want a warning about the address only:\n%s", out)
+	}
+	vars["BANSOSBOT_CONTROLLER_ADDRESS"] = "Jl. Contoh 1, Cibinong"
+	out, _ = cli(t, envOf(vars), "doctor")
+	if strings.Contains(out, "privacy notice gives") ||
+		!strings.Contains(out, "ok    the privacy notice names the data controller: Dinas Sosial Kabupaten Bogor, Jl. Contoh 1, Cibinong, 0251-000000") {
+		t.Errorf("doctor with the controller named in full:\n%s", out)
 	}
 }

@@ -866,7 +866,7 @@ func TestDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("healthy setup: %v\n%s", err, out)
 	}
-	for _, want := range []string{"getMe: @bansos_test_bot", "no webhook: the bot polls", "no database yet", "0 problem(s)", "mode 0700", "secret file mode 0600"} {
+	for _, want := range []string{"getMe: @bansos_test_bot", "no webhook: the bot polls", "no database yet", "\n0 problems, ", "mode 0700", "secret file mode 0600"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("healthy doctor output lacks %q:\n%s", want, out)
 		}

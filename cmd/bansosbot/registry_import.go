@@ -68,11 +68,17 @@ const importHeader = "X-Bansosbot-Import"
 
 // cliText renders a registrycli.* message in the CLI's language.
 func cliText(lang, key string, args ...any) string {
+	return catText(lang, "registrycli."+key, args...)
+}
+
+// catText renders a catalog message (full key) in the CLI's language
+// with name, value pairs as its arguments ("Count" selects the plural).
+func catText(lang, key string, args ...any) string {
 	m := map[string]any{}
 	for i := 0; i+1 < len(args); i += 2 {
 		m[args[i].(string)] = args[i+1]
 	}
-	return locales.MustDefault().Text(lang, "registrycli."+key, m)
+	return locales.MustDefault().Text(lang, key, m)
 }
 
 // cliError is an error already worded for the operator.
