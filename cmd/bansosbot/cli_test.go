@@ -20,7 +20,7 @@ func TestSubcommandHelp(t *testing.T) {
 		args []string
 		want []string // in the help text
 	}{
-		{[]string{"registry", "stats", "--help"}, []string{"registry stats"}},
+		{[]string{"registry", "stats", "--help"}, []string{"registry stats", "-lang", `(default "id")`}},
 		{[]string{"registry", "import", "-h"}, []string{"-date", "-max-errors", "-programs"}},
 		{[]string{"registry", "gen", "--help"}, []string{"-seed", "(default 1)"}},
 		{[]string{"registry", "help"}, []string{"registry import", "registry stats"}},
@@ -44,7 +44,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{[]string{"help"}, []string{"-data", `(default "./data")`, `(default "365d")`}},
 		{[]string{"-h"}, []string{"-api-url", `(default "https://api.telegram.org")`}},
 		{[]string{"health", "-h"}, []string{"-ready"}},
-		{[]string{"rotate-secret", "--help"}, []string{"-new", "-registry", "-date"}},
+		{[]string{"rotate-secret", "--help"}, []string{"-new", "-registry", "-date", "-lang"}},
 		{[]string{"migrate-store", "-h"}, []string{"-from", "-to", "empty"}},
 		{[]string{"announce", "help"}, []string{"announce list"}},
 		{[]string{"announce", "cancel", "-h"}, []string{"announce list"}},
@@ -63,7 +63,7 @@ func TestSubcommandHelp(t *testing.T) {
 					t.Errorf("help lacks %q:\n%s", w, out)
 				}
 			}
-			for _, ran := range []string{"No registry imported", "no bansosbot data", "created a new"} {
+			for _, ran := range []string{"No registry imported", "Belum ada registri", "no bansosbot data", "created a new"} {
 				if strings.Contains(out, ran) {
 					t.Errorf("the command ran (%q):\n%s", ran, out)
 				}

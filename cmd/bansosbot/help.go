@@ -40,6 +40,8 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 			fs, _ = importFlags(io.Discard)
 		case "gen":
 			fs, _, _, _, _ = genFlags()
+		case "stats", "rollback":
+			fs, _ = langFlags("registry " + sub)
 		}
 		return registryUsage, fs, true
 	case "tickets":
@@ -58,7 +60,7 @@ func commandHelp(cmd, sub string) (usage string, fs *flag.FlagSet, ok bool) {
 		fs, _ := restoreFlags()
 		return restoreUsage, fs, true
 	case "rotate-secret":
-		fs, _, _, _, _ := rotateFlags()
+		fs, _, _, _, _, _ := rotateFlags()
 		return rotateUsage, fs, true
 	case "demo":
 		fs, _, _, _ := demoFlags()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store"
@@ -24,7 +25,7 @@ import (
 const registryUsage = `Usage:
   bansosbot registry import -date YYYY-MM-DD [--dry-run] [--force] [-encoding E] [-lang L] [-programs FILE] [-max-errors N] FILE.csv|-
   bansosbot registry rollback [-lang L]
-  bansosbot registry stats
+  bansosbot registry stats [-lang L]
   bansosbot registry gen -n N [-seed S] [-date YYYY-MM-DD] -out FILE.csv
 
 import replaces the eligibility registry with FILE.csv ("-": standard
@@ -34,9 +35,9 @@ keeps answering), so the file only has to be readable by you. The date of
 the data is required: -date, or a first line "# date: YYYY-MM-DD". A file
 with under half the rows of the current data is refused without --force;
 --dry-run checks and counts without writing. The previous snapshot is kept:
-rollback returns to it. Separator "," or ";" (detected); UTF-8, or
--encoding windows-1252. Columns (header line, any order, names
-case-insensitive):
+rollback returns to it. import, rollback and stats speak Indonesian
+(-lang en: English). Separator "," or ";" (detected); UTF-8, or -encoding
+windows-1252. Columns (header line, any order, names case-insensitive):
   nik            16-digit NIK
   name           full name as on the KTP
   desil          1-10, empty for none
@@ -73,7 +74,7 @@ func registryCommand(ctx context.Context, cfg Config, db *store.DB, args []strin
 	if len(args) > 0 {
 		switch args[0] {
 		case "stats":
-			return registryStats(db, w)
+			return registryStats(cfg, db, args[1:], w)
 		case "rollback":
 			return registryRollback(db, args[1:], w)
 		}
@@ -174,12 +175,16 @@ func (r *importReporter) newBar(p store.ImportProgress) *progressbar.ProgressBar
 		progressbar.OptionSetWriter(r.out), progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(200 * time.Millisecond), progressbar.OptionShowElapsedTimeOnFinish(),
 	}
+	// The two descriptions padded alike, so that the bars line up.
+	read, write := cliText(r.lang, "bar_read"), cliText(r.lang, "bar_write")
+	width := max(utf8.RuneCountInString(read), utf8.RuneCountInString(write))
+	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
 	if p.Phase == store.PhaseRead {
-		return progressbar.NewOptions64(r.size, append(opts, progressbar.OptionSetDescription("reading, checking, hashing"),
+		return progressbar.NewOptions64(r.size, append(opts, progressbar.OptionSetDescription(pad(read)),
 			progressbar.OptionShowBytes(true))...)
 	}
-	return progressbar.NewOptions64(p.Total, append(opts, progressbar.OptionSetDescription("writing the snapshot       "),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))...)
+	return progressbar.NewOptions64(p.Total, append(opts, progressbar.OptionSetDescription(pad(write)),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(cliText(r.lang, "bar_rows")))...)
 }
 
 func (r *importReporter) finish() {
@@ -196,50 +201,82 @@ func (r *importReporter) finishBar() {
 	}
 }
 
+// langFlags are the flags of "registry stats" and "registry rollback":
+// the CLI's language.
+func langFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs, fs.String("lang", "id", "language of the messages: id or en")
+}
+
+// cliLang is the CLI's language of a -lang value: en, else Indonesian.
+func cliLang(s string) string {
+	if s == "en" {
+		return "en"
+	}
+	return "id"
+}
+
 // registryStats prints the current snapshot's counts per program, decile
-// and province.
-func registryStats(db *store.DB, w io.Writer) error {
+// and province, in the CLI's language (-lang id or en).
+func registryStats(cfg Config, db *store.DB, args []string, w io.Writer) error {
+	fs, langFlag := langFlags("registry stats")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("registry stats: %w\n%s", err, registryUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("registry stats: unexpected %q\n%s", fs.Arg(0), registryUsage)
+	}
+	lang := cliLang(*langFlag)
+	tr := func(key string, args ...any) string { return cliText(lang, "stats."+key, args...) }
+	share := func(n, total int) string {
+		s := fmt.Sprintf("%.1f%%", pct(n, total))
+		if lang == "id" { // Indonesian writes 12,5 (as the report does)
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	}
 	s, err := db.RegistrySnapshot()
 	if err != nil {
 		return err
 	}
 	if s == nil {
-		fmt.Fprintln(w, "No registry imported yet: bansosbot registry import -date YYYY-MM-DD FILE.csv")
+		fmt.Fprintln(w, tr("none"))
 		return nil
 	}
 	st := s.Stats
-	fmt.Fprintf(w, "Snapshot %d: data as of %s, imported %s from %s\n", s.ID, s.AsOf.Format(time.DateOnly),
-		s.ImportedAt.In(bansosbot.RegionCode("").TimeZone()).Format("2006-01-02 15:04 MST"), s.Source)
+	fmt.Fprintln(w, tr("snapshot", "ID", s.ID, "Date", s.AsOf.Format(time.DateOnly),
+		"At", s.ImportedAt.In(cfg.Location()).Format("2006-01-02 15:04 MST"), "Source", s.Source))
 	if p, err := db.RegistryPrevious(); err == nil && p != nil {
-		fmt.Fprintf(w, "Previous snapshot %d (data as of %s, %d people) is kept: bansosbot registry rollback returns to it\n",
-			p.ID, p.AsOf.Format(time.DateOnly), p.Stats.Rows)
+		fmt.Fprintln(w, tr("previous", "ID", p.ID, "Date", p.AsOf.Format(time.DateOnly), "Count", p.Stats.Rows))
 	}
-	fmt.Fprintf(w, "People: %d\n\n", st.Rows)
+	fmt.Fprintln(w, tr("people", "Count", st.Rows))
+	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "Desil   People   Share")
+	fmt.Fprintf(w, "%-5s %8s %7s\n", tr("col_desil"), tr("col_people"), tr("col_share"))
 	for d, n := range st.Desil {
 		label := fmt.Sprint(d)
 		if d == 0 {
-			label = "none"
+			label = tr("no_desil")
 		}
-		fmt.Fprintf(w, "%-5s %8d %6.1f%%\n", label, n, pct(n, st.Rows))
+		fmt.Fprintf(w, "%-5s %8d %7s\n", label, n, share(n, st.Rows))
 	}
 
-	fmt.Fprintf(w, "\n%-10s %10s %7s  %s\n", "Program", "Receiving", "Share", "Target (informational)")
+	fmt.Fprintf(w, "\n%-10s %10s %7s  %s\n", tr("col_program"), tr("col_receiving"), tr("col_share"), tr("col_target"))
 	for i, p := range s.Programs {
 		target := "-"
 		if len(p.Desil) == 2 {
-			target = fmt.Sprintf("desil %d-%d", p.Desil[0], p.Desil[1])
+			target = tr("target", "From", p.Desil[0], "To", p.Desil[1])
 		}
 		n := 0
 		if i < len(st.Receivers) {
 			n = st.Receivers[i]
 		}
-		fmt.Fprintf(w, "%-10s %10d %6.1f%%  %s\n", p.Code, n, pct(n, st.Rows), target)
+		fmt.Fprintf(w, "%-10s %10d %7s  %s\n", p.Code, n, share(n, st.Rows), target)
 	}
 
 	regions := bansosbot.DefaultRegions()
-	fmt.Fprintf(w, "\n%-34s %9s", "Province (of the NIK)", "People")
+	fmt.Fprintf(w, "\n%-34s %9s", tr("col_province"), tr("col_people"))
 	for _, p := range s.Programs {
 		fmt.Fprintf(w, " %9s", p.Code)
 	}

@@ -333,16 +333,12 @@ func doImport(ctx context.Context, cfg Config, db *store.DB, req importRequest, 
 
 // registryRollback is "registry rollback" on an open store.
 func registryRollback(db *store.DB, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("registry rollback", flag.ContinueOnError)
+	fs, langFlag := langFlags("registry rollback")
 	fs.SetOutput(w)
-	langFlag := fs.String("lang", "id", "language of the messages: id or en")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	lang := *langFlag
-	if lang != "en" {
-		lang = "id"
-	}
+	lang := cliLang(*langFlag)
 	from, to, err := db.RegistryRollback()
 	switch {
 	case errors.Is(err, store.ErrNoPrevious):

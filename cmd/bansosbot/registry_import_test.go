@@ -99,8 +99,11 @@ func TestRegistryImportGuards(t *testing.T) {
 	if n := registryRows(t, data); n != 200 {
 		t.Errorf("after rollback: %d rows; want 200", n)
 	}
-	if out, err = runCLIIn(t, "", "-data", data, "registry", "stats"); err != nil || !strings.Contains(out, "Previous snapshot 2 (data as of 2026-11-01, 60 people) is kept") {
+	if out, err = runCLIIn(t, "", "-data", data, "registry", "stats", "-lang", "en"); err != nil || !strings.Contains(out, "Previous snapshot 2 (data as of 2026-11-01, 60 people) is kept") {
 		t.Errorf("stats after rollback: %v\n%s", err, out)
+	}
+	if out, err = runCLIIn(t, "", "-data", data, "registry", "stats"); err != nil || !strings.Contains(out, "Snapshot sebelumnya 2 (data per 2026-11-01, 60 orang) disimpan") {
+		t.Errorf("stats after rollback (id): %v\n%s", err, out)
 	}
 	if out, err = runCLIIn(t, "", "-data", data, "registry", "rollback"); err != nil || registryRows(t, data) != 60 {
 		t.Fatalf("second rollback: %v\n%s", err, out)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,9 +35,39 @@ func TestRegistryCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Imported 500 people from reg.csv (data as of 2026-10-01)") {
 		t.Fatalf("import: %v\n%s\n%s", err, out, errOut)
 	}
+	// stats speaks the CLI's language as import does: Indonesian by
+	// default, English with -lang en (QA of issue 12 item 5).
 	out, _, err = runCLI(t, "-data", data, "registry", "stats")
-	if err != nil || !strings.Contains(out, "People: 500") || !strings.Contains(out, "32 Jawa Barat") || !strings.Contains(out, "PBI-JK") {
+	if err != nil || !strings.Contains(out, "Jumlah orang: 500") || !strings.Contains(out, "32 Jawa Barat") || !strings.Contains(out, "PBI-JK") {
 		t.Fatalf("stats: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Snapshot 1: data per 2026-10-01, diimpor ", " dari reg.csv\n", "Desil    Orang  Persen\n",
+		"Program      Penerima  Persen  Sasaran (hanya info)\n", "Provinsi (menurut NIK)", "desil 1-4", "%\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats (id) lacks %q:\n%s", want, out)
+		}
+	}
+	if m := regexp.MustCompile(`(?m)^tanpa +\d+ +\d+,\d%$`).FindString(out); m == "" {
+		t.Errorf("stats (id): want the row of people without a decile as \"tanpa N P,P%%\" (decimal comma):\n%s", out)
+	}
+	for _, en := range []string{"People", "Share", "Receiving", "Province", "imported", "none", "data as of"} {
+		if strings.Contains(out, en) {
+			t.Errorf("stats (id) has the English %q:\n%s", en, out)
+		}
+	}
+	out, _, err = runCLI(t, "-data", data, "registry", "stats", "-lang", "en")
+	for _, want := range []string{"People: 500\n", "Snapshot 1: data as of 2026-10-01, imported ", "Desil   People   Share\n",
+		"Program     Receiving   Share  Target (informational)\n", "Province (of the NIK)"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("stats -lang en: %v; lacks %q:\n%s", err, want, out)
+		}
+	}
+	if out, _, err := runCLI(t, "-data", filepath.Join(dir, "empty"), "staff", "add", "--id", "1", "--name", "A", "--role", "admin"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "-data", filepath.Join(dir, "empty"), "registry", "stats")
+	if err != nil || out != "Belum ada registri yang diimpor: bansosbot registry import -date YYYY-MM-DD BERKAS.csv\n" {
+		t.Errorf("stats without a registry: %v %q", err, out)
 	}
 
 	// A file with bad rows: each is listed with its line, nothing changes.

@@ -17,7 +17,7 @@ import (
 	"github.com/bansosbot/bansosbot/store"
 )
 
-const rotateUsage = `Usage: bansosbot rotate-secret --new FILE [--registry FILE.csv --date YYYY-MM-DD]
+const rotateUsage = `Usage: bansosbot rotate-secret --new FILE [--registry FILE.csv --date YYYY-MM-DD] [--lang id|en]
 
 Replaces the secret (the key of the registry's NIK and name hashes, of the
 invitation codes and of new ticket numbers) with the one in FILE, or with
@@ -40,14 +40,16 @@ secret and never repeat an existing number.
 
 Then configure FILE as the secret (BANSOSBOT_SECRET_FILE, the systemd
 credential, or DATA/secret) and start the bot: it refuses the old secret.
-Keep the old secret with the backups made before the rotation: they need it.`
+Keep the old secret with the backups made before the rotation: they need it.
+It speaks Indonesian (--lang en: English).`
 
-func rotateFlags() (fs *flag.FlagSet, newFile, registry, date, programs *string) {
+func rotateFlags() (fs *flag.FlagSet, newFile, registry, date, programs, lang *string) {
 	fs = flag.NewFlagSet("rotate-secret", flag.ContinueOnError)
 	return fs, fs.String("new", "", "file with the new secret; generated there (mode 0600) when it does not exist (required)"),
 		fs.String("registry", "", "the registry's source CSV, imported again under the new secret"),
 		fs.String("date", "", "with --registry: the date of the data (YYYY-MM-DD)"),
-		fs.String("programs", "", "with --registry: programs file (JSON); default: the built-in list")
+		fs.String("programs", "", "with --registry: programs file (JSON); default: the built-in list"),
+		fs.String("lang", "id", "language of the messages: id or en")
 }
 
 // runRotateSecret re-keys the data directory under a new secret (see
@@ -57,16 +59,18 @@ func rotateFlags() (fs *flag.FlagSet, newFile, registry, date, programs *string)
 // under it would mix keys; with the store's lock held, the database and
 // the registry change with nobody reading them.
 func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs, newFile, registry, date, programsFile := rotateFlags()
+	fs, newFile, registry, date, programsFile, langFlag := rotateFlags()
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	lang := cliLang(*langFlag)
+	tr := func(key string, args ...any) string { return catText(lang, "ops.rotate."+key, args...) }
 	if *newFile == "" || fs.NArg() != 0 {
 		return errors.New("usage: bansosbot rotate-secret --new FILE [--registry FILE.csv --date YYYY-MM-DD]")
 	}
 	if *registry != "" && *date == "" {
-		return errors.New("rotate-secret: --registry needs --date, the date of the data citizens are shown")
+		return &cliError{tr("need_date")}
 	}
 	if !cfg.hasData() {
 		return cfg.errNoData()
@@ -74,12 +78,11 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 	if ok, err := cfg.loadSecret(); err != nil {
 		return err
 	} else if !ok {
-		return errors.New("rotate-secret: no current secret configured (BANSOSBOT_SECRET_FILE, the systemd credential, BANSOSBOT_SECRET or DATA/secret); the database must be opened with the secret it was made with")
+		return &cliError{tr("no_secret")}
 	}
 	db, err := cfg.openStore(ctx, store.Options{LockTimeout: 300 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("refused: a bansosbot is running on %s; stop it first (sudo systemctl stop bansosbot, docker stop bansosbot): "+
-			"it holds the secret in memory", absPath(cfg.DataDir))
+		return &cliError{tr("running", "Dir", absPath(cfg.DataDir))}
 	}
 	if err != nil {
 		return err
@@ -108,7 +111,7 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 		return fmt.Errorf("--new: %w", err)
 	}
 	if next.fingerprint() == cfg.fingerprint() {
-		return fmt.Errorf("rotate-secret: %s holds the current secret; give a new one (or a file that does not exist yet)", *newFile)
+		return &cliError{tr("same_secret", "File", *newFile)}
 	}
 
 	// The registry under the new key, built aside: a bad file stops the
@@ -138,13 +141,13 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 			f.Close()
 			return err
 		}
-		rep := newImportReporter(stdout, fi.Size(), "en")
+		rep := newImportReporter(stdout, fi.Size(), lang)
 		staged, err = db.StageRegistry(ctx, f, store.ImportOptions{Key: next.key("nik"), Programs: programs, AsOf: asOf,
 			Source: filepath.Base(*registry), BadRow: rep.badRow, Progress: rep.progress})
 		rep.finish()
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("rotate-secret: nothing changed: the registry file does not import: %w", err)
+			return &cliError{tr("bad_registry", "Detail", rotateImportDetail(lang, err, rep))}
 		}
 		defer staged.Discard() // a no-op once installed
 	}
@@ -181,31 +184,39 @@ func runRotateSecret(ctx context.Context, cfg Config, args []string, stdout, std
 		return tx.SetSecretFingerprint(next.fingerprint())
 	})
 	if err != nil {
-		return fmt.Errorf("rotate-secret: nothing changed: %w", err)
+		return &cliError{tr("nothing_changed", "Detail", err.Error())}
 	}
-	fmt.Fprintf(stdout, "secret rotated: fingerprint %s -> %s (the database now needs the new secret)\n", cfg.fingerprint(), next.fingerprint())
+	fmt.Fprintln(stdout, tr("rotated", "Old", cfg.fingerprint(), "New", next.fingerprint()))
 	if generated {
-		fmt.Fprintf(stdout, "new secret written to %s (mode 0600)\n", absPath(*newFile))
+		fmt.Fprintln(stdout, tr("written", "File", absPath(*newFile)))
 	}
-	fmt.Fprintf(stdout, "pending invitations revoked: %d (invite again: bansosbot staff invite)\n", revoked)
+	fmt.Fprintln(stdout, tr("revoked", "Count", revoked))
 	if staged != nil {
 		res, err := staged.Install()
 		if err != nil {
-			return fmt.Errorf("rotate-secret: the secret is rotated, but installing the re-keyed registry failed: %w; "+
-				"import it again with the new secret: bansosbot registry import -date %s %s", err, *date, *registry)
+			return &cliError{tr("install_failed", "Detail", err.Error(), "Date", *date, "File", *registry)}
 		}
-		fmt.Fprintf(stdout, "registry imported again under the new secret: %d people (data as of %s)\n",
-			res.Snapshot.Stats.Rows, res.Snapshot.AsOf.Format(time.DateOnly))
+		fmt.Fprintln(stdout, tr("reimported", "Count", res.Snapshot.Stats.Rows, "Date", res.Snapshot.AsOf.Format(time.DateOnly)))
 	} else {
 		if err := db.DropRegistry(); err != nil {
-			return fmt.Errorf("rotate-secret: the secret is rotated, but removing the old registry failed: %w", err)
+			return &cliError{tr("drop_failed", "Detail", err.Error())}
 		}
-		fmt.Fprintln(stdout, "registry removed (it was hashed under the old secret): import it again with the new secret: bansosbot registry import -date YYYY-MM-DD FILE.csv")
+		fmt.Fprintln(stdout, tr("removed"))
 	}
-	fmt.Fprintf(stdout, "ticket numbers given out stay valid; new ones never repeat them\n\n"+
-		"Next: make %s the configured secret (now %s), e.g.\n"+
-		"  sudo install -m 0440 -g bansosbot %s /etc/bansosbot/secret   (systemd credential or BANSOSBOT_SECRET_FILE)\n"+
-		"then start the bot. Keep the old secret with the backups made before now (they need it), apart from them.\n",
-		absPath(*newFile), cfg.secretSource(), absPath(*newFile))
+	fmt.Fprintln(stdout, tr("tickets"))
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, tr("next", "File", absPath(*newFile), "Source", cfg.secretSource()))
 	return nil
+}
+
+// rotateImportDetail words why the registry file does not import, in the
+// CLI's language (the bad rows are listed above it).
+func rotateImportDetail(lang string, err error, rep *importReporter) string {
+	switch {
+	case errors.Is(err, store.ErrBadRows):
+		return catText(lang, "ops.rotate.bad_rows", "Count", rep.bad)
+	case bansosbot.ErrorKey(err) != "":
+		return rowText(lang, err)
+	}
+	return err.Error()
 }

@@ -91,16 +91,28 @@ func TestRotateSecret(t *testing.T) {
 	os.WriteFile(bad, []byte("nik,name,desil\n123,X,1\n"), 0o600)
 	if out, err := cli(t, envOf(env), "rotate-secret", "--new", newFile, "--registry", bad, "--date", "2026-10-01"); err == nil {
 		t.Fatalf("rotation with a bad registry file succeeded:\n%s", out)
+	} else if !strings.Contains(out, "baris 2: NIK harus 16 digit; di sini 3 digit.") ||
+		err.Error() != "Tidak ada yang berubah: berkas registri tidak bisa diimpor: 1 baris salah (lihat di atas)" {
+		t.Errorf("rotation with a bad registry file: %v\n%s; want the bad row and the refusal in Indonesian", err, out)
 	}
 	if _, err := os.Stat(newFile); err == nil {
 		t.Error("the new secret was written although the rotation stopped")
 	}
 	mustCLI(env, "staff", "list") // still the old secret's database
 
+	// In the CLI's language, as registry import: Indonesian by default
+	// (QA of issue 12 item 5), English with --lang en (below).
 	out := mustCLI(env, "rotate-secret", "--new", newFile, "--registry", csv, "--date", "2026-10-01")
-	for _, want := range []string{"secret rotated", "pending invitations revoked: 1", "registry imported again", "50 people"} {
+	for _, want := range []string{"Secret sudah diganti: fingerprint ", "1 undangan yang belum dipakai dicabut",
+		"Registri diimpor ulang dengan secret baru: 50 orang (data per 2026-10-01).", "membaca: 50 baris, 100% dari berkas",
+		"Nomor tiket yang sudah diberikan tetap berlaku", "Selanjutnya: jadikan "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rotate-secret output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, en := range []string{"rotated", "revoked", "reading", "Next", "people"} {
+		if strings.Contains(out, en) {
+			t.Errorf("rotate-secret (id) has the English %q:\n%s", en, out)
 		}
 	}
 	newSecret, err := readSecretFile(newFile)
@@ -137,9 +149,11 @@ func TestRotateSecret(t *testing.T) {
 
 	// Without --registry the old-key registry is removed; a running bot refuses.
 	third := filepath.Join(t.TempDir(), "third")
-	out = mustCLI(newEnv, "rotate-secret", "--new", third)
-	if !strings.Contains(out, "registry removed") {
-		t.Errorf("rotation without --registry:\n%s", out)
+	out = mustCLI(newEnv, "rotate-secret", "--lang", "en", "--new", third)
+	for _, want := range []string{"Secret rotated: fingerprint ", "0 pending invitations revoked", "Registry removed", "Next: make "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rotation without --registry (--lang en) lacks %q:\n%s", want, out)
+		}
 	}
 	db = openData(t, data)
 	if lookup(t, db, next.key("nik"), nik) {
@@ -155,7 +169,7 @@ func TestRotateSecret(t *testing.T) {
 	m := e.start(cfg)
 	defer m.Close()
 	if out, err := cli(t, envOf(map[string]string{"BANSOSBOT_DATA": data, "BANSOSBOT_SECRET_FILE": third}),
-		"rotate-secret", "--new", filepath.Join(t.TempDir(), "fourth")); err == nil || !strings.Contains(err.Error(), "stop it first") {
+		"rotate-secret", "--new", filepath.Join(t.TempDir(), "fourth")); err == nil || !strings.Contains(err.Error(), "Hentikan dulu") {
 		t.Errorf("rotate-secret while the bot runs: %v\n%s; want a refusal", err, out)
 	}
 }
