@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"AllowSlidingWindow", testAllow},
 		{"RetentionAndErasure", testRetention},
 		{"ProfilesAndSessions", testProfiles},
+		{"PromptsRecordedAndErased", testPrompts},
 		{"WebLoginsAndSessions", testWeb},
 		{"SubscriptionsAndAnnouncements", testAnnouncements},
 		{"StatsAddUpInTheTransaction", testStats},
@@ -758,6 +759,47 @@ func testProfiles(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// testPrompts: a chat's delivered prompt (the outbox's record of its
+// message id) reads back, the last recorded wins, DeletePrompt forgets it,
+// and erasing the user (DeleteProfile) takes it too; a store that never
+// recorded one answers nil.
+func testPrompts(t *testing.T, open Opener) {
+	db := fixed(open, t)
+	prompt := func(chat int64) *bansosbot.Prompt {
+		t.Helper()
+		var p *bansosbot.Prompt
+		must(t, db.View(func(tx *store.Tx) error {
+			var err error
+			p, err = tx.Prompt(chat)
+			return err
+		}))
+		return p
+	}
+	if p := prompt(7); p != nil {
+		t.Errorf("Prompt before any = %+v; want nil", p)
+	}
+	must(t, db.PutPrompt(7, bansosbot.Prompt{MessageID: 100, Flow: "rp", Step: 3}))
+	must(t, db.PutPrompt(7, bansosbot.Prompt{MessageID: 104, Flow: "rp", Step: 4}))
+	must(t, db.PutPrompt(8, bansosbot.Prompt{MessageID: 9, Flow: "ck", Step: 1}))
+	if p := prompt(7); p == nil || *p != (bansosbot.Prompt{MessageID: 104, Flow: "rp", Step: 4}) {
+		t.Errorf("Prompt(7) = %+v; want message 104 of rp step 4", p)
+	}
+	must(t, db.Update(func(tx *store.Tx) error { return tx.DeletePrompt(7) }))
+	must(t, db.Update(func(tx *store.Tx) error { return tx.DeletePrompt(7) })) // twice: nothing to do
+	if p := prompt(7); p != nil {
+		t.Errorf("Prompt(7) after DeletePrompt = %+v; want nil", p)
+	}
+	must(t, db.Update(func(tx *store.Tx) error {
+		if err := tx.PutProfile(&bansosbot.Profile{UserID: 8, Lang: "id"}); err != nil {
+			return err
+		}
+		return tx.DeleteProfile(8)
+	}))
+	if p := prompt(8); p != nil {
+		t.Errorf("Prompt(8) after the user's erasure = %+v; want nil", p)
+	}
 }
 
 func testWeb(t *testing.T, open Opener) {
