@@ -21,12 +21,33 @@ import (
 // webhook answers 503 before storing, so Telegram keeps the update.
 const queueCap = 256
 
+// update is an accepted update on its way through dispatch, with the
+// update decoded when it arrived (u is nil for one read back from the
+// inbox: it is decoded when processed). Once: not again in every try of
+// its transaction.
+type update struct {
+	store.InboxItem
+	u *models.Update
+}
+
+// decoded is the update decoded.
+func (up update) decoded() (*models.Update, error) {
+	if up.u != nil {
+		return up.u, nil
+	}
+	u := new(models.Update)
+	if err := json.Unmarshal(up.Update, u); err != nil {
+		return nil, fmt.Errorf("decode update %d: %w", up.UpdateID, err)
+	}
+	return u, nil
+}
+
 // queue is one shard's updates waiting for dispatch, in arrival order. It
 // never blocks the producer: a full shard must not hold the poller or
 // Telegram's single webhook connection (every other chat would stall).
 type queue struct {
 	mu    sync.Mutex
-	items []store.InboxItem
+	items []update
 	// tracked counts, per update id, the copies queued or being
 	// processed, so the sweep leaves them alone.
 	tracked map[int64]int
@@ -37,7 +58,7 @@ func newQueue() *queue {
 	return &queue{tracked: map[int64]int{}, ready: make(chan struct{}, 1)}
 }
 
-func (q *queue) push(it store.InboxItem) {
+func (q *queue) push(it update) {
 	q.mu.Lock()
 	q.items = append(q.items, it)
 	q.tracked[it.UpdateID]++
@@ -49,12 +70,12 @@ func (q *queue) push(it store.InboxItem) {
 }
 
 // pop waits for the next update; ok is false once ctx is done.
-func (q *queue) pop(ctx context.Context) (it store.InboxItem, ok bool) {
+func (q *queue) pop(ctx context.Context) (it update, ok bool) {
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
 			it = q.items[0]
-			q.items[0] = store.InboxItem{}
+			q.items[0] = update{}
 			q.items = q.items[1:]
 			q.mu.Unlock()
 			return it, true
@@ -110,9 +131,10 @@ func (s *Server) shardIndex(chatID int64) int {
 }
 
 // dispatchAccepted hands freshly accepted updates on: to their shards in
-// this process, or (shared) to the inbox scan, which dispatches them on
-// the replica holding their shard, in update order.
-func (s *Server) dispatchAccepted(fresh []store.InboxItem) {
+// this process, with the updates decoded at ingestion (by update id), or
+// (shared) to the inbox scan, which dispatches them on the replica
+// holding their shard, in update order.
+func (s *Server) dispatchAccepted(fresh []store.InboxItem, decoded map[int64]*models.Update) {
 	if s.cfg.Shared {
 		if len(fresh) > 0 {
 			select {
@@ -123,7 +145,7 @@ func (s *Server) dispatchAccepted(fresh []store.InboxItem) {
 		return
 	}
 	for _, it := range fresh {
-		s.enqueueDispatch(it)
+		s.enqueueDispatch(it, decoded[it.UpdateID])
 	}
 }
 
@@ -147,7 +169,7 @@ func (s *Server) scanInbox(ctx context.Context) {
 			if !s.leases.holds(shardLease(s.shardIndex(it.ChatID))) || s.shardOf(it.ChatID).has(it.UpdateID) {
 				continue
 			}
-			s.enqueueDispatch(it)
+			s.enqueueDispatch(it, nil)
 		}
 		s.scanMu.Unlock()
 		select {
@@ -182,12 +204,12 @@ func (s *Server) leaveShard(it store.InboxItem) {
 	}
 }
 
-// enqueueDispatch hands an accepted update to its chat's shard without
-// waiting. Updates of one chat always go to the same shard, in the order
-// they arrive here.
-func (s *Server) enqueueDispatch(it store.InboxItem) {
+// enqueueDispatch hands an accepted update (decoded, or nil) to its
+// chat's shard without waiting. Updates of one chat always go to the same
+// shard, in the order they arrive here.
+func (s *Server) enqueueDispatch(it store.InboxItem, u *models.Update) {
 	s.backlog.Add(1)
-	s.shardOf(it.ChatID).push(it)
+	s.shardOf(it.ChatID).push(update{it, u})
 }
 
 // busy reports whether the shards hold as many updates as they may keep
@@ -216,7 +238,7 @@ func (s *Server) runShard(ctx context.Context, q *queue) {
 		}
 		s.process(ctx, it)
 		if s.afterProcess != nil {
-			s.afterProcess(it)
+			s.afterProcess(it.InboxItem)
 		}
 		q.done(it.UpdateID)
 		s.backlog.Add(-1)
@@ -249,7 +271,7 @@ func (s *Server) redispatch() {
 		if it.ReceivedAt.After(before) || s.shardOf(it.ChatID).has(it.UpdateID) {
 			continue
 		}
-		s.enqueueDispatch(it)
+		s.enqueueDispatch(it, nil)
 		n++
 	}
 	if n > 0 {
@@ -269,7 +291,8 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 // processed mark in one group-committed transaction. A failure that
 // repeats parks the update as a dead letter and apologises to the user, so
 // one bad update never blocks its chat.
-func (s *Server) process(ctx context.Context, it store.InboxItem) {
+func (s *Server) process(ctx context.Context, up update) {
+	it := up.InboxItem
 	start := s.cfg.Clock.Now()
 	kind := "other"
 	var tr *updateTrace // what BANSOSBOT_LOG=debug tells of the update
@@ -282,6 +305,7 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 		s.leaveShard(it) // the shard moved to another replica: the update waits for it in the inbox
 		return
 	}
+	u, derr := up.decoded()
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
 		err = s.db.Batch(func(tx *store.Tx) error {
@@ -291,7 +315,7 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 			if tx.Processed(it.UpdateID) {
 				return nil // handled before a restart, or delivered twice
 			}
-			replies, k, err := s.handle(ctx, tx, it, tr)
+			replies, k, err := s.handle(ctx, tx, u, derr, tr)
 			kind = k
 			if err != nil {
 				return err
@@ -347,9 +371,8 @@ func (s *Server) process(ctx context.Context, it store.InboxItem) {
 			return nil
 		}
 		lang := "id"
-		var u models.Update
-		if json.Unmarshal(it.Update, &u) == nil {
-			if in, ok := toInput(&u); ok {
+		if u != nil {
+			if in, ok := toInput(u); ok {
 				if p, _ := tx.Profile(in.UserID); p != nil && p.Lang != "" {
 					lang = p.Lang
 				}
@@ -392,22 +415,22 @@ func (tr *updateTrace) log(l *slog.Logger, updateID int64, kind string, took tim
 		"state", tr.fromState+" -> "+tr.toState, "replies", tr.replies, "took", took)
 }
 
-// handle runs the engine for one update, turning a panic into an error;
-// tr, when not nil, gets the trace of the update for the debug log.
-func (s *Server) handle(ctx context.Context, tx *store.Tx, it store.InboxItem, tr *updateTrace) (replies []flows.Reply, kind string, err error) {
+// handle runs the engine for one update (u; derr when it could not be
+// decoded), turning a panic into an error; tr, when not nil, gets the
+// trace of the update for the debug log.
+func (s *Server) handle(ctx context.Context, tx *store.Tx, u *models.Update, derr error, tr *updateTrace) (replies []flows.Reply, kind string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
-	var u models.Update
-	if err := json.Unmarshal(it.Update, &u); err != nil {
-		return nil, "invalid", fmt.Errorf("decode update %d: %w", it.UpdateID, err)
+	if derr != nil {
+		return nil, "invalid", derr
 	}
 	if m := u.MyChatMember; m != nil {
 		return nil, "member", s.chatMember(tx, m)
 	}
-	in, ok := toInput(&u)
+	in, ok := toInput(u)
 	if !ok {
 		return nil, "ignored", nil
 	}

@@ -64,14 +64,16 @@ func (s *Server) poll(ctx context.Context) {
 			continue
 		}
 		items := make([]store.InboxItem, 0, len(raws))
+		decoded := make(map[int64]*models.Update, len(raws))
 		next := offset
 		for _, raw := range raws {
-			it, err := inboxItem(raw, s.cfg.Clock.Now())
+			it, u, err := inboxItem(raw, s.cfg.Clock.Now())
 			if err != nil {
 				s.log.Error("undecodable update skipped", "err", err)
 				continue
 			}
 			items = append(items, it)
+			decoded[it.UpdateID] = u
 			next = max(next, it.UpdateID+1)
 		}
 		fresh, err := s.db.Accept(items, next)
@@ -81,7 +83,7 @@ func (s *Server) poll(ctx context.Context) {
 			continue
 		}
 		s.cfg.Metrics.received(fresh)
-		s.dispatchAccepted(fresh)
+		s.dispatchAccepted(fresh, decoded)
 	}
 }
 
@@ -215,7 +217,7 @@ func (s *Server) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		it, err := inboxItem(raw, s.cfg.Clock.Now())
+		it, u, err := inboxItem(raw, s.cfg.Clock.Now())
 		if err != nil {
 			// Undecodable: retrying will not help; acknowledge and log.
 			s.log.Error("undecodable webhook update dropped", "err", err)
@@ -232,21 +234,23 @@ func (s *Server) WebhookHandler() http.Handler {
 		s.cfg.Metrics.received(fresh)
 		// The hand-off never waits (a full shard must not hold Telegram's
 		// single connection), and the update is durable: answer now.
-		s.dispatchAccepted(fresh)
+		s.dispatchAccepted(fresh, map[int64]*models.Update{it.UpdateID: u})
 		w.WriteHeader(http.StatusOK)
 	})
 }
 
-// inboxItem decodes enough of an update to know its id and chat.
-func inboxItem(raw json.RawMessage, now time.Time) (store.InboxItem, error) {
-	var u models.Update
-	if err := json.Unmarshal(raw, &u); err != nil {
-		return store.InboxItem{}, fmt.Errorf("decode update: %w", err)
+// inboxItem decodes an update: the item to keep in the inbox (the update
+// as Telegram sent it, its id and chat) and the update decoded, handed to
+// dispatch so that it is decoded once.
+func inboxItem(raw json.RawMessage, now time.Time) (store.InboxItem, *models.Update, error) {
+	u := new(models.Update)
+	if err := json.Unmarshal(raw, u); err != nil {
+		return store.InboxItem{}, nil, fmt.Errorf("decode update: %w", err)
 	}
 	if u.ID <= 0 {
-		return store.InboxItem{}, errors.New("update without update_id")
+		return store.InboxItem{}, nil, errors.New("update without update_id")
 	}
-	return store.InboxItem{UpdateID: u.ID, ChatID: chatOf(&u), Update: raw, ReceivedAt: now}, nil
+	return store.InboxItem{UpdateID: u.ID, ChatID: chatOf(u), Update: raw, ReceivedAt: now}, u, nil
 }
 
 func chatOf(u *models.Update) int64 {

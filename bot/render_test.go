@@ -137,7 +137,7 @@ func FuzzUpdate(f *testing.F) {
 	f.Add(`{"update_id":3,"message":{"message_id":2,"date":1,"chat":{"id":5,"type":"private"},"photo":[{"file_id":"f","file_unique_id":"u","width":1,"height":1}]}}`)
 	f.Add(`{"update_id":0}`)
 	f.Fuzz(func(t *testing.T, body string) {
-		it, err := inboxItem(json.RawMessage(body), time.Now())
+		it, _, err := inboxItem(json.RawMessage(body), time.Now())
 		if err != nil {
 			return
 		}

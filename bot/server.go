@@ -285,7 +285,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		s.log.Info("resuming updates accepted before the restart", "count", len(pending))
 	}
 	for _, it := range pending {
-		s.enqueueDispatch(it)
+		s.enqueueDispatch(it, nil)
 	}
 	s.registerCommands(ictx)
 	if s.cfg.WebhookURL != "" {
