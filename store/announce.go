@@ -169,11 +169,11 @@ const (
 // countAnnounced counts the outcome of an outbox item (its stored value)
 // on its announcement, if it carries one.
 func (tx *Tx) countAnnounced(raw []byte, outcome int) error {
-	if raw == nil || !bytes.Contains(raw, []byte(`"ann":`)) {
+	if raw == nil || !announced(raw) {
 		return nil
 	}
-	var it OutboxItem
-	if err := json.Unmarshal(raw, &it); err != nil || it.Announcement == 0 {
+	it, err := decodeOutbox(raw)
+	if err != nil || it.Announcement == 0 {
 		return err
 	}
 	a, err := tx.Announcement(it.Announcement)
@@ -207,11 +207,18 @@ func (db *DB) OutboxAnnounced() (int, error) {
 	n := 0
 	err := db.View(func(tx *Tx) error {
 		return tx.bucket(bucketOutbox).ForEach(func(_, v []byte) error {
-			if bytes.Contains(v, []byte(`"ann":`)) {
+			if announced(v) {
 				n++
 			}
 			return nil
 		})
 	})
 	return n, err
+}
+
+// announced reports whether an outbox value carries an announcement,
+// without decoding it.
+func announced(v []byte) bool {
+	fields, _, err := outboxFields(v)
+	return err == nil && bytes.Contains(fields, []byte(`"ann":`))
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -29,9 +28,9 @@ func (db *DB) OldestOutbox() (at time.Time, ok bool, err error) {
 		if v == nil {
 			return nil
 		}
-		var it OutboxItem
-		if err := json.Unmarshal(v, &it); err != nil {
-			return fmt.Errorf("store: decode outbox item: %w", err)
+		it, err := decodeOutbox(v)
+		if err != nil {
+			return err
 		}
 		at, ok = it.CreatedAt, true
 		return nil

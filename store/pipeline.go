@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -109,11 +110,11 @@ func (db *DB) PurgeProcessed(before time.Time) (int, error) {
 }
 
 // OutboxItem is one Telegram call waiting to be made. Payload is opaque to
-// the store (the bot package defines it).
+// the store (the bot package defines it; JSON).
 type OutboxItem struct {
 	ID        uint64          `json:"-"`
 	ChatID    int64           `json:"chat_id"`
-	Payload   json.RawMessage `json:"payload"`
+	Payload   json.RawMessage `json:"payload,omitempty"` // inside the JSON only in values of the old format
 	Attempts  int             `json:"attempts,omitempty"`
 	NotBefore time.Time       `json:"not_before,omitzero"`
 	LastError string          `json:"last_error,omitempty"`
@@ -121,6 +122,57 @@ type OutboxItem struct {
 	// Announcement is the announcement the call carries (0: a reply):
 	// its delivery or loss is counted on the announcement (announce.go).
 	Announcement uint64 `json:"ann,omitempty"`
+}
+
+// An outbox value is the item's fields as JSON followed by its payload as
+// given, so the payload is stored once, neither encoded again nor scanned
+// when read: outboxFormat, the length of the JSON (uvarint), the JSON, the
+// payload. Values written before it (the JSON alone, with the payload
+// inside, so starting with '{') are still read: an outbox may hold them at
+// an upgrade.
+const outboxFormat = 0x01
+
+func encodeOutbox(it OutboxItem) ([]byte, error) {
+	payload := it.Payload
+	it.Payload = nil
+	meta, err := json.Marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(payload))
+	v = append(v, outboxFormat)
+	v = binary.AppendUvarint(v, uint64(len(meta)))
+	v = append(v, meta...)
+	return append(v, payload...), nil
+}
+
+// outboxFields is the JSON part of an outbox value, and its payload (nil
+// in a value of the old format: it is inside the JSON).
+func outboxFields(v []byte) (fields, payload []byte, err error) {
+	if len(v) == 0 || v[0] != outboxFormat {
+		return v, nil, nil
+	}
+	n, k := binary.Uvarint(v[1:])
+	if k <= 0 || n > uint64(len(v)-1-k) {
+		return nil, nil, errors.New("store: corrupt outbox value")
+	}
+	return v[1+k : 1+k+int(n)], v[1+k+int(n):], nil
+}
+
+// decodeOutbox reads an outbox value of either format.
+func decodeOutbox(v []byte) (OutboxItem, error) {
+	var it OutboxItem
+	fields, payload, err := outboxFields(v)
+	if err != nil {
+		return it, err
+	}
+	if err := json.Unmarshal(fields, &it); err != nil {
+		return it, fmt.Errorf("store: decode outbox item: %w", err)
+	}
+	if payload != nil {
+		it.Payload = bytes.Clone(payload)
+	}
+	return it, nil
 }
 
 // Enqueue appends a call to the outbox.
@@ -133,7 +185,7 @@ func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
 	if it.CreatedAt.IsZero() {
 		it.CreatedAt = tx.now()
 	}
-	v, err := json.Marshal(it)
+	v, err := encodeOutbox(it)
 	if err != nil {
 		return 0, err
 	}
@@ -146,8 +198,8 @@ func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
 	err := db.kv.View(func(tx backend.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(items) < limit; k, v = c.Next() {
-			var it OutboxItem
-			if err := json.Unmarshal(v, &it); err != nil {
+			it, err := decodeOutbox(v)
+			if err != nil {
 				return err
 			}
 			it.ID = binary.BigEndian.Uint64(k)
@@ -182,7 +234,7 @@ func (db *DB) Reschedule(it OutboxItem) error {
 		if b.Get(u64(it.ID)) == nil {
 			return nil
 		}
-		v, err := json.Marshal(it)
+		v, err := encodeOutbox(it)
 		if err != nil {
 			return err
 		}
