@@ -356,3 +356,73 @@ func TestFailedOpenStopsWhatItStarted(t *testing.T) {
 		t.Errorf("Close after a failed Open: %v", err)
 	}
 }
+
+// TestOutboxOldestHeadFirstWithinLimits: with room for two messages a
+// second, the sender starts the oldest waiting heads first, whichever
+// chats they belong to, and waits for the global window and each chat's
+// gap exactly (its timer is the moment they open).
+func TestOutboxOldestHeadFirstWithinLimits(t *testing.T) {
+	const margin = time.Millisecond
+	r := newClockRig(t, Config{Limits: Limits{Global: 2, PerChat: time.Second, Margin: margin}})
+	// Outbox ids 1-5: one message to each of five chats; 6, 7: a second
+	// one to the first two.
+	chats := []int64{1101, 1102, 1103, 1104, 1105, 1101, 1102}
+	var replies []flows.Reply
+	for i, chat := range chats {
+		replies = append(replies, flows.Reply{Action: flows.Send, ChatID: chat, Lang: "id",
+			Text: []flows.Msg{flows.T("announce.sub_not_found", "Query", fmt.Sprintf("m%d", i+1))}})
+	}
+	if err := r.s.RunJob(context.Background(), "test", func(*store.Tx) ([]flows.Reply, error) { return replies, nil }); err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Second + margin // the global window, and each chat's gap
+	// Slot k (at k×slot): m1 m2 | m3 m4 (oldest heads; m6 and m7 wait
+	// for their chat's gap) | m5 m6 | m7.
+	want := map[string]int{"m1": 0, "m2": 0, "m3": 1, "m4": 1, "m5": 2, "m6": 2, "m7": 3}
+	perSlot := []int{2, 2, 2, 1}
+	sent := 0
+	for k, n := range perSlot {
+		sent += n
+		if err := r.fake.WaitFor(r.guard(), func(st *telegramtest.State) bool { return st.Stats()["sendMessage"].OK >= sent }); err != nil {
+			var got []string
+			for _, chat := range chats[:5] {
+				for _, e := range r.fake.BotMessages(chat) {
+					got = append(got, fmt.Sprintf("%d:%s@+%v", chat, strings.Split(e.Text, `"`)[1], e.Date.Sub(clockStart)))
+				}
+			}
+			t.Fatalf("slot %d: %v (now +%v, timers %v, sent %v)", k, err, r.clk.Now().Sub(clockStart), r.clk.Timers(), got)
+		}
+		if k == len(perSlot)-1 {
+			break
+		}
+		// Once the sent items are gone from the store, the sender has
+		// taken in their answers (each answer's time counts in the
+		// window); then it waits for the window: nothing more goes now.
+		for ctx := r.guard(); ; time.Sleep(time.Millisecond) {
+			if n, _ := r.db.OutboxDepth(); n == len(chats)-sent {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("slot %d: the sent items stay in the outbox", k)
+			}
+		}
+		next := clockStart.Add(time.Duration(k+1) * slot)
+		r.waitTimer(next)
+		if calls := r.fake.Stats()["sendMessage"].Calls; calls != sent {
+			t.Fatalf("slot %d: %d calls; want %d", k, calls, sent)
+		}
+		r.clk.Set(next)
+	}
+	for _, chat := range chats[:5] {
+		for _, e := range r.fake.BotMessages(chat) {
+			tok := strings.Split(e.Text, `"`)[1]
+			if got := e.Date.Sub(clockStart); got != time.Duration(want[tok])*slot {
+				t.Errorf("%s to chat %d sent at +%v; want +%v", tok, chat, got, time.Duration(want[tok])*slot)
+			}
+			delete(want, tok)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not sent: %v", want)
+	}
+}

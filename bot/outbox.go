@@ -1,13 +1,15 @@
 package bot
 
 import (
+	"container/heap"
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bansosbot/bansosbot/clock"
@@ -21,30 +23,52 @@ import (
 // messages arrive in order), and starts a call only when the chat's and
 // the global send windows allow it. State here is only a cache of the
 // outbox: after a restart it is rebuilt from the store.
+//
+// The chats with a queue and no call in flight wait in heaps, so a wake-up
+// costs the log of the chats it touches, not a sort of all of them:
+// later holds those whose head may not go yet for reasons of its own
+// (its retry time, the chat's gap, the group's window), earliest first;
+// the chats whose time has come move to ready (heads that count against
+// the send limits) or free (those that do not), oldest head first, as
+// before: no chat starves. Each head is decoded once, when it becomes the
+// head.
 type sender struct {
-	s       *Server
-	queues  map[int64][]store.OutboxItem
-	loaded  uint64                // highest outbox id loaded
-	busy    map[int64]bool        // chats with a call in flight
+	s      *Server
+	chats  map[int64]*chatQueue // chats with queued items
+	later  chatHeap             // idle chats waiting for their own time, by at
+	ready  chatHeap             // idle chats due, head counting, by head id
+	free   chatHeap             // idle chats due, head not counting, by head id
+	loaded uint64               // highest outbox id loaded
+
 	readyAt map[int64]time.Time   // earliest next send per chat
 	groups  map[int64][]time.Time // recent sends per group chat
 	recent  []time.Time           // recent sends, all chats (global window)
 
-	// since is, per chat with queued items, when it last made progress:
-	// its first item was loaded or its previous one went out. A chat held
-	// back by its send window makes progress; a stuck one does not.
-	since map[int64]time.Time
+	// progress lists the chats with queued items by when they last made
+	// progress (their first item was loaded or their previous one went
+	// out), least recent first: the clock only moves on, so a chat that
+	// makes progress goes to the back. A chat held back by its send
+	// window makes progress; a stuck one does not.
+	progress list.List
 	// counting is the number of calls in flight that count against the
 	// send limits.
 	counting int
 	results  chan result
-	// delivered are ids sent but not yet removed from the store; a crash
-	// before the removal resends them (delivery is at least once).
-	delivered []uint64
+	marks    *marks
 	// calls is the context of the Telegram calls (default run's): a
 	// sender that loses its lease stops starting calls, while those
 	// under way finish (lease.go).
 	calls context.Context
+}
+
+// chatQueue is one chat's waiting items.
+type chatQueue struct {
+	id    int64
+	items []store.OutboxItem
+	head  call      // items[0], decoded
+	at    time.Time // when the head may go as far as the chat is concerned
+	since time.Time // last progress
+	elem  *list.Element
 }
 
 type result struct {
@@ -55,15 +79,24 @@ type result struct {
 }
 
 func newSender(s *Server) *sender {
-	return &sender{s: s, queues: map[int64][]store.OutboxItem{}, busy: map[int64]bool{},
-		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{}, since: map[int64]time.Time{}, results: make(chan result, s.cfg.Workers)}
+	return &sender{s: s, chats: map[int64]*chatQueue{},
+		later: chatHeap{less: func(a, b *chatQueue) bool {
+			return a.at.Before(b.at) || a.at.Equal(b.at) && a.items[0].ID < b.items[0].ID
+		}},
+		ready:   chatHeap{less: olderHead},
+		free:    chatHeap{less: olderHead},
+		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{},
+		results: make(chan result, s.cfg.Workers), marks: newMarks(s)}
 }
+
+func olderHead(a, b *chatQueue) bool { return a.items[0].ID < b.items[0].ID }
 
 func (q *sender) run(ctx context.Context) {
 	calls := ctx
 	if q.calls != nil {
 		calls = q.calls
 	}
+	go q.marks.run()
 	inflight := 0
 	defer func() {
 		// Record the outcome of the calls still running: one Telegram has
@@ -71,7 +104,7 @@ func (q *sender) run(ctx context.Context) {
 		for ; inflight > 0; inflight-- {
 			q.done(<-q.results)
 		}
-		q.flushDelivered()
+		q.marks.stop()
 	}()
 	for {
 		if err := q.load(); err != nil {
@@ -79,24 +112,30 @@ func (q *sender) run(ctx context.Context) {
 		}
 		q.s.health.outboxWaiting(q.stalledSince())
 		now := q.s.cfg.Clock.Now()
-		wait := time.Minute
-		for _, chat := range q.order() {
-			if inflight >= q.s.cfg.Workers {
+		for q.later.Len() > 0 && !q.later.peek().at.After(now) {
+			q.due(heap.Pop(&q.later).(*chatQueue))
+		}
+		wait := time.Minute // at most: then look at the store again
+		if q.later.Len() > 0 {
+			wait = min(wait, q.later.peek().at.Sub(now))
+		}
+		for inflight < q.s.cfg.Workers {
+			// The oldest head that may go: one that does not count, or
+			// one that does while the global window has room.
+			cq, h := q.free.peek(), &q.free
+			if r := q.ready.peek(); r != nil {
+				if d := q.globalDelay(now); d > 0 {
+					wait = min(wait, d)
+				} else if cq == nil || olderHead(r, cq) {
+					cq, h = r, &q.ready
+				}
+			}
+			if cq == nil {
 				break
 			}
-			it := q.queues[chat][0]
-			var c call
-			if err := json.Unmarshal(it.Payload, &c); err != nil {
-				q.s.log.Error("outbox: undecodable item parked", "outbox_id", it.ID, "err", err)
-				q.park("undecodable", it)
-				continue
-			}
-			if d := q.delay(chat, c, it, now); d > 0 {
-				wait = min(wait, d)
-				continue
-			}
+			heap.Pop(h)
+			it, c := cq.items[0], cq.head
 			q.account(c)
-			q.busy[chat] = true
 			inflight++
 			go func() {
 				start := q.s.cfg.Clock.Now()
@@ -143,21 +182,8 @@ func (q *sender) run(ctx context.Context) {
 					more = false
 				}
 			}
-			q.flushDelivered()
 		}
 	}
-}
-
-// flushDelivered removes the delivered items from the outbox in one
-// transaction: one commit for many sends.
-func (q *sender) flushDelivered() {
-	if len(q.delivered) == 0 {
-		return
-	}
-	if err := q.s.db.Delivered(q.delivered...); err != nil {
-		q.s.log.Error("outbox: mark delivered", "count", len(q.delivered), "err", err)
-	}
-	q.delivered = q.delivered[:0]
 }
 
 // load appends outbox items not seen yet to their chat queues.
@@ -168,11 +194,15 @@ func (q *sender) load() error {
 			return err
 		}
 		for _, it := range items {
-			if len(q.queues[it.ChatID]) == 0 {
-				q.since[it.ChatID] = q.s.cfg.Clock.Now()
-			}
-			q.queues[it.ChatID] = append(q.queues[it.ChatID], it)
 			q.loaded = it.ID
+			if cq := q.chats[it.ChatID]; cq != nil {
+				cq.items = append(cq.items, it)
+				continue
+			}
+			cq := &chatQueue{id: it.ChatID, items: []store.OutboxItem{it}}
+			q.chats[it.ChatID] = cq
+			q.progressed(cq)
+			q.idle(cq)
 		}
 		if len(items) < 1000 {
 			return nil
@@ -180,17 +210,76 @@ func (q *sender) load() error {
 	}
 }
 
-// order lists the chats that have work and no call in flight, oldest
-// waiting item first, so that no chat starves.
-func (q *sender) order() []int64 {
-	chats := make([]int64, 0, len(q.queues))
-	for chat, items := range q.queues {
-		if len(items) > 0 && !q.busy[chat] {
-			chats = append(chats, chat)
+// idle puts a chat without a call in flight (a new one, or one whose call
+// is done) where it waits: its head decoded (an undecodable one is
+// parked), in later until its own time. A chat whose queue ran out is
+// forgotten.
+func (q *sender) idle(cq *chatQueue) {
+	for len(cq.items) > 0 {
+		it := cq.items[0]
+		cq.head = call{}
+		if err := json.Unmarshal(it.Payload, &cq.head); err != nil {
+			q.s.log.Error("outbox: undecodable item parked", "outbox_id", it.ID, "err", err)
+			q.park(cq, "undecodable")
+			continue
 		}
+		cq.at = q.chatReady(cq.id, cq.head, it)
+		heap.Push(&q.later, cq)
+		return
 	}
-	sort.Slice(chats, func(i, j int) bool { return q.queues[chats[i]][0].ID < q.queues[chats[j]][0].ID })
-	return chats
+	q.forget(cq)
+}
+
+// due moves a chat whose own time has come to the heap it is taken from.
+func (q *sender) due(cq *chatQueue) {
+	if counts(cq.head) {
+		heap.Push(&q.ready, cq)
+	} else {
+		heap.Push(&q.free, cq)
+	}
+}
+
+func (q *sender) forget(cq *chatQueue) {
+	if cq.elem != nil {
+		q.progress.Remove(cq.elem)
+		cq.elem = nil
+	}
+	delete(q.chats, cq.id)
+}
+
+// progressed notes that a chat made progress now.
+func (q *sender) progressed(cq *chatQueue) {
+	cq.since = q.s.cfg.Clock.Now()
+	if cq.elem == nil {
+		cq.elem = q.progress.PushBack(cq)
+	} else {
+		q.progress.MoveToBack(cq.elem)
+	}
+}
+
+// chatHeap is a heap of chats (container/heap) in the order of less.
+type chatHeap struct {
+	cs   []*chatQueue
+	less func(a, b *chatQueue) bool
+}
+
+func (h *chatHeap) Len() int           { return len(h.cs) }
+func (h *chatHeap) Less(i, j int) bool { return h.less(h.cs[i], h.cs[j]) }
+func (h *chatHeap) Swap(i, j int)      { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
+func (h *chatHeap) Push(x any)         { h.cs = append(h.cs, x.(*chatQueue)) }
+func (h *chatHeap) Pop() any {
+	n := len(h.cs) - 1
+	c := h.cs[n]
+	h.cs[n] = nil
+	h.cs = h.cs[:n]
+	return c
+}
+
+func (h *chatHeap) peek() *chatQueue {
+	if len(h.cs) == 0 {
+		return nil
+	}
+	return h.cs[0]
 }
 
 // counts reports whether the call is a message under Telegram's send
@@ -199,39 +288,51 @@ func counts(c call) bool {
 	return c.Method != mAnswerCallback && c.Method != mDeleteMessage
 }
 
-// delay is how long the call must wait: its own retry time, the chat's
-// gap, the group window or the global one.
+// chatReady is when the call may go as far as its chat is concerned: its
+// own retry time, the chat's gap, the group window. The global window
+// comes on top (globalDelay).
 //
 // Telegram counts requests when they arrive, which we cannot see, but
 // arrival lies between our start and the answer. So windows are kept on
 // answer times, and calls in flight count as if answered now: then no
 // window on Telegram's side can hold more than the limit, whatever the
 // network delays.
-func (q *sender) delay(chat int64, c call, it store.OutboxItem, now time.Time) time.Duration {
-	d := it.NotBefore.Sub(now)
+func (q *sender) chatReady(chat int64, c call, it store.OutboxItem) time.Time {
+	at := it.NotBefore
 	if !counts(c) {
-		return d
+		return at
 	}
 	lim := q.s.cfg.Limits
-	d = max(d, q.readyAt[chat].Sub(now))
+	if r := q.readyAt[chat]; r.After(at) {
+		at = r
+	}
 	if chat < 0 { // groups and channels (one call in flight at most: this one is not)
 		window := lim.GroupWindow + lim.Margin
-		sends := prune(q.groups[chat], now.Add(-window))
+		sends := prune(q.groups[chat], q.s.cfg.Clock.Now().Add(-window))
 		q.groups[chat] = sends
 		if len(sends) >= lim.GroupPerMinute {
-			d = max(d, sends[len(sends)-lim.GroupPerMinute].Add(window).Sub(now))
+			if r := sends[len(sends)-lim.GroupPerMinute].Add(window); r.After(at) {
+				at = r
+			}
 		}
 	}
+	return at
+}
+
+// globalDelay is how long a call that counts must wait for the global
+// window (the same for every chat).
+func (q *sender) globalDelay(now time.Time) time.Duration {
+	lim := q.s.cfg.Limits
 	window := time.Second + lim.Margin
 	q.recent = prune(q.recent, now.Add(-window))
 	free := lim.Global - q.counting // slots left for answered calls in the window
 	switch {
 	case free <= 0:
-		d = max(d, time.Minute) // wait for an answer; it wakes the loop
+		return time.Minute // wait for an answer; it wakes the loop
 	case len(q.recent) >= free:
-		d = max(d, q.recent[len(q.recent)-free].Add(window).Sub(now))
+		return q.recent[len(q.recent)-free].Add(window).Sub(now)
 	}
-	return d
+	return 0
 }
 
 func prune(ts []time.Time, before time.Time) []time.Time {
@@ -267,10 +368,11 @@ func (q *sender) answered(chat int64, c call, now time.Time, accepted bool) {
 	}
 }
 
-// done applies a call's outcome.
+// done applies a call's outcome, and puts the chat back to wait for its
+// next call.
 func (q *sender) done(r result) {
 	chat := r.item.ChatID
-	q.busy[chat] = false
+	cq := q.chats[chat]
 	it := r.item
 	var tooMany *tg.TooManyRequestsError
 	q.answered(chat, r.c, q.s.cfg.Clock.Now(), !errors.As(r.err, &tooMany))
@@ -280,8 +382,8 @@ func (q *sender) done(r result) {
 			"attempt", it.Attempts+1, "took", r.took)
 		q.s.cfg.Metrics.sent("ok")
 		q.s.health.apiOK()
-		q.pop(chat)
-		q.delivered = append(q.delivered, it.ID)
+		q.pop(cq)
+		q.marks.add(it.ID)
 	case errors.As(r.err, &tooMany):
 		q.s.cfg.Metrics.sent("429")
 		q.s.health.apiOK()
@@ -291,22 +393,23 @@ func (q *sender) done(r result) {
 	case errors.Is(r.err, tg.ErrorForbidden):
 		q.s.cfg.Metrics.sent("403")
 		q.s.health.apiOK()
-		q.unreachable(chat)
+		q.unreachable(cq)
+		return
 	case r.c.Method == mEditMarkup && (errors.Is(r.err, tg.ErrorBadRequest) || errors.Is(r.err, tg.ErrorNotFound)):
 		// Removing the buttons of a message that is gone (or no longer
 		// editable): nothing is lost, and nothing to keep as a dead letter.
 		q.s.cfg.Metrics.sent("400")
 		q.s.health.apiOK()
 		q.s.log.Debug("outbox: buttons not removed", "outbox_id", it.ID, "err", r.err)
-		q.pop(chat)
-		q.delivered = append(q.delivered, it.ID)
+		q.pop(cq)
+		q.marks.add(it.ID)
 	case errors.Is(r.err, tg.ErrorBadRequest) || errors.Is(r.err, tg.ErrorNotFound):
 		// The request itself is wrong (e.g. the message to edit is gone):
 		// retrying cannot help.
 		q.s.cfg.Metrics.sent("400")
 		q.s.health.apiOK()
 		q.s.log.Warn("outbox: request refused; parked", "outbox_id", it.ID, "err", r.err)
-		q.park("bad request: "+r.err.Error(), it)
+		q.park(cq, "bad request: "+r.err.Error())
 	default: // network errors, timeouts, 5xx: transient
 		q.s.cfg.Metrics.sent("error")
 		q.s.health.apiFailed()
@@ -316,15 +419,16 @@ func (q *sender) done(r result) {
 		// Telegram (or of our network) must not turn into lost messages.
 		if it.Attempts >= q.s.cfg.MaxAttempts && clock.Since(q.s.cfg.Clock, it.CreatedAt) >= q.s.cfg.MaxAge {
 			q.s.log.Error("outbox: giving up after retries; parked", "outbox_id", it.ID, "attempts", it.Attempts, "err", r.err)
-			q.park("retries exhausted: "+it.LastError, it)
-			return
+			q.park(cq, "retries exhausted: "+it.LastError)
+			break
 		}
 		it.NotBefore = q.s.cfg.Clock.Now().Add(backoff(it.Attempts, q.s.cfg.MaxBackoff))
-		q.queues[chat][0] = it
+		cq.items[0] = it
 		if err := q.s.db.Reschedule(it); err != nil {
 			q.s.log.Error("outbox: reschedule", "outbox_id", it.ID, "err", err)
 		}
 	}
+	q.idle(cq)
 }
 
 // delivered reports errors that mean the call had its effect already.
@@ -340,13 +444,11 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-func (q *sender) pop(chat int64) {
-	q.queues[chat] = q.queues[chat][1:]
-	q.since[chat] = q.s.cfg.Clock.Now()
-	if len(q.queues[chat]) == 0 {
-		delete(q.queues, chat)
-		delete(q.since, chat)
-	}
+// pop takes a chat's head off its queue (sent or parked): progress.
+func (q *sender) pop(cq *chatQueue) {
+	cq.items[0] = store.OutboxItem{}
+	cq.items = cq.items[1:]
+	q.progressed(cq)
 }
 
 // stalledSince is the earliest progress time of the chats with queued
@@ -354,17 +456,21 @@ func (q *sender) pop(chat int64) {
 // window, keeps making progress; a stalled sender, or a chat whose every
 // call fails, does not.
 func (q *sender) stalledSince() time.Time {
-	var oldest time.Time
-	for _, t := range q.since {
-		if oldest.IsZero() || t.Before(oldest) {
-			oldest = t
-		}
+	if e := q.progress.Front(); e != nil {
+		return e.Value.(*chatQueue).since
 	}
-	return oldest
+	if q.marks.pending() {
+		// Sent, their marks not committed yet: what the outbox still
+		// holds went out just now (not something never taken up).
+		return q.s.cfg.Clock.Now()
+	}
+	return time.Time{}
 }
 
-func (q *sender) park(reason string, it store.OutboxItem) {
-	q.pop(it.ChatID)
+// park moves a chat's head to the dead letters.
+func (q *sender) park(cq *chatQueue, reason string) {
+	it := cq.items[0]
+	q.pop(cq)
 	if err := q.s.db.ParkOutbox(reason, it); err != nil {
 		q.s.log.Error("outbox: park", "outbox_id", it.ID, "err", err)
 	}
@@ -373,7 +479,8 @@ func (q *sender) park(reason string, it store.OutboxItem) {
 
 // unreachable: the user blocked the bot. Everything queued for them is
 // parked and their profile marked, until they write again.
-func (q *sender) unreachable(chat int64) {
+func (q *sender) unreachable(cq *chatQueue) {
+	chat := cq.id
 	err := q.s.db.Update(func(tx *store.Tx) error {
 		p, err := tx.Profile(chat)
 		if err != nil || p == nil {
@@ -385,9 +492,8 @@ func (q *sender) unreachable(chat int64) {
 	if err != nil {
 		q.s.log.Error("outbox: mark unreachable", "err", err)
 	}
-	items := q.queues[chat]
-	delete(q.queues, chat)
-	delete(q.since, chat)
+	items := cq.items
+	q.forget(cq)
 	if err := q.s.db.ParkOutbox("chat unreachable (403)", items...); err != nil {
 		q.s.log.Error("outbox: park unreachable chat", "err", err)
 	}
@@ -395,6 +501,82 @@ func (q *sender) unreachable(chat int64) {
 		q.s.cfg.Metrics.deadLetter("outbox")
 	}
 	q.s.log.Info("chat unreachable (bot blocked); its queued messages were parked", "chat_kind", chatKind(chat), "parked", len(items))
+}
+
+// marks removes delivered items from the outbox off the send loop: the
+// loop hands their ids over and goes on sending while a goroutine of its
+// own commits them, as many as came during the previous commit in one
+// transaction (store.DB.Delivered, group-committed with the dispatcher's
+// transactions). Delivery stays at least once, as before: a crash after a
+// call and before its mark is committed sends the call again at the next
+// start; the window is still one commit, now off the send path. At a stop
+// (or a Kill) the sender records the calls in flight and then waits for
+// the last marks to be committed.
+type marks struct {
+	s          *Server
+	mu         sync.Mutex
+	ids        []uint64
+	committing bool          // ids taken by a commit that has not returned
+	kick       chan struct{} // 1-buffered: ids were added
+	quit       chan struct{} // closed by stop
+	done       chan struct{} // closed once the last ids are committed
+}
+
+func newMarks(s *Server) *marks {
+	return &marks{s: s, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (m *marks) add(id uint64) {
+	m.mu.Lock()
+	m.ids = append(m.ids, id)
+	m.mu.Unlock()
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (m *marks) run() {
+	defer close(m.done)
+	for {
+		select {
+		case <-m.kick:
+			m.commit()
+		case <-m.quit:
+			m.commit()
+			return
+		}
+	}
+}
+
+func (m *marks) commit() {
+	m.mu.Lock()
+	ids := m.ids
+	m.ids = nil
+	m.committing = len(ids) > 0
+	m.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	if err := m.s.db.Delivered(ids...); err != nil {
+		m.s.log.Error("outbox: mark delivered", "count", len(ids), "err", err)
+	}
+	m.mu.Lock()
+	m.committing = false
+	m.mu.Unlock()
+}
+
+// pending reports whether marks wait for their commit or are in one.
+func (m *marks) pending() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.ids) > 0 || m.committing
+}
+
+// stop commits what is left and ends run.
+func (m *marks) stop() {
+	close(m.quit)
+	<-m.done
 }
 
 func chatKind(chat int64) string {

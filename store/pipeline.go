@@ -211,9 +211,10 @@ func (db *DB) Outbox(after uint64, limit int) ([]OutboxItem, error) {
 }
 
 // Delivered removes sent items from the outbox (and counts those of an
-// announcement as sent).
+// announcement as sent), group-committed with other Batch calls (the
+// function may run again: it only deletes and counts in its transaction).
 func (db *DB) Delivered(ids ...uint64) error {
-	return db.Update(func(tx *Tx) error {
+	return db.Batch(func(tx *Tx) error {
 		b := tx.bucket(bucketOutbox)
 		for _, id := range ids {
 			if err := tx.countAnnounced(b.Get(u64(id)), annSent); err != nil {
