@@ -27,16 +27,18 @@ func (h *health) outboxWaiting(since time.Time) {
 }
 
 // OutboxStalledFor reports for how long a chat with messages in the
-// outbox has had none of them go out (0 when nothing waits). A chat held
-// back only by Telegram's send limits (a busy group) keeps making
-// progress; a stuck sender or a chat whose every call fails does not.
-func (s *Server) OutboxStalledFor() time.Duration {
+// outbox has had none of them go out; waits is false when the sender
+// holds nothing (0 then). A chat held back only by Telegram's send limits
+// (a busy group) keeps making progress; a stuck sender or a chat whose
+// every call fails does not. (A chat that made progress this instant
+// waits 0: waits tells it from an empty sender.)
+func (s *Server) OutboxStalledFor() (d time.Duration, waits bool) {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
 	if s.health.waiting.IsZero() {
-		return 0
+		return 0, false
 	}
-	return clock.Since(s.health.clock, s.health.waiting)
+	return clock.Since(s.health.clock, s.health.waiting), true
 }
 
 func (h *health) apiOK() {

@@ -281,8 +281,8 @@ func (m *Main) status() instanceStatus {
 	// minute and its messages may wait long, yet the group is served. The
 	// outbox is stuck when a chat has had nothing delivered for too long
 	// (or messages wait that the sender never took up).
-	stalled := m.Server.OutboxStalledFor()
-	if stalled == 0 && waiting {
+	stalled, tracked := m.Server.OutboxStalledFor()
+	if !tracked && waiting {
 		stalled = time.Duration(st.OutboxOldestSeconds * float64(time.Second))
 	}
 	st.OutboxStalledSeconds = stalled.Seconds()
