@@ -162,16 +162,29 @@ func (s *Server) scanInbox(ctx context.Context) {
 			s.log.Warn("inbox scan", "err", err)
 		}
 		s.scanMu.Lock()
+		gen := s.leases.gained.Load()
+		again := false
 		for _, it := range pending {
 			if s.busy() {
 				break // the shards hold all they may keep in memory; the rest waits in the inbox, in order
 			}
-			if !s.leases.holds(shardLease(s.shardIndex(it.ChatID))) || s.shardOf(it.ChatID).has(it.UpdateID) {
+			held := s.leases.holds(shardLease(s.shardIndex(it.ChatID)))
+			if s.leases.gained.Load() != gen {
+				// A shard was taken during this pass (counted before it
+				// shows as held): its items passed over earlier in the
+				// pass must go before this one. Read the inbox again.
+				again = true
+				break
+			}
+			if !held || s.shardOf(it.ChatID).has(it.UpdateID) {
 				continue
 			}
 			s.enqueueDispatch(it, nil)
 		}
 		s.scanMu.Unlock()
+		if again {
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -342,7 +355,11 @@ func (s *Server) process(ctx context.Context, up update) {
 		return
 	}
 	if ctx.Err() != nil {
-		return // stopping; the update stays in the inbox
+		// Stopping: the update stays in the inbox, and so must the ones
+		// queued behind it (the shard would otherwise go on with them
+		// while it drains, and the chat's order would break).
+		s.leaveShard(it)
+		return
 	}
 	if errors.Is(err, store.ErrLeaseLost) {
 		s.log.Info("shard moved to another replica; the update is left to it", "update_id", it.UpdateID)
@@ -380,6 +397,10 @@ func (s *Server) process(ctx context.Context, up update) {
 		}
 		return s.enqueueReplies(tx, []flows.Reply{{Action: flows.Send, ChatID: it.ChatID, Lang: lang, Text: []flows.Msg{flows.T("general.error")}}})
 	})
+	if errors.Is(perr, store.ErrLeaseLost) {
+		s.leaveShard(it) // another replica holds the shard now: it tries the update again
+		return
+	}
 	if perr != nil {
 		s.log.Error("park update", "update_id", it.UpdateID, "err", perr)
 		return

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bansosbot/bansosbot/clock"
@@ -77,6 +78,11 @@ type leases struct {
 	ttl    time.Duration
 	renew  time.Duration
 	shards int
+
+	// gained counts the shards taken (or held again after a lapse); it
+	// grows before such a lease shows as held, so an inbox scan can tell
+	// that a shard it passed over is now its own (scanInbox).
+	gained atomic.Uint64
 
 	mu      sync.Mutex
 	held    map[string]heldLease
@@ -251,6 +257,12 @@ func (l *leases) tick(singletons []string) error {
 	// counted from after start); stop a little before.
 	deadline := start.Add(l.ttl - l.ttl/5)
 	l.set(func(h map[string]heldLease) {
+		now := clock.Real.Now()
+		for _, g := range got {
+			if old, had := h[g.Name]; (!had || !now.Before(old.deadline)) && strings.HasPrefix(g.Name, "shard/") {
+				l.gained.Add(1)
+			}
+		}
 		clear(h)
 		for _, g := range got {
 			h[g.Name] = heldLease{token: g.Token, deadline: deadline}

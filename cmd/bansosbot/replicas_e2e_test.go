@@ -82,6 +82,7 @@ func TestE2ETwoReplicas(t *testing.T) {
 	lb := &loadBalancer{client: &http.Client{Timeout: 10 * time.Second}}
 	front := httptest.NewServer(lb)
 	defer front.Close()
+	rec := &handleLog{}
 
 	// The engine's clock stands still but for the escalation rounds,
 	// which move it days on.
@@ -103,9 +104,21 @@ func TestE2ETwoReplicas(t *testing.T) {
 			tune := m.Tune
 			m.Tune = func(b *bot.Config) { tune(b); b.ReplicaID = fmt.Sprintf("r%d-%d", i, time.Now().UnixNano()) }
 			m.TuneEngine = func(c *flows.Config) { c.Limits.MessagesPerMinute = 10000 } // 40 messages a chat in seconds
+			m.Wrap = func(h bot.Handler) bot.Handler { return &recorder{Handler: h, id: i, rec: rec} }
 		})
 	}
 
+	defer func() {
+		if t.Failed() {
+			rec.mu.Lock()
+			for _, l := range rec.lines {
+				if strings.Contains(l, rec.focus) {
+					t.Log(l)
+				}
+			}
+			rec.mu.Unlock()
+		}
+	}()
 	var mu sync.Mutex // guards live
 	live := []*Main{start(0), start(1)}
 	defer func() {
@@ -276,6 +289,7 @@ func TestE2ETwoReplicas(t *testing.T) {
 		}
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("chat %d answers = %v; want each command answered once, in order: %v", u.ID, got, want)
+			rec.focus = fmt.Sprintf("chat %d ", u.ID)
 		}
 	}
 	if n, _ := live[0].DB.InboxDepth(); n != 0 {
@@ -449,4 +463,24 @@ func TestE2ETwoReplicasPolling(t *testing.T) {
 	b = a
 	send(1)
 	check(users, 10)
+}
+
+type handleLog struct {
+	mu    sync.Mutex
+	lines []string
+	focus string
+}
+
+type recorder struct {
+	bot.Handler
+	id  int
+	rec *handleLog
+}
+
+func (r *recorder) Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error) {
+	out, err := r.Handler.Handle(ctx, tx, in)
+	r.rec.mu.Lock()
+	r.rec.lines = append(r.rec.lines, fmt.Sprintf("%s replica %d chat %d %s update %d err %v", time.Now().Format("05.000"), r.id, in.ChatID, in.Text, in.UpdateID, err))
+	r.rec.mu.Unlock()
+	return out, err
 }
