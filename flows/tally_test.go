@@ -159,6 +159,7 @@ func (h *history) step() {
 func TestReportFromTalliesEqualsScan(t *testing.T) {
 	for seed := range uint64(6) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel() // seeds are independent; each is seconds of CPU under -race
 			h := &history{t: t, rng: rand.New(rand.NewPCG(seed, 7)), now: time.Date(2026, 10, 1, 3, 0, 0, 0, time.UTC)}
 			h.e = flows.NewEngine(flows.Config{Now: func() time.Time { return h.now }, TicketKey: []byte("k")})
 			h.db = tallyStore(t, h.e, func() time.Time { return h.now })

@@ -19,6 +19,7 @@ import (
 // (Latency and the share of capacity used are measured in the benchmark,
 // not asserted here.)
 func TestE2EAnnouncementCrashAndLimits(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	e := newE2E(t, telegramtest.WithLimits(telegramtest.TelegramLimits()))
 	realLimits := func(m *Main) { m.Tune = func(b *bot.Config) { b.PollTimeout = time.Second } }
 	cfg := e.config()

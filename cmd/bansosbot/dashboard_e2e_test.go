@@ -112,6 +112,7 @@ func (e *e2e) dashboardLink(u telegramtest.User) string {
 }
 
 func TestE2EDashboardInBrowser(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s missing: .ci/run installs chromium", chromiumPath)

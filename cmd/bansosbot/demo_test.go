@@ -16,6 +16,7 @@ import (
 // input: the fake continues the update ids from the offset the bot stored
 // (issue 12 item 13).
 func TestDemoRunTwice(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	dir := filepath.Join(t.TempDir(), "d")
 	demo := func(input string) string {
 		var out strings.Builder
@@ -97,6 +98,8 @@ func TestDemoButtonNumbers(t *testing.T) {
 // prints for it, and answer the description with a voice note (:voice)
 // (issue 11 items 8 and 13, issue 12 item 13).
 func TestDemoNotPaidShortcut(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
+
 	samples, err := synthetic.Registry(&bytes.Buffer{}, 2000, 1) // the demo's registry
 	if err != nil {
 		t.Fatal(err)

@@ -322,6 +322,7 @@ func TestE2EWebhookRejectsWrongSecret(t *testing.T) {
 // started again on the same data directory. Every update is answered
 // exactly once, and each chat's answers come in order.
 func TestE2ECrashSafety(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	e := newE2E(t)
 	crashSafety(t, e, e.config())
 }
@@ -593,6 +594,7 @@ func TestE2EBlockedChatIsMarkedUnreachable(t *testing.T) {
 }
 
 func TestDemoAnswersStart(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	var out strings.Builder
 	stdin := strings.NewReader("/start\n1\n")
 	err := run(context.Background(), []string{"demo", "-dir", filepath.Join(t.TempDir(), "d")}, func(string) string { return "" },

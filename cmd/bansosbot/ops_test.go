@@ -192,6 +192,7 @@ func sum(ms map[string][]sample, name string, match ...string) float64 {
 // match what happened, and no label value carries a NIK, a name, a user
 // id or message text.
 func TestE2EMetricsAfterScenario(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)
@@ -380,6 +381,7 @@ func readyz(t *testing.T, base string) (int, instanceStatus, string) {
 // delivered while the API answers makes it unready too (after 15
 // minutes). The bot runs on a fake clock that the test moves.
 func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	e, clk := newClockE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)
@@ -412,10 +414,12 @@ func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
 	e.fake.SetDown(false)
 	e.until("/readyz ready once Telegram answers", func() bool { code, _, _ := readyz(t, base); return code == http.StatusOK })
 
-	// One chat's messages keep failing while the API answers (the poller's
-	// calls succeed): stuck.
+	// Telegram keeps refusing one chat's messages while the API answers:
+	// stuck. (A 429 each time: a 5xx would also count the API as failing
+	// at each try, and whether /readyz blamed Telegram or the outbox would
+	// depend on when the poller last got an answer.)
 	u := telegramtest.User{ID: 7201, FirstName: "S", LanguageCode: "id"}
-	e.fake.FailChat(u.ID, telegramtest.ServerError(500))
+	e.fake.FailChat(u.ID, telegramtest.TooManyRequests(60))
 	stuckAt := clk.Now()
 	e.fake.SendCommand(u, "/x")
 	e.until("/readyz unready for the stuck outbox", func() bool {
@@ -437,6 +441,7 @@ func TestE2EReadyzFollowsTheBotAPI(t *testing.T) {
 // ready. A chat that gets nothing delivered still makes it unready (issue
 // 10 item 5). The bot runs on a fake clock that the test moves.
 func TestE2EReadyzIgnoresAGroupBacklog(t *testing.T) {
+	t.Parallel() // waits more than it computes: overlaps with the other parallel tests
 	e, _ := newClockE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)
@@ -480,8 +485,9 @@ func TestE2EReadyzIgnoresAGroupBacklog(t *testing.T) {
 		t.Fatalf("the backlog's oldest message waited at most %.1f s; the test needs it older than the %v threshold", oldest, defaultReadyOutboxStuck)
 	}
 
-	// The group's messages now fail while the API answers: nothing goes out.
-	e.fake.FailChat(group, telegramtest.ServerError(500))
+	// Telegram now refuses the group's messages while the API answers
+	// (429s; see TestE2EReadyzFollowsTheBotAPI): nothing goes out.
+	e.fake.FailChat(group, telegramtest.TooManyRequests(60))
 	enqueue(1)
 	e.until("/readyz unready for the group that gets nothing", func() bool {
 		code, _, body := readyz(t, base)
