@@ -185,12 +185,15 @@ func (s *Server) scanInbox(ctx context.Context) {
 		if again {
 			continue
 		}
+		t := clock.Real.NewTimer(s.cfg.Scan) // between replicas: wall time, like the leases
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-s.scan:
-		case <-time.After(s.cfg.Scan):
+		case <-t.C():
 		}
+		t.Stop()
 	}
 }
 

@@ -123,12 +123,15 @@ func (l *leases) wait(ctx context.Context, name string) bool {
 		l.mu.Lock()
 		ch := l.changed
 		l.mu.Unlock()
+		t := clock.Real.NewTimer(l.renew)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return false
 		case <-ch:
-		case <-time.After(l.renew):
+		case <-t.C():
 		}
+		t.Stop()
 	}
 }
 
@@ -142,15 +145,18 @@ func (l *leases) lost(ctx context.Context, name string) (context.Context, contex
 			ch := l.changed
 			var left time.Duration
 			if h, ok := l.held[name]; ok {
-				left = time.Until(h.deadline)
+				left = h.deadline.Sub(clock.Real.Now())
 			}
 			l.mu.Unlock()
+			t := clock.Real.NewTimer(max(left, time.Millisecond))
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return
 			case <-ch:
-			case <-time.After(max(left, time.Millisecond)):
+			case <-t.C():
 			}
+			t.Stop()
 		}
 	}()
 	return ctx, cancel
@@ -184,10 +190,8 @@ func (l *leases) run(ctx context.Context, singletons []string) {
 		if err := l.tick(singletons); err != nil {
 			l.s.log.Warn("leases: renewal failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
+		if !clock.Sleep(ctx, clock.Real, l.renew) {
 			return
-		case <-time.After(l.renew):
 		}
 	}
 }

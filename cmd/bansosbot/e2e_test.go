@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,8 +247,30 @@ func hasCommand(cmds []models.BotCommand, name string) bool {
 	return false
 }
 
-// freePort returns a local address nobody listens on.
+// freePort returns a local address nobody listens on, below the
+// kernel's ephemeral port range where it can: a port from that range,
+// freed here, may be taken by any outgoing connection (of a test running
+// in parallel) before the program binds it.
 func freePort(t *testing.T) string {
+	t.Helper()
+	low := 32768 // Linux's default; /proc tells the one in force
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	for range 100 {
+		if low <= 12000 {
+			break
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 10000+rand.IntN(low-10000)))
+		if err == nil {
+			defer ln.Close()
+			return ln.Addr().String()
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
