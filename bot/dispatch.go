@@ -42,6 +42,10 @@ func (up update) decoded() (*models.Update, error) {
 	return u, nil
 }
 
+// storeBackoffCap caps the wait between tries of an update while the
+// store cannot write.
+const storeBackoffCap = 5 * time.Second
+
 // queue is one shard's updates waiting for dispatch, in arrival order. It
 // never blocks the producer: a full shard must not hold the poller or
 // Telegram's single webhook connection (every other chat would stall).
@@ -304,9 +308,13 @@ type panicError struct {
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
 // process handles one update: the flows engine, the replies and the
-// processed mark in one group-committed transaction. A failure that
-// repeats parks the update as a dead letter and apologises to the user, so
-// one bad update never blocks its chat.
+// processed mark in one group-committed transaction. A handler failure
+// that repeats parks the update as a dead letter and apologises to the
+// user, so one bad update never blocks its chat. A store that cannot
+// write (a full disk, an unreachable database) is not the update's fault:
+// the update stays in the inbox and is tried again, on its shard (so its
+// chat's order holds), with a backoff capped at storeBackoffCap, until the
+// store writes again or the server stops; it is never parked for that.
 func (s *Server) process(ctx context.Context, up update) {
 	it := up.InboxItem
 	start := s.cfg.Clock.Now()
@@ -323,7 +331,8 @@ func (s *Server) process(ctx context.Context, up update) {
 	}
 	u, derr := up.decoded()
 	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
+	var backoff time.Duration // between tries after write failures
+	for attempt := 1; ; {
 		err = s.db.Batch(func(tx *store.Tx) error {
 			if err := s.leases.check(tx, shard, token); err != nil {
 				return err // fenced off: another replica holds the shard now
@@ -345,9 +354,26 @@ func (s *Server) process(ctx context.Context, up update) {
 		if err == nil || errors.As(err, &pe) || ctx.Err() != nil || errors.Is(err, store.ErrLeaseLost) {
 			break
 		}
+		if store.IsWriteError(err) {
+			if backoff == 0 {
+				s.log.Error("store cannot write; the update stays in the inbox and is tried again", "update_id", it.UpdateID, "err", err)
+			}
+			backoff = nextBackoff(backoff, storeBackoffCap)
+			if !clock.Sleep(ctx, s.cfg.Clock, backoff) {
+				break // stopping: left in the inbox below
+			}
+			continue
+		}
+		if attempt == 3 {
+			break
+		}
 		if !clock.Sleep(ctx, s.cfg.Clock, time.Duration(attempt)*50*time.Millisecond) {
 			break
 		}
+		attempt++
+	}
+	if err == nil && backoff > 0 {
+		s.log.Info("store writes again; update handled", "update_id", it.UpdateID, "waited", clock.Since(s.cfg.Clock, start).Round(time.Millisecond))
 	}
 	if err == nil {
 		s.cfg.Metrics.handled(kind, "ok", clock.Since(s.cfg.Clock, start))

@@ -240,6 +240,7 @@ type StoreCollector struct {
 	now func() time.Time
 
 	inbox, outbox, oldest, dead, tickets, overdue, lookups, refusals, escalations, unrouted *prometheus.Desc
+	writeFailures, writeFailing                                                             *prometheus.Desc
 
 	mu       sync.Mutex
 	overdueN map[bansosbot.RegionCode]int
@@ -254,22 +255,24 @@ func NewStoreCollector(db *store.DB, now func() time.Time) *StoreCollector {
 		return prometheus.NewDesc("bansosbot_"+name, help, labels, nil)
 	}
 	return &StoreCollector{db: db, now: now,
-		inbox:       d("inbox_depth", "Accepted updates not processed yet."),
-		outbox:      d("outbox_depth", "Telegram calls waiting in the outbox."),
-		oldest:      d("outbox_oldest_age_seconds", "Age of the oldest waiting outbox item (0 when empty)."),
-		dead:        d("dead_letters", "Dead letters parked in the store (updates and messages)."),
-		tickets:     d("tickets", "Tickets by status and province.", "status", "province"),
-		overdue:     d("tickets_overdue", "Open tickets past a service-level deadline they owe, by province.", "province"),
-		lookups:     d("registry_lookups_total", "Eligibility registry lookups by result (answered, unavailable: no registry imported).", "result"),
-		refusals:    d("rate_limit_refusals_total", "Requests refused by a rate limit, by limit.", "limit"),
-		escalations: d("escalations_total", "Service-level escalation steps fired, by step (warning, breach, escalate).", "step"),
-		unrouted:    d("tickets_unrouted_total", "New tickets that reached nobody: no staff for their region at any level and no admin."),
+		inbox:         d("inbox_depth", "Accepted updates not processed yet."),
+		outbox:        d("outbox_depth", "Telegram calls waiting in the outbox."),
+		oldest:        d("outbox_oldest_age_seconds", "Age of the oldest waiting outbox item (0 when empty)."),
+		dead:          d("dead_letters", "Dead letters parked in the store (updates and messages)."),
+		tickets:       d("tickets", "Tickets by status and province.", "status", "province"),
+		overdue:       d("tickets_overdue", "Open tickets past a service-level deadline they owe, by province.", "province"),
+		lookups:       d("registry_lookups_total", "Eligibility registry lookups by result (answered, unavailable: no registry imported).", "result"),
+		refusals:      d("rate_limit_refusals_total", "Requests refused by a rate limit, by limit.", "limit"),
+		escalations:   d("escalations_total", "Service-level escalation steps fired, by step (warning, breach, escalate).", "step"),
+		unrouted:      d("tickets_unrouted_total", "New tickets that reached nobody: no staff for their region at any level and no admin."),
+		writeFailures: d("store_write_errors_total", "Store transactions that could not be written (full disk, read-only file, I/O error, database unreachable), since the start."),
+		writeFailing:  d("store_write_failing_seconds", "For how long every store write has failed (0 when the last one succeeded); /readyz fails past its limit."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.inbox, c.outbox, c.oldest, c.dead, c.tickets, c.overdue, c.lookups, c.refusals, c.escalations, c.unrouted} {
+	for _, d := range []*prometheus.Desc{c.inbox, c.outbox, c.oldest, c.dead, c.tickets, c.overdue, c.lookups, c.refusals, c.escalations, c.unrouted, c.writeFailures, c.writeFailing} {
 		ch <- d
 	}
 }
@@ -280,6 +283,9 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
+	ch <- prometheus.MustNewConstMetric(c.writeFailures, prometheus.CounterValue, float64(c.db.WriteFailures()))
+	failing, _ := c.db.WritesFailingFor()
+	gauge(c.writeFailing, failing.Seconds())
 	if n, err := c.db.InboxDepth(); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.inbox, err)
 	} else {

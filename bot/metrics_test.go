@@ -117,6 +117,8 @@ func TestCountingStoreCountsInTheTransaction(t *testing.T) {
 		"bansosbot_inbox_depth{}":                                 0,
 		"bansosbot_dead_letters{}":                                0,
 		"bansosbot_tickets_unrouted_total{}":                      0,
+		"bansosbot_store_write_errors_total{}":                    0,
+		"bansosbot_store_write_failing_seconds{}":                 0,
 	} {
 		if got[name] != want {
 			t.Errorf("%s = %v; want %v", name, got[name], want)

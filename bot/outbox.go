@@ -558,10 +558,17 @@ func (m *marks) commit() {
 	if len(ids) == 0 {
 		return
 	}
-	if err := m.s.db.Delivered(ids...); err != nil {
+	err := m.s.db.Delivered(ids...)
+	if err != nil {
 		m.s.log.Error("outbox: mark delivered", "count", len(ids), "err", err)
 	}
 	m.mu.Lock()
+	if store.IsWriteError(err) {
+		// Kept, and committed with the next delivery's marks once the
+		// store writes again: left in the outbox, they would be sent
+		// again after a restart.
+		m.ids = append(ids, m.ids...)
+	}
 	m.committing = false
 	m.mu.Unlock()
 }

@@ -22,6 +22,12 @@
 // the bbolt file itself (Backup, the free-page scrub, the registry's move
 // out of the main file) are bbolt-only and refuse with ErrNotBolt elsewhere;
 // the eligibility registry stays a local bbolt file beside either backend.
+//
+// Write health: every read-write transaction passes through a watch
+// (health.go) that tells a failure of the backend (the commit could not be
+// written: a full disk, an I/O error, the database unreachable) from the
+// function's own error, returns the former as a WriteError and remembers
+// since when writes fail, for readiness and metrics.
 package store
 
 import (
@@ -54,6 +60,8 @@ type Options struct {
 	ReadOnly bool
 	// Now is the clock for timestamps written by the store (default time.Now).
 	Now func() time.Time
+	// Wrap, when set, wraps the backend (tests inject storage faults).
+	Wrap func(backend.Backend) backend.Backend
 }
 
 // DB is an open store.
@@ -66,6 +74,8 @@ type DB struct {
 	reg      *registry       // the eligibility registry's own file (registry.go)
 	tallier  Tallier         // keeps the report counters (tally.go); nil: none
 	leaseKV  backend.Backend // where leases are renewed (lease.go); nil: kv
+	wrap     func(backend.Backend) backend.Backend
+	health   writeHealth // whether writes succeed (health.go)
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -89,7 +99,8 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{kv: newBoltBackend(b), bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly}
+	db := &DB{bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly, wrap: opts.Wrap}
+	db.setBackend(newBoltBackend(b))
 	db.reg = newRegistry(filepath.Dir(path), opts)
 	if !opts.ReadOnly {
 		// A file from before the registry had its own file: move the
@@ -124,10 +135,11 @@ func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	db := &DB{kv: b, path: name, now: opts.Now, readOnly: opts.ReadOnly}
+	db := &DB{path: name, now: opts.Now, readOnly: opts.ReadOnly, wrap: opts.Wrap}
 	if p, ok := b.(backend.Prioritizer); ok {
 		db.leaseKV = p.Priority()
 	}
+	db.setBackend(b)
 	db.reg = newRegistry(dir, opts)
 	var err error
 	if opts.ReadOnly {

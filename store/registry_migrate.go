@@ -168,7 +168,8 @@ func (db *DB) compact(opts Options) error {
 	if err != nil {
 		return err
 	}
-	db.bolt, db.kv = b, newBoltBackend(b)
+	db.bolt = b
+	db.setBackend(newBoltBackend(b))
 	return nil
 }
 

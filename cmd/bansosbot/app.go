@@ -17,6 +17,7 @@ import (
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
 	"github.com/bansosbot/bansosbot/store"
+	"github.com/bansosbot/bansosbot/store/backend"
 	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
@@ -43,9 +44,13 @@ type Main struct {
 	TuneEngine func(*flows.Config)
 	// Registry receives the Prometheus metrics (default: a new registry).
 	Registry *prometheus.Registry
-	// ReadyAPIDown and ReadyOutboxStuck are the /readyz thresholds
-	// (default 2 and 15 minutes; see ops.go).
-	ReadyAPIDown, ReadyOutboxStuck time.Duration
+	// ReadyAPIDown, ReadyOutboxStuck and ReadyStoreFailing are the
+	// /readyz thresholds (default 2 minutes, 15 minutes and 30 seconds;
+	// see ops.go).
+	ReadyAPIDown, ReadyOutboxStuck, ReadyStoreFailing time.Duration
+	// WrapStore, when set, wraps the store's backend (tests inject
+	// storage faults with it).
+	WrapStore func(backend.Backend) backend.Backend
 	// Listen bounds slow clients on the webhook, monitoring and dashboard
 	// listeners (zero fields: bot's defaults; tests inject short ones).
 	Listen bot.ListenerTimeouts
@@ -90,7 +95,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if cfg.secretGenerated {
 		m.Log.Warn("no BANSOSBOT_SECRET configured: generated one and stored it; back it up, NIK hashes depend on it", "file", cfg.secretFile())
 	}
-	db, pg, err := cfg.openStorePG(ctx, store.Options{Now: m.Now, LockTimeout: time.Second}) // database.go
+	db, pg, err := cfg.openStorePG(ctx, store.Options{Now: m.Now, LockTimeout: time.Second, Wrap: m.WrapStore}) // database.go
 	if err != nil {
 		return err
 	}

@@ -32,8 +32,13 @@ import (
 // /readyz; the webhook may share it), the scheduled backups and the
 // retention job.
 
-// Readiness defaults (Main.ReadyAPIDown, Main.ReadyOutboxStuck).
+// Readiness defaults (Main.ReadyAPIDown, Main.ReadyOutboxStuck,
+// Main.ReadyStoreFailing).
 const (
+	// Store writes failing for longer than this (a full disk, a read-only
+	// file, the database unreachable) make the instance unready: nothing
+	// it receives can be kept. Updates wait at Telegram meanwhile.
+	defaultReadyStoreFailing = 30 * time.Second
 	// A Bot API failing for longer than this makes the instance unready
 	// (short outages are ridden out by retries).
 	defaultReadyAPIDown = 2 * time.Minute
@@ -223,9 +228,14 @@ type instanceStatus struct {
 	Replica               string   `json:"replica,omitempty"`
 	Leases                []string `json:"leases,omitempty"`
 	ReplicationLagSeconds float64  `json:"replication_lag_seconds,omitempty"`
+
+	// StorageFailingSeconds is how long every store write has failed (0
+	// when the last one succeeded; the storage check).
+	StorageFailingSeconds float64 `json:"storage_failing_seconds"`
 }
 
-// status checks readiness: the store answers, the Bot API answered
+// status checks readiness: the store answers and writes (its writes
+// have not all failed for longer than ReadyStoreFailing), the Bot API answered
 // recently (failing for at most ReadyAPIDown), and the outbox is not
 // stuck (no chat with waiting messages goes without a delivery for longer
 // than ReadyOutboxStuck while the API answers; a group's rate-limited
@@ -262,6 +272,22 @@ func (m *Main) status() instanceStatus {
 		fail("store", err.Error())
 	} else {
 		st.Checks["store"] = "ok"
+	}
+	storeFailing := m.ReadyStoreFailing
+	if storeFailing <= 0 {
+		storeFailing = defaultReadyStoreFailing
+	}
+	failing, werr := m.DB.WritesFailingFor()
+	if failing > storeFailing && m.DB.ProbeWrite() == nil {
+		// The failures were old and nothing tried to write since (an idle
+		// instance): the store writes again.
+		failing, werr = m.DB.WritesFailingFor()
+	}
+	st.StorageFailingSeconds = failing.Seconds()
+	if failing > storeFailing {
+		fail("storage", fmt.Sprintf("store writes failing for %s (limit %s): %v", failing.Round(time.Second), storeFailing, werr))
+	} else {
+		st.Checks["storage"] = "ok"
 	}
 	st.Checks["routing"] = "ok"
 	if st.Unrouted > 0 {
