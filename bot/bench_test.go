@@ -446,7 +446,7 @@ func BenchmarkOutbox(b *testing.B) {
 			type chat struct {
 				id   int64
 				per  int
-				part outboxPart
+				part int // index in load.parts
 			}
 			var chats []chat
 			var boundChat, boundGroup time.Duration
@@ -460,7 +460,7 @@ func BenchmarkOutbox(b *testing.B) {
 					} else {
 						boundChat = max(boundChat, time.Duration(part.per-1)*limits.PerChat)
 					}
-					chats = append(chats, chat{id: id, per: part.per, part: part})
+					chats = append(chats, chat{id: id, per: part.per, part: p})
 					total += part.per
 					maxPer = max(maxPer, part.per)
 				}
@@ -496,12 +496,16 @@ func BenchmarkOutbox(b *testing.B) {
 				rss := peakRSS()
 				// The time taken is up to the last message's arrival at the fake.
 				var last time.Time
+				partDone := make([]time.Time, len(load.parts))
 				for _, c := range chats {
 					msgs := fake.BotMessages(c.id)
 					var got []int
 					for _, e := range msgs {
 						if e.Date.After(last) {
 							last = e.Date
+						}
+						if e.Date.After(partDone[c.part]) {
+							partDone[c.part] = e.Date
 						}
 						m := outboxSeq.FindStringSubmatch(e.Text)
 						if m == nil {
@@ -521,6 +525,13 @@ func BenchmarkOutbox(b *testing.B) {
 				b.Logf("%s: %d messages in %.1f s (best %.0f s): %.1f%% of the limit (global %.1f%%, per chat %.1f%%, group %.1f%%), %d 429s, peak RSS %.0f MB",
 					load.name, total, elapsed.Seconds(), best.Seconds(), share(best), share(boundGlobal), share(boundChat), share(boundGroup),
 					st.TooManyRequests, rss)
+				for p, part := range load.parts {
+					kind := "private chats"
+					if part.group {
+						kind = "groups"
+					}
+					b.Logf("  %d %s × %d messages: last delivered at %.1f s", part.chats, kind, part.per, partDone[p].Sub(start).Seconds())
+				}
 				if st.TooManyRequests > 0 {
 					b.Fatalf("%d sends answered 429", st.TooManyRequests)
 				}
