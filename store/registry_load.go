@@ -1,5 +1,9 @@
 package store
 
+// The load phase of an import: the merged records are written in key order
+// into a new registry file aside, with the snapshot's metadata, statistics
+// and texts; the file is installed (registry_file.go) only when complete.
+
 import (
 	"context"
 	"encoding/json"
