@@ -6,8 +6,9 @@
 //
 // Errors: bbolt's Get and cursor moves cannot fail, and the interface keeps
 // their signatures. A backend whose reads can fail (a network database)
-// records the first failure in the transaction, answers nil from then on,
-// and returns that failure from View/Update/Batch whatever the function
+// records the first failure in the transaction, answers nil from then on
+// (values, cursor moves; Bucket still answers a bucket, an empty one, since
+// callers take the buckets the migrations created for granted), and returns that failure from View/Update/Batch whatever the function
 // returned, so a failed read never becomes "not found" in a committed
 // transaction.
 package backend

@@ -326,7 +326,15 @@ func (t *tx) Now() (time.Time, error) {
 }
 
 func (t *tx) Bucket(name []byte) backend.Bucket {
-	if !t.loadBuckets() || !t.buckets[string(name)] {
+	if !t.loadBuckets() {
+		// A failed transaction answers nil from every read and returns its
+		// error whatever fn does, so an empty bucket is safe here; nil was
+		// not: the store's code takes the buckets its migrations created
+		// for granted (as bbolt can), and a read that failed while a
+		// replica stopped dereferenced nil (the poller's Offset, seen in CI).
+		return &bucket{t: t, name: slices.Clone(name)}
+	}
+	if !t.buckets[string(name)] {
 		return nil
 	}
 	return &bucket{t: t, name: slices.Clone(name)}

@@ -9,6 +9,7 @@ import (
 	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/bansosbot/bansosbot/store/pgstore/pgtest"
 	"github.com/bansosbot/bansosbot/store/storetest"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestConformance runs the store's conformance suite on PostgreSQL.
@@ -43,5 +44,53 @@ func TestReplicationAndVersion(t *testing.T) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestFailedReadAnswersEmptyBuckets: once a read of a transaction fails
+// (here the bucket list's table is gone, as at a replica's stop the pool
+// is), Bucket answers an empty bucket, not nil, and View returns the
+// failure: the store's code takes its buckets for granted and
+// dereferenced nil (the poller's Offset panicked in CI).
+func TestFailedReadAnswersEmptyBuckets(t *testing.T) {
+	name, dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(func(tx backend.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("meta"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP TABLE "+name+".kv_buckets"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(func(tx backend.Tx) error {
+		b := tx.Bucket([]byte("meta"))
+		if b == nil {
+			t.Fatal("Bucket after a failed read = nil; want an empty bucket")
+		}
+		if v := b.Get([]byte("k")); v != nil {
+			t.Errorf("Get after a failed read = %q; want nil", v)
+		}
+		if k, _ := b.Cursor().First(); k != nil {
+			t.Errorf("Cursor().First() after a failed read = %q; want nil", k)
+		}
+		return nil
+	})
+	if err == nil {
+		t.Error("View after a failed read returned nil; want the failure")
 	}
 }
