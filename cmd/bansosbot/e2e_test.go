@@ -49,16 +49,20 @@ func (e *e2e) config() Config {
 		Log: "warn,text", Secret: "e2e-secret-0123456789abcdef"}
 }
 
+// tuneE2E is the pipeline of the end-to-end tests: short poll timeouts,
+// sends as fast as the fake takes them.
+func tuneE2E(b *bot.Config) {
+	b.PollTimeout = time.Second
+	b.Limits.PerChat = 5 * time.Millisecond
+	b.Limits.Global = 1000
+	b.MaxBackoff = 5 * time.Second // 12 attempts then take over 50 s
+}
+
 // start opens a Main on the test's data directory. Logs go to the test log.
 func (e *e2e) start(cfg Config, tweak ...func(*Main)) *Main {
 	e.t.Helper()
 	m := NewMain(cfg, testWriter{e.t})
-	m.Tune = func(b *bot.Config) {
-		b.PollTimeout = time.Second
-		b.Limits.PerChat = 5 * time.Millisecond
-		b.Limits.Global = 1000
-		b.MaxBackoff = 5 * time.Second // 12 attempts then take over 50 s
-	}
+	m.Tune = tuneE2E
 	if e.clk != nil {
 		m.Clock, m.Now = e.clk, e.clk.Now
 		tune := m.Tune
