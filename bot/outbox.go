@@ -148,6 +148,12 @@ func (q *sender) run(ctx context.Context) {
 		// kick are loaded then). With calls in flight and nothing else to
 		// wait for, their results wake the loop: no timer, so that a fake
 		// clock in tests sees the sender busy rather than idle.
+		if q.s.cfg.Shared && inflight == 0 {
+			// The other replicas store their replies without a kick
+			// here: idle, look as often as the inbox scan does, or
+			// their replies wait up to the minute.
+			wait = min(wait, q.s.cfg.Scan)
+		}
 		var timer clock.Timer
 		var fired <-chan time.Time
 		if wait < time.Minute || inflight == 0 {
