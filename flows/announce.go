@@ -219,14 +219,17 @@ func (f subscribe) button(c *Conv) error {
 			c.AnswerCallback(T("general.button_unknown"), false)
 			return nil
 		}
-		c.Begin(subscribeFlow, "confirm")
-		c.AnswerCallback(Msg{}, false)
 		sub, err := c.Tx.Subscription(c.In.UserID)
 		if err != nil {
 			return err
 		}
+		state := "confirm"
 		if sub == nil { // a program needs a region first
-			c.Session.State = "search"
+			state = "search"
+		}
+		c.Begin(subscribeFlow, state)
+		c.AnswerCallback(Msg{}, false)
+		if sub == nil {
 			c.Say(T("announce.sub_program_region"))
 		}
 		if err := c.SaveDraft(subDraft{Program: arg}); err != nil {
@@ -270,15 +273,13 @@ func (f subscribe) search(c *Conv, d subDraft, q string) error {
 }
 
 func (f subscribe) step(c *Conv, d subDraft, event string) error {
-	next, err := subscribeMachine.Next(c.Session.State, event)
-	if err != nil {
+	if _, err := c.fire(subscribeMachine, event); err != nil {
 		return err
 	}
 	if err := c.SaveDraft(d); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	c.Goto(next)
 	return f.Prompt(c)
 }
 
@@ -681,15 +682,13 @@ func (f announce) Handle(c *Conv) error {
 }
 
 func (f announce) step(c *Conv, d annDraft, event string) error {
-	next, err := announceMachine.Next(c.Session.State, event)
-	if err != nil {
+	if _, err := c.fire(announceMachine, event); err != nil {
 		return err
 	}
 	if err := c.SaveDraft(d); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	c.Goto(next)
 	return f.Prompt(c)
 }
 

@@ -121,11 +121,10 @@ func (f consent) Handle(c *Conv) error {
 		// text or media while the notice waits for an answer
 		return f.Prompt(c)
 	}
-	next, err := consentMachine.Next(c.Session.State, event)
+	next, err := c.fire(consentMachine, event)
 	if err != nil {
 		return err
 	}
-	c.Goto(next)
 	switch next {
 	case "agreed":
 		p := c.EnsureProfile()

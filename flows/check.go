@@ -45,6 +45,9 @@ const (
 var checkMachine = NewMachine("check", fsm.Events{
 	{Name: "nik_ok", Src: []string{csNIK}, Dst: csName},
 	{Name: "back", Src: []string{csName}, Dst: csNIK},
+	// A name step whose draft holds no NIK hash (cut short, or written by
+	// an older version) cannot look anything up: the NIK is asked again.
+	{Name: "nik_lost", Src: []string{csName}, Dst: csNIK},
 })
 
 // Payloads of the buttons under a "not found" answer. They are not tied to
@@ -162,11 +165,9 @@ func (f check) Handle(c *Conv) error {
 		return nil
 	case p == PayloadBack && checkMachine.Can(c.Session.State, "back"):
 		// (The NIK prompt has no Back button: a forged one re-prompts below.)
-		next, err := checkMachine.Next(c.Session.State, "back")
-		if err != nil {
+		if _, err := c.fire(checkMachine, "back"); err != nil {
 			return err
 		}
-		c.Goto(next)
 		c.AnswerCallback(Msg{}, false)
 		return f.Prompt(c)
 	case p != "":
@@ -239,11 +240,9 @@ func (f check) readNIK(c *Conv, text string) error {
 	if err := c.SaveDraft(checkDraft{NIK: h[:], District: nik.DistrictCode()}); err != nil {
 		return err
 	}
-	next, err := checkMachine.Next(c.Session.State, "nik_ok")
-	if err != nil {
+	if _, err := c.fire(checkMachine, "nik_ok"); err != nil {
 		return err
 	}
-	c.Goto(next)
 	return f.Prompt(c)
 }
 
@@ -267,7 +266,9 @@ func (f check) handleName(c *Conv) error {
 	}
 	var h bansosbot.NIKHash
 	if len(d.NIK) != len(h) {
-		c.Goto(csNIK)
+		if _, err := c.fire(checkMachine, "nik_lost"); err != nil {
+			return err
+		}
 		return f.Prompt(c)
 	}
 	copy(h[:], d.NIK)

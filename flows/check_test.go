@@ -357,3 +357,35 @@ func titleCase(s string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// TestCheckNameWithoutNIKAsksTheNIK: a name step whose draft lost the NIK's
+// hash (a draft of an older version) asks the NIK again by the machine's
+// nik_lost event, instead of looking up nothing.
+func TestCheckNameWithoutNIKAsksTheNIK(t *testing.T) {
+	h := newHarness(t, ckConfig())
+	ckImport(t, h.DB, ckRegistry)
+	u := h.User(300, "id")
+	u.Onboard("id")
+	u.Text("/cek")
+	u.sendText(ckWawan, 41)
+	if err := h.DB.Update(func(tx *store.Tx) error {
+		s, err := tx.Session(300)
+		if err != nil {
+			return err
+		}
+		s.Draft = []byte(`{}`)
+		return tx.PutSession(s)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := u.Text("wawan lestari")
+	if ask := lastSend(t, r); ask.Text[0].Key != "check.ask_nik" {
+		t.Errorf("answer to a name without a NIK in the draft = %+v; want the NIK asked again", ask.Text)
+	}
+	h.DB.View(func(tx *store.Tx) error {
+		if s, _ := tx.Session(300); s.Flow != "ck" || s.State != "nik" {
+			t.Errorf("session = %s/%s; want ck/nik", s.Flow, s.State)
+		}
+		return nil
+	})
+}

@@ -59,7 +59,14 @@ var reportMachine = NewMachine("report", append(fsm.Events{
 	{Name: "to_" + rsPhone, Src: []string{rsMedia, rsSummary}, Dst: rsPhone},
 	{Name: "to_" + rsSummary, Src: []string{rsCategory, rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsDescription, rsMedia, rsPhone, rsDuplicate}, Dst: rsSummary},
 	{Name: "to_" + rsDuplicate, Src: []string{rsSummary}, Dst: rsDuplicate},
-}, categoryEvents...)) // the category questions: complaint_fields.go
+	// A draft whose category left the configuration while it waited
+	// (categoryGone) asks the category again from whichever step it
+	// stopped at.
+	{Name: evCategoryGone, Src: []string{rsProvince, rsRegency, rsDistrict, rsVillage, rsReason, rsDescription, rsMedia, rsPhone,
+		rsSummary, rsDuplicate, rsAnswers, rsProposed, rsMembers, rsWork, rsTarget, rsProgram}, Dst: rsCategory},
+}, categoryEvents...))
+
+const evCategoryGone = "category_gone" // the category questions: complaint_fields.go
 
 const (
 	maxReportPhotos = 3    // photos a report carries at filing
@@ -213,12 +220,11 @@ func isRegionStep(state string) bool {
 // goTo moves to state (checked against reportMachine), sets up the step's
 // context, saves the draft and asks the step's question.
 func (f report) goTo(c *Conv, d *reportDraft, state string) error {
-	next, err := reportMachine.Next(c.Session.State, "to_"+state)
+	prev := c.Session.State
+	next, err := c.fire(reportMachine, "to_"+state)
 	if err != nil {
 		return err
 	}
-	prev := c.Session.State
-	c.Goto(next)
 	d.Page, d.Query = 0, ""
 	switch next {
 	case rsProvince:
@@ -331,7 +337,9 @@ func (f report) categoryGone(c *Conv, d *reportDraft) (bool, error) {
 	}
 	c.Say(T("drafts.category_gone"))
 	d.Editing, d.EditFrom = true, rsCategory
-	c.Goto(rsCategory)
+	if _, err := c.fire(reportMachine, evCategoryGone); err != nil {
+		return false, err
+	}
 	return true, c.SaveDraft(d)
 }
 

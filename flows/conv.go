@@ -237,8 +237,18 @@ func (c *Conv) park(next string) {
 	c.Say(T("drafts.parked"))
 }
 
-// Goto moves the active flow to state.
-func (c *Conv) Goto(state string) { c.Session.State = state }
+// fire moves the active flow along m by event and returns the state it
+// is in now. A flow's state changes only by an event of its machine (or by
+// Begin and End, which enter and leave a flow), so every step a flow can
+// take is in its transition table, where the reason for it is written.
+func (c *Conv) fire(m Machine, event string) (string, error) {
+	next, err := m.Next(c.Session.State, event)
+	if err != nil {
+		return "", err
+	}
+	c.Session.State = next
+	return next, nil
+}
 
 // End finishes the active flow and drops its draft.
 func (c *Conv) End() {

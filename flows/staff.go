@@ -297,11 +297,13 @@ func (f staffAdmin) Start(c *Conv) error {
 		return c.refuse(bansosbot.AuditInvite, 0, "role", T("staff.invite_not_allowed"))
 	}
 	c.Begin(staffFlow, "role")
-	if s.Role == bansosbot.RoleSupervisor { // supervisors invite workers only
+	if s.Role == bansosbot.RoleSupervisor { // supervisors invite workers only: the role is chosen for them
 		if err := c.SaveDraft(inviteDraft{Role: bansosbot.RoleWorker}); err != nil {
 			return err
 		}
-		c.Goto("region")
+		if _, err := c.fire(inviteMachine, "role_chosen"); err != nil {
+			return err
+		}
 	}
 	return f.Prompt(c)
 }
@@ -365,12 +367,10 @@ func (f staffAdmin) Handle(c *Conv) error {
 		if !role.Valid() {
 			return f.Prompt(c)
 		}
-		next, err := inviteMachine.Next(c.Session.State, "role_chosen")
-		if err != nil {
+		if _, err := c.fire(inviteMachine, "role_chosen"); err != nil {
 			return err
 		}
 		c.AnswerCallback(Msg{}, false)
-		c.Goto(next)
 		d.Role = role
 		if err := c.SaveDraft(d); err != nil {
 			return err
@@ -381,12 +381,10 @@ func (f staffAdmin) Handle(c *Conv) error {
 		return f.Prompt(c)
 	case "region":
 		if c.Payload == PayloadBack && s.Role == bansosbot.RoleAdmin {
-			next, err := inviteMachine.Next(c.Session.State, "back")
-			if err != nil {
+			if _, err := c.fire(inviteMachine, "back"); err != nil {
 				return err
 			}
 			c.AnswerCallback(Msg{}, false)
-			c.Goto(next)
 			return f.Prompt(c)
 		}
 		var regions []bansosbot.RegionCode

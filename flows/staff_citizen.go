@@ -130,11 +130,9 @@ func (f citizenSide) Handle(c *Conv) error {
 }
 
 func (citizenSide) finish(c *Conv, msg Msg) error {
-	next, err := citizenMachine.Next(c.Session.State, "done")
-	if err != nil {
+	if _, err := c.fire(citizenMachine, "done"); err != nil {
 		return err
 	}
-	c.Goto(next)
 	c.End()
 	c.AnswerCallback(Msg{}, false)
 	c.Say(msg)

@@ -751,15 +751,13 @@ func (f work) Handle(c *Conv) error {
 
 // step fires a machine event, saves the draft and asks the next question.
 func (f work) step(c *Conv, d workDraft, event string) error {
-	next, err := workMachine.Next(c.Session.State, event)
-	if err != nil {
+	if _, err := c.fire(workMachine, event); err != nil {
 		return err
 	}
 	if err := c.SaveDraft(d); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	c.Goto(next)
 	return f.Prompt(c)
 }
 
