@@ -192,7 +192,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	}
 	text = append(text, T("complaint.filed_follow"))
 	buttons := Buttons(ticketsFlow, [][]Choice{
-		{{T("mytickets.open_button", "No", string(t.No)), "o:" + strconv.FormatUint(t.ID, 10)}},
+		{{T("mytickets.open_button", "No", string(t.No)), tvOpen + ":" + strconv.FormatUint(t.ID, 10)}},
 	})
 	if offer, err := c.e.subscribeOffer(c, t.Region); err != nil {
 		return err

@@ -884,7 +884,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 	// The citizen answers through their tickets flow ("tk", /tiket): its
 	// add button appends to the ticket, resumes a waiting one and tells
 	// the assignee.
-	answer := Buttons(ticketsFlow, [][]Choice{{{T("ct.btn_answer"), "a:" + idStr(t.ID)}}})
+	answer := Buttons(ticketsFlow, [][]Choice{{{T("ct.btn_answer"), tvAdd + ":" + idStr(t.ID)}}})
 	switch d.Verb {
 	case verbReply:
 		if t.Status == bansosbot.StatusAssigned || t.Status == bansosbot.StatusReopened {

@@ -60,11 +60,11 @@ func (tickets) Name() string { return ticketsFlow }
 // of the add, withdraw and offer prompts.
 func (tickets) free(payload string) bool {
 	verb, _, _ := strings.Cut(payload, ":")
-	switch verb {
-	case PayloadBack, PayloadCancel, "wy", "y", "n":
+	if verb == PayloadCancel {
 		return false
 	}
-	return true
+	v, known := ticketVerbs[verb]
+	return !known || v.step == "" // an unknown verb is answered as stale by Handle
 }
 
 func (tickets) Start(c *Conv) error { return listTickets(c, 0) }
@@ -90,16 +90,16 @@ func (tickets) Prompt(c *Conv) error {
 		}
 		id := strconv.FormatUint(t.ID, 10)
 		c.Ask([]Msg{T("mytickets.withdraw_confirm", "No", string(t.No))}, [][]Choice{
-			{{T("mytickets.withdraw_yes"), "wy:" + id}}, navRow(),
+			{{T("mytickets.withdraw_yes"), tvWithdrawYes + ":" + id}}, navRow(),
 		})
 	case tsOffer:
 		rows := make([][]Choice, 0, len(d.Offer)+1)
 		for _, id := range d.Offer {
 			if t, err := ownTicket(c, id); err == nil {
-				rows = append(rows, []Choice{{T("mytickets.offer_yes", "No", string(t.No)), "y:" + strconv.FormatUint(id, 10)}})
+				rows = append(rows, []Choice{{T("mytickets.offer_yes", "No", string(t.No)), tvOfferYes + ":" + strconv.FormatUint(id, 10)}})
 			}
 		}
-		rows = append(rows, []Choice{{T("mytickets.offer_no"), "n"}})
+		rows = append(rows, []Choice{{T("mytickets.offer_no"), tvOfferNo}})
 		c.Ask([]Msg{T("mytickets.offer", "Text", shorten(d.Text), "Photos", len(d.Photos))}, rows)
 	default:
 		c.End()
@@ -141,8 +141,7 @@ func (f tickets) Handle(c *Conv) error {
 	if err := c.LoadDraft(&d); err != nil {
 		return err
 	}
-	mine := c.Session.Flow == ticketsFlow
-	if c.In.Callback == nil {
+	if mine := c.Session.Flow == ticketsFlow; c.In.Callback == nil {
 		switch {
 		case mine && c.Session.State == tsAdd:
 			return f.addInput(c, d)
@@ -154,20 +153,56 @@ func (f tickets) Handle(c *Conv) error {
 	}
 	verb, arg, _ := strings.Cut(c.Payload, ":")
 	id, _ := strconv.ParseUint(arg, 10, 64)
-	// Buttons of a conversation step are valid only in that step, for the
-	// ticket it is about (unstamped copies are forged).
-	inStep := func(state string) bool {
-		return mine && c.Session.State == state && (id == d.TicketID || state == tsOffer)
+	v, ok := ticketVerbs[verb]
+	if !ok || !v.valid(c, d, id) {
+		c.AnswerCallback(T("general.button_stale"), false)
+		return nil
 	}
-	switch verb {
-	case "l":
+	return v.run(f, c, d, id, arg)
+}
+
+// Verbs of the citizen's ticket buttons: "<verb>:<ticket id>" (the page
+// for tvList).
+const (
+	tvList        = "l"  // l:<page>: the citizen's tickets
+	tvOpen        = "o"  // a ticket and its public history
+	tvAdd         = "a"  // add a text or photo to an open ticket
+	tvWithdraw    = "w"  // withdraw a ticket (asks to confirm)
+	tvWithdrawYes = "wy" // the confirmation
+	tvOfferYes    = "y"  // add the offered message to this ticket
+	tvOfferNo     = "n"  // add it to none
+)
+
+// ticketVerb is a button of the citizen's tickets: where it may be
+// pressed, and its handler. Whoever presses it, a ticket is loaded with
+// ownTicket, which answers for anyone else's ticket exactly as for a
+// missing one.
+type ticketVerb struct {
+	// step is where the button is valid: "" on any message (the list, a
+	// ticket, "answer" under a staff message: the buttons are free, not
+	// tied to a prompt); a step of the conversation: only on that step's
+	// prompt and for the ticket the step is about (the offer is about
+	// several: its handler checks the ticket was offered); tsAny: in any
+	// step of the conversation.
+	step string
+	run  func(f tickets, c *Conv, d ticketsDraft, id uint64, arg string) error
+}
+
+// tsAny: a verb valid in every step of the tickets conversation (Back).
+const tsAny = "*"
+
+var ticketVerbs = map[string]ticketVerb{
+	// The list and a ticket end a conversation left open: the citizen went
+	// elsewhere.
+	tvList: {run: func(f tickets, c *Conv, _ ticketsDraft, _ uint64, arg string) error {
 		page, _ := strconv.Atoi(arg)
 		if err := f.done(c); err != nil {
 			return err
 		}
 		c.AnswerCallback(Msg{}, false)
 		return listTickets(c, page)
-	case "o":
+	}},
+	tvOpen: {run: func(f tickets, c *Conv, _ ticketsDraft, id uint64, _ string) error {
 		t, err := ownTicket(c, id)
 		if err != nil {
 			return err
@@ -177,7 +212,10 @@ func (f tickets) Handle(c *Conv) error {
 		}
 		c.AnswerCallback(Msg{}, false)
 		return viewTicket(c, t)
-	case "a":
+	}},
+	// Adding and withdrawing start a step, refused before it begins when
+	// the ticket's status does not allow them any more.
+	tvAdd: {run: func(f tickets, c *Conv, _ ticketsDraft, id uint64, _ string) error {
 		t, err := ownTicket(c, id)
 		if err != nil {
 			return err
@@ -185,15 +223,9 @@ func (f tickets) Handle(c *Conv) error {
 		if !t.Status.Open() {
 			return bansosbot.Errorf(bansosbot.EConflict, "mytickets.closed", "No", string(t.No))
 		}
-		if mine {
-			c.End()
-		}
-		if err := f.begin(c, "add", ticketsDraft{TicketID: t.ID}); err != nil {
-			return err
-		}
-		c.AnswerCallback(Msg{}, false)
-		return f.Prompt(c)
-	case "w":
+		return f.restart(c, "add", t)
+	}},
+	tvWithdraw: {run: func(f tickets, c *Conv, _ ticketsDraft, id uint64, _ string) error {
 		t, err := ownTicket(c, id)
 		if err != nil {
 			return err
@@ -201,22 +233,15 @@ func (f tickets) Handle(c *Conv) error {
 		if !Lifecycle.Can(string(t.Status), EvWithdraw) {
 			return bansosbot.Errorf(bansosbot.EConflict, "mytickets.cannot_withdraw", "No", string(t.No))
 		}
-		if mine {
-			c.End()
-		}
-		if err := f.begin(c, "withdraw", ticketsDraft{TicketID: t.ID}); err != nil {
-			return err
-		}
-		c.AnswerCallback(Msg{}, false)
-		return f.Prompt(c)
-	case "wy":
-		if !inStep(tsWithdraw) {
-			break
-		}
+		return f.restart(c, "withdraw", t)
+	}},
+	tvWithdrawYes: {step: tsWithdraw, run: func(f tickets, c *Conv, _ ticketsDraft, id uint64, _ string) error {
 		return f.withdraw(c, id)
-	case "y":
-		if !inStep(tsOffer) || !slices.Contains(d.Offer, id) {
-			break
+	}},
+	tvOfferYes: {step: tsOffer, run: func(f tickets, c *Conv, d ticketsDraft, id uint64, _ string) error {
+		if !slices.Contains(d.Offer, id) {
+			c.AnswerCallback(T("general.button_stale"), false)
+			return nil
 		}
 		t, err := ownTicket(c, id)
 		if err != nil {
@@ -230,19 +255,16 @@ func (f tickets) Handle(c *Conv) error {
 		}
 		c.Say(T("mytickets.added", "No", string(t.No)))
 		return viewTicket(c, t)
-	case "n":
-		if !inStep(tsOffer) {
-			break
-		}
+	}},
+	tvOfferNo: {step: tsOffer, run: func(f tickets, c *Conv, _ ticketsDraft, _ uint64, _ string) error {
 		if err := f.done(c); err != nil {
 			return err
 		}
 		c.Say(T("mytickets.offer_declined"))
 		return c.e.showMenu(c)
-	case PayloadBack:
-		if !mine {
-			break
-		}
+	}},
+	// Back leaves the step for the ticket it was about (or the list).
+	PayloadBack: {step: tsAny, run: func(f tickets, c *Conv, d ticketsDraft, _ uint64, _ string) error {
 		tid := d.TicketID
 		if err := f.done(c); err != nil {
 			return err
@@ -255,9 +277,32 @@ func (f tickets) Handle(c *Conv) error {
 			return err
 		}
 		return viewTicket(c, t)
+	}},
+}
+
+// valid reports whether the verb may be pressed now (see step).
+func (v ticketVerb) valid(c *Conv, d ticketsDraft, id uint64) bool {
+	mine := c.Session.Flow == ticketsFlow
+	switch v.step {
+	case "":
+		return true
+	case tsAny:
+		return mine
 	}
-	c.AnswerCallback(T("general.button_stale"), false)
-	return nil
+	return mine && c.Session.State == v.step && (id == d.TicketID || v.step == tsOffer)
+}
+
+// restart begins the step (add or withdraw) about t, replacing a step of
+// the conversation left open, and asks its question.
+func (f tickets) restart(c *Conv, event string, t *bansosbot.Ticket) error {
+	if c.Session.Flow == ticketsFlow {
+		c.End()
+	}
+	if err := f.begin(c, event, ticketsDraft{TicketID: t.ID}); err != nil {
+		return err
+	}
+	c.AnswerCallback(Msg{}, false)
+	return f.Prompt(c)
 }
 
 // ownTicket loads a ticket of the user. A ticket of someone else is
@@ -309,9 +354,9 @@ func listTickets(c *Conv, page int) error {
 		st := T("status." + string(t.Status))
 		text = append(text, T("mytickets.list_line", "No", string(t.No), "Category", categoryName(c, t.Category),
 			"Status", st, "Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true}))
-		rows = append(rows, []Choice{{T("mytickets.list_button", "No", string(t.No), "Status", st), "o:" + strconv.FormatUint(t.ID, 10)}})
+		rows = append(rows, []Choice{{T("mytickets.list_button", "No", string(t.No), "Status", st), tvOpen + ":" + strconv.FormatUint(t.ID, 10)}})
 	}
-	if nav := pageNav("l:", page, pages); nav != nil {
+	if nav := pageNav(tvList+":", page, pages); nav != nil {
 		rows = append(rows, nav)
 	}
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, rows)})
@@ -371,12 +416,12 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	id := strconv.FormatUint(t.ID, 10)
 	var rows [][]Choice
 	if t.Status.Open() {
-		rows = append(rows, []Choice{{T("mytickets.add_button"), "a:" + id}})
+		rows = append(rows, []Choice{{T("mytickets.add_button"), tvAdd + ":" + id}})
 	}
 	if Lifecycle.Can(string(t.Status), EvWithdraw) {
-		rows = append(rows, []Choice{{T("mytickets.withdraw_button"), "w:" + id}})
+		rows = append(rows, []Choice{{T("mytickets.withdraw_button"), tvWithdraw + ":" + id}})
 	}
-	rows = append(rows, []Choice{{T("mytickets.list_back"), "l:0"}})
+	rows = append(rows, []Choice{{T("mytickets.list_back"), tvList + ":0"}})
 	c.Reply(Reply{Action: Send, Text: text, Buttons: Buttons(ticketsFlow, rows)})
 	return nil
 }
