@@ -255,6 +255,13 @@ func (c *Conv) End() {
 	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = "", "", nil, nil
 }
 
+// refused tells the engine's Watcher that the input is refused.
+func (c *Conv) refused(key string) {
+	if w := c.e.cfg.Watch; w != nil {
+		w.Refused(c.Tx, key)
+	}
+}
+
 // Forget makes the engine delete the user's profile and session instead of
 // saving them when the input is done.
 func (c *Conv) Forget() { c.forget = true }

@@ -93,6 +93,25 @@ type Config struct {
 	// the privacy notice tells it (default DefaultRetention; negative:
 	// kept until the citizen erases it).
 	Retention time.Duration
+	// Watch, when set, hears the stages of each input's handling (the
+	// golden harness checks with it that refusals come before any write).
+	Watch Watcher
+}
+
+// Watcher hears how Handle goes, with the store it was given, so that a
+// wrapper of the store can tell the flows' writes from the engine's own
+// and see where a refusal falls among them. A refusal is answered and the
+// transaction commits: whatever the flow wrote before refusing would stay
+// written, half done, with a "no" to the user. So a flow checks first and
+// writes after (the rule "refusals come before any write").
+type Watcher interface {
+	// Routing: the engine's own reads and writes (the user's records, the
+	// message limit) are done; the input goes to the flows now.
+	Routing(tx Store)
+	// Refused: the input is refused with the answer key: a user error
+	// (*bansosbot.Error) Handle turns into the answer, or a staff action
+	// refused and audited (Conv.refuse; its audit entry follows).
+	Refused(tx Store, key string)
 }
 
 // Controller is the data controller of the privacy notice: which Dinas
@@ -260,9 +279,13 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 	if err := c.loadShown(); err != nil {
 		return nil, err
 	}
+	if w := e.cfg.Watch; w != nil {
+		w.Routing(tx)
+	}
 	err := e.route(c)
 	var ue *bansosbot.Error
 	if errors.As(err, &ue) {
+		c.refused(ue.Key)
 		c.Say(Msg{Key: ue.Key, Args: ue.Args})
 		err = nil
 	}
@@ -405,12 +428,12 @@ func (e *Engine) runCommand(c *Conv, cmd *Command) error {
 	if cmd.Consent && !c.Consented() && !c.IsStaff() {
 		return e.flows[consentFlow].Start(c)
 	}
-	if cmd.Effect {
-		if err := noteActivity(c); err != nil {
-			return err
-		}
+	if err := cmd.Run(c); err != nil || !cmd.Effect {
+		return err
 	}
-	return cmd.Run(c)
+	// Counted once the command ran: a refused one (a limit reached) is no
+	// effect of an announcement, and refusals come before any write.
+	return noteActivity(c)
 }
 
 // Button data: "<flow>.<step>.<payload>". A step stamps the buttons of one

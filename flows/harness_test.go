@@ -54,6 +54,9 @@ func newHarness(t *testing.T, cfg flows.Config) *harness {
 	if cfg.TicketKey == nil {
 		cfg.TicketKey = []byte("test ticket key")
 	}
+	if cfg.Watch == nil {
+		cfg.Watch = refusalRule{} // refusals_test.go: refusals come before any write
+	}
 	h.Engine = flows.NewEngine(cfg)
 	// The report counters are kept as the program keeps them (cmd wires
 	// the same tallier), so reports and charts read them.
@@ -75,8 +78,27 @@ func (h *harness) Note(format string, args ...any) {
 }
 
 // Do runs one input in one transaction, like the bot's dispatcher, and
-// records it and its replies.
+// records it and its replies. A refusal that follows a write of the flows
+// fails the test.
 func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
+	h.t.Helper()
+	replies, broken := h.do(in, shown)
+	for _, b := range broken {
+		h.t.Errorf("%s: %s (refusals come before any write)", shown, b)
+	}
+	return replies
+}
+
+// handle runs one input through the engine on tx, wrapped to note the
+// flows' writes; broken lists the refusals that followed one.
+func (h *harness) handle(tx *store.Tx, in flows.Input) (replies []flows.Reply, broken []string, err error) {
+	w := &writeWatch{Tx: tx}
+	replies, err = h.Engine.Handle(context.Background(), w, in)
+	return replies, w.broken, err
+}
+
+// do is Do returning the broken refusals instead of failing on them.
+func (h *harness) do(in flows.Input, shown string) ([]flows.Reply, []string) {
 	h.t.Helper()
 	h.nextUpdate++
 	in.UpdateID = h.nextUpdate
@@ -88,9 +110,10 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 	}
 	fmt.Fprintf(&h.log, "→ %d %s\n", in.UserID, shown)
 	var replies []flows.Reply
+	var broken []string
 	err := h.DB.Update(func(tx *store.Tx) error {
 		var err error
-		replies, err = h.Engine.Handle(context.Background(), tx, in)
+		replies, broken, err = h.handle(tx, in)
 		return err
 	})
 	if err != nil {
@@ -125,7 +148,7 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 		}
 	}
 	h.Replies = replies
-	return replies
+	return replies, broken
 }
 
 // Prompt is the last reply of the last input that carries buttons (the

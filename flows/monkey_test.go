@@ -293,13 +293,13 @@ func monkey(t *testing.T, seed uint64, steps int) {
 		}
 		return u, in, shown
 	}
-	handle := func(tx *store.Tx, in flows.Input) (rs []flows.Reply, err error) {
+	handle := func(tx *store.Tx, in flows.Input) (rs []flows.Reply, broken []string, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("panic: %v", p)
 			}
 		}()
-		return h.Engine.Handle(context.Background(), tx, in)
+		return h.handle(tx, in) // refusals_test.go: notes a refusal after a write
 	}
 
 	var dead []string
@@ -330,10 +330,13 @@ func monkey(t *testing.T, seed uint64, steps int) {
 				h.nextUpdate++
 				in.UpdateID = h.nextUpdate
 				fmt.Fprintf(&h.log, "→ %d %s\n", in.UserID, shown)
-				rs, err := handle(tx, in)
+				rs, broken, err := handle(tx, in)
 				if err != nil {
 					fail(i, u, shown, err.Error())
 					continue
+				}
+				for _, b := range broken {
+					fail(i, u, shown, b+" (refusals come before any write)")
 				}
 				h.record(rs)
 				remember(rs)

@@ -2,7 +2,6 @@ package flows_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"github.com/bansosbot/bansosbot"
@@ -243,7 +242,11 @@ func (h *harness) try(in flows.Input, shown string) (replies []flows.Reply, err 
 				err = fmt.Errorf("panic: %v", p)
 			}
 		}()
-		replies, err = h.Engine.Handle(context.Background(), tx, in)
+		var broken []string
+		replies, broken, err = h.handle(tx, in)
+		for _, b := range broken {
+			h.t.Errorf("%s: %s (refusals come before any write)", shown, b)
+		}
 		return err
 	})
 	for _, r := range replies {
