@@ -117,9 +117,9 @@ func (f subscribe) Prompt(c *Conv) error {
 	case "search":
 		c.Ask([]Msg{T("announce.sub_search")}, [][]Choice{back})
 	case "confirm":
-		what := Msg(T("announce.sub_what_region", "Region", c.e.regionName(d.Region)))
+		what := Msg(T("announce.sub_what_region", "Region", c.e.cat.regionName(d.Region)))
 		if d.Program != "" {
-			what = T("announce.sub_what_program", "Program", c.e.programName(d.Program, c.Lang))
+			what = T("announce.sub_what_program", "Program", c.e.cat.programName(d.Program, c.Lang))
 		}
 		c.Ask([]Msg{T("announce.sub_consent", "What", what)}, [][]Choice{
 			{{T("announce.sub_agree"), "yes"}}, back,
@@ -130,14 +130,14 @@ func (f subscribe) Prompt(c *Conv) error {
 		if sub != nil {
 			var names []string
 			for _, r := range sub.Regions {
-				names = append(names, c.e.regionName(r))
-				rows = append(rows, []Choice{{T("announce.sub_leave", "Region", c.e.shortRegion(r)), "rm:" + string(r)}})
+				names = append(names, c.e.cat.regionName(r))
+				rows = append(rows, []Choice{{T("announce.sub_leave", "Region", c.e.cat.shortRegion(r)), "rm:" + string(r)}})
 			}
 			text = []Msg{T("announce.sub_list", "Regions", strings.Join(names, "; "), "Since", Time{T: sub.ConsentAt, Loc: regionZone(sub.Regions), DateOnly: true})}
 			if len(sub.Programs) > 0 {
 				var progs []string
 				for _, p := range sub.Programs {
-					progs = append(progs, c.e.programName(p, c.Lang))
+					progs = append(progs, c.e.cat.programName(p, c.Lang))
 				}
 				text = append(text, T("announce.sub_programs", "Programs", strings.Join(progs, ", ")))
 			}
@@ -215,7 +215,7 @@ func (f subscribe) button(c *Conv) error {
 		}
 		return f.Prompt(c)
 	case "p":
-		if _, ok := c.e.program(arg); !ok {
+		if _, ok := c.e.cat.program(arg); !ok {
 			c.AnswerCallback(T("general.button_unknown"), false)
 			return nil
 		}
@@ -262,7 +262,7 @@ func (f subscribe) search(c *Conv, d subDraft, q string) error {
 	var rows [][]Choice
 	for _, r := range found {
 		d.Found = append(d.Found, string(r.Code))
-		rows = append(rows, []Choice{{T("announce.name", "Name", c.e.regionName(r.Code)), "pick:" + string(r.Code)}})
+		rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(r.Code)), "pick:" + string(r.Code)}})
 	}
 	rows = append(rows, []Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}})
 	if err := c.SaveDraft(d); err != nil {
@@ -351,7 +351,7 @@ func (f subscribe) leave(c *Conv, region bansosbot.RegionCode, fromAnn uint64) e
 		c.Say(T("announce.sub_left_all"))
 		return nil
 	}
-	c.Say(T("announce.sub_left", "Region", c.e.regionName(region)))
+	c.Say(T("announce.sub_left", "Region", c.e.cat.regionName(region)))
 	c.Begin(subscribeFlow, "list")
 	return f.Prompt(c)
 }
@@ -384,7 +384,7 @@ func (e *Engine) programOffers(c *Conv, rec *bansosbot.Record) ([][]Button, erro
 	}
 	var rows [][]Choice
 	for _, st := range rec.Programs {
-		if _, known := e.program(st.Code); !st.Receives || !known || sub != nil && slices.Contains(sub.Programs, st.Code) || len(rows) == 2 {
+		if _, known := e.cat.program(st.Code); !st.Receives || !known || sub != nil && slices.Contains(sub.Programs, st.Code) || len(rows) == 2 {
 			continue
 		}
 		rows = append(rows, []Choice{{T("announce.offer_program", "Program", st.Code), "p:" + st.Code}})
@@ -401,10 +401,10 @@ func subscriptionData(c *Conv) (*Msg, error) {
 	}
 	var regions, progs []string
 	for _, r := range sub.Regions {
-		regions = append(regions, c.e.regionName(r))
+		regions = append(regions, c.e.cat.regionName(r))
 	}
 	for _, p := range sub.Programs {
-		progs = append(progs, c.e.programName(p, c.Lang))
+		progs = append(progs, c.e.cat.programName(p, c.Lang))
 	}
 	m := T("announce.mydata", "Regions", strings.Join(regions, "; "), "Programs", strings.Join(progs, ", "),
 		"At", Time{T: sub.ConsentAt, Loc: regionZone(sub.Regions)}, "Version", sub.NoticeVersion)
@@ -528,10 +528,10 @@ func (f announce) Prompt(c *Conv) error {
 	case "region":
 		var rows [][]Choice
 		for _, r := range announceRegions(s) {
-			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.regionName(r)), "reg:" + string(r)}})
+			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(r)), "reg:" + string(r)}})
 		}
 		for _, code := range d.Found {
-			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.regionName(bansosbot.RegionCode(code))), "reg:" + code}})
+			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(bansosbot.RegionCode(code))), "reg:" + code}})
 		}
 		rows = append(rows, []Choice{{T("general.cancel"), PayloadCancel}})
 		c.Ask([]Msg{T("announcing.region")}, rows)
@@ -540,7 +540,7 @@ func (f announce) Prompt(c *Conv) error {
 		for _, p := range c.e.cfg.Programs {
 			rows = append(rows, []Choice{{T("announce.name", "Name", p.Name(c.Lang)), "prog:" + p.Code}})
 		}
-		c.Ask([]Msg{T("announcing.program", "Region", c.e.regionName(d.Region))}, append(rows, back))
+		c.Ask([]Msg{T("announcing.program", "Region", c.e.cat.regionName(d.Region))}, append(rows, back))
 	case "text":
 		c.Ask([]Msg{T("announcing.text", "Max", AnnounceMax)}, [][]Choice{back})
 	case "text_en":
@@ -557,9 +557,9 @@ func (f announce) Prompt(c *Conv) error {
 		c.Reply(preview)
 		program := Msg(T("announcing.program_all"))
 		if d.Program != "" {
-			program = T("announce.name", "Name", c.e.programName(d.Program, c.Lang))
+			program = T("announce.name", "Name", c.e.cat.programName(d.Program, c.Lang))
 		}
-		c.Ask([]Msg{T("announcing.preview", "Region", c.e.regionName(d.Region), "Program", program, "Count", n,
+		c.Ask([]Msg{T("announcing.preview", "Region", c.e.cat.regionName(d.Region), "Program", program, "Count", n,
 			"Approval", n > c.e.cfg.AnnounceApprovalOver, "Over", c.e.cfg.AnnounceApprovalOver)}, [][]Choice{
 			{{T("announcing.send_now"), "now"}, {T("announcing.send_later"), "later"}}, back,
 		})
@@ -621,7 +621,7 @@ func (f announce) Handle(c *Conv) error {
 		}
 	case "program":
 		if code, ok := strings.CutPrefix(c.Payload, "prog:"); ok {
-			if _, known := c.e.program(code); code != "" && !known {
+			if _, known := c.e.cat.program(code); code != "" && !known {
 				break
 			}
 			d.Program = code
@@ -793,7 +793,7 @@ func (e *Engine) mayControl(tx Store, s *bansosbot.Staff, a *bansosbot.Announcem
 
 func (e *Engine) approvalRequest(a *bansosbot.Announcement, author string) Reply {
 	return Reply{Action: Send, Text: []Msg{T("announcing.approve_request", "No", a.ID, "Author", author,
-		"Region", e.regionName(a.Region), "Count", a.Recipients, "Text", a.Text["id"])},
+		"Region", e.cat.regionName(a.Region), "Count", a.Recipients, "Text", a.Text["id"])},
 		Buttons: Buttons(announceFlow, [][]Choice{{{T("announcing.approve"), "ok:" + idStr(a.ID)}, {T("announcing.reject"), "no:" + idStr(a.ID)}}})}
 }
 
@@ -896,7 +896,7 @@ func (e *Engine) progressReply(a *bansosbot.Announcement) Reply {
 	}
 	row = append(row, Choice{T("announcing.refresh"), "v:" + id})
 	loc := a.Region.TimeZone()
-	return Reply{Action: Send, Text: []Msg{T("announcing.progress", "No", a.ID, "Region", e.regionName(a.Region),
+	return Reply{Action: Send, Text: []Msg{T("announcing.progress", "No", a.ID, "Region", e.cat.regionName(a.Region),
 		"Status", T("announcing.status."+string(a.Status)), "At", Time{T: a.SendAt, Loc: loc}, "Recipients", a.Recipients,
 		"Queued", a.Queued, "Sent", a.Sent, "Failed", a.Failed, "Blocked", a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted)},
 		Buttons: Buttons(announceFlow, [][]Choice{row})}
@@ -925,7 +925,7 @@ func (e *Engine) announcementLines(tx Store, region bansosbot.RegionCode, since 
 	}
 	out := []Msg{T("announcing.summary_head", "Count", len(anns))}
 	for _, a := range anns[:min(len(anns), announceListed)] {
-		out = append(out, T("announcing.summary_line", "No", a.ID, "Region", e.shortRegion(a.Region),
+		out = append(out, T("announcing.summary_line", "No", a.ID, "Region", e.cat.shortRegion(a.Region),
 			"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients,
 			"Failed", a.Failed+a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted))
 	}
@@ -947,7 +947,7 @@ func (e *Engine) listAnnouncements(c *Conv, s *bansosbot.Staff) error {
 			return false
 		}
 		if ok {
-			lines = append(lines, T("announcing.list_line", "No", a.ID, "Region", e.shortRegion(a.Region),
+			lines = append(lines, T("announcing.list_line", "No", a.ID, "Region", e.cat.shortRegion(a.Region),
 				"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients))
 			rows = append(rows, []Choice{{T("announcing.open", "No", a.ID), "v:" + idStr(a.ID)}})
 		}
@@ -994,7 +994,7 @@ func reachable(tx Store, s *bansosbot.Subscription, region bansosbot.RegionCode,
 // with the button to stop receiving them.
 func (e *Engine) announcementReply(a *bansosbot.Announcement, lang string, chat int64) Reply {
 	r := Reply{Action: Send, ChatID: chat, Lang: lang, Announcement: a.ID,
-		Text:    []Msg{T("announce.message", "Region", e.regionName(a.Region), "Text", a.TextFor(lang))},
+		Text:    []Msg{T("announce.message", "Region", e.cat.regionName(a.Region), "Text", a.TextFor(lang))},
 		Buttons: Buttons(subscribeFlow, [][]Choice{{{T("announce.stop"), "u:" + idStr(a.ID)}}})}
 	if a.PhotoID != "" {
 		r.Action, r.FileID = SendPhoto, a.PhotoID
@@ -1114,10 +1114,10 @@ const (
 )
 
 // program returns a configured program by code.
-func (e *Engine) program(code string) (bansosbot.Program, bool) { return e.cfg.Programs.Get(code) }
+func (k *catalog) program(code string) (bansosbot.Program, bool) { return k.programs.Get(code) }
 
-func (e *Engine) programName(code, lang string) string {
-	if p, ok := e.program(code); ok {
+func (k *catalog) programName(code, lang string) string {
+	if p, ok := k.program(code); ok {
 		return p.Name(lang)
 	}
 	return code

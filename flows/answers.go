@@ -80,18 +80,18 @@ func (f report) handleAnswers(c *Conv, d *reportDraft) error {
 
 // disagreeMsg tells a citizen where to go when they disagree with how a
 // ticket ended (rejected, closed); nil when not configured.
-func (e *Engine) disagreeMsg() *Msg {
-	if e.cfg.Answers == nil || len(e.cfg.Answers.Disagree) == 0 {
+func (k *catalog) disagreeMsg() *Msg {
+	if k.answers == nil || len(k.answers.Disagree) == 0 {
 		return nil
 	}
-	m := T("answers.disagree", "Text", Localized(e.cfg.Answers.Disagree))
+	m := T("answers.disagree", "Text", Localized(k.answers.Disagree))
 	return &m
 }
 
 // endedMsgs appends the disagreement pointer to a message about a ticket
 // that ended.
-func (e *Engine) endedMsgs(text []Msg, t *bansosbot.Ticket) []Msg {
-	if m := e.disagreeMsg(); m != nil && (t.Status == bansosbot.StatusRejected || t.Status == bansosbot.StatusClosed) {
+func (k *catalog) endedMsgs(text []Msg, t *bansosbot.Ticket) []Msg {
+	if m := k.disagreeMsg(); m != nil && (t.Status == bansosbot.StatusRejected || t.Status == bansosbot.StatusClosed) {
 		return append(text, *m)
 	}
 	return text

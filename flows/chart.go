@@ -55,11 +55,11 @@ func (e *Engine) chart(c *Conv) error {
 func (e *Engine) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (Reply, error) {
 	loc := region.TimeZone()
 	periods := WeekPeriods(now, loc, ChartWeeks)
-	rep, err := e.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s, NoMedians: true})
+	rep, err := e.reports.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s, NoMedians: true})
 	if err != nil {
 		return Reply{}, err
 	}
-	ch := &Chart{Title: T("ops.chart.title", "Region", e.regionName(region))}
+	ch := &Chart{Title: T("ops.chart.title", "Region", e.cat.regionName(region))}
 	received := ChartSeries{Name: T("ops.chart.received")}
 	resolved := ChartSeries{Name: T("ops.chart.resolved")}
 	overdue := ChartSeries{Name: T("ops.chart.overdue")}
@@ -75,7 +75,7 @@ func (e *Engine) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.Regio
 	}
 	ch.Series = []ChartSeries{received, resolved, overdue}
 	last := periods[len(periods)-1]
-	caption := T("ops.chart.caption", "Region", e.regionName(region),
+	caption := T("ops.chart.caption", "Region", e.cat.regionName(region),
 		"From", Time{T: periods[0].From.In(loc), Loc: loc, DateOnly: true},
 		"To", Time{T: last.To.AddDays(-1).In(loc), Loc: loc, DateOnly: true},
 		"Weeks", ChartWeeks, "Received", sumReceived, "Resolved", sumResolved,

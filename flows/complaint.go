@@ -562,7 +562,7 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 	if cat.HideReporter {
 		c.Say(hiddenNotice(cat))
 	}
-	if m := c.e.categoryIntro(&cat); m != nil && changed {
+	if m := c.e.cat.categoryIntro(&cat); m != nil && changed {
 		c.Say(*m)
 	}
 	return f.advance(c, d)
@@ -792,7 +792,7 @@ func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionC
 		text = append(text, T("nextsteps.prefilled_program", "Name", programName(c, program)))
 	}
 	c.Say(text...)
-	if m := c.e.categoryIntro(&cat); m != nil {
+	if m := c.e.cat.categoryIntro(&cat); m != nil {
 		c.Say(*m)
 	}
 	c.Begin(reportFlow, rsCategory)

@@ -335,13 +335,13 @@ func (d *reportDraft) editable(target string) bool {
 
 // categoryIntro says, when the category is chosen, what the bot can and
 // cannot do for it; nil for the general categories.
-func (e *Engine) categoryIntro(cat *bansosbot.Category) *Msg {
+func (k *catalog) categoryIntro(cat *bansosbot.Category) *Msg {
 	var m Msg
 	switch cat.Prompt {
 	case "usul":
 		m = T("usul.intro")
 	case "sanggah":
-		m = T("sanggah.intro", "Days", e.resolveDays(cat))
+		m = T("sanggah.intro", "Days", k.resolveDays(cat))
 	case "pbi":
 		m = T("pbi.intro")
 	default:
@@ -352,8 +352,8 @@ func (e *Engine) categoryIntro(cat *bansosbot.Category) *Msg {
 
 // resolveDays is the number of days the category's policy gives to settle
 // a case (14 for a sanggah in config/sla.json).
-func (e *Engine) resolveDays(cat *bansosbot.Category) int {
-	return e.cfg.SLA.ForCategory(e.cfg.Categories, cat.Code).Days(bansosbot.PhaseResolution)
+func (k *catalog) resolveDays(cat *bansosbot.Category) int {
+	return k.sla.ForCategory(k.categories, cat.Code).Days(bansosbot.PhaseResolution)
 }
 
 // provinceQuestion is the first region question: where the citizen lives,
@@ -417,13 +417,13 @@ func identityNotice(cat *bansosbot.Category) *Msg {
 
 // afterFiling says what happens next, after the ticket number; nil for the
 // general categories.
-func (e *Engine) afterFiling(cat *bansosbot.Category) *Msg {
+func (k *catalog) afterFiling(cat *bansosbot.Category) *Msg {
 	var m Msg
 	switch cat.Prompt {
 	case "usul":
 		m = T("usul.after")
 	case "sanggah":
-		m = T("sanggah.after", "Days", e.resolveDays(cat))
+		m = T("sanggah.after", "Days", k.resolveDays(cat))
 	case "pbi":
 		m = T("pbi.after")
 	default:

@@ -156,7 +156,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		}
 		t.Extra[k] = v
 	}
-	c.e.Schedule(t, c.Now)
+	c.e.sla.Schedule(t, c.Now)
 	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: uid, Role: RoleCitizen,
 		Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {
 		return err
@@ -166,7 +166,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
-	routed, err := c.e.RouteNewTicket(c, t)
+	routed, err := c.e.routes.RouteNewTicket(c, t)
 	if err != nil {
 		return err
 	}
@@ -176,15 +176,15 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	c.End()
 	loc := t.Region.TimeZone()
 	text := []Msg{T("complaint.filed", "No", string(t.No),
-		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "ResponseSpan", c.e.SpanMsg(t, bansosbot.PhaseResponse),
-		"DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "ResolveSpan", c.e.SpanMsg(t, bansosbot.PhaseResolution))}
+		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "ResponseSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResponse),
+		"DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "ResolveSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResolution))}
 	if t.HideReporter {
 		text = append(text, hiddenNotice(*d.cat))
 	}
 	if m := identityNotice(d.cat); m != nil {
 		text = append(text, *m)
 	}
-	if m := c.e.afterFiling(d.cat); m != nil {
+	if m := c.e.cat.afterFiling(d.cat); m != nil {
 		text = append(text, *m)
 	}
 	if !routed {

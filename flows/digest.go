@@ -71,7 +71,7 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 		key := fmt.Sprint(s.Regions, from.Unix(), to.Unix())
 		st := cache[key]
 		if st == nil {
-			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, e.restricted(t)) }
+			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, e.cat.restricted(t)) }
 			if st, err = digestCount(tx, regions, may, from, to, now); err != nil {
 				return nil, fmt.Errorf("flows: digest: %w", err)
 			}
@@ -186,7 +186,7 @@ func (st *digestStats) keepOldest(t *bansosbot.Ticket) {
 }
 
 func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, weekly bool, from, to, now time.Time, loc *time.Location) Reply {
-	region := e.regionList(regions)
+	region := e.cat.regionList(regions)
 	title := T("digest.daily_title", "Region", region, "Date", Time{T: to, Loc: loc, DateOnly: true})
 	if weekly {
 		title = T("digest.weekly_title", "Region", region, "Date", Time{T: to, Loc: loc, DateOnly: true})
@@ -209,7 +209,7 @@ func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, 
 	}
 	for _, t := range st.Oldest {
 		days := int(now.Sub(t.CreatedAt) / (24 * time.Hour))
-		text = append(text, T("digest.oldest_item", "No", t.No, "Category", e.categoryName(t),
+		text = append(text, T("digest.oldest_item", "No", t.No, "Category", e.cat.categoryName(t),
 			"Age", T("digest.age", "Count", days), "Status", T(StaffStatusKey(t.Status)), "Overdue", Overdue(t, now)))
 		row = append(row, Choice{T("escalation.open", "No", t.No), esOpen + ":" + idStr(t.ID)})
 	}

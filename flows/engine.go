@@ -209,12 +209,23 @@ type Engine struct {
 	byName   map[string]int // "/lapor" and "/report" -> index of the same command
 	// idle handlers are tried, in order, for free text when no flow runs.
 	idle []func(c *Conv) (bool, error)
+
+	// The parts the flows and jobs share; each holds only what it uses of
+	// the configuration.
+	cat     *catalog
+	sla     *deadlines
+	routes  *router
+	reports *reports
 }
 
 // NewEngine builds an engine with every flow of the bot.
 func NewEngine(cfg Config) *Engine {
 	cfg.setDefaults()
 	e := &Engine{cfg: cfg, flows: map[string]Flow{}, byName: map[string]int{}}
+	e.cat = newCatalog(&cfg)
+	e.sla = &deadlines{calendar: cfg.Calendar, sla: cfg.SLA, categories: cfg.Categories}
+	e.routes = &router{admins: cfg.Admins, log: cfg.Log, cat: e.cat, conv: e.systemConv}
+	e.reports = &reports{now: cfg.Now, calendar: cfg.Calendar, cat: e.cat}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
@@ -228,6 +239,55 @@ func NewEngine(cfg Config) *Engine {
 
 // Config returns the engine's configuration (with defaults).
 func (e *Engine) Config() Config { return e.cfg }
+
+// What the program, the dashboard and the tests ask of the engine's parts.
+
+// Schedule sets a new ticket's deadlines (sla.go).
+func (e *Engine) Schedule(t *bansosbot.Ticket, now time.Time) { e.sla.Schedule(t, now) }
+
+// Reschedule sets a ticket's deadlines again from its history (sla.go).
+func (e *Engine) Reschedule(tx TicketStore, t *bansosbot.Ticket, now time.Time) error {
+	return e.sla.Reschedule(tx, t, now)
+}
+
+// SpanMsg says how long a phase of the ticket is given (sla.go).
+func (e *Engine) SpanMsg(t *bansosbot.Ticket, phase int) Msg { return e.sla.SpanMsg(t, phase) }
+
+// Route lists the staff a ticket goes to (routing.go).
+func (e *Engine) Route(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error) {
+	return e.routes.Route(tx, t)
+}
+
+// RouteTicket notifies a ticket's handlers (routing.go).
+func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
+	return e.routes.RouteTicket(tx, t, now)
+}
+
+// Unrouted counts the open tickets nobody covers (routing.go).
+func (e *Engine) Unrouted(tx Store) (int, error) { return e.routes.Unrouted(tx) }
+
+// Report computes a report's figures (report.go).
+func (e *Engine) Report(tx Store, q ReportQuery) (*Report, error) { return e.reports.Report(tx, q) }
+
+// ReportScan computes a report's figures from the tickets (report.go).
+func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
+	return e.reports.ReportScan(tx, q)
+}
+
+// Tally is a ticket's contribution to the report counters (tally.go).
+func (e *Engine) Tally(tx TicketStore, t *bansosbot.Ticket) (*bansosbot.TicketTally, error) {
+	return e.reports.Tally(tx, t)
+}
+
+// OpenCounts counts open tickets per region for a staff member (tally.go).
+func (e *Engine) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.Staff, byRegion bool) (map[bansosbot.RegionCode]int, error) {
+	return e.reports.OpenCounts(tx, region, s, byRegion)
+}
+
+// ResponseHours is a ticket's time to first response (tally.go).
+func (e *Engine) ResponseHours(tx TicketStore, t *bansosbot.Ticket) (float64, bool, error) {
+	return e.reports.ResponseHours(tx, t)
+}
 
 func (e *Engine) addFlow(f Flow) {
 	if _, dup := e.flows[f.Name()]; dup {

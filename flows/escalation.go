@@ -105,7 +105,7 @@ func (r *escalationRun) ticket(t *bansosbot.Ticket) error {
 	if err != nil {
 		return err
 	}
-	p := r.e.plan(t, clockPauses(events))
+	p := r.e.sla.plan(t, clockPauses(events))
 	for {
 		s, ok := p.next(t)
 		if !ok {
@@ -302,7 +302,7 @@ func (e *Engine) escalationItem(n notice) Msg {
 		what = T("escalation.what.escalate", "Phase", phase, "Due", due,
 			"Level", T("escalation.level."+bansosbot.LevelName(max(n.level, bansosbot.LevelNational))))
 	}
-	return T("escalation.item", "No", n.t.No, "Category", e.categoryName(n.t), "Region", e.regionName(n.t.Region), "What", what)
+	return T("escalation.item", "No", n.t.No, "Category", e.cat.categoryName(n.t), "Region", e.cat.regionName(n.t.Region), "What", what)
 }
 
 // escalation handles the buttons of escalation and digest messages.
@@ -356,7 +356,7 @@ func (escalation) Handle(c *Conv) error {
 // region who may handle it: a restricted ticket (PUNGLI, misconduct) is
 // out of reach of its own kecamatan's chain, as in the staff workspace.
 func (e *Engine) maySupervise(s *bansosbot.Staff, t *bansosbot.Ticket) bool {
-	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.MayHandle(t, e.restricted(t))
+	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.MayHandle(t, e.cat.restricted(t))
 }
 
 func (e *Engine) refusal(s *bansosbot.Staff, t *bansosbot.Ticket) string {

@@ -89,7 +89,7 @@ func myTicketData(c *Conv, t *bansosbot.Ticket) Msg {
 	}
 	return T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)),
 		"Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true},
-		"Category", c.e.categoryName(t), "Region", c.e.regionName(t.Region),
+		"Category", c.e.cat.categoryName(t), "Region", c.e.cat.regionName(t.Region),
 		"Description", clip(t.Description, mydataShown), "Phone", t.Phone,
 		"Location", t.Location != nil, "Photos", photos)
 }

@@ -182,26 +182,34 @@ type Report struct {
 	Total ReportRow
 }
 
+// reports computes the figures of reports, charts and the dashboard,
+// from the counters (tally.go) or the tickets.
+type reports struct {
+	now      func() time.Time
+	calendar *bansosbot.Calendar
+	cat      *catalog
+}
+
 // Report computes the figures of the query: from the store's counters
 // (tally.go) when it keeps them and they can answer the query, otherwise
 // from the tickets (ReportScan). Both give the same figures. Purged
 // tickets count like the others: retention keeps what the figures read.
-func (e *Engine) Report(tx Store, q ReportQuery) (*Report, error) {
+func (rp *reports) Report(tx Store, q ReportQuery) (*Report, error) {
 	if q.Now.IsZero() {
-		q.Now = e.cfg.Now()
+		q.Now = rp.now()
 	}
 	if ts := tallyStore(tx); ts != nil && ts.TalliesReady() && tallyAnswers(q) {
-		return e.reportFromTallies(ts, q)
+		return rp.reportFromTallies(ts, q)
 	}
-	return e.ReportScan(tx, q)
+	return rp.ReportScan(tx, q)
 }
 
 // ReportScan computes the figures of the query from the status+region
 // index of its region (every ticket under it, whatever its status),
 // decoding every ticket: the reference the counters are checked against.
-func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
+func (rp *reports) ReportScan(tx Store, q ReportQuery) (*Report, error) {
 	if q.Now.IsZero() {
-		q.Now = e.cfg.Now()
+		q.Now = rp.now()
 	}
 	rep := &Report{Query: q, Total: ReportRow{Region: q.Region, Figures: make([]Figures, len(q.Periods))}}
 	type key struct {
@@ -211,10 +219,10 @@ func (e *Engine) ReportScan(tx Store, q ReportQuery) (*Report, error) {
 	rows := map[key]*ReportRow{}
 	var ferr error
 	err := tx.RegionTickets(q.Region, bansosbot.Statuses, func(t *bansosbot.Ticket) bool {
-		if q.Staff != nil && !q.Staff.MayHandle(t, e.restricted(t)) {
+		if q.Staff != nil && !q.Staff.MayHandle(t, rp.cat.restricted(t)) {
 			return true
 		}
-		figs, err := e.ticketFigures(tx, t, q)
+		figs, err := rp.ticketFigures(tx, t, q)
 		if err != nil {
 			ferr = err
 			return false
@@ -262,7 +270,7 @@ func sortRows(rows []ReportRow) {
 }
 
 // ticketFigures is one ticket's contribution to each period.
-func (e *Engine) ticketFigures(tx TicketStore, t *bansosbot.Ticket, q ReportQuery) ([]Figures, error) {
+func (rp *reports) ticketFigures(tx TicketStore, t *bansosbot.Ticket, q ReportQuery) ([]Figures, error) {
 	loc := t.Region.TimeZone()
 	out := make([]Figures, len(q.Periods))
 	var pauses []bansosbot.Interval
@@ -275,7 +283,7 @@ func (e *Engine) ticketFigures(tx TicketStore, t *bansosbot.Ticket, q ReportQuer
 			}
 			pauses, loaded = clockPauses(events), true
 		}
-		return bansosbot.DigestMinutes(e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
+		return bansosbot.DigestMinutes(rp.calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
 	}
 	onTime := func(done, due time.Time) bool { return due.IsZero() || !done.After(due) }
 	resolved := t.Status == bansosbot.StatusResolved || t.Status == bansosbot.StatusClosed

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"cmp"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -23,10 +24,19 @@ func SupervisorsFor(tx Store, region bansosbot.RegionCode, level int) ([]*bansos
 	return out, err
 }
 
+// router finds who handles a ticket and tells them; the admins hear of
+// tickets nobody covers.
+type router struct {
+	admins []int64 // configured admins (Config.Admins)
+	log    *slog.Logger
+	cat    *catalog
+	conv   func(tx Store, now time.Time) *Conv // a conversation of nobody, for the notifications
+}
+
 // restricted reports whether the ticket is for supervisors only, out of
 // reach of its own kecamatan's chain (see bansosbot.Staff.MayHandle).
-func (e *Engine) restricted(t *bansosbot.Ticket) bool {
-	cat, _ := e.cfg.Categories.Get(t.Category)
+func (k *catalog) restricted(t *bansosbot.Ticket) bool {
+	cat, _ := k.categories.Get(t.Category)
 	return t.HideReporter || cat.SupervisorsOnly
 }
 
@@ -35,8 +45,8 @@ func (e *Engine) restricted(t *bansosbot.Ticket) bool {
 // there is none, or the ticket is restricted (PUNGLI, OFFICER_MISCONDUCT),
 // the supervisors nearest up the hierarchy who may handle it. The result
 // is in user-id order; it is empty when nobody covers the region.
-func (e *Engine) Route(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error) {
-	restricted := e.restricted(t)
+func (r *router) Route(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error) {
+	restricted := r.cat.restricted(t)
 	var workers, supervisors []*bansosbot.Staff
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
 		if !s.MayHandle(t, restricted) {
@@ -82,8 +92,8 @@ func mostSpecific(staff []*bansosbot.Staff, region bansosbot.RegionCode) []*bans
 // creating the ticket, in the same transaction. routed is false when
 // nobody at all was told (no staff for the region, no admin): the
 // citizen must then be told that the service is not staffed yet.
-func (e *Engine) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err error) {
-	replies, routed, err := e.routeTicket(c.Tx, t, c.Now)
+func (r *router) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err error) {
+	replies, routed, err := r.routeTicket(c.Tx, t, c.Now)
 	c.replies = append(c.replies, replies...)
 	return routed, err
 }
@@ -93,8 +103,8 @@ func (e *Engine) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err 
 // level above: kabupaten, province, nation) falls back to every admin,
 // from the configuration and the staff records, so that no ticket goes
 // unseen while anybody could see it.
-func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
-	replies, _, err := e.routeTicket(tx, t, now)
+func (r *router) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
+	replies, _, err := r.routeTicket(tx, t, now)
 	return replies, err
 }
 
@@ -102,8 +112,8 @@ func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 // reached nobody (metrics count it).
 const ReasonUnrouted = "unrouted"
 
-func (e *Engine) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, bool, error) {
-	targets, err := e.Route(tx, t)
+func (r *router) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, bool, error) {
+	targets, err := r.Route(tx, t)
 	if err != nil {
 		return nil, false, err
 	}
@@ -113,25 +123,25 @@ func (e *Engine) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 	}
 	reason := "staff=" + strconv.Itoa(len(ids))
 	if len(ids) == 0 {
-		if ids, err = e.Admins(tx); err != nil {
+		if ids, err = r.Admins(tx); err != nil {
 			return nil, false, err
 		}
 		reason = "no_staff"
 		if len(ids) == 0 {
 			reason = ReasonUnrouted
-			e.cfg.Log.Warn("a new ticket reaches no one: no staff cover its region and there is no admin",
+			r.log.Warn("a new ticket reaches no one: no staff cover its region and there is no admin",
 				"ticket", t.ID, "region", string(t.Region))
 		} else {
-			e.cfg.Log.Warn("no staff cover a new ticket's region; told the admins", "ticket", t.ID, "region", string(t.Region), "admins", len(ids))
+			r.log.Warn("no staff cover a new ticket's region; told the admins", "ticket", t.ID, "region", string(t.Region), "admins", len(ids))
 		}
 	}
-	sc := e.systemConv(tx, now)
+	sc := r.conv(tx, now)
 	if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditRoute, TicketID: t.ID, Allowed: true, Reason: reason}); err != nil {
 		return nil, false, err
 	}
 	for _, id := range ids {
 		if err := sc.Notify(id, Reply{Action: Send, Text: []Msg{T("staff.new_ticket",
-			"No", string(t.No), "Category", e.categoryName(t), "Region", e.regionName(t.Region),
+			"No", string(t.No), "Category", r.cat.categoryName(t), "Region", r.cat.regionName(t.Region),
 			"Due", DueState(t, now).Msg())},
 			Buttons: Buttons(workFlow, [][]Choice{{
 				{T("staff.btn_c"), verbClaim + ":" + idStr(t.ID)},
@@ -145,8 +155,8 @@ func (e *Engine) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 
 // Admins returns every admin: the configured ones and the active admin
 // staff records, in user-id order.
-func (e *Engine) Admins(tx Store) ([]int64, error) {
-	ids := slices.Clone(e.cfg.Admins)
+func (r *router) Admins(tx Store) ([]int64, error) {
+	ids := slices.Clone(r.admins)
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
 		if s.Active && s.Role == bansosbot.RoleAdmin && !slices.Contains(ids, s.UserID) {
 			ids = append(ids, s.UserID)
@@ -160,8 +170,8 @@ func (e *Engine) Admins(tx Store) ([]int64, error) {
 // Unrouted counts the open tickets that reach no one now: no active staff
 // member may handle them (by region and, for restricted categories, by
 // role) and there is no admin. open lists the open statuses.
-func (e *Engine) Unrouted(tx Store) (int, error) {
-	admins, err := e.Admins(tx)
+func (r *router) Unrouted(tx Store) (int, error) {
+	admins, err := r.Admins(tx)
 	if err != nil || len(admins) > 0 {
 		return 0, err
 	}
@@ -182,7 +192,7 @@ func (e *Engine) Unrouted(tx Store) (int, error) {
 	}
 	n := 0
 	err = tx.RegionTickets("", open, func(t *bansosbot.Ticket) bool {
-		restricted := e.restricted(t)
+		restricted := r.cat.restricted(t)
 		if !slices.ContainsFunc(staff, func(s *bansosbot.Staff) bool { return s.MayHandle(t, restricted) }) {
 			n++
 		}

@@ -43,6 +43,15 @@ func clockPauses(events []bansosbot.Event) []bansosbot.Interval {
 	return out
 }
 
+// deadlines lays the service-level policies on tickets: due times from
+// the business calendar, the policy of the ticket's category, and the
+// pauses of its clock.
+type deadlines struct {
+	calendar   *bansosbot.Calendar
+	sla        *bansosbot.SLAPolicies
+	categories bansosbot.Categories
+}
+
 // slaPlan is a ticket's policy laid on its clock.
 type slaPlan struct {
 	cal    *bansosbot.Calendar
@@ -53,9 +62,9 @@ type slaPlan struct {
 	steps  []bansosbot.SLAStep
 }
 
-func (e *Engine) plan(t *bansosbot.Ticket, pauses []bansosbot.Interval) slaPlan {
-	p := e.cfg.SLA.ForCategory(e.cfg.Categories, t.Category)
-	cal := e.cfg.Calendar.For(t.Region)
+func (d *deadlines) plan(t *bansosbot.Ticket, pauses []bansosbot.Interval) slaPlan {
+	p := d.sla.ForCategory(d.categories, t.Category)
+	cal := d.calendar.For(t.Region)
 	return slaPlan{cal: cal, loc: t.Region.TimeZone(), start: t.CreatedAt, pauses: pauses,
 		policy: p, steps: p.Steps(cal)}
 }
@@ -132,12 +141,12 @@ func (p slaPlan) next(t *bansosbot.Ticket) (bansosbot.SLAStep, bool) {
 // Schedule sets a new ticket's deadlines and its next check for the
 // escalation job, from its category's policy (a ticket filed outside
 // working hours starts counting at the next working period).
-func (e *Engine) Schedule(t *bansosbot.Ticket, now time.Time) {
+func (d *deadlines) Schedule(t *bansosbot.Ticket, now time.Time) {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = now
 	}
 	t.Escalation = 0
-	e.plan(t, nil).apply(t, now)
+	d.plan(t, nil).apply(t, now)
 }
 
 // Reschedule recomputes a ticket's deadlines and next check from its
@@ -147,12 +156,12 @@ func (e *Engine) Schedule(t *bansosbot.Ticket, now time.Time) {
 // within a minute anyway; call Reschedule right after the transition to
 // show the new deadlines at once. It never fires a step: a step it finds
 // due is left to the escalation job.
-func (e *Engine) Reschedule(tx TicketStore, t *bansosbot.Ticket, now time.Time) error {
+func (d *deadlines) Reschedule(tx TicketStore, t *bansosbot.Ticket, now time.Time) error {
 	events, err := tx.Events(t.ID)
 	if err != nil {
 		return err
 	}
-	e.plan(t, clockPauses(events)).apply(t, now)
+	d.plan(t, clockPauses(events)).apply(t, now)
 	return nil
 }
 
@@ -232,9 +241,9 @@ func phaseName(phase int) string {
 // Sabtu, Minggu dan hari libur tidak dihitung" for working days (the
 // weekend named only when the calendar has it off), "60 hari; ... ikut
 // dihitung" for calendar days.
-func (e *Engine) SpanMsg(t *bansosbot.Ticket, phase int) Msg {
-	p := e.cfg.SLA.ForCategory(e.cfg.Categories, t.Category)
-	cal := e.cfg.Calendar.For(t.Region)
+func (d *deadlines) SpanMsg(t *bansosbot.Ticket, phase int) Msg {
+	p := d.sla.ForCategory(d.categories, t.Category)
+	cal := d.calendar.For(t.Region)
 	weekend := !cal.Workday(time.Saturday) && !cal.Workday(time.Sunday)
 	if p.Unit(phase) == bansosbot.UnitCalendar {
 		return T("deadline.calendar", "Days", p.Days(phase), "Weekend", weekend)

@@ -90,19 +90,19 @@ func parseID(s string) (uint64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (e *Engine) categoryName(t *bansosbot.Ticket) Localized {
-	cat, ok := e.cfg.Categories.Get(t.Category)
+func (k *catalog) categoryName(t *bansosbot.Ticket) Localized {
+	cat, ok := k.categories.Get(t.Category)
 	if !ok {
 		return Localized{bansosbot.Languages[0]: t.Category}
 	}
 	return Localized(cat.Names)
 }
 
-func (e *Engine) regionName(r bansosbot.RegionCode) string {
+func (k *catalog) regionName(r bansosbot.RegionCode) string {
 	if r == "" {
 		return "Indonesia"
 	}
-	return e.cfg.Regions.DisplayName(r)
+	return k.regions.DisplayName(r)
 }
 
 // staffName names a staff member for other staff.
@@ -115,10 +115,10 @@ func staffName(tx Store, id int64) (string, error) {
 }
 
 // regionList renders a staff member's regions.
-func (e *Engine) regionList(rs []bansosbot.RegionCode) string {
+func (k *catalog) regionList(rs []bansosbot.RegionCode) string {
 	names := make([]string, len(rs))
 	for i, r := range rs {
-		names[i] = e.regionName(r)
+		names[i] = k.regionName(r)
 	}
 	return strings.Join(names, "; ")
 }
@@ -190,7 +190,7 @@ func (e *Engine) register(c *Conv) error {
 		return err
 	}
 	c.End()
-	c.Say(T("staff.registered", "Role", T("role."+string(s.Role)), "Regions", e.regionList(s.Regions)))
+	c.Say(T("staff.registered", "Role", T("role."+string(s.Role)), "Regions", e.cat.regionList(s.Regions)))
 	if inv.CreatedBy != 0 && inv.CreatedBy != c.In.UserID {
 		if err := c.Notify(inv.CreatedBy, Reply{Action: Send, Text: []Msg{T("staff.invite_redeemed",
 			"Name", s.Name, "Role", T("role."+string(s.Role)))}}); err != nil {
@@ -330,7 +330,7 @@ func (staffAdmin) Prompt(c *Conv) error {
 	if s != nil && s.Role == bansosbot.RoleSupervisor {
 		for _, r := range s.Regions {
 			if r != "" {
-				rows = append(rows, []Choice{{T("staff.btn_region", "Region", c.e.regionName(r)), "r:" + string(r)}})
+				rows = append(rows, []Choice{{T("staff.btn_region", "Region", c.e.cat.regionName(r)), "r:" + string(r)}})
 			}
 		}
 	}
@@ -426,7 +426,7 @@ func (f staffAdmin) create(c *Conv, s *bansosbot.Staff, role bansosbot.Role, reg
 	}
 	c.End()
 	c.Say(T("staff.invite_created", "Code", bansosbot.FormatInviteCode(code), "Role", T("role."+string(role)),
-		"Regions", c.e.regionList(regions), "Expires", Time{T: inv.ExpiresAt, Loc: regionZone(regions)}))
+		"Regions", c.e.cat.regionList(regions), "Expires", Time{T: inv.ExpiresAt, Loc: regionZone(regions)}))
 	return nil
 }
 
@@ -464,7 +464,7 @@ func (e *Engine) listStaff(c *Conv) error {
 	var rows [][]Choice
 	for _, x := range all {
 		lines = append(lines, T("staff.list_line", "Name", x.Name, "UserID", strconv.FormatInt(x.UserID, 10),
-			"Role", T("role."+string(x.Role)), "Regions", e.regionList(x.Regions), "Active", x.Active))
+			"Role", T("role."+string(x.Role)), "Regions", e.cat.regionList(x.Regions), "Active", x.Active))
 		if x.Active && x.UserID != s.UserID && len(rows) < 20 {
 			rows = append(rows, []Choice{{T("staff.btn_deactivate", "Name", x.Name), "d:" + strconv.FormatInt(x.UserID, 10)}})
 		}

@@ -64,7 +64,7 @@ func (citizenSide) Prompt(c *Conv) error {
 		text := []Msg{T("ct.rated", "No", string(t.No), "Rating", t.Rating)}
 		if t.Rating <= lowRating {
 			// Closed by an unhappy citizen: where to go if they disagree.
-			text = c.e.endedMsgs(text, t)
+			text = c.e.cat.endedMsgs(text, t)
 		}
 		c.Ask(text, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	case "explain":
@@ -190,7 +190,7 @@ func (f citizenSide) button(c *Conv) error {
 		return err
 	}
 	// The clock runs again: new deadlines now, not at the next job run.
-	if err := c.e.Reschedule(c.Tx, t, c.Now); err != nil {
+	if err := c.e.sla.Reschedule(c.Tx, t, c.Now); err != nil {
 		return err
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
@@ -219,7 +219,7 @@ func (f citizenSide) begin(c *Conv, t *bansosbot.Ticket, event string) error {
 func (e *Engine) tellHandlers(c *Conv, t *bansosbot.Ticket, msg Msg) error {
 	ids := []int64{t.Assignee}
 	if t.Assignee == 0 {
-		staff, err := e.Route(c.Tx, t)
+		staff, err := e.routes.Route(c.Tx, t)
 		if err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 		if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClose, TicketID: t.ID, Allowed: true, Reason: "no_answer"}); err != nil {
 			return nil, err
 		}
-		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: e.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
+		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: e.cat.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
 			return nil, err
 		}
 	}

@@ -100,7 +100,7 @@ func (e *Engine) Summary(tx Store, s *bansosbot.Staff, region bansosbot.RegionCo
 	week := weekStart(now, region.TimeZone())
 	rows := map[bansosbot.RegionCode]*RegionStats{}
 	err := tx.RegionTickets(region, bansosbot.Statuses, func(t *bansosbot.Ticket) bool {
-		if !s.MayHandle(t, e.restricted(t)) {
+		if !s.MayHandle(t, e.cat.restricted(t)) {
 			return true
 		}
 		total.add(t, now, week)
@@ -142,11 +142,11 @@ func (e *Engine) summary(c *Conv) error {
 			return err
 		}
 		loc := region.TimeZone()
-		text := []Msg{T("staff.summary_head", "Region", e.regionName(region), "Week", Time{T: weekStart(c.Now, loc), Loc: loc, DateOnly: true})}
+		text := []Msg{T("staff.summary_head", "Region", e.cat.regionName(region), "Week", Time{T: weekStart(c.Now, loc), Loc: loc, DateOnly: true})}
 		text = append(text, e.statsLine(c, T("staff.summary_total"), total))
 		if region.Level() < 3 {
 			for _, r := range rows {
-				text = append(text, e.statsLine(c, e.shortRegion(r.Region), r))
+				text = append(text, e.statsLine(c, e.cat.shortRegion(r.Region), r))
 			}
 		}
 		if total.Tickets == 0 {

@@ -73,7 +73,7 @@ func (e *Engine) check(s *bansosbot.Staff, t *bansosbot.Ticket, verb string) str
 		return "not_staff"
 	case !s.Covers(t.Region):
 		return "region"
-	case !s.MayHandle(t, e.restricted(t)):
+	case !s.MayHandle(t, e.cat.restricted(t)):
 		return "hidden"
 	}
 	worker := s.Role == bansosbot.RoleWorker
@@ -185,7 +185,7 @@ func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Tim
 	var out []*bansosbot.Ticket
 	for _, r := range regions {
 		err := tx.RegionTickets(r, openStatuses, func(t *bansosbot.Ticket) bool {
-			if seen[t.ID] || !s.MayHandle(t, e.restricted(t)) {
+			if seen[t.ID] || !s.MayHandle(t, e.cat.restricted(t)) {
 				return true
 			}
 			seen[t.ID] = true
@@ -257,8 +257,8 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	var rows [][]Choice
 	var row []Choice
 	for _, t := range tickets[page*QueuePage : min(len(tickets), (page+1)*QueuePage)] {
-		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", e.categoryName(t),
-			"Region", e.shortRegion(t.Region), "Status", T(StaffStatusKey(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
+		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", e.cat.categoryName(t),
+			"Region", e.cat.shortRegion(t.Region), "Status", T(StaffStatusKey(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
 		row = append(row, Choice{T("staff.btn_ticket", "No", string(t.No)), verbOpen + ":" + idStr(t.ID)})
 		if len(row) == 2 {
 			rows, row = append(rows, row), nil
@@ -290,8 +290,8 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 }
 
 // shortRegion names a kecamatan without its province, for queue lines.
-func (e *Engine) shortRegion(r bansosbot.RegionCode) string {
-	if reg, ok := e.cfg.Regions.Get(r); ok {
+func (k *catalog) shortRegion(r bansosbot.RegionCode) string {
+	if reg, ok := k.regions.Get(r); ok {
 		return reg.Name
 	}
 	return string(r)
@@ -376,12 +376,12 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		}
 		assignee = T("staff.assignee", "Name", name)
 	}
-	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.categoryName(t), "Status", T(StaffStatusKey(t.Status)),
-		"Region", e.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
+	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.cat.categoryName(t), "Status", T(StaffStatusKey(t.Status)),
+		"Region", e.cat.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
 		"Due", DueState(t, c.Now).Msg(), "Assignee", assignee, "Reporter", reporter(t),
 		"Description", t.Description)}
 	if t.Village != "" {
-		text = append(text, T("staff.card_village", "Village", e.shortRegion(t.Village)))
+		text = append(text, T("staff.card_village", "Village", e.cat.shortRegion(t.Village)))
 	}
 	if r := t.Extra[bansosbot.FieldReason]; r != "" {
 		text = append(text, T("staff.card_reason", "Reason", r))
@@ -521,7 +521,7 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 		case bansosbot.EventAssigned:
 			to := ev.Args["region_to"]
 			if to != "" {
-				to = e.shortRegion(bansosbot.RegionCode(to))
+				to = e.cat.shortRegion(bansosbot.RegionCode(to))
 			}
 			out = append(out, T("staff.ev_assigned", "At", at, "Who", who, "Region", to))
 		default:
@@ -659,7 +659,7 @@ const TransferTargetsLimit = 10
 // (who would take it with Claim): the most specific coverage first, then
 // by name.
 func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket, by int64) ([]*bansosbot.Staff, error) {
-	restricted := e.restricted(t)
+	restricted := e.cat.restricted(t)
 	role := bansosbot.RoleWorker
 	if restricted {
 		role = bansosbot.RoleSupervisor
@@ -921,7 +921,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		case verbRefer:
 			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
 		case verbReject:
-			toCitizen = e.endedMsgs([]Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}, t)
+			toCitizen = e.cat.endedMsgs([]Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}, t)
 		}
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
@@ -1053,8 +1053,8 @@ func (e *Engine) transferRegion(c *Conv, id uint64, typed string) error {
 		return err
 	}
 	c.End()
-	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", e.regionName(r)))
-	replies, err := e.RouteTicket(c.Tx, t, c.Now)
+	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", e.cat.regionName(r)))
+	replies, err := e.routes.RouteTicket(c.Tx, t, c.Now)
 	if err != nil {
 		return err
 	}

@@ -110,10 +110,10 @@ func (d Date) number() int32 { return bansosbot.DayNumber(d.Year, d.Month, d.Day
 
 // Tally is the ticket's contribution to the counters: the same figures
 // as ticketFigures, by local day.
-func (e *Engine) Tally(tx TicketStore, t *bansosbot.Ticket) (*bansosbot.TicketTally, error) {
+func (rp *reports) Tally(tx TicketStore, t *bansosbot.Ticket) (*bansosbot.TicketTally, error) {
 	loc := t.Region.TimeZone()
 	tt := &bansosbot.TicketTally{Status: t.Status, Group: bansosbot.TallyGroup{
-		Region: bansosbot.TallyRegion(t.Region), Category: t.Category, Restricted: e.restricted(t)}}
+		Region: bansosbot.TallyRegion(t.Region), Category: t.Category, Restricted: rp.cat.restricted(t)}}
 	days := map[int32]*bansosbot.Tally{}
 	at := func(x time.Time) *bansosbot.Tally {
 		d := dayOf(x, loc)
@@ -132,7 +132,7 @@ func (e *Engine) Tally(tx TicketStore, t *bansosbot.Ticket) (*bansosbot.TicketTa
 			}
 			pauses, loaded = clockPauses(events), true
 		}
-		return bansosbot.DigestMinutes(e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
+		return bansosbot.DigestMinutes(rp.calendar.WorkingDurationExcluding(t.CreatedAt, until, pauses, loc)), nil
 	}
 	onTime := func(done, due time.Time) bool { return due.IsZero() || !done.After(due) }
 	if !t.CreatedAt.IsZero() {
@@ -259,7 +259,7 @@ type rowKey struct {
 }
 
 // reportFromTallies is Report from the counters.
-func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error) {
+func (rp *reports) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error) {
 	n := len(q.Periods)
 	rep := &Report{Query: q, Total: ReportRow{Region: q.Region, Figures: make([]Figures, n)}}
 	rows := map[rowKey]*ReportRow{}
@@ -308,7 +308,7 @@ func (e *Engine) reportFromTallies(ts TallyStore, q ReportQuery) (*Report, error
 	}
 	// Rows without categories whose tickets s may handle all or none of
 	// (per restriction) read the area counters; the others the groups'.
-	areaRows, err := e.areaRows(ts, q, rows, &rep.Total, from, to)
+	areaRows, err := rp.areaRows(ts, q, rows, &rep.Total, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +458,7 @@ func sameAccess(s *bansosbot.Staff, area bansosbot.RegionCode, restricted bool) 
 // (the query's, or one of its children) s may handle all or none of the
 // tickets of, per restriction, from the area counters (and their part of
 // the total), and returns them.
-func (e *Engine) areaRows(ts TallyStore, q ReportQuery, rows map[rowKey]*ReportRow, total *ReportRow, from, to []int32) (map[*ReportRow]bool, error) {
+func (rp *reports) areaRows(ts TallyStore, q ReportQuery, rows map[rowKey]*ReportRow, total *ReportRow, from, to []int32) (map[*ReportRow]bool, error) {
 	out := map[*ReportRow]bool{}
 	if q.ByCategory {
 		return out, nil
@@ -553,13 +553,13 @@ func (e *Engine) areaRows(ts TallyStore, q ReportQuery, rows map[rowKey]*ReportR
 
 // Restricted reports whether the ticket is for supervisors and admins
 // only (hidden reporter, a supervisors-only category).
-func (e *Engine) Restricted(t *bansosbot.Ticket) bool { return e.restricted(t) }
+func (e *Engine) Restricted(t *bansosbot.Ticket) bool { return e.cat.restricted(t) }
 
 // OpenCounts counts the open tickets under region that s may handle (nil:
 // all): per region one level below region when byRegion (under "" when
 // not). It reads the counters when they are ready, else the status index
 // and the tickets.
-func (e *Engine) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.Staff, byRegion bool) (map[bansosbot.RegionCode]int, error) {
+func (rp *reports) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.Staff, byRegion bool) (map[bansosbot.RegionCode]int, error) {
 	out := map[bansosbot.RegionCode]int{}
 	key := func(r bansosbot.RegionCode) bansosbot.RegionCode {
 		if byRegion {
@@ -582,7 +582,7 @@ func (e *Engine) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.
 		}
 	}
 	err := tx.RegionTickets(region, open, func(t *bansosbot.Ticket) bool {
-		if s == nil || s.MayHandle(t, e.restricted(t)) {
+		if s == nil || s.MayHandle(t, rp.cat.restricted(t)) {
 			out[key(t.Region)]++
 		}
 		return true
@@ -593,7 +593,7 @@ func (e *Engine) OpenCounts(tx Store, region bansosbot.RegionCode, s *bansosbot.
 // ResponseHours is the working hours from filing to the first response
 // as the report counts them (without the time waiting for the citizen);
 // ok is false before a response.
-func (e *Engine) ResponseHours(tx TicketStore, t *bansosbot.Ticket) (float64, bool, error) {
+func (rp *reports) ResponseHours(tx TicketStore, t *bansosbot.Ticket) (float64, bool, error) {
 	if t.FirstResponseAt.IsZero() {
 		return 0, false, nil
 	}
@@ -601,6 +601,6 @@ func (e *Engine) ResponseHours(tx TicketStore, t *bansosbot.Ticket) (float64, bo
 	if err != nil {
 		return 0, false, err
 	}
-	d := e.cfg.Calendar.WorkingDurationExcluding(t.CreatedAt, t.FirstResponseAt, clockPauses(events), t.Region.TimeZone())
+	d := rp.calendar.WorkingDurationExcluding(t.CreatedAt, t.FirstResponseAt, clockPauses(events), t.Region.TimeZone())
 	return float64(bansosbot.DigestMinutes(d)) / 60, true, nil
 }

@@ -390,7 +390,7 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	text := []Msg{T("mytickets.view", "No", string(t.No), "Category", categoryName(c, t.Category),
 		"Status", T("status."+string(t.Status)), "Region", c.e.cfg.Regions.DisplayName(t.Region),
 		"Created", Time{T: t.CreatedAt, Loc: loc},
-		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "DueSpan", c.e.SpanMsg(t, bansosbot.PhaseResolution),
+		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "DueSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResolution),
 		"Open", t.Status.Open() && !t.DueResolve.IsZero()),
 		T("mytickets.view_description", "Text", shorten(t.Description)),
 	}
@@ -412,7 +412,7 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	for _, ev := range public {
 		text = append(text, historyLine(ev, loc))
 	}
-	text = c.e.endedMsgs(text, t) // rejected or closed: where to go when the citizen disagrees
+	text = c.e.cat.endedMsgs(text, t) // rejected or closed: where to go when the citizen disagrees
 	id := strconv.FormatUint(t.ID, 10)
 	var rows [][]Choice
 	if t.Status.Open() {
@@ -535,7 +535,7 @@ func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.A
 			return err
 		}
 		// The clock runs again: new deadlines now, not at the next job run.
-		if err := c.e.Reschedule(c.Tx, t, c.Now); err != nil {
+		if err := c.e.sla.Reschedule(c.Tx, t, c.Now); err != nil {
 			return err
 		}
 	}
