@@ -21,11 +21,18 @@ const maxCharts = 3
 const auditChart = "chart"
 
 func (e *Engine) registerOps() {
+	ch := &charts{reports: e.reports, cat: e.cat}
 	e.addCommand(Command{ID: "chart", Names: map[string]string{"id": "grafik", "en": "chart"}, Desc: "cmd.chart",
-		Staff: true, Supervisors: true, Run: e.chart})
+		Staff: true, Supervisors: true, Run: ch.chart})
 }
 
-func (e *Engine) chart(c *Conv) error {
+// charts draws the supervisors' weekly charts (/grafik).
+type charts struct {
+	reports *reports
+	cat     *catalog
+}
+
+func (cs *charts) chart(c *Conv) error {
 	s := c.Staff()
 	if s == nil || s.Role == bansosbot.RoleWorker {
 		return c.refuse(auditChart, 0, "role", T("ops.chart.supervisors"))
@@ -41,7 +48,7 @@ func (e *Engine) chart(c *Conv) error {
 		regions = regions[:maxCharts]
 	}
 	for _, region := range regions {
-		r, err := e.chartReply(c.Tx, s, region, c.Now)
+		r, err := cs.chartReply(c.Tx, s, region, c.Now)
 		if err != nil {
 			return err
 		}
@@ -52,14 +59,14 @@ func (e *Engine) chart(c *Conv) error {
 
 // chartReply is the chart of one region with its caption (which is also
 // the text shown when no picture can be drawn).
-func (e *Engine) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (Reply, error) {
+func (cs *charts) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (Reply, error) {
 	loc := region.TimeZone()
 	periods := WeekPeriods(now, loc, ChartWeeks)
-	rep, err := e.reports.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s, NoMedians: true})
+	rep, err := cs.reports.Report(tx, ReportQuery{Region: region, Periods: periods, Now: now, Staff: s, NoMedians: true})
 	if err != nil {
 		return Reply{}, err
 	}
-	ch := &Chart{Title: T("ops.chart.title", "Region", e.cat.regionName(region))}
+	ch := &Chart{Title: T("ops.chart.title", "Region", cs.cat.regionName(region))}
 	received := ChartSeries{Name: T("ops.chart.received")}
 	resolved := ChartSeries{Name: T("ops.chart.resolved")}
 	overdue := ChartSeries{Name: T("ops.chart.overdue")}
@@ -75,7 +82,7 @@ func (e *Engine) chartReply(tx Store, s *bansosbot.Staff, region bansosbot.Regio
 	}
 	ch.Series = []ChartSeries{received, resolved, overdue}
 	last := periods[len(periods)-1]
-	caption := T("ops.chart.caption", "Region", e.cat.regionName(region),
+	caption := T("ops.chart.caption", "Region", cs.cat.regionName(region),
 		"From", Time{T: periods[0].From.In(loc), Loc: loc, DateOnly: true},
 		"To", Time{T: last.To.AddDays(-1).In(loc), Loc: loc, DateOnly: true},
 		"Weeks", ChartWeeks, "Received", sumReceived, "Resolved", sumResolved,

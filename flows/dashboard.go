@@ -43,11 +43,17 @@ func NewToken() string {
 const auditDashboard = "dashboard_link"
 
 func (e *Engine) registerDashboard() {
+	d := &dashboard{url: e.cfg.DashboardURL}
 	e.addCommand(Command{ID: "dashboard", Names: map[string]string{"id": "dasbor", "en": "dashboard"}, Desc: "cmd.dashboard",
-		Staff: true, Run: e.dashboardLink})
+		Staff: true, Run: d.dashboardLink})
 }
 
-func (e *Engine) dashboardLink(c *Conv) error {
+// dashboard hands staff a login link to the web dashboard (/dasbor).
+type dashboard struct {
+	url string // Config.DashboardURL; empty: the dashboard is off
+}
+
+func (d *dashboard) dashboardLink(c *Conv) error {
 	s := c.Staff()
 	if s == nil || !s.Active {
 		return c.refuse(auditDashboard, 0, "not_staff", T("dashboard.staff_only"))
@@ -56,7 +62,7 @@ func (e *Engine) dashboardLink(c *Conv) error {
 		return c.refuse(auditDashboard, 0, "group", T("dashboard.private_only"))
 	}
 	ds, ok := dashboardStore(c.Tx)
-	if e.cfg.DashboardURL == "" || !ok {
+	if d.url == "" || !ok {
 		c.Say(T("dashboard.off"))
 		return nil
 	}
@@ -67,7 +73,7 @@ func (e *Engine) dashboardLink(c *Conv) error {
 	if err := c.audit(bansosbot.AuditEntry{Action: auditDashboard, Allowed: true}); err != nil {
 		return err
 	}
-	url := strings.TrimRight(e.cfg.DashboardURL, "/") + DashboardLoginPath + "?t=" + token
+	url := strings.TrimRight(d.url, "/") + DashboardLoginPath + "?t=" + token
 	c.Say(T("dashboard.link", "URL", url, "Minutes", int(DashboardLinkTTL/time.Minute)))
 	return nil
 }

@@ -18,6 +18,13 @@ const digestHour = 7
 // digestOldest is how many of the oldest open tickets a digest lists.
 const digestOldest = 3
 
+// digester writes the supervisors' daily and weekly digests.
+type digester struct {
+	calendar *bansosbot.Calendar
+	cat      *catalog
+	conv     func(tx Store, now time.Time) *Conv
+}
+
 // Digest sends each active supervisor, once per working day at or after
 // 07:00 in their time zone (their first region's; national: WIB), the
 // numbers of their region: new, open, overdue and resolved tickets,
@@ -29,7 +36,7 @@ const digestOldest = 3
 // The numbers come from the status index of the supervisor's regions,
 // which includes their closed tickets: the cost grows with the region's
 // history, once per supervisor and day.
-func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, error) {
+func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, error) {
 	var sups []*bansosbot.Staff
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
 		if s.Active && s.Role == bansosbot.RoleSupervisor {
@@ -40,7 +47,7 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 	if err != nil {
 		return nil, fmt.Errorf("flows: digest: %w", err)
 	}
-	c := e.systemConv(tx, now)
+	c := g.conv(tx, now)
 	c.ctx = ctx
 	cache := map[string]*digestStats{}
 	for _, s := range sups {
@@ -49,7 +56,7 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 		}
 		loc := regionZone(s.Regions)
 		local := now.In(loc)
-		if local.Hour() < digestHour || !e.cfg.Calendar.IsWorkingDay(now, loc) {
+		if local.Hour() < digestHour || !g.calendar.IsWorkingDay(now, loc) {
 			continue
 		}
 		to := time.Date(local.Year(), local.Month(), local.Day(), digestHour, 0, 0, 0, loc)
@@ -60,8 +67,8 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 		if !first {
 			continue
 		}
-		weekly := e.firstWorkingDayOfWeek(to, loc)
-		from := e.previousWorkingDay(to, loc)
+		weekly := g.firstWorkingDayOfWeek(to, loc)
+		from := g.previousWorkingDay(to, loc)
 		if weekly {
 			from = to.AddDate(0, 0, -7)
 		}
@@ -71,13 +78,13 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 		key := fmt.Sprint(s.Regions, from.Unix(), to.Unix())
 		st := cache[key]
 		if st == nil {
-			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, e.cat.restricted(t)) }
+			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, g.cat.restricted(t)) }
 			if st, err = digestCount(tx, regions, may, from, to, now); err != nil {
 				return nil, fmt.Errorf("flows: digest: %w", err)
 			}
 			cache[key] = st
 		}
-		if err := c.Notify(s.UserID, e.digestMessage(st, regions, weekly, from, to, now, loc)); err != nil {
+		if err := c.Notify(s.UserID, g.digestMessage(st, regions, weekly, from, to, now, loc)); err != nil {
 			return nil, err
 		}
 	}
@@ -86,9 +93,9 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 
 // firstWorkingDayOfWeek reports whether no working day precedes day in
 // its ISO week (Monday, or Tuesday after a Monday holiday).
-func (e *Engine) firstWorkingDayOfWeek(day time.Time, loc *time.Location) bool {
+func (g *digester) firstWorkingDayOfWeek(day time.Time, loc *time.Location) bool {
 	for i := int(day.Weekday()+6) % 7; i > 0; i-- {
-		if e.cfg.Calendar.IsWorkingDay(day.AddDate(0, 0, -i), loc) {
+		if g.calendar.IsWorkingDay(day.AddDate(0, 0, -i), loc) {
 			return false
 		}
 	}
@@ -96,9 +103,9 @@ func (e *Engine) firstWorkingDayOfWeek(day time.Time, loc *time.Location) bool {
 }
 
 // previousWorkingDay is the same hour on the working day before day.
-func (e *Engine) previousWorkingDay(day time.Time, loc *time.Location) time.Time {
+func (g *digester) previousWorkingDay(day time.Time, loc *time.Location) time.Time {
 	for i := 1; i <= 31; i++ {
-		if d := day.AddDate(0, 0, -i); e.cfg.Calendar.IsWorkingDay(d, loc) {
+		if d := day.AddDate(0, 0, -i); g.calendar.IsWorkingDay(d, loc) {
 			return d
 		}
 	}
@@ -185,8 +192,8 @@ func (st *digestStats) keepOldest(t *bansosbot.Ticket) {
 	}
 }
 
-func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, weekly bool, from, to, now time.Time, loc *time.Location) Reply {
-	region := e.cat.regionList(regions)
+func (g *digester) digestMessage(st *digestStats, regions []bansosbot.RegionCode, weekly bool, from, to, now time.Time, loc *time.Location) Reply {
+	region := g.cat.regionList(regions)
 	title := T("digest.daily_title", "Region", region, "Date", Time{T: to, Loc: loc, DateOnly: true})
 	if weekly {
 		title = T("digest.weekly_title", "Region", region, "Date", Time{T: to, Loc: loc, DateOnly: true})
@@ -209,7 +216,7 @@ func (e *Engine) digestMessage(st *digestStats, regions []bansosbot.RegionCode, 
 	}
 	for _, t := range st.Oldest {
 		days := int(now.Sub(t.CreatedAt) / (24 * time.Hour))
-		text = append(text, T("digest.oldest_item", "No", t.No, "Category", e.cat.categoryName(t),
+		text = append(text, T("digest.oldest_item", "No", t.No, "Category", g.cat.categoryName(t),
 			"Age", T("digest.age", "Count", days), "Status", T(StaffStatusKey(t.Status)), "Overdue", Overdue(t, now)))
 		row = append(row, Choice{T("escalation.open", "No", t.No), esOpen + ":" + idStr(t.ID)})
 	}

@@ -212,10 +212,12 @@ type Engine struct {
 
 	// The parts the flows and jobs share; each holds only what it uses of
 	// the configuration.
-	cat     *catalog
-	sla     *deadlines
-	routes  *router
-	reports *reports
+	cat       *catalog
+	sla       *deadlines
+	routes    *router
+	reports   *reports
+	digests   *digester
+	escalator *escalator
 }
 
 // NewEngine builds an engine with every flow of the bot.
@@ -226,6 +228,8 @@ func NewEngine(cfg Config) *Engine {
 	e.sla = &deadlines{calendar: cfg.Calendar, sla: cfg.SLA, categories: cfg.Categories}
 	e.routes = &router{admins: cfg.Admins, log: cfg.Log, cat: e.cat, conv: e.systemConv}
 	e.reports = &reports{now: cfg.Now, calendar: cfg.Calendar, cat: e.cat}
+	e.digests = &digester{calendar: cfg.Calendar, cat: e.cat, conv: e.systemConv}
+	e.escalator = &escalator{admins: cfg.Admins, log: cfg.Log, sla: e.sla, cat: e.cat, conv: e.systemConv}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
@@ -241,6 +245,16 @@ func NewEngine(cfg Config) *Engine {
 func (e *Engine) Config() Config { return e.cfg }
 
 // What the program, the dashboard and the tests ask of the engine's parts.
+
+// Digest is the supervisors' digest job (digest.go).
+func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, error) {
+	return e.digests.Digest(ctx, tx, now)
+}
+
+// Escalate is the escalation job (escalation.go).
+func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit int) ([]Reply, bool, error) {
+	return e.escalator.Escalate(ctx, tx, now, limit)
+}
 
 // Schedule sets a new ticket's deadlines (sla.go).
 func (e *Engine) Schedule(t *bansosbot.Ticket, now time.Time) { e.sla.Schedule(t, now) }

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,16 @@ const (
 
 func (e *Engine) registerEscalation() { e.addFlow(escalation{}) }
 
+// escalator fires the service-level ladders of due tickets (the
+// escalation job).
+type escalator struct {
+	admins []int64 // configured admins (Config.Admins): the ladder's top
+	log    *slog.Logger
+	sla    *deadlines
+	cat    *catalog
+	conv   func(tx Store, now time.Time) *Conv
+}
+
 // Escalate is the escalation job: it reads the due entries of the
 // due-time index (at most limit tickets; more reports that others are
 // due), fires every ladder step each ticket reached, in order, and
@@ -41,7 +52,7 @@ func (e *Engine) registerEscalation() { e.addFlow(escalation{}) }
 // (ticket, step) fires exactly once however often the job runs, crashes
 // or restarts. A recipient hears of all their tickets of one run in one
 // message. Call it in a loop of transactions while more.
-func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit int) (replies []Reply, more bool, err error) {
+func (x *escalator) Escalate(ctx context.Context, tx Store, now time.Time, limit int) (replies []Reply, more bool, err error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -59,7 +70,7 @@ func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit in
 	}
 	// The tickets are changed only after the scan: writing into the index
 	// while its cursor runs would skip entries.
-	r := &escalationRun{e: e, c: e.systemConv(tx, now), now: now,
+	r := &escalationRun{esc: x, c: x.conv(tx, now), now: now,
 		supervisors: map[supervisorsKey][]*bansosbot.Staff{}, staff: map[int64]*bansosbot.Staff{}, inbox: map[int64][]notice{}}
 	r.c.ctx = ctx
 	for _, t := range due {
@@ -79,7 +90,7 @@ func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit in
 // escalationRun is one call of Escalate: caches and the notices collected
 // per recipient.
 type escalationRun struct {
-	e           *Engine
+	esc         *escalator
 	c           *Conv // the system's conversation, for Notify
 	now         time.Time
 	supervisors map[supervisorsKey][]*bansosbot.Staff
@@ -105,7 +116,7 @@ func (r *escalationRun) ticket(t *bansosbot.Ticket) error {
 	if err != nil {
 		return err
 	}
-	p := r.e.sla.plan(t, clockPauses(events))
+	p := r.esc.sla.plan(t, clockPauses(events))
 	for {
 		s, ok := p.next(t)
 		if !ok {
@@ -153,7 +164,7 @@ func (r *escalationRun) fire(t *bansosbot.Ticket, p slaPlan, s bansosbot.SLAStep
 		return err
 	}
 	if len(to) == 0 {
-		r.e.cfg.Log.Warn("escalation without recipients", "ticket", t.ID, "step", s.Kind, "region", string(t.Region))
+		r.esc.log.Warn("escalation without recipients", "ticket", t.ID, "step", s.Kind, "region", string(t.Region))
 	}
 	for _, id := range to {
 		r.add(id, notice{t: t, step: s, level: level, deadline: deadline})
@@ -197,7 +208,7 @@ func (r *escalationRun) recipients(t *bansosbot.Ticket, p slaPlan, s bansosbot.S
 		break
 	}
 	if len(to) == 0 {
-		to = slices.Clone(r.e.cfg.Admins)
+		to = slices.Clone(r.esc.admins)
 	}
 	return to, level, nil
 }
@@ -259,8 +270,8 @@ func (r *escalationRun) send() error {
 			return err
 		}
 		supervises := s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) ||
-			slices.Contains(r.e.cfg.Admins, id)
-		if err := r.c.Notify(id, r.e.escalationMessage(r.inbox[id], supervises)); err != nil {
+			slices.Contains(r.esc.admins, id)
+		if err := r.c.Notify(id, r.esc.escalationMessage(r.inbox[id], supervises)); err != nil {
 			return err
 		}
 	}
@@ -269,7 +280,7 @@ func (r *escalationRun) send() error {
 
 // escalationMessage lists the notices of one recipient, with buttons to
 // open each ticket and, for supervisors, to acknowledge or reassign it.
-func (e *Engine) escalationMessage(ns []notice, supervises bool) Reply {
+func (x *escalator) escalationMessage(ns []notice, supervises bool) Reply {
 	text := []Msg{T("escalation.header", "Count", len(ns))}
 	var rows [][]Choice
 	for i, n := range ns {
@@ -277,7 +288,7 @@ func (e *Engine) escalationMessage(ns []notice, supervises bool) Reply {
 			text = append(text, T("escalation.more", "Count", len(ns)-maxListed))
 			break
 		}
-		text = append(text, e.escalationItem(n))
+		text = append(text, x.escalationItem(n))
 		if i < maxButtonRows {
 			row := []Choice{{T("escalation.open", "No", n.t.No), esOpen + ":" + idStr(n.t.ID)}}
 			if supervises {
@@ -290,7 +301,7 @@ func (e *Engine) escalationMessage(ns []notice, supervises bool) Reply {
 	return Reply{Action: Send, Text: text, Buttons: Buttons(escalationFlow, rows)}
 }
 
-func (e *Engine) escalationItem(n notice) Msg {
+func (x *escalator) escalationItem(n notice) Msg {
 	phase, due := T(phaseKey(n.step.Phase)), Time{T: n.deadline, Loc: n.t.Region.TimeZone()}
 	var what Msg
 	switch n.step.Kind {
@@ -302,7 +313,7 @@ func (e *Engine) escalationItem(n notice) Msg {
 		what = T("escalation.what.escalate", "Phase", phase, "Due", due,
 			"Level", T("escalation.level."+bansosbot.LevelName(max(n.level, bansosbot.LevelNational))))
 	}
-	return T("escalation.item", "No", n.t.No, "Category", e.cat.categoryName(n.t), "Region", e.cat.regionName(n.t.Region), "What", what)
+	return T("escalation.item", "No", n.t.No, "Category", x.cat.categoryName(n.t), "Region", x.cat.regionName(n.t.Region), "What", what)
 }
 
 // escalation handles the buttons of escalation and digest messages.
