@@ -51,13 +51,23 @@ const (
 	auditAnnounceControl = "announce_control"
 )
 
+// announcer writes, approves, controls and queues the staff's
+// announcements, and offers subscriptions under answers.
+type announcer struct {
+	admins       []int64 // configured admins (Config.Admins): approvers of last resort
+	approvalOver int     // Config.AnnounceApprovalOver
+	cat          *catalog
+	conv         func(tx Store, now time.Time) *Conv
+}
+
 func (e *Engine) registerAnnounce() {
-	e.addFlow(subscribe{})
-	e.addFlow(announce{})
+	sub, ann := subscribe{cat: e.cat}, announce{an: e.announcer}
+	e.addFlow(sub)
+	e.addFlow(ann)
 	e.addCommand(Command{ID: "subscribe", Names: map[string]string{"id": "langganan", "en": "subscribe"}, Desc: "cmd.subscribe",
-		Consent: true, Run: func(c *Conv) error { return subscribe{}.Start(c) }})
+		Consent: true, Run: sub.Start})
 	e.addCommand(Command{ID: "unsubscribe", Names: map[string]string{"id": "berhenti", "en": "unsubscribe"}, Desc: "cmd.unsubscribe",
-		Consent: true, Run: func(c *Conv) error { return subscribe{}.Start(c) }})
+		Consent: true, Run: sub.Start})
 	// The rough effect of an announcement: its recipients checking their
 	// status or filing a complaint within the week.
 	for i := range e.commands {
@@ -66,7 +76,7 @@ func (e *Engine) registerAnnounce() {
 		}
 	}
 	e.addCommand(Command{ID: "announce", Names: map[string]string{"id": "pengumuman", "en": "announce"}, Desc: "cmd.announce",
-		Staff: true, Supervisors: true, Run: func(c *Conv) error { return announce{}.Start(c) }})
+		Staff: true, Supervisors: true, Run: ann.Start})
 }
 
 // ---- citizens: subscriptions ----
@@ -74,7 +84,9 @@ func (e *Engine) registerAnnounce() {
 // subscribe is the citizen's subscriptions: a list with a button to leave
 // each region, a search to add one, and the consent screen before any
 // region (or program) is kept.
-type subscribe struct{}
+type subscribe struct {
+	cat *catalog
+}
 
 // subscribeMachine: list → search (typed name) → confirm (consent) → list.
 var subscribeMachine = NewMachine("subscribe", fsm.Events{
@@ -98,9 +110,9 @@ func (subscribe) free(payload string) bool {
 	return verb == "r" || verb == "p" || verb == "u"
 }
 
-func (subscribe) Start(c *Conv) error {
+func (f subscribe) Start(c *Conv) error {
 	c.Begin(subscribeFlow, "list")
-	return subscribe{}.Prompt(c)
+	return f.Prompt(c)
 }
 
 func (f subscribe) Prompt(c *Conv) error {
@@ -117,9 +129,9 @@ func (f subscribe) Prompt(c *Conv) error {
 	case "search":
 		c.Ask([]Msg{T("announce.sub_search")}, [][]Choice{back})
 	case "confirm":
-		what := Msg(T("announce.sub_what_region", "Region", c.e.cat.regionName(d.Region)))
+		what := Msg(T("announce.sub_what_region", "Region", f.cat.regionName(d.Region)))
 		if d.Program != "" {
-			what = T("announce.sub_what_program", "Program", c.e.cat.programName(d.Program, c.Lang))
+			what = T("announce.sub_what_program", "Program", f.cat.programName(d.Program, c.Lang))
 		}
 		c.Ask([]Msg{T("announce.sub_consent", "What", what)}, [][]Choice{
 			{{T("announce.sub_agree"), "yes"}}, back,
@@ -130,14 +142,14 @@ func (f subscribe) Prompt(c *Conv) error {
 		if sub != nil {
 			var names []string
 			for _, r := range sub.Regions {
-				names = append(names, c.e.cat.regionName(r))
-				rows = append(rows, []Choice{{T("announce.sub_leave", "Region", c.e.cat.shortRegion(r)), "rm:" + string(r)}})
+				names = append(names, f.cat.regionName(r))
+				rows = append(rows, []Choice{{T("announce.sub_leave", "Region", f.cat.shortRegion(r)), "rm:" + string(r)}})
 			}
 			text = []Msg{T("announce.sub_list", "Regions", strings.Join(names, "; "), "Since", Time{T: sub.ConsentAt, Loc: regionZone(sub.Regions), DateOnly: true})}
 			if len(sub.Programs) > 0 {
 				var progs []string
 				for _, p := range sub.Programs {
-					progs = append(progs, c.e.cat.programName(p, c.Lang))
+					progs = append(progs, f.cat.programName(p, c.Lang))
 				}
 				text = append(text, T("announce.sub_programs", "Programs", strings.Join(progs, ", ")))
 			}
@@ -204,7 +216,7 @@ func (f subscribe) button(c *Conv) error {
 	switch verb {
 	case "r":
 		r := bansosbot.RegionCode(arg)
-		if _, ok := c.e.cfg.Regions.Get(r); !ok || r.Level() < 2 || r.Level() > 3 {
+		if _, ok := f.cat.regions.Get(r); !ok || r.Level() < 2 || r.Level() > 3 {
 			c.AnswerCallback(T("general.button_unknown"), false)
 			return nil
 		}
@@ -215,7 +227,7 @@ func (f subscribe) button(c *Conv) error {
 		}
 		return f.Prompt(c)
 	case "p":
-		if _, ok := c.e.cat.program(arg); !ok {
+		if _, ok := f.cat.program(arg); !ok {
 			c.AnswerCallback(T("general.button_unknown"), false)
 			return nil
 		}
@@ -251,7 +263,7 @@ const regionSearchLimit = 8
 func (f subscribe) search(c *Conv, d subDraft, q string) error {
 	var found []bansosbot.Region
 	for _, lvl := range []int{2, 3} {
-		found = append(found, c.e.cfg.Regions.Search(q, lvl, "", regionSearchLimit)...)
+		found = append(found, f.cat.regions.Search(q, lvl, "", regionSearchLimit)...)
 	}
 	found = found[:min(len(found), regionSearchLimit)]
 	if len(found) == 0 {
@@ -262,7 +274,7 @@ func (f subscribe) search(c *Conv, d subDraft, q string) error {
 	var rows [][]Choice
 	for _, r := range found {
 		d.Found = append(d.Found, string(r.Code))
-		rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(r.Code)), "pick:" + string(r.Code)}})
+		rows = append(rows, []Choice{{T("announce.name", "Name", f.cat.regionName(r.Code)), "pick:" + string(r.Code)}})
 	}
 	rows = append(rows, []Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}})
 	if err := c.SaveDraft(d); err != nil {
@@ -351,7 +363,7 @@ func (f subscribe) leave(c *Conv, region bansosbot.RegionCode, fromAnn uint64) e
 		c.Say(T("announce.sub_left_all"))
 		return nil
 	}
-	c.Say(T("announce.sub_left", "Region", c.e.cat.regionName(region)))
+	c.Say(T("announce.sub_left", "Region", f.cat.regionName(region)))
 	c.Begin(subscribeFlow, "list")
 	return f.Prompt(c)
 }
@@ -359,7 +371,7 @@ func (f subscribe) leave(c *Conv, region bansosbot.RegionCode, fromAnn uint64) e
 // subscribeOffer is the button offering the citizen the announcements of
 // a region (after a ticket is filed); nil when they follow it already or
 // it cannot be followed.
-func (e *Engine) subscribeOffer(c *Conv, region bansosbot.RegionCode) ([]Button, error) {
+func (an *announcer) subscribeOffer(c *Conv, region bansosbot.RegionCode) ([]Button, error) {
 	if region.Level() == 4 {
 		region = region.District()
 	}
@@ -377,14 +389,14 @@ func (e *Engine) subscribeOffer(c *Conv, region bansosbot.RegionCode) ([]Button,
 // announcements of each program that answered YA (at most two), unless the
 // citizen already lets the bot keep that program: nothing of the answer is
 // kept unless they accept.
-func (e *Engine) programOffers(c *Conv, rec *bansosbot.Record) ([][]Button, error) {
+func (an *announcer) programOffers(c *Conv, rec *bansosbot.Record) ([][]Button, error) {
 	sub, err := c.Tx.Subscription(c.In.UserID)
 	if err != nil {
 		return nil, err
 	}
 	var rows [][]Choice
 	for _, st := range rec.Programs {
-		if _, known := e.cat.program(st.Code); !st.Receives || !known || sub != nil && slices.Contains(sub.Programs, st.Code) || len(rows) == 2 {
+		if _, known := an.cat.program(st.Code); !st.Receives || !known || sub != nil && slices.Contains(sub.Programs, st.Code) || len(rows) == 2 {
 			continue
 		}
 		rows = append(rows, []Choice{{T("announce.offer_program", "Program", st.Code), "p:" + st.Code}})
@@ -445,7 +457,9 @@ func noteActivity(c *Conv) error {
 const AnnounceApprovalOver = 1000
 
 // announce is the supervisors' and admins' flow that writes one.
-type announce struct{}
+type announce struct {
+	an *announcer
+}
 
 // announceMachine: region → program → text → text_en → photo → preview,
 // with "when" for a scheduled send; back goes one step up.
@@ -498,7 +512,7 @@ func (f announce) Start(c *Conv) error {
 		return c.refuse(auditAnnounce, 0, "role", T("announcing.supervisors_only"))
 	}
 	c.Begin(announceFlow, "region")
-	if err := c.e.listAnnouncements(c, s); err != nil {
+	if err := f.an.listAnnouncements(c, s); err != nil {
 		return err
 	}
 	return f.Prompt(c)
@@ -528,19 +542,19 @@ func (f announce) Prompt(c *Conv) error {
 	case "region":
 		var rows [][]Choice
 		for _, r := range announceRegions(s) {
-			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(r)), "reg:" + string(r)}})
+			rows = append(rows, []Choice{{T("announce.name", "Name", f.an.cat.regionName(r)), "reg:" + string(r)}})
 		}
 		for _, code := range d.Found {
-			rows = append(rows, []Choice{{T("announce.name", "Name", c.e.cat.regionName(bansosbot.RegionCode(code))), "reg:" + code}})
+			rows = append(rows, []Choice{{T("announce.name", "Name", f.an.cat.regionName(bansosbot.RegionCode(code))), "reg:" + code}})
 		}
 		rows = append(rows, []Choice{{T("general.cancel"), PayloadCancel}})
 		c.Ask([]Msg{T("announcing.region")}, rows)
 	case "program":
 		rows := [][]Choice{{{T("announcing.program_all"), "prog:"}}}
-		for _, p := range c.e.cfg.Programs {
+		for _, p := range f.an.cat.programs {
 			rows = append(rows, []Choice{{T("announce.name", "Name", p.Name(c.Lang)), "prog:" + p.Code}})
 		}
-		c.Ask([]Msg{T("announcing.program", "Region", c.e.cat.regionName(d.Region))}, append(rows, back))
+		c.Ask([]Msg{T("announcing.program", "Region", f.an.cat.regionName(d.Region))}, append(rows, back))
 	case "text":
 		c.Ask([]Msg{T("announcing.text", "Max", AnnounceMax)}, [][]Choice{back})
 	case "text_en":
@@ -548,19 +562,19 @@ func (f announce) Prompt(c *Conv) error {
 	case "photo":
 		c.Ask([]Msg{T("announcing.photo")}, [][]Choice{{{T("announce.skip"), "skip"}}, back})
 	case "preview":
-		n, err := c.e.countRecipients(c.Tx, d.Region, d.Program)
+		n, err := f.an.countRecipients(c.Tx, d.Region, d.Program)
 		if err != nil {
 			return err
 		}
-		preview := c.e.announcementReply(&bansosbot.Announcement{Region: d.Region, Text: map[string]string{"id": d.TextID, "en": d.TextEN}, PhotoID: d.Photo}, c.Lang, 0)
+		preview := f.an.announcementReply(&bansosbot.Announcement{Region: d.Region, Text: map[string]string{"id": d.TextID, "en": d.TextEN}, PhotoID: d.Photo}, c.Lang, 0)
 		preview.Buttons, preview.Announcement = nil, 0
 		c.Reply(preview)
 		program := Msg(T("announcing.program_all"))
 		if d.Program != "" {
-			program = T("announce.name", "Name", c.e.cat.programName(d.Program, c.Lang))
+			program = T("announce.name", "Name", f.an.cat.programName(d.Program, c.Lang))
 		}
-		c.Ask([]Msg{T("announcing.preview", "Region", c.e.cat.regionName(d.Region), "Program", program, "Count", n,
-			"Approval", n > c.e.cfg.AnnounceApprovalOver, "Over", c.e.cfg.AnnounceApprovalOver)}, [][]Choice{
+		c.Ask([]Msg{T("announcing.preview", "Region", f.an.cat.regionName(d.Region), "Program", program, "Count", n,
+			"Approval", n > f.an.approvalOver, "Over", f.an.approvalOver)}, [][]Choice{
 			{{T("announcing.send_now"), "now"}, {T("announcing.send_later"), "later"}}, back,
 		})
 	case "when":
@@ -574,7 +588,7 @@ func (f announce) Prompt(c *Conv) error {
 func (f announce) Handle(c *Conv) error {
 	if c.In.Callback != nil {
 		if _, step, _, _ := parseData(c.In.Callback.Data); step == "" {
-			return c.e.announceButton(c)
+			return f.an.announceButton(c)
 		}
 	}
 	s := c.Staff()
@@ -605,7 +619,7 @@ func (f announce) Handle(c *Conv) error {
 		if c.In.Callback == nil && text != "" {
 			d.Found = nil
 			for _, within := range announceRegions(s) {
-				for _, r := range c.e.cfg.Regions.Search(text, 0, within, regionSearchLimit) {
+				for _, r := range f.an.cat.regions.Search(text, 0, within, regionSearchLimit) {
 					if r.Level <= 3 && len(d.Found) < regionSearchLimit {
 						d.Found = append(d.Found, string(r.Code))
 					}
@@ -621,7 +635,7 @@ func (f announce) Handle(c *Conv) error {
 		}
 	case "program":
 		if code, ok := strings.CutPrefix(c.Payload, "prog:"); ok {
-			if _, known := c.e.cat.program(code); code != "" && !known {
+			if _, known := f.an.cat.program(code); code != "" && !known {
 				break
 			}
 			d.Program = code
@@ -660,7 +674,7 @@ func (f announce) Handle(c *Conv) error {
 	case "preview":
 		switch c.Payload {
 		case "now":
-			return c.e.createAnnouncement(c, s, d, c.Now)
+			return f.an.createAnnouncement(c, s, d, c.Now)
 		case "later":
 			return f.step(c, d, "schedule")
 		}
@@ -672,7 +686,7 @@ func (f announce) Handle(c *Conv) error {
 				c.Say(T("announcing.when_invalid", "Example", c.Now.In(loc).Add(24*time.Hour).Format("2006-01-02")+" 08:00"))
 				return f.Prompt(c)
 			}
-			return c.e.createAnnouncement(c, s, d, at)
+			return f.an.createAnnouncement(c, s, d, at)
 		}
 	}
 	if c.In.Callback == nil {
@@ -694,8 +708,8 @@ func (f announce) step(c *Conv, d annDraft, event string) error {
 
 // createAnnouncement stores the announcement: scheduled, or pending when
 // it needs a second pair of eyes (the approvers are asked).
-func (e *Engine) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at time.Time) error {
-	n, err := e.countRecipients(c.Tx, d.Region, d.Program)
+func (an *announcer) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at time.Time) error {
+	n, err := an.countRecipients(c.Tx, d.Region, d.Program)
 	if err != nil {
 		return err
 	}
@@ -709,11 +723,11 @@ func (e *Engine) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at 
 	}
 	a := &bansosbot.Announcement{ID: id, Author: s.UserID, Region: d.Region, Program: d.Program, Text: text, PhotoID: d.Photo,
 		Status: bansosbot.AnnScheduled, CreatedAt: c.Now, SendAt: at, Recipients: n}
-	approvers, err := e.approvers(c.Tx, s, a)
+	approvers, err := an.approvers(c.Tx, s, a)
 	if err != nil {
 		return err
 	}
-	needsApproval := n > e.cfg.AnnounceApprovalOver
+	needsApproval := n > an.approvalOver
 	if needsApproval {
 		a.Status = bansosbot.AnnPending
 	}
@@ -731,7 +745,7 @@ func (e *Engine) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at 
 		c.Say(T("announcing.no_approver", "No", id))
 	case needsApproval:
 		for _, ap := range approvers {
-			if err := c.Notify(ap.UserID, e.approvalRequest(a, s.Name)); err != nil {
+			if err := c.Notify(ap.UserID, an.approvalRequest(a, s.Name)); err != nil {
 				return err
 			}
 		}
@@ -744,7 +758,7 @@ func (e *Engine) createAnnouncement(c *Conv, s *bansosbot.Staff, d annDraft, at 
 
 // approvers are the active supervisors and admins other than the author
 // who cover the announcement's region at the author's level or above.
-func (e *Engine) approvers(tx Store, author *bansosbot.Staff, a *bansosbot.Announcement) ([]*bansosbot.Staff, error) {
+func (an *announcer) approvers(tx Store, author *bansosbot.Staff, a *bansosbot.Announcement) ([]*bansosbot.Staff, error) {
 	var out []*bansosbot.Staff
 	level := author.Specificity(a.Region)
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
@@ -753,7 +767,7 @@ func (e *Engine) approvers(tx Store, author *bansosbot.Staff, a *bansosbot.Annou
 		}
 		return true
 	})
-	for _, id := range e.cfg.Admins {
+	for _, id := range an.admins {
 		if id != author.UserID && !slices.ContainsFunc(out, func(s *bansosbot.Staff) bool { return s.UserID == id }) {
 			out = append(out, &bansosbot.Staff{UserID: id, Role: bansosbot.RoleAdmin, Active: true})
 		}
@@ -773,7 +787,7 @@ func mayApprove(s *bansosbot.Staff, author int64, authorLevel int, a *bansosbot.
 
 // mayControl: the author, or anyone who may approve, may see, pause,
 // resume and cancel an announcement.
-func (e *Engine) mayControl(tx Store, s *bansosbot.Staff, a *bansosbot.Announcement) (bool, error) {
+func (an *announcer) mayControl(tx Store, s *bansosbot.Staff, a *bansosbot.Announcement) (bool, error) {
 	if s == nil || s.Role == bansosbot.RoleWorker || !s.Covers(a.Region) {
 		return false, nil
 	}
@@ -791,15 +805,15 @@ func (e *Engine) mayControl(tx Store, s *bansosbot.Staff, a *bansosbot.Announcem
 	return mayApprove(s, a.Author, level, a), nil
 }
 
-func (e *Engine) approvalRequest(a *bansosbot.Announcement, author string) Reply {
+func (an *announcer) approvalRequest(a *bansosbot.Announcement, author string) Reply {
 	return Reply{Action: Send, Text: []Msg{T("announcing.approve_request", "No", a.ID, "Author", author,
-		"Region", e.cat.regionName(a.Region), "Count", a.Recipients, "Text", a.Text["id"])},
+		"Region", an.cat.regionName(a.Region), "Count", a.Recipients, "Text", a.Text["id"])},
 		Buttons: Buttons(announceFlow, [][]Choice{{{T("announcing.approve"), "ok:" + idStr(a.ID)}, {T("announcing.reject"), "no:" + idStr(a.ID)}}})}
 }
 
 // announceButton handles approval and control buttons; every press is
 // authorized again from the stored announcement and the presser's record.
-func (e *Engine) announceButton(c *Conv) error {
+func (an *announcer) announceButton(c *Conv) error {
 	verb, arg, _ := strings.Cut(c.Payload, ":")
 	id, ok := parseID(arg)
 	s := c.Staff()
@@ -832,7 +846,7 @@ func (e *Engine) announceButton(c *Conv) error {
 		allowed = mayApprove(s, a.Author, level, a)
 	case "v", "p", "r", "c":
 		var err error
-		if allowed, err = e.mayControl(c.Tx, s, a); err != nil {
+		if allowed, err = an.mayControl(c.Tx, s, a); err != nil {
 			return err
 		}
 	}
@@ -877,12 +891,12 @@ func (e *Engine) announceButton(c *Conv) error {
 		}
 	}
 	c.AnswerCallback(Msg{}, false)
-	c.Reply(e.progressReply(a))
+	c.Reply(an.progressReply(a))
 	return nil
 }
 
 // progressReply shows an announcement's state with its control buttons.
-func (e *Engine) progressReply(a *bansosbot.Announcement) Reply {
+func (an *announcer) progressReply(a *bansosbot.Announcement) Reply {
 	var row []Choice
 	id := idStr(a.ID)
 	switch a.Status {
@@ -896,7 +910,7 @@ func (e *Engine) progressReply(a *bansosbot.Announcement) Reply {
 	}
 	row = append(row, Choice{T("announcing.refresh"), "v:" + id})
 	loc := a.Region.TimeZone()
-	return Reply{Action: Send, Text: []Msg{T("announcing.progress", "No", a.ID, "Region", e.cat.regionName(a.Region),
+	return Reply{Action: Send, Text: []Msg{T("announcing.progress", "No", a.ID, "Region", an.cat.regionName(a.Region),
 		"Status", T("announcing.status."+string(a.Status)), "At", Time{T: a.SendAt, Loc: loc}, "Recipients", a.Recipients,
 		"Queued", a.Queued, "Sent", a.Sent, "Failed", a.Failed, "Blocked", a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted)},
 		Buttons: Buttons(announceFlow, [][]Choice{row})}
@@ -918,14 +932,14 @@ func AnnouncementsIn(tx Store, region bansosbot.RegionCode, since time.Time) ([]
 
 // announcementLines are the summary's lines on the region's recent
 // announcements: delivery, who left, and the rough effect.
-func (e *Engine) announcementLines(tx Store, region bansosbot.RegionCode, since time.Time) ([]Msg, error) {
+func (an *announcer) announcementLines(tx Store, region bansosbot.RegionCode, since time.Time) ([]Msg, error) {
 	anns, err := AnnouncementsIn(tx, region, since)
 	if err != nil || len(anns) == 0 {
 		return nil, err
 	}
 	out := []Msg{T("announcing.summary_head", "Count", len(anns))}
 	for _, a := range anns[:min(len(anns), announceListed)] {
-		out = append(out, T("announcing.summary_line", "No", a.ID, "Region", e.cat.shortRegion(a.Region),
+		out = append(out, T("announcing.summary_line", "No", a.ID, "Region", an.cat.shortRegion(a.Region),
 			"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients,
 			"Failed", a.Failed+a.Blocked, "Unsubscribed", a.Unsubscribed, "Acted", a.Acted))
 	}
@@ -936,18 +950,18 @@ func (e *Engine) announcementLines(tx Store, region bansosbot.RegionCode, since 
 const announceListed = 5
 
 // listAnnouncements shows the recent announcements s may control.
-func (e *Engine) listAnnouncements(c *Conv, s *bansosbot.Staff) error {
+func (an *announcer) listAnnouncements(c *Conv, s *bansosbot.Staff) error {
 	var lines []Msg
 	var rows [][]Choice
 	var ferr error
 	err := c.Tx.Announcements(func(a *bansosbot.Announcement) bool {
-		ok, err := e.mayControl(c.Tx, s, a)
+		ok, err := an.mayControl(c.Tx, s, a)
 		if err != nil {
 			ferr = err
 			return false
 		}
 		if ok {
-			lines = append(lines, T("announcing.list_line", "No", a.ID, "Region", e.cat.shortRegion(a.Region),
+			lines = append(lines, T("announcing.list_line", "No", a.ID, "Region", an.cat.shortRegion(a.Region),
 				"Status", T("announcing.status."+string(a.Status)), "Sent", a.Sent, "Recipients", a.Recipients))
 			rows = append(rows, []Choice{{T("announcing.open", "No", a.ID), "v:" + idStr(a.ID)}})
 		}
@@ -961,7 +975,7 @@ func (e *Engine) listAnnouncements(c *Conv, s *bansosbot.Staff) error {
 }
 
 // countRecipients counts the reachable subscribers of a target.
-func (e *Engine) countRecipients(tx Store, region bansosbot.RegionCode, program string) (int, error) {
+func (an *announcer) countRecipients(tx Store, region bansosbot.RegionCode, program string) (int, error) {
 	n := 0
 	var ferr error
 	err := tx.Subscriptions(0, func(s *bansosbot.Subscription) bool {
@@ -992,9 +1006,9 @@ func reachable(tx Store, s *bansosbot.Subscription, region bansosbot.RegionCode,
 
 // announcementReply is the message a subscriber gets, in their language,
 // with the button to stop receiving them.
-func (e *Engine) announcementReply(a *bansosbot.Announcement, lang string, chat int64) Reply {
+func (an *announcer) announcementReply(a *bansosbot.Announcement, lang string, chat int64) Reply {
 	r := Reply{Action: Send, ChatID: chat, Lang: lang, Announcement: a.ID,
-		Text:    []Msg{T("announce.message", "Region", e.cat.regionName(a.Region), "Text", a.TextFor(lang))},
+		Text:    []Msg{T("announce.message", "Region", an.cat.regionName(a.Region), "Text", a.TextFor(lang))},
 		Buttons: Buttons(subscribeFlow, [][]Choice{{{T("announce.stop"), "u:" + idStr(a.ID)}}})}
 	if a.PhotoID != "" {
 		r.Action, r.FileID = SendPhoto, a.PhotoID
@@ -1018,7 +1032,7 @@ func AnnouncementDue(tx Store, now time.Time) (bool, error) {
 // written in the caller's transaction with the replies), and finishes
 // those whose subscribers are all queued, telling their author. Run it
 // whenever the outbox has room for more: conversations go first.
-func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
+func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
 	var due []*bansosbot.Announcement
 	err := tx.Announcements(func(a *bansosbot.Announcement) bool {
 		if (a.Status == bansosbot.AnnScheduled && !a.SendAt.After(now)) || a.Status == bansosbot.AnnSending {
@@ -1030,7 +1044,7 @@ func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget i
 		return nil, fmt.Errorf("flows: announce: %w", err)
 	}
 	slices.Reverse(due) // oldest first
-	c := e.systemConv(tx, now)
+	c := an.conv(tx, now)
 	c.ctx = ctx
 	for _, a := range due {
 		if budget <= 0 {
@@ -1061,7 +1075,7 @@ func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget i
 				if p, _ := tx.Profile(s.UserID); p != nil && p.Lang != "" {
 					lang = p.Lang
 				}
-				c.replies = append(c.replies, e.announcementReply(a, lang, s.UserID))
+				c.replies = append(c.replies, an.announcementReply(a, lang, s.UserID))
 				a.Queued++
 				budget--
 			}

@@ -316,7 +316,7 @@ func (f check) handleName(c *Conv) error {
 		return nil
 	}
 	text, rows := nextSteps(snap, rec, d.District)
-	offers, err := c.e.programOffers(c, rec)
+	offers, err := c.e.announcer.programOffers(c, rec)
 	if err != nil {
 		return err
 	}

@@ -194,7 +194,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	buttons := Buttons(ticketsFlow, [][]Choice{
 		{{T("mytickets.open_button", "No", string(t.No)), tvOpen + ":" + strconv.FormatUint(t.ID, 10)}},
 	})
-	if offer, err := c.e.subscribeOffer(c, t.Region); err != nil {
+	if offer, err := c.e.announcer.subscribeOffer(c, t.Region); err != nil {
 		return err
 	} else if offer != nil {
 		buttons = append(buttons, offer)

@@ -218,6 +218,7 @@ type Engine struct {
 	reports   *reports
 	digests   *digester
 	escalator *escalator
+	announcer *announcer
 }
 
 // NewEngine builds an engine with every flow of the bot.
@@ -230,6 +231,7 @@ func NewEngine(cfg Config) *Engine {
 	e.reports = &reports{now: cfg.Now, calendar: cfg.Calendar, cat: e.cat}
 	e.digests = &digester{calendar: cfg.Calendar, cat: e.cat, conv: e.systemConv}
 	e.escalator = &escalator{admins: cfg.Admins, log: cfg.Log, sla: e.sla, cat: e.cat, conv: e.systemConv}
+	e.announcer = &announcer{admins: cfg.Admins, approvalOver: cfg.AnnounceApprovalOver, cat: e.cat, conv: e.systemConv}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
@@ -254,6 +256,11 @@ func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, 
 // Escalate is the escalation job (escalation.go).
 func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit int) ([]Reply, bool, error) {
 	return e.escalator.Escalate(ctx, tx, now, limit)
+}
+
+// Announce is the announcement job (announce.go).
+func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
+	return e.announcer.Announce(ctx, tx, now, budget)
 }
 
 // Schedule sets a new ticket's deadlines (sla.go).

@@ -152,7 +152,7 @@ func (e *Engine) summary(c *Conv) error {
 		if total.Tickets == 0 {
 			text = append(text, T("staff.summary_empty"))
 		}
-		ann, err := e.announcementLines(c.Tx, region, c.Now.Add(-SummaryWindow))
+		ann, err := e.announcer.announcementLines(c.Tx, region, c.Now.Add(-SummaryWindow))
 		if err != nil {
 			return err
 		}
