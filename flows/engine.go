@@ -219,6 +219,7 @@ type Engine struct {
 	digests   *digester
 	escalator *escalator
 	announcer *announcer
+	desk      *workspace
 }
 
 // NewEngine builds an engine with every flow of the bot.
@@ -232,6 +233,8 @@ func NewEngine(cfg Config) *Engine {
 	e.digests = &digester{calendar: cfg.Calendar, cat: e.cat, conv: e.systemConv}
 	e.escalator = &escalator{admins: cfg.Admins, log: cfg.Log, sla: e.sla, cat: e.cat, conv: e.systemConv}
 	e.announcer = &announcer{admins: cfg.Admins, approvalOver: cfg.AnnounceApprovalOver, cat: e.cat, conv: e.systemConv}
+	e.desk = &workspace{autoClose: cfg.AutoCloseAfter, cat: e.cat, routes: e.routes, announcer: e.announcer, conv: e.systemConv}
+	e.desk.flow = work{desk: e.desk, descMax: cfg.DescriptionMax}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
@@ -261,6 +264,17 @@ func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit in
 // Announce is the announcement job (announce.go).
 func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
 	return e.announcer.Announce(ctx, tx, now, budget)
+}
+
+// AutoClose is the job closing resolved tickets the citizen left
+// unanswered (staff_citizen.go).
+func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
+	return e.desk.AutoClose(tx, now)
+}
+
+// Queue lists a staff member's queue (staff_work.go).
+func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Time) ([]*bansosbot.Ticket, error) {
+	return e.desk.Queue(tx, s, filter, now)
 }
 
 // Schedule sets a new ticket's deadlines (sla.go).

@@ -31,7 +31,7 @@ const (
 	maxButtonRows = 5
 )
 
-func (e *Engine) registerEscalation() { e.addFlow(escalation{}) }
+func (e *Engine) registerEscalation() { e.addFlow(escalation{desk: e.desk}) }
 
 // escalator fires the service-level ladders of due tickets (the
 // escalation job).
@@ -317,7 +317,9 @@ func (x *escalator) escalationItem(n notice) Msg {
 }
 
 // escalation handles the buttons of escalation and digest messages.
-type escalation struct{}
+type escalation struct {
+	desk *workspace
+}
 
 func (escalation) Name() string { return escalationFlow }
 
@@ -331,7 +333,7 @@ func (escalation) Prompt(c *Conv) error { return nil }
 // Handle authorizes each press on the server. Opening and reassigning are
 // the staff workspace's card and transfer, which check role, region and
 // the hidden-reporter rules again.
-func (escalation) Handle(c *Conv) error {
+func (f escalation) Handle(c *Conv) error {
 	action, raw, _ := strings.Cut(c.Payload, ":")
 	id, ok := parseID(raw)
 	if c.In.Callback == nil || !ok || (action != esOpen && action != esAck && action != esReassign) {
@@ -339,7 +341,7 @@ func (escalation) Handle(c *Conv) error {
 		return nil
 	}
 	if action == esOpen {
-		return c.e.openCard(c, id)
+		return f.desk.openCard(c, id)
 	}
 	audit := bansosbot.AuditAck
 	if action == esReassign {
@@ -353,12 +355,12 @@ func (escalation) Handle(c *Conv) error {
 	if err != nil {
 		return err
 	}
-	if s := c.Staff(); !c.e.maySupervise(s, t) {
-		return c.refuse(audit, t.ID, c.e.refusal(s, t), T("escalation.not_allowed"))
+	if s := c.Staff(); !f.maySupervise(s, t) {
+		return c.refuse(audit, t.ID, f.refusal(s, t), T("escalation.not_allowed"))
 	}
 	if action == esReassign {
 		c.Payload = verbTransfer + ":" + idStr(t.ID)
-		return c.e.workButton(c)
+		return f.desk.workButton(c)
 	}
 	return acknowledge(c, t)
 }
@@ -366,11 +368,11 @@ func (escalation) Handle(c *Conv) error {
 // maySupervise: an active supervisor (or admin) covering the ticket's
 // region who may handle it: a restricted ticket (PUNGLI, misconduct) is
 // out of reach of its own kecamatan's chain, as in the staff workspace.
-func (e *Engine) maySupervise(s *bansosbot.Staff, t *bansosbot.Ticket) bool {
-	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.MayHandle(t, e.cat.restricted(t))
+func (f *escalation) maySupervise(s *bansosbot.Staff, t *bansosbot.Ticket) bool {
+	return s != nil && (s.Role == bansosbot.RoleSupervisor || s.Role == bansosbot.RoleAdmin) && s.MayHandle(t, f.desk.cat.restricted(t))
 }
 
-func (e *Engine) refusal(s *bansosbot.Staff, t *bansosbot.Ticket) string {
+func (escalation) refusal(s *bansosbot.Staff, t *bansosbot.Ticket) string {
 	switch {
 	case s == nil:
 		return "not_staff"

@@ -28,12 +28,12 @@ const InviteTTL = 72 * time.Hour
 // registerStaff adds staff registration, the queue and ticket actions.
 func (e *Engine) registerStaff() {
 	e.addFlow(staffAdmin{})
-	e.addFlow(work{})
-	e.addFlow(citizenSide{})
+	e.addFlow(e.desk.flow)
+	e.addFlow(citizenSide{cat: e.cat, routes: e.routes, sla: e.sla})
 	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.register})
 	e.addCommand(Command{ID: "queue", Names: map[string]string{"id": "antrian", "en": "queue"}, Desc: "cmd.queue", Staff: true,
-		Run: func(c *Conv) error { return e.showQueue(c, queueAll, 0, false) }})
-	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Supervisors: true, Run: e.summary})
+		Run: func(c *Conv) error { return e.desk.showQueue(c, queueAll, 0, false) }})
+	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Supervisors: true, Run: e.desk.summary})
 	e.addCommand(Command{ID: "invite", Names: map[string]string{"id": "undang", "en": "invite"}, Desc: "cmd.invite", Staff: true,
 		Run: func(c *Conv) error { return c.Start(staffFlow) }})
 	e.addCommand(Command{ID: "staff", Names: map[string]string{"id": "petugas", "en": "staff"}, Desc: "cmd.staff", Staff: true, Run: e.listStaff})

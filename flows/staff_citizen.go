@@ -16,7 +16,11 @@ import (
 // that the ticket is the presser's and still resolved. Answers to staff
 // messages go through the tickets flow ("tk"), whose add button the
 // notices carry.
-type citizenSide struct{}
+type citizenSide struct {
+	cat    *catalog
+	routes *router
+	sla    *deadlines
+}
 
 // Citizen buttons: "s:<id>:<1-5>" rates, "u:<id>" says not solved.
 const (
@@ -49,7 +53,7 @@ func (citizenSide) free(string) bool { return true }
 
 func (citizenSide) Start(c *Conv) error { return c.e.showMenu(c) }
 
-func (citizenSide) Prompt(c *Conv) error {
+func (f citizenSide) Prompt(c *Conv) error {
 	var d citizenDraft
 	if err := c.LoadDraft(&d); err != nil {
 		return err
@@ -64,7 +68,7 @@ func (citizenSide) Prompt(c *Conv) error {
 		text := []Msg{T("ct.rated", "No", string(t.No), "Rating", t.Rating)}
 		if t.Rating <= lowRating {
 			// Closed by an unhappy citizen: where to go if they disagree.
-			text = c.e.cat.endedMsgs(text, t)
+			text = f.cat.endedMsgs(text, t)
 		}
 		c.Ask(text, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	case "explain":
@@ -122,7 +126,7 @@ func (f citizenSide) Handle(c *Conv) error {
 		if err := c.Tx.PutTicket(t); err != nil {
 			return err
 		}
-		if err := c.e.tellHandlers(c, t, T("staff.citizen_explained", "No", string(t.No), "Text", text)); err != nil {
+		if err := f.routes.tellHandlers(c, t, T("staff.citizen_explained", "No", string(t.No), "Text", text)); err != nil {
 			return err
 		}
 	}
@@ -190,13 +194,13 @@ func (f citizenSide) button(c *Conv) error {
 		return err
 	}
 	// The clock runs again: new deadlines now, not at the next job run.
-	if err := c.e.sla.Reschedule(c.Tx, t, c.Now); err != nil {
+	if err := f.sla.Reschedule(c.Tx, t, c.Now); err != nil {
 		return err
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
-	if err := c.e.tellHandlers(c, t, T("staff.reopened", "No", no)); err != nil {
+	if err := f.routes.tellHandlers(c, t, T("staff.reopened", "No", no)); err != nil {
 		return err
 	}
 	return f.begin(c, t, "reopened")
@@ -216,10 +220,10 @@ func (f citizenSide) begin(c *Conv, t *bansosbot.Ticket, event string) error {
 
 // tellHandlers notifies the assignee of a ticket, or, when nobody has it,
 // whoever routing would tell, with a button to open it.
-func (e *Engine) tellHandlers(c *Conv, t *bansosbot.Ticket, msg Msg) error {
+func (r *router) tellHandlers(c *Conv, t *bansosbot.Ticket, msg Msg) error {
 	ids := []int64{t.Assignee}
 	if t.Assignee == 0 {
-		staff, err := e.routes.Route(c.Tx, t)
+		staff, err := r.Route(c.Tx, t)
 		if err != nil {
 			return err
 		}
@@ -242,9 +246,9 @@ func (e *Engine) tellHandlers(c *Conv, t *bansosbot.Ticket, msg Msg) error {
 const DefaultAutoCloseAfter = 7 * 24 * time.Hour
 
 // autoCloseAfter is Config.AutoCloseAfter or its default.
-func (e *Engine) autoCloseAfter() time.Duration {
-	if e.cfg.AutoCloseAfter > 0 {
-		return e.cfg.AutoCloseAfter
+func (w *workspace) autoCloseAfter() time.Duration {
+	if w.autoClose > 0 {
+		return w.autoClose
 	}
 	return DefaultAutoCloseAfter
 }
@@ -253,8 +257,8 @@ func (e *Engine) autoCloseAfter() time.Duration {
 // within Config.AutoCloseAfter, reading only the resolved entries of the
 // status index, and returns the notices for their citizens (no rating
 // request: the window has passed). Cron runs it in one transaction.
-func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
-	after := e.autoCloseAfter()
+func (w *workspace) AutoClose(tx Store, now time.Time) ([]Reply, error) {
+	after := w.autoCloseAfter()
 	var due []*bansosbot.Ticket
 	err := tx.RegionTickets("", []bansosbot.Status{bansosbot.StatusResolved}, func(t *bansosbot.Ticket) bool {
 		if !t.ResolvedAt.IsZero() && !now.Before(t.ResolvedAt.Add(after)) {
@@ -265,7 +269,7 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := e.systemConv(tx, now)
+	sc := w.conv(tx, now)
 	for _, t := range due { // changed after the scan: the index must not move under the cursor
 		if err := Transition(tx, t, EvClose, Actor{Role: RoleSystem}, Change{Args: map[string]string{"reason": "no_answer"}}, now); err != nil {
 			return nil, err
@@ -276,7 +280,7 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 		if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClose, TicketID: t.ID, Allowed: true, Reason: "no_answer"}); err != nil {
 			return nil, err
 		}
-		if err := e.notifyCitizen(sc, t, Reply{Action: Send, Text: e.cat.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
+		if err := w.notifyCitizen(sc, t, Reply{Action: Send, Text: w.cat.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
 			return nil, err
 		}
 	}

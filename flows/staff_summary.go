@@ -95,12 +95,12 @@ func childOf(parent, r bansosbot.RegionCode) bansosbot.RegionCode {
 // and one row per region one level below (kabupaten/kota under a
 // province, kecamatan under a kabupaten), sorted by code. It reads the
 // status+region index of that region only.
-func (e *Engine) Summary(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (RegionStats, []RegionStats, error) {
+func (w *workspace) Summary(tx Store, s *bansosbot.Staff, region bansosbot.RegionCode, now time.Time) (RegionStats, []RegionStats, error) {
 	total := RegionStats{Region: region}
 	week := weekStart(now, region.TimeZone())
 	rows := map[bansosbot.RegionCode]*RegionStats{}
 	err := tx.RegionTickets(region, bansosbot.Statuses, func(t *bansosbot.Ticket) bool {
-		if !s.MayHandle(t, e.cat.restricted(t)) {
+		if !s.MayHandle(t, w.cat.restricted(t)) {
 			return true
 		}
 		total.add(t, now, week)
@@ -124,7 +124,7 @@ func (e *Engine) Summary(tx Store, s *bansosbot.Staff, region bansosbot.RegionCo
 
 // summary shows a supervisor (or admin) the numbers of each region they
 // cover, broken down one level below (/ringkasan).
-func (e *Engine) summary(c *Conv) error {
+func (w *workspace) summary(c *Conv) error {
 	s := c.Staff()
 	if s == nil || s.Role == bansosbot.RoleWorker {
 		return c.refuse(bansosbot.AuditSummary, 0, "role", T("staff.summary_supervisors"))
@@ -137,22 +137,22 @@ func (e *Engine) summary(c *Conv) error {
 		return err
 	}
 	for _, region := range regions {
-		total, rows, err := e.Summary(c.Tx, s, region, c.Now)
+		total, rows, err := w.Summary(c.Tx, s, region, c.Now)
 		if err != nil {
 			return err
 		}
 		loc := region.TimeZone()
-		text := []Msg{T("staff.summary_head", "Region", e.cat.regionName(region), "Week", Time{T: weekStart(c.Now, loc), Loc: loc, DateOnly: true})}
-		text = append(text, e.statsLine(c, T("staff.summary_total"), total))
+		text := []Msg{T("staff.summary_head", "Region", w.cat.regionName(region), "Week", Time{T: weekStart(c.Now, loc), Loc: loc, DateOnly: true})}
+		text = append(text, w.statsLine(c, T("staff.summary_total"), total))
 		if region.Level() < 3 {
 			for _, r := range rows {
-				text = append(text, e.statsLine(c, e.cat.shortRegion(r.Region), r))
+				text = append(text, w.statsLine(c, w.cat.shortRegion(r.Region), r))
 			}
 		}
 		if total.Tickets == 0 {
 			text = append(text, T("staff.summary_empty"))
 		}
-		ann, err := e.announcer.announcementLines(c.Tx, region, c.Now.Add(-SummaryWindow))
+		ann, err := w.announcer.announcementLines(c.Tx, region, c.Now.Add(-SummaryWindow))
 		if err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (e *Engine) summary(c *Conv) error {
 }
 
 // statsLine renders one row of the summary; name is a string or a Msg.
-func (e *Engine) statsLine(c *Conv, name any, r RegionStats) Msg {
+func (w *workspace) statsLine(c *Conv, name any, r RegionStats) Msg {
 	median := Msg(T("staff.summary_na"))
 	if d, ok := r.MedianFirstResponse(); ok {
 		median = T("staff.summary_hours", "Hours", decimal(c.Lang, d.Hours()))

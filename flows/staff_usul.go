@@ -25,8 +25,8 @@ const (
 
 // isUsul reports whether the ticket's category is an usul (its prompt is
 // "usul"), the tickets that have a checklist and an outcome.
-func (e *Engine) isUsul(t *bansosbot.Ticket) bool {
-	cat, ok := e.cfg.Categories.Get(t.Category)
+func (w *workspace) isUsul(t *bansosbot.Ticket) bool {
+	cat, ok := w.cat.categories.Get(t.Category)
 	return ok && cat.Prompt == "usul"
 }
 
@@ -34,9 +34,9 @@ func (e *Engine) isUsul(t *bansosbot.Ticket) bool {
 // checklist while the case is worked on (open or resolved), the outcome
 // also later (the musyawarah may decide months after), but never on a
 // rejected, withdrawn or purged ticket.
-func (e *Engine) checkUsul(t *bansosbot.Ticket, verb string) string {
+func (w *workspace) checkUsul(t *bansosbot.Ticket, verb string) string {
 	switch {
-	case !e.isUsul(t):
+	case !w.isUsul(t):
 		return "bad_verb"
 	case t.Purged || t.Status == bansosbot.StatusRejected || t.Status == bansosbot.StatusWithdrawn:
 		return "status"
@@ -48,7 +48,7 @@ func (e *Engine) checkUsul(t *bansosbot.Ticket, verb string) string {
 
 // usulCardLines are the card's lines of the category questions and the
 // usul record.
-func (e *Engine) usulCardLines(t *bansosbot.Ticket) []Msg {
+func (w *workspace) usulCardLines(t *bansosbot.Ticket) []Msg {
 	var out []Msg
 	if p := t.Extra[extraProposed]; p != "" {
 		out = append(out, T("usul.staff.card_proposed", "Other", p == proposedOther))
@@ -60,7 +60,7 @@ func (e *Engine) usulCardLines(t *bansosbot.Ticket) []Msg {
 	if x := t.Extra[extraTarget]; x != "" {
 		out = append(out, T("sanggah.staff.card_target", "Text", x))
 	}
-	if e.isUsul(t) {
+	if w.isUsul(t) {
 		var done int
 		if t.Usul != nil {
 			done = len(t.Usul.Checked)
@@ -86,12 +86,12 @@ func workMsg(w string) Msg {
 func outcomeMsg(o string) Msg { return T("usul.staff.outcome_" + o) }
 
 // usulRows are the card's usul buttons s may press now.
-func (e *Engine) usulRows(s *bansosbot.Staff, t *bansosbot.Ticket) [][]Choice {
+func (w *workspace) usulRows(s *bansosbot.Staff, t *bansosbot.Ticket) [][]Choice {
 	var row []Choice
-	if e.check(s, t, verbChecklist) == "" {
+	if w.check(s, t, verbChecklist) == "" {
 		row = append(row, Choice{T("usul.staff.btn_checklist"), verbChecklist + ":" + idStr(t.ID) + cardSuffix})
 	}
-	if e.check(s, t, verbOutcome) == "" {
+	if w.check(s, t, verbOutcome) == "" {
 		row = append(row, Choice{T("usul.staff.btn_outcome"), verbOutcome + ":" + idStr(t.ID) + cardSuffix})
 	}
 	if row == nil {
@@ -103,9 +103,9 @@ func (e *Engine) usulRows(s *bansosbot.Staff, t *bansosbot.Ticket) [][]Choice {
 // usulButton handles the presses of the usul buttons. The checklist and
 // the outcomes replace the card in place when pressed on it, and the card
 // comes back the same way.
-func (e *Engine) usulButton(c *Conv, verb, arg string, inPlace int) error {
+func (w *workspace) usulButton(c *Conv, verb, arg string, inPlace int) error {
 	id, item, _ := strings.Cut(arg, ":")
-	s, t, ok, err := e.authorize(c, verb, id)
+	s, t, ok, err := w.authorize(c, verb, id)
 	if !ok || err != nil {
 		return err
 	}
@@ -117,16 +117,16 @@ func (e *Engine) usulButton(c *Conv, verb, arg string, inPlace int) error {
 			return err
 		}
 		c.AnswerCallback(Msg{}, false)
-		return e.showUsul(c, t, verb, inPlace)
+		return w.showUsul(c, t, verb, inPlace)
 	}
 	if verb == verbChecklist {
-		return e.toggleChecklist(c, s, t, item, inPlace)
+		return w.toggleChecklist(c, s, t, item, inPlace)
 	}
-	return e.recordOutcome(c, s, t, item, inPlace)
+	return w.recordOutcome(c, s, t, item, inPlace)
 }
 
 // showUsul shows the checklist or the outcome choices of t.
-func (e *Engine) showUsul(c *Conv, t *bansosbot.Ticket, verb string, inPlace int) error {
+func (w *workspace) showUsul(c *Conv, t *bansosbot.Ticket, verb string, inPlace int) error {
 	no := string(t.No)
 	var text Msg
 	var rows [][]Choice
@@ -158,7 +158,7 @@ func (e *Engine) showUsul(c *Conv, t *bansosbot.Ticket, verb string, inPlace int
 	return nil
 }
 
-func (e *Engine) usulRecord(t *bansosbot.Ticket) *bansosbot.UsulRecord {
+func (w *workspace) usulRecord(t *bansosbot.Ticket) *bansosbot.UsulRecord {
 	if t.Usul == nil {
 		t.Usul = &bansosbot.UsulRecord{}
 	}
@@ -167,11 +167,11 @@ func (e *Engine) usulRecord(t *bansosbot.Ticket) *bansosbot.UsulRecord {
 
 // toggleChecklist ticks or unticks one item, records it in the history
 // (internal) and the audit log, and shows the checklist again.
-func (e *Engine) toggleChecklist(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, item string, inPlace int) error {
+func (w *workspace) toggleChecklist(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, item string, inPlace int) error {
 	if !slices.Contains(bansosbot.UsulChecklist, item) {
 		return c.refuse(bansosbot.AuditChecklist, t.ID, "bad_item", refusalMsg("bad_verb", t))
 	}
-	u := e.usulRecord(t)
+	u := w.usulRecord(t)
 	on := !slices.Contains(u.Checked, item)
 	if on {
 		u.Checked = append(u.Checked, item)
@@ -194,17 +194,17 @@ func (e *Engine) toggleChecklist(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticke
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	return e.showUsul(c, t, verbChecklist, inPlace)
+	return w.showUsul(c, t, verbChecklist, inPlace)
 }
 
 // recordOutcome records the official usul's outcome: a public history
 // event, the audit log, and a message to the citizen; the card is shown
 // again.
-func (e *Engine) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, outcome string, inPlace int) error {
+func (w *workspace) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, outcome string, inPlace int) error {
 	if !slices.Contains(bansosbot.UsulOutcomes, outcome) {
 		return c.refuse(bansosbot.AuditOutcome, t.ID, "bad_outcome", refusalMsg("bad_verb", t))
 	}
-	u := e.usulRecord(t)
+	u := w.usulRecord(t)
 	if u.Outcome == outcome {
 		c.AnswerCallback(T("usul.staff.outcome_same"), false)
 		return nil
@@ -224,12 +224,12 @@ func (e *Engine) recordOutcome(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket,
 	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditOutcome, TicketID: t.ID, Allowed: true, Reason: outcome}); err != nil {
 		return err
 	}
-	if err := e.notifyCitizen(c, t, Reply{Action: Send, Text: []Msg{T("usul.citizen_outcome", "No", string(t.No),
+	if err := w.notifyCitizen(c, t, Reply{Action: Send, Text: []Msg{T("usul.citizen_outcome", "No", string(t.No),
 		"Outcome", T("usul.citizen_"+outcome), "Declined", outcome == "declined")}}); err != nil {
 		return err
 	}
 	c.AnswerCallback(T("usul.staff.outcome_saved", "Outcome", outcomeMsg(outcome)), false)
-	return e.showCard(c, s, t, inPlace)
+	return w.showCard(c, s, t, inPlace)
 }
 
 // usulEventLine renders the usul events of the history for staff; ok is

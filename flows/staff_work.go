@@ -64,22 +64,34 @@ var cardVerbs = [][]string{
 	{verbResolve, verbRefer, verbReject},
 }
 
+// workspace is the staff's desk: queues, cards, the actions on tickets
+// and the usul records, the weekly summary, and closing resolved tickets
+// the citizen left unanswered.
+type workspace struct {
+	autoClose time.Duration // Config.AutoCloseAfter
+	cat       *catalog
+	routes    *router
+	announcer *announcer // the summary lists the region's announcements
+	conv      func(tx Store, now time.Time) *Conv
+	flow      work // asks the work flow's questions again
+}
+
 // check decides whether s may do verb on t now; "" when allowed, else the
 // reason code recorded in the audit log.
-func (e *Engine) check(s *bansosbot.Staff, t *bansosbot.Ticket, verb string) string {
+func (w *workspace) check(s *bansosbot.Staff, t *bansosbot.Ticket, verb string) string {
 	spec := verbs[verb]
 	switch {
 	case s == nil:
 		return "not_staff"
 	case !s.Covers(t.Region):
 		return "region"
-	case !s.MayHandle(t, e.cat.restricted(t)):
+	case !s.MayHandle(t, w.cat.restricted(t)):
 		return "hidden"
 	}
 	worker := s.Role == bansosbot.RoleWorker
 	switch verb {
 	case verbChecklist, verbOutcome:
-		if r := e.checkUsul(t, verb); r != "" {
+		if r := w.checkUsul(t, verb); r != "" {
 			return r
 		}
 	case verbClaim:
@@ -130,7 +142,7 @@ func refusalMsg(reason string, t *bansosbot.Ticket) Msg {
 
 // authorize loads the ticket of a button and checks the verb; on refusal
 // it records the attempt, answers politely and returns ok false.
-func (e *Engine) authorize(c *Conv, verb, arg string) (*bansosbot.Staff, *bansosbot.Ticket, bool, error) {
+func (w *workspace) authorize(c *Conv, verb, arg string) (*bansosbot.Staff, *bansosbot.Ticket, bool, error) {
 	spec, known := verbs[verb]
 	if !known {
 		return nil, nil, false, c.refuse("unknown", 0, "bad_verb", refusalMsg("bad_verb", nil))
@@ -147,7 +159,7 @@ func (e *Engine) authorize(c *Conv, verb, arg string) (*bansosbot.Staff, *bansos
 		return nil, nil, false, err
 	}
 	s := c.Staff()
-	if reason := e.check(s, t, verb); reason != "" {
+	if reason := w.check(s, t, verb); reason != "" {
 		return nil, nil, false, c.refuse(spec.action, id, reason, refusalMsg(reason, t))
 	}
 	return s, t, true, nil
@@ -176,7 +188,7 @@ var openStatuses = []bansosbot.Status{bansosbot.StatusNew, bansosbot.StatusAssig
 // Queue returns the open tickets s may handle that match the filter,
 // sorted by due time (then id), reading only the status+region index
 // entries of s's regions.
-func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Time) ([]*bansosbot.Ticket, error) {
+func (w *workspace) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Time) ([]*bansosbot.Ticket, error) {
 	regions := s.Regions
 	if s.Role == bansosbot.RoleAdmin {
 		regions = []bansosbot.RegionCode{""}
@@ -185,7 +197,7 @@ func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Tim
 	var out []*bansosbot.Ticket
 	for _, r := range regions {
 		err := tx.RegionTickets(r, openStatuses, func(t *bansosbot.Ticket) bool {
-			if seen[t.ID] || !s.MayHandle(t, e.cat.restricted(t)) {
+			if seen[t.ID] || !s.MayHandle(t, w.cat.restricted(t)) {
 				return true
 			}
 			seen[t.ID] = true
@@ -236,7 +248,7 @@ func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Tim
 
 // showQueue lists one page of the queue. From the queue's own buttons
 // (edit) it replaces the queue message in place.
-func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
+func (w *workspace) showQueue(c *Conv, filter string, page int, edit bool) error {
 	s := c.Staff()
 	if s == nil {
 		return c.refuse(bansosbot.AuditQueue, 0, "not_staff", T("staff.refused_not_staff"))
@@ -244,7 +256,7 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	if !slices.Contains(queueFilters, filter) {
 		filter = queueAll
 	}
-	tickets, err := e.Queue(c.Tx, s, filter, c.Now)
+	tickets, err := w.Queue(c.Tx, s, filter, c.Now)
 	if err != nil {
 		return err
 	}
@@ -257,8 +269,8 @@ func (e *Engine) showQueue(c *Conv, filter string, page int, edit bool) error {
 	var rows [][]Choice
 	var row []Choice
 	for _, t := range tickets[page*QueuePage : min(len(tickets), (page+1)*QueuePage)] {
-		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", e.cat.categoryName(t),
-			"Region", e.cat.shortRegion(t.Region), "Status", T(StaffStatusKey(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
+		text = append(text, T("staff.queue_line", "No", string(t.No), "Category", w.cat.categoryName(t),
+			"Region", w.cat.shortRegion(t.Region), "Status", T(StaffStatusKey(t.Status)), "Due", DueState(t, c.Now).Msg(), "Mine", t.Assignee == s.UserID, "Unassigned", t.Assignee == 0))
 		row = append(row, Choice{T("staff.btn_ticket", "No", string(t.No)), verbOpen + ":" + idStr(t.ID)})
 		if len(row) == 2 {
 			rows, row = append(rows, row), nil
@@ -337,12 +349,12 @@ func reporter(t *bansosbot.Ticket) Msg {
 // sends the photos, the location and the card; pressed on the card itself
 // (inPlace, the card's message id) it edits that card instead, so that
 // each action does not repeat the photos and the pin.
-func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, inPlace int) error {
+func (w *workspace) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, inPlace int) error {
 	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true}); err != nil {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	card, err := e.cardReply(c, s, t)
+	card, err := w.cardReply(c, s, t)
 	if err != nil {
 		return err
 	}
@@ -366,7 +378,7 @@ func (e *Engine) showCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, inPl
 const cardSuffix = ":k"
 
 // cardReply is the ticket's card with the actions s may take now.
-func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Reply, error) {
+func (w *workspace) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Reply, error) {
 	loc := t.Region.TimeZone()
 	assignee := Msg(T("staff.unassigned"))
 	if t.Assignee != 0 {
@@ -376,12 +388,12 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		}
 		assignee = T("staff.assignee", "Name", name)
 	}
-	text := []Msg{T("staff.card", "No", string(t.No), "Category", e.cat.categoryName(t), "Status", T(StaffStatusKey(t.Status)),
-		"Region", e.cat.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
+	text := []Msg{T("staff.card", "No", string(t.No), "Category", w.cat.categoryName(t), "Status", T(StaffStatusKey(t.Status)),
+		"Region", w.cat.regionName(t.Region), "Created", Time{T: t.CreatedAt, Loc: loc}, "Age", ageMsg(c.Now.Sub(t.CreatedAt)),
 		"Due", DueState(t, c.Now).Msg(), "Assignee", assignee, "Reporter", reporter(t),
 		"Description", t.Description)}
 	if t.Village != "" {
-		text = append(text, T("staff.card_village", "Village", e.cat.shortRegion(t.Village)))
+		text = append(text, T("staff.card_village", "Village", w.cat.shortRegion(t.Village)))
 	}
 	if r := t.Extra[bansosbot.FieldReason]; r != "" {
 		text = append(text, T("staff.card_reason", "Reason", r))
@@ -399,7 +411,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 		}
 		text = append(text, T("nextsteps.card_program", "Code", code))
 	}
-	text = append(text, e.usulCardLines(t)...)
+	text = append(text, w.usulCardLines(t)...)
 	if t.Rating > 0 {
 		text = append(text, T("staff.card_rating", "Rating", t.Rating))
 	}
@@ -410,7 +422,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 	const recent = 5
 	if len(events) > 0 {
 		text = append(text, T("staff.history_head", "Count", len(events)))
-		hist, err := e.eventLines(c.Tx, t, events[max(0, len(events)-recent):])
+		hist, err := w.eventLines(c.Tx, t, events[max(0, len(events)-recent):])
 		if err != nil {
 			return Reply{}, err
 		}
@@ -420,7 +432,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 	for _, vs := range cardVerbs {
 		var row []Choice
 		for _, v := range vs {
-			if e.check(s, t, v) == "" {
+			if w.check(s, t, v) == "" {
 				label := "staff.btn_" + v
 				if v == verbTransfer && t.Assignee != 0 && t.Assignee != s.UserID {
 					label = "staff.btn_reassign"
@@ -432,7 +444,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 			rows = append(rows, row)
 		}
 	}
-	rows = append(rows, e.usulRows(s, t)...)
+	rows = append(rows, w.usulRows(s, t)...)
 	if t.Voice != nil {
 		rows = append(rows, []Choice{{T("staff.btn_p"), verbVoice + ":" + idStr(t.ID)}})
 	}
@@ -446,7 +458,7 @@ func (e *Engine) cardReply(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket) (Re
 
 // playVoice sends the ticket's voice note to the staff member (a view,
 // audited as one).
-func (e *Engine) playVoice(c *Conv, t *bansosbot.Ticket) error {
+func (w *workspace) playVoice(c *Conv, t *bansosbot.Ticket) error {
 	if t.Voice == nil { // removed by retention or erasure meanwhile
 		c.AnswerCallback(T("staff.voice_gone"), true)
 		return nil
@@ -463,7 +475,7 @@ func (e *Engine) playVoice(c *Conv, t *bansosbot.Ticket) error {
 // characters).
 const HistoryLimit = 30
 
-func (e *Engine) showHistory(c *Conv, t *bansosbot.Ticket) error {
+func (w *workspace) showHistory(c *Conv, t *bansosbot.Ticket) error {
 	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditView, TicketID: t.ID, Allowed: true, Reason: "history"}); err != nil {
 		return err
 	}
@@ -471,7 +483,7 @@ func (e *Engine) showHistory(c *Conv, t *bansosbot.Ticket) error {
 	if err != nil {
 		return err
 	}
-	lines, err := e.eventLines(c.Tx, t, events[max(0, len(events)-HistoryLimit):])
+	lines, err := w.eventLines(c.Tx, t, events[max(0, len(events)-HistoryLimit):])
 	if err != nil {
 		return err
 	}
@@ -483,7 +495,7 @@ func (e *Engine) showHistory(c *Conv, t *bansosbot.Ticket) error {
 
 // eventLines renders history for staff. The citizen appears only as "the
 // reporter": never their id.
-func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Event) ([]Msg, error) {
+func (w *workspace) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Event) ([]Msg, error) {
 	loc := t.Region.TimeZone()
 	out := make([]Msg, 0, len(events))
 	for _, ev := range events {
@@ -507,7 +519,7 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 		}
 		switch ev.Kind {
 		case bansosbot.EventStatus:
-			line, err := e.statusLine(tx, ev, at, who)
+			line, err := w.statusLine(tx, ev, at, who)
 			if err != nil {
 				return nil, err
 			}
@@ -521,7 +533,7 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 		case bansosbot.EventAssigned:
 			to := ev.Args["region_to"]
 			if to != "" {
-				to = e.cat.shortRegion(bansosbot.RegionCode(to))
+				to = w.cat.shortRegion(bansosbot.RegionCode(to))
 			}
 			out = append(out, T("staff.ev_assigned", "At", at, "Who", who, "Region", to))
 		default:
@@ -535,7 +547,7 @@ func (e *Engine) eventLines(tx Store, t *bansosbot.Ticket, events []bansosbot.Ev
 // and by whom ("Rina meminta informasi dari pelapor"), not the status name
 // the citizen sees ("Menunggu jawaban Anda"). A change that follows from
 // the citizen's answer or from a job is nobody's action.
-func (e *Engine) statusLine(tx Store, ev bansosbot.Event, at Time, who any) (Msg, error) {
+func (w *workspace) statusLine(tx Store, ev bansosbot.Event, at Time, who any) (Msg, error) {
 	event := ev.Args["event"]
 	switch event {
 	case EvAssign:
@@ -571,7 +583,10 @@ func (e *Engine) statusLine(tx Store, ev bansosbot.Event, at Time, who any) (Msg
 // work is the staff's flow: the queue, cards, and the actions that need a
 // text (reply, question, note, resolution, referral, rejection) or a
 // choice (transfer).
-type work struct{}
+type work struct {
+	desk    *workspace
+	descMax int // Config.DescriptionMax: the longest text sent to a citizen
+}
 
 var workMachine = NewMachine("work", fsm.Events{
 	{Name: "typed", Src: []string{"text"}, Dst: "confirm"},
@@ -599,9 +614,9 @@ func (work) Name() string { return workFlow }
 // free: cards, queues and notifications (workButton authorizes each press).
 func (work) free(string) bool { return true }
 
-func (work) Start(c *Conv) error { return c.e.showQueue(c, queueAll, 0, false) }
+func (f work) Start(c *Conv) error { return f.desk.showQueue(c, queueAll, 0, false) }
 
-func (work) Prompt(c *Conv) error {
+func (f work) Prompt(c *Conv) error {
 	var d workDraft
 	if err := c.LoadDraft(&d); err != nil {
 		return err
@@ -631,7 +646,7 @@ func (work) Prompt(c *Conv) error {
 		rows = append(rows, []Choice{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}})
 		c.Ask([]Msg{T("staff.reject_kind", "No", no)}, rows)
 	case "transfer":
-		cands, err := c.e.transferTargets(c.Tx, t, c.In.UserID)
+		cands, err := f.desk.transferTargets(c.Tx, t, c.In.UserID)
 		if err != nil {
 			return err
 		}
@@ -646,7 +661,7 @@ func (work) Prompt(c *Conv) error {
 		c.Ask([]Msg{T("staff.transfer_region", "No", no)}, [][]Choice{{{T("general.back"), PayloadBack}, {T("general.cancel"), PayloadCancel}}})
 	default:
 		c.End()
-		return c.e.showQueue(c, queueAll, 0, false)
+		return f.desk.showQueue(c, queueAll, 0, false)
 	}
 	return nil
 }
@@ -658,8 +673,8 @@ const TransferTargetsLimit = 10
 // tickets) who may handle t, except its assignee and the one transferring
 // (who would take it with Claim): the most specific coverage first, then
 // by name.
-func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket, by int64) ([]*bansosbot.Staff, error) {
-	restricted := e.cat.restricted(t)
+func (w *workspace) transferTargets(tx Store, t *bansosbot.Ticket, by int64) ([]*bansosbot.Staff, error) {
+	restricted := w.cat.restricted(t)
 	role := bansosbot.RoleWorker
 	if restricted {
 		role = bansosbot.RoleSupervisor
@@ -683,7 +698,7 @@ func (e *Engine) transferTargets(tx Store, t *bansosbot.Ticket, by int64) ([]*ba
 func (f work) Handle(c *Conv) error {
 	if c.In.Callback != nil {
 		if _, step, _, _ := parseData(c.In.Callback.Data); step == "" {
-			return c.e.workButton(c)
+			return f.desk.workButton(c)
 		}
 	}
 	var d workDraft
@@ -693,13 +708,13 @@ func (f work) Handle(c *Conv) error {
 	if c.Payload == PayloadBack && (c.Session.State == "text" || c.Session.State == "kind" || c.Session.State == "transfer") {
 		c.End()
 		if d.Card != 0 {
-			s, t, ok, err := c.e.authorize(c, verbOpen, idStr(d.Ticket))
+			s, t, ok, err := f.desk.authorize(c, verbOpen, idStr(d.Ticket))
 			if !ok || err != nil {
 				return err
 			}
-			return c.e.showCard(c, s, t, d.Card)
+			return f.desk.showCard(c, s, t, d.Card)
 		}
-		return c.e.openCard(c, d.Ticket)
+		return f.desk.openCard(c, d.Ticket)
 	}
 	switch c.Session.State {
 	case "text":
@@ -710,19 +725,19 @@ func (f work) Handle(c *Conv) error {
 			return f.Prompt(c)
 		}
 		text := strings.TrimSpace(c.In.Text)
-		if n := len([]rune(text)); n > c.e.cfg.DescriptionMax {
-			c.Say(T("staff.text_too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+		if n := len([]rune(text)); n > f.descMax {
+			c.Say(T("staff.text_too_long", "Max", f.descMax, "Got", n))
 			return f.Prompt(c)
 		}
 		d.Text = text
 		if !verbs[d.Verb].confirm {
-			return c.e.act(c, d)
+			return f.desk.act(c, d)
 		}
 		return f.step(c, d, "typed")
 	case "confirm":
 		switch c.Payload {
 		case "ok":
-			return c.e.act(c, d)
+			return f.desk.act(c, d)
 		case "edit":
 			return f.step(c, d, "edit")
 		}
@@ -736,14 +751,14 @@ func (f work) Handle(c *Conv) error {
 			return f.step(c, d, "other_region")
 		}
 		if uid, ok := strings.CutPrefix(c.Payload, "w:"); ok {
-			return c.e.transferTo(c, d, uid)
+			return f.desk.transferTo(c, d, uid)
 		}
 	case "region":
 		if c.Payload == PayloadBack {
 			return f.step(c, d, "back")
 		}
 		if c.In.Callback == nil && c.In.Text != "" {
-			return c.e.transferRegion(c, d.Ticket, c.In.Text)
+			return f.desk.transferRegion(c, d.Ticket, c.In.Text)
 		}
 	}
 	return f.Prompt(c)
@@ -762,16 +777,16 @@ func (f work) step(c *Conv, d workDraft, event string) error {
 }
 
 // openCard shows a card after authorizing the view again.
-func (e *Engine) openCard(c *Conv, id uint64) error {
-	s, t, ok, err := e.authorize(c, verbOpen, idStr(id))
+func (w *workspace) openCard(c *Conv, id uint64) error {
+	s, t, ok, err := w.authorize(c, verbOpen, idStr(id))
 	if !ok || err != nil {
 		return err
 	}
-	return e.showCard(c, s, t, 0)
+	return w.showCard(c, s, t, 0)
 }
 
 // workButton handles the presses of cards, queues and notifications.
-func (e *Engine) workButton(c *Conv) error {
+func (w *workspace) workButton(c *Conv) error {
 	verb, arg, _ := strings.Cut(c.Payload, ":")
 	card := 0 // the card's message when the press is on the card itself
 	if a, ok := strings.CutSuffix(arg, cardSuffix); ok && verb != verbQueue {
@@ -788,24 +803,24 @@ func (e *Engine) workButton(c *Conv) error {
 	if verb == verbQueue {
 		filter, page, _ := strings.Cut(arg, ":")
 		p, _ := strconv.Atoi(page)
-		return e.showQueue(c, filter, p, true)
+		return w.showQueue(c, filter, p, true)
 	}
 	if verb == verbChecklist || verb == verbOutcome {
-		return e.usulButton(c, verb, arg, card)
+		return w.usulButton(c, verb, arg, card)
 	}
-	s, t, ok, err := e.authorize(c, verb, arg)
+	s, t, ok, err := w.authorize(c, verb, arg)
 	if !ok || err != nil {
 		return err
 	}
 	switch verb {
 	case verbOpen:
-		return e.showCard(c, s, t, card)
+		return w.showCard(c, s, t, card)
 	case verbHistory:
-		return e.showHistory(c, t)
+		return w.showHistory(c, t)
 	case verbVoice:
-		return e.playVoice(c, t)
+		return w.playVoice(c, t)
 	case verbClaim:
-		return e.claim(c, s, t, card)
+		return w.claim(c, s, t, card)
 	case verbTransfer:
 		c.Begin(workFlow, "transfer")
 	case verbReject:
@@ -817,32 +832,32 @@ func (e *Engine) workButton(c *Conv) error {
 		return err
 	}
 	c.AnswerCallback(Msg{}, false)
-	return work{}.Prompt(c)
+	return w.flow.Prompt(c)
 }
 
 // claim assigns the ticket to the presser and tells the citizen that
 // someone took it; the card is shown again (in place when pressed on it).
-func (e *Engine) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, card int) error {
+func (w *workspace) claim(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, card int) error {
 	prev := t.Assignee
-	if err := e.assign(c, s, t, s.UserID, nil); err != nil {
+	if err := w.assign(c, s, t, s.UserID, nil); err != nil {
 		return err
 	}
 	if err := c.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClaim, TicketID: t.ID, Target: prev, Allowed: true}); err != nil {
 		return err
 	}
 	if prev == 0 {
-		if err := e.notifyCitizen(c, t, Reply{Action: Send, Text: []Msg{T("ct.claimed", "No", string(t.No))}}); err != nil {
+		if err := w.notifyCitizen(c, t, Reply{Action: Send, Text: []Msg{T("ct.claimed", "No", string(t.No))}}); err != nil {
 			return err
 		}
 	} else if err := c.Notify(prev, Reply{Action: Send, Text: []Msg{T("staff.taken_over", "No", string(t.No), "Name", s.Name)}}); err != nil {
 		return err
 	}
 	c.AnswerCallback(T("staff.claimed", "No", string(t.No)), false)
-	return e.showCard(c, s, t, card)
+	return w.showCard(c, s, t, card)
 }
 
 // assign fires EvAssign to give t to user id and stores it.
-func (e *Engine) assign(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, to int64, args map[string]string) error {
+func (w *workspace) assign(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, to int64, args map[string]string) error {
 	a := map[string]string{"assignee": strconv.FormatInt(to, 10)}
 	for k, v := range args {
 		a[k] = v
@@ -856,7 +871,7 @@ func (e *Engine) assign(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, to int
 
 // notifyCitizen sends r to the ticket's citizen, unless the ticket was
 // anonymised.
-func (e *Engine) notifyCitizen(c *Conv, t *bansosbot.Ticket, r Reply) error {
+func (w *workspace) notifyCitizen(c *Conv, t *bansosbot.Ticket, r Reply) error {
 	if t.CitizenID == 0 {
 		return nil
 	}
@@ -865,8 +880,8 @@ func (e *Engine) notifyCitizen(c *Conv, t *bansosbot.Ticket, r Reply) error {
 
 // act carries out a confirmed text action after authorizing it again (the
 // ticket or the staff member may have changed since the button).
-func (e *Engine) act(c *Conv, d workDraft) error {
-	s, t, ok, err := e.authorize(c, d.Verb, idStr(d.Ticket))
+func (w *workspace) act(c *Conv, d workDraft) error {
+	s, t, ok, err := w.authorize(c, d.Verb, idStr(d.Ticket))
 	if !ok || err != nil {
 		c.End()
 		return err
@@ -875,7 +890,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 	by := Actor{ID: s.UserID, Role: string(s.Role)}
 	no := string(t.No)
 	if spec.assign && t.Assignee == 0 {
-		if err := e.assign(c, s, t, s.UserID, nil); err != nil {
+		if err := w.assign(c, s, t, s.UserID, nil); err != nil {
 			return err
 		}
 	}
@@ -917,11 +932,11 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		case verbAsk:
 			toCitizen, citizenButtons = []Msg{T("ct.staff_asks", "No", no, "Text", d.Text)}, answer
 		case verbResolve:
-			toCitizen, citizenButtons = []Msg{T("ct.resolved", "No", no, "Text", d.Text, "Days", int(c.e.autoCloseAfter()/(24*time.Hour)))}, Buttons(citizenFlow, ratingButtons(t.ID))
+			toCitizen, citizenButtons = []Msg{T("ct.resolved", "No", no, "Text", d.Text, "Days", int(w.autoCloseAfter()/(24*time.Hour)))}, Buttons(citizenFlow, ratingButtons(t.ID))
 		case verbRefer:
 			toCitizen = []Msg{T("ct.referred", "No", no, "Text", d.Text)}
 		case verbReject:
-			toCitizen = e.cat.endedMsgs([]Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}, t)
+			toCitizen = w.cat.endedMsgs([]Msg{T("ct.rejected", "No", no, "Reason", T("desk.reason_"+d.Kind), "Text", d.Text)}, t)
 		}
 	}
 	if err := c.Tx.PutTicket(t); err != nil {
@@ -931,7 +946,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 		return err
 	}
 	if toCitizen != nil {
-		if err := e.notifyCitizen(c, t, Reply{Action: Send, Text: toCitizen, Buttons: citizenButtons}); err != nil {
+		if err := w.notifyCitizen(c, t, Reply{Action: Send, Text: toCitizen, Buttons: citizenButtons}); err != nil {
 			return err
 		}
 	}
@@ -940,7 +955,7 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 	if d.Card != 0 {
 		// The card the action started from shows the new state; the
 		// confirmation needs no button to open it again.
-		if err := e.refreshCard(c, s, t, d.Card); err != nil {
+		if err := w.refreshCard(c, s, t, d.Card); err != nil {
 			return err
 		}
 		c.Reply(Reply{Action: Send, Text: []Msg{T("staff.done_"+d.Verb, "No", no)}})
@@ -952,8 +967,8 @@ func (e *Engine) act(c *Conv, d workDraft) error {
 }
 
 // refreshCard edits the card message id to show t as it is now.
-func (e *Engine) refreshCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, id int) error {
-	card, err := e.cardReply(c, s, t)
+func (w *workspace) refreshCard(c *Conv, s *bansosbot.Staff, t *bansosbot.Ticket, id int) error {
+	card, err := w.cardReply(c, s, t)
 	if err != nil {
 		return err
 	}
@@ -974,14 +989,14 @@ func ratingButtons(id uint64) [][]Choice {
 
 // transferTo gives the ticket to another staff member chosen from the
 // offered list; anyone else is refused.
-func (e *Engine) transferTo(c *Conv, d workDraft, uidStr string) error {
-	s, t, ok, err := e.authorize(c, verbTransfer, idStr(d.Ticket))
+func (w *workspace) transferTo(c *Conv, d workDraft, uidStr string) error {
+	s, t, ok, err := w.authorize(c, verbTransfer, idStr(d.Ticket))
 	if !ok || err != nil {
 		c.End()
 		return err
 	}
 	uid, _ := strconv.ParseInt(uidStr, 10, 64)
-	cands, err := e.transferTargets(c.Tx, t, s.UserID)
+	cands, err := w.transferTargets(c.Tx, t, s.UserID)
 	if err != nil {
 		return err
 	}
@@ -995,7 +1010,7 @@ func (e *Engine) transferTo(c *Conv, d workDraft, uidStr string) error {
 	if prev != 0 && prev != s.UserID {
 		action = bansosbot.AuditReassign
 	}
-	if err := e.assign(c, s, t, uid, map[string]string{"from": strconv.FormatInt(prev, 10)}); err != nil {
+	if err := w.assign(c, s, t, uid, map[string]string{"from": strconv.FormatInt(prev, 10)}); err != nil {
 		return err
 	}
 	if err := c.audit(bansosbot.AuditEntry{Action: action, TicketID: t.ID, Target: uid, Allowed: true}); err != nil {
@@ -1015,7 +1030,7 @@ func (e *Engine) transferTo(c *Conv, d workDraft, uidStr string) error {
 	c.End()
 	c.AnswerCallback(Msg{}, false)
 	if d.Card != 0 {
-		if err := e.refreshCard(c, s, t, d.Card); err != nil {
+		if err := w.refreshCard(c, s, t, d.Card); err != nil {
 			return err
 		}
 	}
@@ -1025,20 +1040,20 @@ func (e *Engine) transferTo(c *Conv, d workDraft, uidStr string) error {
 
 // transferRegion moves the ticket to another kecamatan (it was filed in
 // the wrong one): it becomes unassigned there and is routed again.
-func (e *Engine) transferRegion(c *Conv, id uint64, typed string) error {
-	s, t, ok, err := e.authorize(c, verbTransfer, idStr(id))
+func (w *workspace) transferRegion(c *Conv, id uint64, typed string) error {
+	s, t, ok, err := w.authorize(c, verbTransfer, idStr(id))
 	if !ok || err != nil {
 		c.End()
 		return err
 	}
 	r, err := bansosbot.ParseRegionCode(typed)
-	if _, known := e.cfg.Regions.Get(r); err != nil || !known || r.Level() != 3 {
+	if _, known := w.cat.regions.Get(r); err != nil || !known || r.Level() != 3 {
 		c.Say(T("staff.transfer_bad_region"))
-		return work{}.Prompt(c)
+		return w.flow.Prompt(c)
 	}
 	if r == t.Region {
 		c.Say(T("staff.transfer_same_region"))
-		return work{}.Prompt(c)
+		return w.flow.Prompt(c)
 	}
 	from := t.Region
 	t.Region, t.Assignee, t.UpdatedAt = r, 0, c.Now
@@ -1053,8 +1068,8 @@ func (e *Engine) transferRegion(c *Conv, id uint64, typed string) error {
 		return err
 	}
 	c.End()
-	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", e.cat.regionName(r)))
-	replies, err := e.routes.RouteTicket(c.Tx, t, c.Now)
+	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", w.cat.regionName(r)))
+	replies, err := w.routes.RouteTicket(c.Tx, t, c.Now)
 	if err != nil {
 		return err
 	}

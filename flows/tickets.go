@@ -545,7 +545,7 @@ func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.A
 	}
 	// The assignee (or, for an unclaimed ticket, its queue) hears of it,
 	// with a button to open the ticket.
-	return c.e.tellHandlers(c, t, T("mytickets.staff_info_added", "No", string(t.No)))
+	return c.e.routes.tellHandlers(c, t, T("mytickets.staff_info_added", "No", string(t.No)))
 }
 
 // withdraw withdraws the ticket after the citizen confirmed.
