@@ -406,17 +406,17 @@ func (an *announcer) programOffers(c *Conv, rec *bansosbot.Record) ([][]Button, 
 
 // subscriptionData is the /datasaya line of the user's subscription: the
 // regions, the programs kept and when and to which notice they agreed.
-func subscriptionData(c *Conv) (*Msg, error) {
+func subscriptionData(c *Conv, cat *catalog) (*Msg, error) {
 	sub, err := c.Tx.Subscription(c.In.UserID)
 	if err != nil || sub == nil {
 		return nil, err
 	}
 	var regions, progs []string
 	for _, r := range sub.Regions {
-		regions = append(regions, c.e.cat.regionName(r))
+		regions = append(regions, cat.regionName(r))
 	}
 	for _, p := range sub.Programs {
-		progs = append(progs, c.e.cat.programName(p, c.Lang))
+		progs = append(progs, cat.programName(p, c.Lang))
 	}
 	m := T("announce.mydata", "Regions", strings.Join(regions, "; "), "Programs", strings.Join(progs, ", "),
 		"At", Time{T: sub.ConsentAt, Loc: regionZone(sub.Regions)}, "Version", sub.NoticeVersion)

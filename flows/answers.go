@@ -69,7 +69,7 @@ func (f report) handleAnswers(c *Conv, d *reportDraft) error {
 		c.End()
 		c.AnswerCallback(Msg{}, false)
 		c.Say(T("answers.thanks"))
-		return c.e.showMenu(c)
+		return c.e.menu.showMenu(c)
 	case p == answerAsk:
 		d.Topic = ""
 		return f.advance(c, d)

@@ -14,31 +14,32 @@ const (
 )
 
 func (e *Engine) registerBasics() {
-	e.addFlow(consent{})
-	e.addFlow(languageChoice{})
-	e.addFlow(menu{})
-	e.addFlow(privacy{})
-	e.addCommand(Command{ID: "start", Names: map[string]string{"id": "start"}, Desc: "cmd.start", Run: startCommand})
-	e.addCommand(Command{ID: "menu", Names: map[string]string{"id": "menu"}, Desc: "cmd.menu", Consent: true, Run: e.showMenu})
+	pv := privacy{cat: e.cat, log: e.cfg.Log}
+	e.addFlow(consent{menu: e.menu, notice: privacyNotice{controller: e.cfg.Controller, retention: e.cfg.Retention}})
+	e.addFlow(languageChoice{menu: e.menu})
+	e.addFlow(e.menu)
+	e.addFlow(pv)
+	e.addCommand(Command{ID: "start", Names: map[string]string{"id": "start"}, Desc: "cmd.start", Run: e.menu.startCommand})
+	e.addCommand(Command{ID: "menu", Names: map[string]string{"id": "menu"}, Desc: "cmd.menu", Consent: true, Run: e.menu.showMenu})
 	e.addCommand(Command{ID: "help", Names: map[string]string{"id": "bantuan", "en": "help"}, Desc: "cmd.help", Run: help})
 	e.addCommand(Command{ID: "language", Names: map[string]string{"id": "bahasa", "en": "language"}, Desc: "cmd.language",
 		Run: func(c *Conv) error { return c.Start(languageFlow) }})
 	e.addCommand(Command{ID: "cancel", Names: map[string]string{"id": "batal", "en": "cancel"}, Desc: "cmd.cancel", Run: e.cancel})
-	e.addCommand(Command{ID: "mydata", Names: map[string]string{"id": "datasaya", "en": "mydata"}, Desc: "cmd.mydata", Run: showMyData})
+	e.addCommand(Command{ID: "mydata", Names: map[string]string{"id": "datasaya", "en": "mydata"}, Desc: "cmd.mydata", Run: pv.showMyData})
 	e.addCommand(Command{ID: "deletedata", Names: map[string]string{"id": "hapusdata", "en": "deletedata"}, Desc: "cmd.deletedata",
 		Run: func(c *Conv) error { return c.Start(privacyFlow) }})
 }
 
 // startCommand greets: the privacy notice for a new user, the menu for one
 // who already agreed.
-func startCommand(c *Conv) error {
+func (m menu) startCommand(c *Conv) error {
 	if !c.Consented() && !c.IsStaff() {
 		return c.Start(consentFlow)
 	}
 	c.park(menuFlow) // /start in the middle of /lapor keeps the complaint
 	c.End()
 	c.Say(T("start.welcome_back"))
-	return c.e.showMenu(c)
+	return m.showMenu(c)
 }
 
 // consent shows the privacy notice (UU PDP: who controls the data, what
@@ -49,7 +50,10 @@ func startCommand(c *Conv) error {
 // "declined", the language; removed with the other idle drafts): when
 // they come back they are asked to agree with one button, not shown the
 // whole notice again.
-type consent struct{}
+type consent struct {
+	menu   menu
+	notice privacyNotice
+}
 
 var consentMachine = NewMachine("consent", fsm.Events{
 	{Name: "agree", Src: []string{"notice", "declined"}, Dst: "agreed"},
@@ -72,7 +76,7 @@ func (f consent) Start(c *Conv) error {
 	return f.Prompt(c)
 }
 
-func (consent) Prompt(c *Conv) error {
+func (f consent) Prompt(c *Conv) error {
 	var d consentDraft
 	if err := c.LoadDraft(&d); err != nil {
 		return err
@@ -91,7 +95,7 @@ func (consent) Prompt(c *Conv) error {
 	if c.Lang == "en" {
 		other = "id"
 	}
-	c.Ask([]Msg{c.e.notice()}, [][]Choice{
+	c.Ask([]Msg{f.notice.notice()}, [][]Choice{
 		{{T("consent.agree"), "yes"}, {T("consent.decline"), "no"}},
 		{{T("lang.switch_to_" + other), "lang:" + other}},
 	})
@@ -138,7 +142,7 @@ func (f consent) Handle(c *Conv) error {
 		// The notice's language is the citizen's choice: not asked again
 		// (/bahasa changes it).
 		c.Say(T("consent.thanks"), T("consent.language_hint"))
-		return c.e.showMenu(c)
+		return f.menu.showMenu(c)
 	case "declined":
 		if c.Profile != nil { // a profile of an older notice's consent goes
 			if err := c.Tx.DeleteProfile(c.In.UserID); err != nil {
@@ -162,7 +166,9 @@ func (f consent) Handle(c *Conv) error {
 }
 
 // languageChoice lets the user pick Indonesian or English.
-type languageChoice struct{}
+type languageChoice struct {
+	menu menu
+}
 
 func (languageChoice) Name() string { return languageFlow }
 
@@ -193,23 +199,26 @@ func (f languageChoice) Handle(c *Conv) error {
 	c.End()
 	c.AnswerCallback(Msg{}, false)
 	c.Say(T("lang.set"))
-	return c.e.showMenu(c)
+	return f.menu.showMenu(c)
 }
 
-// menu is the main menu; its buttons run commands by id.
-type menu struct{}
+// menu is the main menu; its buttons run commands by id. Every flow that
+// ends by showing it holds it.
+type menu struct {
+	cmds *[]Command // the engine's commands, in the order registered
+}
 
 func (menu) Name() string { return menuFlow }
 
 // free: every menu button (Handle answers those the user may not use).
 func (menu) free(string) bool { return true }
 
-func (menu) Start(c *Conv) error { return c.e.showMenu(c) }
+func (f menu) Start(c *Conv) error { return f.showMenu(c) }
 
-func (menu) Prompt(c *Conv) error { return c.e.showMenu(c) }
+func (f menu) Prompt(c *Conv) error { return f.showMenu(c) }
 
-func (menu) Handle(c *Conv) error {
-	for _, item := range c.e.menuItems(c) {
+func (f menu) Handle(c *Conv) error {
+	for _, item := range f.menuItems(c) {
 		if item.Payload == c.Payload {
 			c.AnswerCallback(Msg{}, false)
 			return c.RunCommand(c.Payload)
@@ -221,10 +230,10 @@ func (menu) Handle(c *Conv) error {
 
 // menuItems are the main menu's buttons the user may use: the commands
 // registered by the features, in this order, when present.
-func (e *Engine) menuItems(c *Conv) []Choice {
+func (m menu) menuItems(c *Conv) []Choice {
 	var items []Choice
 	for _, id := range []string{"check", "report", "tickets", "subscribe", "queue", "summary", "chart", "announce", "help", "language"} {
-		for _, cmd := range e.commands {
+		for _, cmd := range *m.cmds {
 			if cmd.ID == id && (!cmd.Staff || c.IsStaff()) && (!cmd.Supervisors || c.IsStaff() && c.Staff().Role != bansosbot.RoleWorker) {
 				items = append(items, Choice{T("menu." + id), id})
 			}
@@ -233,8 +242,8 @@ func (e *Engine) menuItems(c *Conv) []Choice {
 	return items
 }
 
-func (e *Engine) showMenu(c *Conv) error {
-	items := e.menuItems(c)
+func (m menu) showMenu(c *Conv) error {
+	items := m.menuItems(c)
 	rows := make([][]Choice, 0, (len(items)+1)/2)
 	for i := 0; i < len(items); i += 2 {
 		rows = append(rows, items[i:min(i+2, len(items))])

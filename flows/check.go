@@ -321,7 +321,7 @@ func (f check) handleName(c *Conv) error {
 		return err
 	}
 	c.Reply(Reply{Action: Send, Text: append([]Msg{found(snap, rec), T("check.not_legal")}, text...), Buttons: append(Buttons(checkFlow, rows), offers...)})
-	return c.e.showMenu(c)
+	return c.e.menu.showMenu(c)
 }
 
 // nextSteps are the buttons under a found answer: for each program that

@@ -298,7 +298,7 @@ func (f report) back(c *Conv, d *reportDraft) error {
 	switch cur {
 	case rsCategory:
 		c.End()
-		return c.e.showMenu(c)
+		return c.e.menu.showMenu(c)
 	case rsDuplicate:
 		return f.goTo(c, d, rsSummary)
 	case rsRegency:
@@ -495,7 +495,7 @@ func (f report) Handle(c *Conv) error {
 	if c.Payload == "xk" { // Cancel at the phone step: also remove the contact keyboard
 		c.End()
 		c.Reply(Reply{Action: Send, Text: []Msg{T("general.cancelled")}, Keyboard: &Keyboard{Remove: true}})
-		return c.e.showMenu(c)
+		return c.e.menu.showMenu(c)
 	}
 	switch state {
 	case rsCategory:
@@ -762,7 +762,7 @@ func strayContact(c *Conv) (bool, error) {
 		return false, nil
 	}
 	c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.contact_unexpected")}, Keyboard: &Keyboard{Remove: true}})
-	return true, c.e.showMenu(c)
+	return true, c.e.menu.showMenu(c)
 }
 
 // StartComplaint starts a complaint whose category is already known (the

@@ -220,12 +220,14 @@ type Engine struct {
 	escalator *escalator
 	announcer *announcer
 	desk      *workspace
+	menu      menu
 }
 
 // NewEngine builds an engine with every flow of the bot.
 func NewEngine(cfg Config) *Engine {
 	cfg.setDefaults()
 	e := &Engine{cfg: cfg, flows: map[string]Flow{}, byName: map[string]int{}}
+	e.menu = menu{cmds: &e.commands}
 	e.cat = newCatalog(&cfg)
 	e.sla = &deadlines{calendar: cfg.Calendar, sla: cfg.SLA, categories: cfg.Categories}
 	e.routes = &router{admins: cfg.Admins, log: cfg.Log, cat: e.cat, conv: e.systemConv}
@@ -478,7 +480,7 @@ func (e *Engine) route(c *Conv) error {
 		cmd := e.command(in.Command)
 		if cmd == nil {
 			c.Say(T("general.unknown_command", "Command", in.Command))
-			return e.showMenu(c)
+			return e.menu.showMenu(c)
 		}
 		return e.aside(c, func() error { return e.runCommand(c, cmd) })
 	}
@@ -489,7 +491,7 @@ func (e *Engine) route(c *Conv) error {
 		f := e.flows[c.Session.Flow]
 		if f == nil { // a flow removed by an upgrade
 			c.End()
-			return e.showMenu(c)
+			return e.menu.showMenu(c)
 		}
 		if strings.HasPrefix(c.Session.State, resumePrefix) {
 			c.Session.State = strings.TrimPrefix(c.Session.State, resumePrefix)
@@ -510,7 +512,7 @@ func (e *Engine) route(c *Conv) error {
 	} else {
 		c.Say(T("menu.hint"))
 	}
-	return e.showMenu(c)
+	return e.menu.showMenu(c)
 }
 
 func (e *Engine) runCommand(c *Conv, cmd *Command) error {
@@ -712,7 +714,7 @@ func (e *Engine) cancel(c *Conv) error {
 	} else {
 		c.Say(T("general.nothing_to_cancel"))
 	}
-	return e.showMenu(c)
+	return e.menu.showMenu(c)
 }
 
 // resumePrefix marks the state of a flow that waits for "resume or
@@ -785,7 +787,7 @@ func (e *Engine) resume(c *Conv, f Flow) error {
 	case "discard":
 		c.End()
 		c.Say(T("general.discarded"))
-		return e.showMenu(c)
+		return e.menu.showMenu(c)
 	case "restart": // a parked draft dropped for a new one of the same flow
 		c.AnswerCallback(Msg{}, false)
 		c.End()

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -9,7 +10,7 @@ import (
 // The data-subject rights of UU PDP: see what the bot keeps (/datasaya) and
 // erase it (/hapusdata).
 
-func showMyData(c *Conv) error {
+func (f privacy) showMyData(c *Conv) error {
 	if c.Profile == nil {
 		c.Say(T("privacy.nothing_stored"))
 		return nil
@@ -30,12 +31,12 @@ func showMyData(c *Conv) error {
 		"Draft", c.Session.Flow != "",
 	)}
 	for _, t := range tickets {
-		msgs = append(msgs, myTicketData(c, t))
+		msgs = append(msgs, f.myTicketData(c, t))
 	}
 	if s := c.Staff(); s != nil {
 		msgs = append(msgs, T("privacy.mydata_staff", "Role", T("role."+string(s.Role))))
 	}
-	if m, err := subscriptionData(c); err != nil {
+	if m, err := subscriptionData(c, f.cat); err != nil {
 		return err
 	} else if m != nil {
 		msgs = append(msgs, *m)
@@ -45,16 +46,22 @@ func showMyData(c *Conv) error {
 	return nil
 }
 
+// privacyNotice is the privacy notice of the configuration (UU PDP).
+type privacyNotice struct {
+	controller Controller    // Config.Controller
+	retention  time.Duration // Config.Retention
+}
+
 // notice is the privacy notice with the controller and the retention of
 // the configuration.
-func (e *Engine) notice() Msg {
-	ctl := e.cfg.Controller
+func (p *privacyNotice) notice() Msg {
+	ctl := p.controller
 	var name any = ctl.Name
 	if ctl.Name == "" {
 		name = T("consent.controller_default")
 	}
 	return T("consent.notice", "Version", bansosbot.ConsentVersion, "Controller", name,
-		"Address", ctl.Address, "Contact", ctl.Contact, "Retention", retentionWords(e.cfg.Retention))
+		"Address", ctl.Address, "Contact", ctl.Contact, "Retention", retentionWords(p.retention))
 }
 
 // retentionWords says a retention period in plain words: "1 tahun setelah
@@ -80,7 +87,7 @@ const mydataShown = 300
 // myTicketData is what /datasaya shows of one ticket: what the citizen
 // gave (category, where, the description, phone, location, how many
 // photos), not only its number.
-func myTicketData(c *Conv, t *bansosbot.Ticket) Msg {
+func (f privacy) myTicketData(c *Conv, t *bansosbot.Ticket) Msg {
 	photos := 0
 	for _, a := range t.Attachments {
 		if !a.ByStaff {
@@ -89,13 +96,16 @@ func myTicketData(c *Conv, t *bansosbot.Ticket) Msg {
 	}
 	return T("privacy.mydata_ticket", "No", string(t.No), "Status", T("status."+string(t.Status)),
 		"Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true},
-		"Category", c.e.cat.categoryName(t), "Region", c.e.cat.regionName(t.Region),
+		"Category", f.cat.categoryName(t), "Region", f.cat.regionName(t.Region),
 		"Description", clip(t.Description, mydataShown), "Phone", t.Phone,
 		"Location", t.Location != nil, "Photos", photos)
 }
 
 // privacy is the erasure conversation: confirm, then erase.
-type privacy struct{}
+type privacy struct {
+	cat *catalog
+	log *slog.Logger
+}
 
 func (privacy) Name() string { return privacyFlow }
 
@@ -128,7 +138,7 @@ func (f privacy) Handle(c *Conv) error {
 	c.AnswerCallback(Msg{}, false)
 	c.Say(T("privacy.deleted", "Count", n))
 	// No user id, name or text: only what happened and how much.
-	c.e.cfg.Log.Info("citizen data erased on request", "tickets_anonymised", n)
+	f.log.Info("citizen data erased on request", "tickets_anonymised", n)
 	return nil
 }
 

@@ -197,7 +197,7 @@ func (e *Engine) register(c *Conv) error {
 			return err
 		}
 	}
-	return e.showMenu(c)
+	return e.menu.showMenu(c)
 }
 
 // inviteKey keys the stored hashes of invitation codes: Config.InviteKey,

@@ -51,7 +51,7 @@ func (citizenSide) Name() string { return citizenFlow }
 // free: the buttons under staff answers (each press checks the ticket).
 func (citizenSide) free(string) bool { return true }
 
-func (citizenSide) Start(c *Conv) error { return c.e.showMenu(c) }
+func (citizenSide) Start(c *Conv) error { return c.e.menu.showMenu(c) }
 
 func (f citizenSide) Prompt(c *Conv) error {
 	var d citizenDraft
@@ -75,7 +75,7 @@ func (f citizenSide) Prompt(c *Conv) error {
 		c.Ask([]Msg{T("ct.reopened", "No", string(t.No))}, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	default:
 		c.End()
-		return c.e.showMenu(c)
+		return c.e.menu.showMenu(c)
 	}
 	return nil
 }

@@ -261,7 +261,7 @@ var ticketVerbs = map[string]ticketVerb{
 			return err
 		}
 		c.Say(T("mytickets.offer_declined"))
-		return c.e.showMenu(c)
+		return c.e.menu.showMenu(c)
 	}},
 	// Back leaves the step for the ticket it was about (or the list).
 	PayloadBack: {step: tsAny, run: func(f tickets, c *Conv, d ticketsDraft, _ uint64, _ string) error {
