@@ -221,6 +221,7 @@ type Engine struct {
 	announcer *announcer
 	desk      *workspace
 	menu      menu
+	roster    *roster
 }
 
 // NewEngine builds an engine with every flow of the bot.
@@ -237,6 +238,7 @@ func NewEngine(cfg Config) *Engine {
 	e.announcer = &announcer{admins: cfg.Admins, approvalOver: cfg.AnnounceApprovalOver, cat: e.cat, conv: e.systemConv}
 	e.desk = &workspace{autoClose: cfg.AutoCloseAfter, cat: e.cat, routes: e.routes, announcer: e.announcer, conv: e.systemConv}
 	e.desk.flow = work{desk: e.desk, descMax: cfg.DescriptionMax}
+	e.roster = &roster{admins: cfg.Admins, inviteSecret: cfg.InviteKey, nikKey: cfg.NIKKey, ticketKey: cfg.TicketKey, cat: e.cat, menu: e.menu}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets
 	e.registerCheck()      // check.go: /cek, the eligibility status
@@ -277,6 +279,11 @@ func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 // Queue lists a staff member's queue (staff_work.go).
 func (e *Engine) Queue(tx Store, s *bansosbot.Staff, filter string, now time.Time) ([]*bansosbot.Ticket, error) {
 	return e.desk.Queue(tx, s, filter, now)
+}
+
+// CreateInvite creates an invitation code for new staff (staff.go).
+func (e *Engine) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode, ttl time.Duration, now time.Time) (string, *bansosbot.Invite, error) {
+	return e.roster.CreateInvite(tx, by, role, regions, ttl, now)
 }
 
 // Schedule sets a new ticket's deadlines (sla.go).

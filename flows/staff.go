@@ -27,16 +27,27 @@ const InviteTTL = 72 * time.Hour
 
 // registerStaff adds staff registration, the queue and ticket actions.
 func (e *Engine) registerStaff() {
-	e.addFlow(staffAdmin{})
+	e.addFlow(staffAdmin{staff: e.roster})
 	e.addFlow(e.desk.flow)
 	e.addFlow(citizenSide{cat: e.cat, routes: e.routes, sla: e.sla})
-	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.register})
+	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.roster.register})
 	e.addCommand(Command{ID: "queue", Names: map[string]string{"id": "antrian", "en": "queue"}, Desc: "cmd.queue", Staff: true,
 		Run: func(c *Conv) error { return e.desk.showQueue(c, queueAll, 0, false) }})
 	e.addCommand(Command{ID: "summary", Names: map[string]string{"id": "ringkasan", "en": "summary"}, Desc: "cmd.summary", Staff: true, Supervisors: true, Run: e.desk.summary})
 	e.addCommand(Command{ID: "invite", Names: map[string]string{"id": "undang", "en": "invite"}, Desc: "cmd.invite", Staff: true,
 		Run: func(c *Conv) error { return c.Start(staffFlow) }})
-	e.addCommand(Command{ID: "staff", Names: map[string]string{"id": "petugas", "en": "staff"}, Desc: "cmd.staff", Staff: true, Run: e.listStaff})
+	e.addCommand(Command{ID: "staff", Names: map[string]string{"id": "petugas", "en": "staff"}, Desc: "cmd.staff", Staff: true, Run: e.roster.listStaff})
+}
+
+// roster keeps the staff records: registration with an invitation code,
+// invitations, the staff list and deactivation.
+type roster struct {
+	admins       []int64 // configured admins (Config.Admins)
+	inviteSecret []byte  // Config.InviteKey
+	nikKey       []byte  // Config.NIKKey, from which the invitation keys are derived
+	ticketKey    []byte  // Config.TicketKey, when there is no NIK key
+	cat          *catalog
+	menu         menu
 }
 
 // systemConv is a conversation of nobody, for work done outside an input
@@ -128,7 +139,7 @@ func (k *catalog) regionList(rs []bansosbot.RegionCode) string {
 // register links the sender's account to staff with an invitation code
 // (/daftar CODE). Every attempt is audited; unknown, used and expired
 // codes are refused, and attempts are rate limited against guessing.
-func (e *Engine) register(c *Conv) error {
+func (ro *roster) register(c *Conv) error {
 	ok, _, err := c.Tx.Allow("invite:"+strconv.FormatInt(c.In.UserID, 10), 5, time.Hour, c.Now)
 	if err != nil {
 		return err
@@ -140,14 +151,14 @@ func (e *Engine) register(c *Conv) error {
 		c.Say(T("staff.register_usage"))
 		return nil
 	}
-	if slices.Contains(e.cfg.Admins, c.In.UserID) {
+	if slices.Contains(ro.admins, c.In.UserID) {
 		// A stored record would take precedence over the configured admin role.
 		return c.refuse(bansosbot.AuditRegister, 0, "config_admin", T("staff.register_admin"))
 	}
 	code, valid := bansosbot.NormalizeInviteCode(c.In.Args)
 	var inv *bansosbot.Invite
 	if valid {
-		if inv, err = c.Tx.Invite(bansosbot.HashInviteCode(e.inviteKey(), code)); err != nil {
+		if inv, err = c.Tx.Invite(bansosbot.HashInviteCode(ro.inviteKey(), code)); err != nil {
 			return err
 		}
 	}
@@ -190,25 +201,25 @@ func (e *Engine) register(c *Conv) error {
 		return err
 	}
 	c.End()
-	c.Say(T("staff.registered", "Role", T("role."+string(s.Role)), "Regions", e.cat.regionList(s.Regions)))
+	c.Say(T("staff.registered", "Role", T("role."+string(s.Role)), "Regions", ro.cat.regionList(s.Regions)))
 	if inv.CreatedBy != 0 && inv.CreatedBy != c.In.UserID {
 		if err := c.Notify(inv.CreatedBy, Reply{Action: Send, Text: []Msg{T("staff.invite_redeemed",
 			"Name", s.Name, "Role", T("role."+string(s.Role)))}}); err != nil {
 			return err
 		}
 	}
-	return e.menu.showMenu(c)
+	return ro.menu.showMenu(c)
 }
 
 // inviteKey keys the stored hashes of invitation codes: Config.InviteKey,
 // or one derived from the NIK (or ticket) key.
-func (e *Engine) inviteKey() []byte {
-	if len(e.cfg.InviteKey) > 0 {
-		return e.cfg.InviteKey
+func (ro *roster) inviteKey() []byte {
+	if len(ro.inviteSecret) > 0 {
+		return ro.inviteSecret
 	}
-	key := e.cfg.NIKKey
+	key := ro.nikKey
 	if len(key) == 0 {
-		key = e.cfg.TicketKey
+		key = ro.ticketKey
 	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("bansosbot invite hash"))
@@ -218,10 +229,10 @@ func (e *Engine) inviteKey() []byte {
 // inviteCode derives an invitation code from a secret key and the
 // invitation's sequence number: unguessable without the key, and the same
 // if the transaction runs twice.
-func (e *Engine) inviteCode(seq uint64) (string, error) {
-	key := e.cfg.NIKKey
+func (ro *roster) inviteCode(seq uint64) (string, error) {
+	key := ro.nikKey
 	if len(key) == 0 {
-		key = e.cfg.TicketKey
+		key = ro.ticketKey
 	}
 	if len(key) == 0 {
 		return "", errors.New("flows: invitation codes need a secret key (NIKKey or TicketKey)")
@@ -235,19 +246,19 @@ func (e *Engine) inviteCode(seq uint64) (string, error) {
 // command line) and returns its code. A supervisor may invite only
 // workers, within their own area; an admin anyone anywhere. Refusals are
 // *Error EUnauthorized.
-func (e *Engine) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode, ttl time.Duration, now time.Time) (string, *bansosbot.Invite, error) {
-	if err := e.checkInvite(by, role, regions); err != nil {
+func (ro *roster) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode, ttl time.Duration, now time.Time) (string, *bansosbot.Invite, error) {
+	if err := ro.checkInvite(by, role, regions); err != nil {
 		return "", nil, err
 	}
 	seq, err := tx.NextInviteSeq()
 	if err != nil {
 		return "", nil, err
 	}
-	code, err := e.inviteCode(seq)
+	code, err := ro.inviteCode(seq)
 	if err != nil {
 		return "", nil, err
 	}
-	inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(e.inviteKey(), code), Role: role, Regions: regions,
+	inv := &bansosbot.Invite{CodeHash: bansosbot.HashInviteCode(ro.inviteKey(), code), Role: role, Regions: regions,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if by != nil {
 		inv.CreatedBy = by.UserID
@@ -256,8 +267,8 @@ func (e *Engine) CreateInvite(tx Store, by *bansosbot.Staff, role bansosbot.Role
 }
 
 // checkInvite applies who may invite whom where.
-func (e *Engine) checkInvite(by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode) error {
-	if err := bansosbot.CheckAssignment(role, regions, e.cfg.Regions); err != nil {
+func (ro *roster) checkInvite(by *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode) error {
+	if err := bansosbot.CheckAssignment(role, regions, ro.cat.regions); err != nil {
 		return err
 	}
 	if by == nil || by.Role == bansosbot.RoleAdmin {
@@ -276,7 +287,9 @@ func (e *Engine) checkInvite(by *bansosbot.Staff, role bansosbot.Role, regions [
 
 // staffAdmin is the invitation conversation (/undang): role, region,
 // then the code.
-type staffAdmin struct{}
+type staffAdmin struct {
+	staff *roster
+}
 
 var inviteMachine = NewMachine("invite", fsm.Events{
 	{Name: "role_chosen", Src: []string{"role"}, Dst: "region"},
@@ -309,7 +322,7 @@ func (f staffAdmin) Start(c *Conv) error {
 	return f.Prompt(c)
 }
 
-func (staffAdmin) Prompt(c *Conv) error {
+func (f staffAdmin) Prompt(c *Conv) error {
 	var d inviteDraft
 	if err := c.LoadDraft(&d); err != nil {
 		return err
@@ -317,7 +330,7 @@ func (staffAdmin) Prompt(c *Conv) error {
 	switch c.Session.State {
 	case "deactivate": // resumed after a pause: start again from the list
 		c.End()
-		return c.e.listStaff(c)
+		return f.staff.listStaff(c)
 	case "role":
 		c.Ask([]Msg{T("staff.invite_role")}, [][]Choice{
 			{{T("role.worker"), string(bansosbot.RoleWorker)}, {T("role.supervisor"), string(bansosbot.RoleSupervisor)}},
@@ -330,7 +343,7 @@ func (staffAdmin) Prompt(c *Conv) error {
 	if s != nil && s.Role == bansosbot.RoleSupervisor {
 		for _, r := range s.Regions {
 			if r != "" {
-				rows = append(rows, []Choice{{T("staff.btn_region", "Region", c.e.cat.regionName(r)), "r:" + string(r)}})
+				rows = append(rows, []Choice{{T("staff.btn_region", "Region", f.staff.cat.regionName(r)), "r:" + string(r)}})
 			}
 		}
 	}
@@ -347,7 +360,7 @@ func (staffAdmin) Prompt(c *Conv) error {
 
 func (f staffAdmin) Handle(c *Conv) error {
 	if strings.HasPrefix(c.Payload, "d:") || strings.HasPrefix(c.Payload, "D:") {
-		return c.e.deactivate(c, c.Payload)
+		return f.staff.deactivate(c, c.Payload)
 	}
 	if c.Session.Flow != staffFlow { // a forged or old button of this flow
 		c.AnswerCallback(T("general.button_stale"), false)
@@ -409,7 +422,7 @@ func (f staffAdmin) Handle(c *Conv) error {
 }
 
 func (f staffAdmin) create(c *Conv, s *bansosbot.Staff, role bansosbot.Role, regions []bansosbot.RegionCode) error {
-	code, inv, err := c.e.CreateInvite(c.Tx, s, role, regions, InviteTTL, c.Now)
+	code, inv, err := f.staff.CreateInvite(c.Tx, s, role, regions, InviteTTL, c.Now)
 	if key := bansosbot.ErrorKey(err); key != "" {
 		if bansosbot.ErrorCode(err) == bansosbot.EUnauthorized {
 			c.End()
@@ -426,7 +439,7 @@ func (f staffAdmin) create(c *Conv, s *bansosbot.Staff, role bansosbot.Role, reg
 	}
 	c.End()
 	c.Say(T("staff.invite_created", "Code", bansosbot.FormatInviteCode(code), "Role", T("role."+string(role)),
-		"Regions", c.e.cat.regionList(regions), "Expires", Time{T: inv.ExpiresAt, Loc: regionZone(regions)}))
+		"Regions", f.staff.cat.regionList(regions), "Expires", Time{T: inv.ExpiresAt, Loc: regionZone(regions)}))
 	return nil
 }
 
@@ -442,7 +455,7 @@ func regionZone(rs []bansosbot.RegionCode) *time.Location {
 
 // listStaff shows the staff to an admin, each with a deactivate button
 // (/petugas). Deactivation keeps the record for the audit log.
-func (e *Engine) listStaff(c *Conv) error {
+func (ro *roster) listStaff(c *Conv) error {
 	s := c.Staff()
 	if s == nil || s.Role != bansosbot.RoleAdmin {
 		return c.refuse(bansosbot.AuditStaffLst, 0, "role", T("staff.admin_only"))
@@ -464,7 +477,7 @@ func (e *Engine) listStaff(c *Conv) error {
 	var rows [][]Choice
 	for _, x := range all {
 		lines = append(lines, T("staff.list_line", "Name", x.Name, "UserID", strconv.FormatInt(x.UserID, 10),
-			"Role", T("role."+string(x.Role)), "Regions", e.cat.regionList(x.Regions), "Active", x.Active))
+			"Role", T("role."+string(x.Role)), "Regions", ro.cat.regionList(x.Regions), "Active", x.Active))
 		if x.Active && x.UserID != s.UserID && len(rows) < 20 {
 			rows = append(rows, []Choice{{T("staff.btn_deactivate", "Name", x.Name), "d:" + strconv.FormatInt(x.UserID, 10)}})
 		}
@@ -478,7 +491,7 @@ func (e *Engine) listStaff(c *Conv) error {
 
 // deactivate handles the deactivate buttons of the staff list; the press
 // is authorized again, then confirmed.
-func (e *Engine) deactivate(c *Conv, payload string) error {
+func (ro *roster) deactivate(c *Conv, payload string) error {
 	verb, arg, _ := strings.Cut(payload, ":")
 	uid, err := strconv.ParseInt(arg, 10, 64)
 	s := c.Staff()
