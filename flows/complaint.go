@@ -17,13 +17,14 @@ const (
 // registerComplaints adds the complaint conversation (/lapor) and the
 // citizen's ticket views (/tiket).
 func (e *Engine) registerComplaints() {
+	tk := tickets{descMax: e.cfg.DescriptionMax, cat: e.cat, sla: e.sla, routes: e.routes, menu: e.menu}
 	e.addFlow(report{})
-	e.addFlow(tickets{})
+	e.addFlow(tk)
 	e.addCommand(Command{ID: "report", Names: map[string]string{"id": "lapor", "en": "report"}, Desc: "cmd.report", Consent: true,
 		Run: func(c *Conv) error { return c.Start(reportFlow) }})
 	e.addCommand(Command{ID: "tickets", Names: map[string]string{"id": "tiket", "en": "tickets"}, Desc: "cmd.tickets", Consent: true,
-		Run: func(c *Conv) error { return listTickets(c, 0) }})
-	e.idle = append(e.idle, strayContact, offerToWaitingTicket)
+		Run: tk.Start})
+	e.idle = append(e.idle, strayContact, tk.offerToWaitingTicket)
 	regionsAbove(e.cfg.Regions) // build the search index now, not inside a citizen's transaction
 }
 

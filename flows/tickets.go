@@ -51,7 +51,13 @@ type ticketsDraft struct {
 	Offer    []uint64               `json:"offer,omitempty"`  // tickets offered
 }
 
-type tickets struct{}
+type tickets struct {
+	descMax int // Config.DescriptionMax: the longest text added to a ticket
+	cat     *catalog
+	sla     *deadlines
+	routes  *router
+	menu    menu
+}
 
 func (tickets) Name() string { return ticketsFlow }
 
@@ -67,9 +73,9 @@ func (tickets) free(payload string) bool {
 	return !known || v.step == "" // an unknown verb is answered as stale by Handle
 }
 
-func (tickets) Start(c *Conv) error { return listTickets(c, 0) }
+func (f tickets) Start(c *Conv) error { return f.listTickets(c, 0) }
 
-func (tickets) Prompt(c *Conv) error {
+func (f tickets) Prompt(c *Conv) error {
 	var d ticketsDraft
 	if err := c.LoadDraft(&d); err != nil {
 		return err
@@ -81,7 +87,7 @@ func (tickets) Prompt(c *Conv) error {
 			c.End()
 			return err
 		}
-		c.Ask([]Msg{T("mytickets.ask_add", "No", string(t.No), "Max", c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+		c.Ask([]Msg{T("mytickets.ask_add", "No", string(t.No), "Max", f.descMax)}, [][]Choice{navRow()})
 	case tsWithdraw:
 		t, err := ownTicket(c, d.TicketID)
 		if err != nil {
@@ -103,7 +109,7 @@ func (tickets) Prompt(c *Conv) error {
 		c.Ask([]Msg{T("mytickets.offer", "Text", shorten(d.Text), "Photos", len(d.Photos))}, rows)
 	default:
 		c.End()
-		return listTickets(c, 0)
+		return f.listTickets(c, 0)
 	}
 	return nil
 }
@@ -200,7 +206,7 @@ var ticketVerbs = map[string]ticketVerb{
 			return err
 		}
 		c.AnswerCallback(Msg{}, false)
-		return listTickets(c, page)
+		return f.listTickets(c, page)
 	}},
 	tvOpen: {run: func(f tickets, c *Conv, _ ticketsDraft, id uint64, _ string) error {
 		t, err := ownTicket(c, id)
@@ -211,7 +217,7 @@ var ticketVerbs = map[string]ticketVerb{
 			return err
 		}
 		c.AnswerCallback(Msg{}, false)
-		return viewTicket(c, t)
+		return f.viewTicket(c, t)
 	}},
 	// Adding and withdrawing start a step, refused before it begins when
 	// the ticket's status does not allow them any more.
@@ -247,21 +253,21 @@ var ticketVerbs = map[string]ticketVerb{
 		if err != nil {
 			return err
 		}
-		if err := addToTicket(c, t, d.Text, d.Photos); err != nil {
+		if err := f.addToTicket(c, t, d.Text, d.Photos); err != nil {
 			return err
 		}
 		if err := f.done(c); err != nil {
 			return err
 		}
 		c.Say(T("mytickets.added", "No", string(t.No)))
-		return viewTicket(c, t)
+		return f.viewTicket(c, t)
 	}},
 	tvOfferNo: {step: tsOffer, run: func(f tickets, c *Conv, _ ticketsDraft, _ uint64, _ string) error {
 		if err := f.done(c); err != nil {
 			return err
 		}
 		c.Say(T("mytickets.offer_declined"))
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	}},
 	// Back leaves the step for the ticket it was about (or the list).
 	PayloadBack: {step: tsAny, run: func(f tickets, c *Conv, d ticketsDraft, _ uint64, _ string) error {
@@ -270,13 +276,13 @@ var ticketVerbs = map[string]ticketVerb{
 			return err
 		}
 		if tid == 0 {
-			return listTickets(c, 0)
+			return f.listTickets(c, 0)
 		}
 		t, err := ownTicket(c, tid)
 		if err != nil {
 			return err
 		}
-		return viewTicket(c, t)
+		return f.viewTicket(c, t)
 	}},
 }
 
@@ -325,15 +331,15 @@ func ownTicket(c *Conv, id uint64) (*bansosbot.Ticket, error) {
 	return t, nil
 }
 
-func categoryName(c *Conv, code string) Localized {
-	if cat, ok := c.e.cfg.Categories.Get(code); ok {
+func (f tickets) categoryName(c *Conv, code string) Localized {
+	if cat, ok := f.cat.categories.Get(code); ok {
 		return Localized(cat.Names)
 	}
 	return Localized{bansosbot.Languages[0]: code}
 }
 
 // listTickets shows the user's tickets, newest first, a page at a time.
-func listTickets(c *Conv, page int) error {
+func (f tickets) listTickets(c *Conv, page int) error {
 	ts, err := c.Tx.CitizenTickets(c.In.UserID)
 	if err != nil {
 		return err
@@ -352,7 +358,7 @@ func listTickets(c *Conv, page int) error {
 	var rows [][]Choice
 	for _, t := range ts[page*ticketsPerPage : min(len(ts), (page+1)*ticketsPerPage)] {
 		st := T("status." + string(t.Status))
-		text = append(text, T("mytickets.list_line", "No", string(t.No), "Category", categoryName(c, t.Category),
+		text = append(text, T("mytickets.list_line", "No", string(t.No), "Category", f.categoryName(c, t.Category),
 			"Status", st, "Created", Time{T: t.CreatedAt, Loc: t.Region.TimeZone(), DateOnly: true}))
 		rows = append(rows, []Choice{{T("mytickets.list_button", "No", string(t.No), "Status", st), tvOpen + ":" + strconv.FormatUint(t.ID, 10)}})
 	}
@@ -381,16 +387,16 @@ func clip(s string, n int) string {
 
 // viewTicket shows one ticket and its public history: no internal notes,
 // no staff names or ids.
-func viewTicket(c *Conv, t *bansosbot.Ticket) error {
+func (f tickets) viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	events, err := c.Tx.Events(t.ID)
 	if err != nil {
 		return err
 	}
 	loc := t.Region.TimeZone()
-	text := []Msg{T("mytickets.view", "No", string(t.No), "Category", categoryName(c, t.Category),
-		"Status", T("status."+string(t.Status)), "Region", c.e.cfg.Regions.DisplayName(t.Region),
+	text := []Msg{T("mytickets.view", "No", string(t.No), "Category", f.categoryName(c, t.Category),
+		"Status", T("status."+string(t.Status)), "Region", f.cat.regions.DisplayName(t.Region),
 		"Created", Time{T: t.CreatedAt, Loc: loc},
-		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "DueSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResolution),
+		"Due", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "DueSpan", f.sla.SpanMsg(t, bansosbot.PhaseResolution),
 		"Open", t.Status.Open() && !t.DueResolve.IsZero()),
 		T("mytickets.view_description", "Text", shorten(t.Description)),
 	}
@@ -412,7 +418,7 @@ func viewTicket(c *Conv, t *bansosbot.Ticket) error {
 	for _, ev := range public {
 		text = append(text, historyLine(ev, loc))
 	}
-	text = c.e.cat.endedMsgs(text, t) // rejected or closed: where to go when the citizen disagrees
+	text = f.cat.endedMsgs(text, t) // rejected or closed: where to go when the citizen disagrees
 	id := strconv.FormatUint(t.ID, 10)
 	var rows [][]Choice
 	if t.Status.Open() {
@@ -492,24 +498,24 @@ func (f tickets) addInput(c *Conv, d ticketsDraft) error {
 		c.Say(T("complaint.empty"))
 		return f.Prompt(c)
 	}
-	if n := utf8.RuneCountInString(text); n > c.e.cfg.DescriptionMax {
-		c.Say(T("complaint.too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+	if n := utf8.RuneCountInString(text); n > f.descMax {
+		c.Say(T("complaint.too_long", "Max", f.descMax, "Got", n))
 		return f.Prompt(c)
 	}
-	if err := addToTicket(c, t, text, photos); err != nil {
+	if err := f.addToTicket(c, t, text, photos); err != nil {
 		return err
 	}
 	if err := f.done(c); err != nil {
 		return err
 	}
 	c.Say(T("mytickets.added", "No", string(t.No)))
-	return viewTicket(c, t)
+	return f.viewTicket(c, t)
 }
 
 // addToTicket adds the citizen's text and photos to an open ticket as
 // public history events; a ticket waiting for the citizen goes back to
 // work, and the assignee hears of it. Refusals come before any write.
-func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.Attachment) error {
+func (f tickets) addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.Attachment) error {
 	if !t.Status.Open() {
 		return bansosbot.Errorf(bansosbot.EConflict, "mytickets.closed", "No", string(t.No))
 	}
@@ -535,7 +541,7 @@ func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.A
 			return err
 		}
 		// The clock runs again: new deadlines now, not at the next job run.
-		if err := c.e.sla.Reschedule(c.Tx, t, c.Now); err != nil {
+		if err := f.sla.Reschedule(c.Tx, t, c.Now); err != nil {
 			return err
 		}
 	}
@@ -545,7 +551,7 @@ func addToTicket(c *Conv, t *bansosbot.Ticket, text string, photos []bansosbot.A
 	}
 	// The assignee (or, for an unclaimed ticket, its queue) hears of it,
 	// with a button to open the ticket.
-	return c.e.routes.tellHandlers(c, t, T("mytickets.staff_info_added", "No", string(t.No)))
+	return f.routes.tellHandlers(c, t, T("mytickets.staff_info_added", "No", string(t.No)))
 }
 
 // withdraw withdraws the ticket after the citizen confirmed.
@@ -570,13 +576,13 @@ func (f tickets) withdraw(c *Conv, id uint64) error {
 		}
 	}
 	c.Say(T("mytickets.withdrawn", "No", string(t.No)))
-	return viewTicket(c, t)
+	return f.viewTicket(c, t)
 }
 
 // offerToWaitingTicket is an idle handler: a message sent outside any flow
 // while one of the citizen's tickets waits for them is offered to that
 // ticket. The message is kept in the draft until the citizen answers.
-func offerToWaitingTicket(c *Conv) (bool, error) {
+func (f tickets) offerToWaitingTicket(c *Conv) (bool, error) {
 	in := c.In
 	text := strings.TrimSpace(in.Text)
 	if in.Command != "" || in.Callback != nil || (text == "" && in.Photo == nil) {
@@ -599,7 +605,6 @@ func offerToWaitingTicket(c *Conv) (bool, error) {
 	if in.Photo != nil {
 		d.Photos = []bansosbot.Attachment{*in.Photo}
 	}
-	var f tickets
 	if err := f.begin(c, "offer", d); err != nil {
 		return false, err
 	}
@@ -623,8 +628,8 @@ func (f tickets) moreOffer(c *Conv, d ticketsDraft) error {
 	}
 	if text != "" {
 		joined := strings.TrimSpace(d.Text + "\n" + text)
-		if n := utf8.RuneCountInString(joined); n > c.e.cfg.DescriptionMax {
-			c.Say(T("complaint.too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+		if n := utf8.RuneCountInString(joined); n > f.descMax {
+			c.Say(T("complaint.too_long", "Max", f.descMax, "Got", n))
 			return f.Prompt(c)
 		}
 		d.Text = joined
