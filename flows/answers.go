@@ -22,7 +22,7 @@ const (
 )
 
 func (f report) promptAnswers(c *Conv, d *reportDraft) error {
-	as := c.e.cfg.Answers
+	as := f.cat.answers
 	if a, ok := as.Get(d.Topic); ok {
 		c.Ask([]Msg{T("answers.answer", "Title", Localized(a.Titles), "Text", Localized(a.Texts))}, [][]Choice{
 			{{T("answers.ok"), answerOK}},
@@ -47,7 +47,7 @@ func (f report) handleAnswers(c *Conv, d *reportDraft) error {
 	switch p := c.Payload; {
 	case strings.HasPrefix(p, answerTopic):
 		id := strings.TrimPrefix(p, answerTopic)
-		if _, ok := c.e.cfg.Answers.Get(id); !ok {
+		if _, ok := f.cat.answers.Get(id); !ok {
 			break
 		}
 		d.Topic = id
@@ -65,11 +65,11 @@ func (f report) handleAnswers(c *Conv, d *reportDraft) error {
 		return f.prompt(c, d)
 	case p == answerOK:
 		// Answered: nothing is filed and the draft goes.
-		c.e.cfg.Log.Info("ready answer accepted", "answer", d.Topic)
+		f.log.Info("ready answer accepted", "answer", d.Topic)
 		c.End()
 		c.AnswerCallback(Msg{}, false)
 		c.Say(T("answers.thanks"))
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	case p == answerAsk:
 		d.Topic = ""
 		return f.advance(c, d)

@@ -74,12 +74,20 @@ type checkDraft struct {
 }
 
 func (e *Engine) registerCheck() {
-	e.addFlow(check{})
+	f := check{nikKey: e.cfg.NIKKey, limits: e.cfg.Limits, cat: e.cat, menu: e.menu, announcer: e.announcer, report: e.report}
+	e.addFlow(f)
 	e.addCommand(Command{ID: "check", Names: map[string]string{"id": "cek", "en": "check"}, Desc: "cmd.check", Consent: true,
 		Sensitive: true, Run: func(c *Conv) error { return c.Start(checkFlow) }})
 }
 
-type check struct{}
+type check struct {
+	nikKey    []byte // Config.NIKKey: NIKs and names are looked up by their keyed hash
+	limits    Limits // lookups per user and per NIK
+	cat       *catalog
+	menu      menu
+	announcer *announcer // the subscriptions offered under an answer
+	report    report     // the complaints the answer's buttons start
+}
 
 func (check) Name() string { return checkFlow }
 
@@ -91,7 +99,7 @@ func (check) free(payload string) bool {
 }
 
 func (f check) Start(c *Conv) error {
-	if len(c.e.cfg.NIKKey) == 0 {
+	if len(f.nikKey) == 0 {
 		return errors.New("flows: status check: no NIK key configured")
 	}
 	arg := "" // "/cek 3201..." carries the NIK already (runCommand deleted the message)
@@ -106,7 +114,7 @@ func (f check) Start(c *Conv) error {
 		c.Say(T("check.unavailable"))
 		return nil
 	}
-	lim := c.e.cfg.Limits.LookupsPerHour
+	lim := f.limits.LookupsPerHour
 	ok, wait, err := c.Tx.Peek(lookupUserKey(c), lim, lookupUserWindow, c.Now)
 	if err != nil {
 		return err
@@ -154,12 +162,12 @@ func (f check) Handle(c *Conv) error {
 		c.AnswerCallback(Msg{}, false)
 		return f.Start(c)
 	case strings.HasPrefix(p, payloadNotRegistry):
-		return startNotRegistered(c, strings.TrimPrefix(p, payloadNotRegistry))
+		return f.startNotRegistered(c, strings.TrimPrefix(p, payloadNotRegistry))
 	case strings.HasPrefix(p, payloadAskOfficer):
-		return startFromCheck(c, "INFO_REQUEST", strings.TrimPrefix(p, payloadAskOfficer), "")
+		return f.startFromCheck(c, "INFO_REQUEST", strings.TrimPrefix(p, payloadAskOfficer), "")
 	case strings.HasPrefix(p, payloadNotPaid):
 		program, district, _ := strings.Cut(strings.TrimPrefix(p, payloadNotPaid), ":")
-		return startFromCheck(c, "PAYMENT_NOT_RECEIVED", district, program)
+		return f.startFromCheck(c, "PAYMENT_NOT_RECEIVED", district, program)
 	case c.Session.Flow != checkFlow:
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
@@ -236,7 +244,7 @@ func (f check) readNIK(c *Conv, text string) error {
 		c.Say(Msg{Key: ue.Key, Args: ue.Args})
 		return f.Prompt(c)
 	}
-	h := bansosbot.HashNIK(c.e.cfg.NIKKey, nik)
+	h := bansosbot.HashNIK(f.nikKey, nik)
 	if err := c.SaveDraft(checkDraft{NIK: h[:], District: nik.DistrictCode()}); err != nil {
 		return err
 	}
@@ -273,7 +281,7 @@ func (f check) handleName(c *Conv) error {
 	}
 	copy(h[:], d.NIK)
 
-	lim := c.e.cfg.Limits
+	lim := f.limits
 	ok, wait, err := c.Tx.Allow(lookupUserKey(c), lim.LookupsPerHour, lookupUserWindow, c.Now)
 	if err != nil {
 		return err
@@ -311,17 +319,17 @@ func (f check) handleName(c *Conv) error {
 		c.Say(T("check.unavailable"))
 		return nil
 	}
-	if rec == nil || !rec.MatchesName(c.e.cfg.NIKKey, name) {
+	if rec == nil || !rec.MatchesName(f.nikKey, name) {
 		notFound(c, snap, d.District)
 		return nil
 	}
 	text, rows := nextSteps(snap, rec, d.District)
-	offers, err := c.e.announcer.programOffers(c, rec)
+	offers, err := f.announcer.programOffers(c, rec)
 	if err != nil {
 		return err
 	}
 	c.Reply(Reply{Action: Send, Text: append([]Msg{found(snap, rec), T("check.not_legal")}, text...), Buttons: append(Buttons(checkFlow, rows), offers...)})
-	return c.e.menu.showMenu(c)
+	return f.menu.showMenu(c)
 }
 
 // nextSteps are the buttons under a found answer: for each program that
@@ -427,25 +435,25 @@ func limitMsg(c *Conv, key string, limit int, wait time.Duration) (Msg, error) {
 // startNotRegistered starts a NOT_REGISTERED complaint (usul) with the
 // region of the NIK's district, or the nearest region above it that still
 // exists (a NIK keeps the code of its first registration for life).
-func startNotRegistered(c *Conv, district string) error {
+func (f check) startNotRegistered(c *Conv, district string) error {
 	if !bansosbot.KnownNIKDistrict(district) {
 		c.AnswerCallback(T("general.button_unknown"), false)
 		return nil
 	}
 	c.AnswerCallback(Msg{}, false)
-	return startComplaint(c, "NOT_REGISTERED", districtRegion(c, district))
+	return f.report.StartComplaint(c, "NOT_REGISTERED", f.districtRegion(c, district))
 }
 
 // districtRegion is the region of a NIK's district code, or the nearest
 // region above it that still exists (a NIK keeps the code of its first
 // registration for life); "" for a code that is not a NIK district.
-func districtRegion(c *Conv, district string) bansosbot.RegionCode {
+func (f check) districtRegion(c *Conv, district string) bansosbot.RegionCode {
 	if !bansosbot.KnownNIKDistrict(district) {
 		return ""
 	}
 	region, _ := bansosbot.ParseRegionCode(district)
 	for ; region != ""; region = region.Parent() {
-		if _, ok := c.e.cfg.Regions.Get(region); ok {
+		if _, ok := f.cat.regions.Get(region); ok {
 			break
 		}
 	}
@@ -456,7 +464,7 @@ func districtRegion(c *Conv, district string) bansosbot.RegionCode {
 // buttons: the NIK's district as the suggested residence, and the program
 // it is about ("" for none; a code the current data does not know is
 // dropped).
-func startFromCheck(c *Conv, category, district, program string) error {
+func (f check) startFromCheck(c *Conv, category, district, program string) error {
 	if program != "" {
 		snap, err := c.Tx.RegistryCurrent()
 		if err != nil {
@@ -469,20 +477,5 @@ func startFromCheck(c *Conv, category, district, program string) error {
 		}
 	}
 	c.AnswerCallback(Msg{}, false)
-	return c.e.startReport(c, category, districtRegion(c, district), program)
-}
-
-// complaintStarter is the complaint flow's entry point with a category and
-// a region already chosen.
-type complaintStarter interface {
-	StartComplaint(c *Conv, category string, region bansosbot.RegionCode) error
-}
-
-// startComplaint starts the complaint conversation pre-filled when the
-// engine offers StartComplaint, and plain /lapor otherwise.
-func startComplaint(c *Conv, category string, region bansosbot.RegionCode) error {
-	if s, ok := any(c.e).(complaintStarter); ok {
-		return s.StartComplaint(c, category, region)
-	}
-	return c.RunCommand("report")
+	return f.report.startReport(c, category, f.districtRegion(c, district), program)
 }

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -18,13 +19,13 @@ const (
 // citizen's ticket views (/tiket).
 func (e *Engine) registerComplaints() {
 	tk := tickets{descMax: e.cfg.DescriptionMax, cat: e.cat, sla: e.sla, routes: e.routes, menu: e.menu}
-	e.addFlow(report{})
+	e.addFlow(e.report)
 	e.addFlow(tk)
 	e.addCommand(Command{ID: "report", Names: map[string]string{"id": "lapor", "en": "report"}, Desc: "cmd.report", Consent: true,
 		Run: func(c *Conv) error { return c.Start(reportFlow) }})
 	e.addCommand(Command{ID: "tickets", Names: map[string]string{"id": "tiket", "en": "tickets"}, Desc: "cmd.tickets", Consent: true,
 		Run: tk.Start})
-	e.idle = append(e.idle, strayContact, tk.offerToWaitingTicket)
+	e.idle = append(e.idle, e.report.strayContact, tk.offerToWaitingTicket)
 	regionsAbove(e.cfg.Regions) // build the search index now, not inside a citizen's transaction
 }
 
@@ -107,7 +108,17 @@ type reportDraft struct {
 }
 
 // report is the complaint conversation (flow "rp").
-type report struct{}
+type report struct {
+	descMin, descMax int    // Config.DescriptionMin/Max: a description's length
+	limits           Limits // open tickets and filings per citizen
+	ticketKey        []byte // Config.TicketKey: the permutation of ticket numbers
+	log              *slog.Logger
+	cat              *catalog
+	sla              *deadlines
+	routes           *router
+	announcer        *announcer // the subscription offered after filing
+	menu             menu
+}
 
 func (report) Name() string { return reportFlow }
 
@@ -130,7 +141,7 @@ func (f report) Start(c *Conv) error {
 		c.Session.State = resumePrefix + c.Session.State
 		return nil
 	}
-	if err := checkOpenLimit(c); err != nil {
+	if err := f.checkOpenLimit(c); err != nil {
 		return err
 	}
 	c.Begin(reportFlow, rsCategory)
@@ -142,7 +153,7 @@ func (f report) load(c *Conv) (*reportDraft, error) {
 	if err := c.LoadDraft(d); err != nil {
 		return nil, err
 	}
-	if cat, ok := c.e.cfg.Categories.Get(d.Category); ok {
+	if cat, ok := f.cat.categories.Get(d.Category); ok {
 		d.cat = &cat
 	}
 	return d, nil
@@ -299,7 +310,7 @@ func (f report) back(c *Conv, d *reportDraft) error {
 	switch cur {
 	case rsCategory:
 		c.End()
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	case rsDuplicate:
 		return f.goTo(c, d, rsSummary)
 	case rsRegency:
@@ -352,17 +363,17 @@ func navRow() []Choice {
 func (f report) prompt(c *Conv, d *reportDraft) error {
 	switch c.Session.State {
 	case rsCategory:
-		rows := make([][]Choice, 0, len(c.e.cfg.Categories)+1)
-		for _, cat := range c.e.cfg.Categories {
+		rows := make([][]Choice, 0, len(f.cat.categories)+1)
+		for _, cat := range f.cat.categories {
 			rows = append(rows, []Choice{{T("complaint.category_button", "Name", Localized(cat.Names)), "c:" + cat.Code}})
 		}
 		c.Ask([]Msg{T("complaint.ask_category")}, append(rows, navRow()))
 	case rsProvince, rsRegency, rsDistrict, rsVillage:
 		return f.promptRegion(c, d)
 	case rsReason:
-		c.Ask([]Msg{reasonPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax)}, [][]Choice{navRow()})
+		c.Ask([]Msg{reasonPrompt(d, f.descMin, f.descMax)}, [][]Choice{navRow()})
 	case rsDescription:
-		c.Ask([]Msg{descriptionPrompt(d, c.e.cfg.DescriptionMin, c.e.cfg.DescriptionMax), T("lowlit.voice_hint")}, [][]Choice{navRow()})
+		c.Ask([]Msg{descriptionPrompt(d, f.descMin, f.descMax), T("lowlit.voice_hint")}, [][]Choice{navRow()})
 	case rsMedia:
 		if d.asks(bansosbot.FieldEvidence) {
 			return f.promptEvidence(c, d)
@@ -407,7 +418,7 @@ func (f report) promptSummary(c *Conv, d *reportDraft) error {
 		// The category was removed from the configuration meanwhile.
 		return f.goTo(c, d, rsCategory)
 	}
-	rs := c.e.cfg.Regions
+	rs := f.cat.regions
 	var lines []Msg
 	lines = append(lines, T("complaint.summary_title"),
 		T("complaint.summary_category", "Name", Localized(d.cat.Names)),
@@ -496,7 +507,7 @@ func (f report) Handle(c *Conv) error {
 	if c.Payload == "xk" { // Cancel at the phone step: also remove the contact keyboard
 		c.End()
 		c.Reply(Reply{Action: Send, Text: []Msg{T("general.cancelled")}, Keyboard: &Keyboard{Remove: true}})
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	}
 	switch state {
 	case rsCategory:
@@ -546,7 +557,7 @@ func (f report) Handle(c *Conv) error {
 
 func (f report) handleCategory(c *Conv, d *reportDraft) error {
 	code, ok := strings.CutPrefix(c.Payload, "c:")
-	cat, found := c.e.cfg.Categories.Get(code)
+	cat, found := f.cat.categories.Get(code)
 	if !ok || !found {
 		f.explain(c)
 		return f.prompt(c, d)
@@ -563,7 +574,7 @@ func (f report) handleCategory(c *Conv, d *reportDraft) error {
 	if cat.HideReporter {
 		c.Say(hiddenNotice(cat))
 	}
-	if m := c.e.cat.categoryIntro(&cat); m != nil && changed {
+	if m := f.cat.categoryIntro(&cat); m != nil && changed {
 		c.Say(*m)
 	}
 	return f.advance(c, d)
@@ -625,11 +636,11 @@ func (f report) readText(c *Conv, d *reportDraft, keepPhoto bool) (string, bool)
 	case n == 0:
 		c.Say(T("complaint.empty"))
 		return "", false
-	case n < c.e.cfg.DescriptionMin:
-		c.Say(T("complaint.too_short", "Min", c.e.cfg.DescriptionMin, "Got", n))
+	case n < f.descMin:
+		c.Say(T("complaint.too_short", "Min", f.descMin, "Got", n))
 		return "", false
-	case n > c.e.cfg.DescriptionMax:
-		c.Say(T("complaint.too_long", "Max", c.e.cfg.DescriptionMax, "Got", n))
+	case n > f.descMax:
+		c.Say(T("complaint.too_long", "Max", f.descMax, "Got", n))
 		return "", false
 	}
 	return text, true
@@ -758,34 +769,34 @@ func (f report) handleSummary(c *Conv, d *reportDraft) error {
 // strayContact removes a contact keyboard left over after the report flow
 // ended some other way (e.g. /batal at the phone step): a shared contact
 // with no flow running is not kept.
-func strayContact(c *Conv) (bool, error) {
+func (f report) strayContact(c *Conv) (bool, error) {
 	if c.In.Contact == nil {
 		return false, nil
 	}
 	c.Reply(Reply{Action: Send, Text: []Msg{T("complaint.contact_unexpected")}, Keyboard: &Keyboard{Remove: true}})
-	return true, c.e.menu.showMenu(c)
+	return true, f.menu.showMenu(c)
 }
 
 // StartComplaint starts a complaint whose category is already known (the
 // status check's buttons). suggest, when not "", is the region of the
 // NIK's district: the province step offers it as a one-tap answer, and the
 // citizen confirms it or chooses where they live now.
-func (e *Engine) StartComplaint(c *Conv, category string, suggest bansosbot.RegionCode) error {
-	return e.startReport(c, category, suggest, "")
+func (f report) StartComplaint(c *Conv, category string, suggest bansosbot.RegionCode) error {
+	return f.startReport(c, category, suggest, "")
 }
 
 // startReport is StartComplaint with the aid program the complaint is
 // about (a code; "" for none), kept on the ticket and shown in the summary.
-func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionCode, program string) error {
-	cat, ok := e.cfg.Categories.Get(category)
+func (f report) startReport(c *Conv, category string, suggest bansosbot.RegionCode, program string) error {
+	cat, ok := f.cat.categories.Get(category)
 	if !ok || c.Session.Flow == reportFlow && len(c.Session.Draft) > 0 || c.Session.Parked != nil {
 		return c.Start(reportFlow) // an open or parked draft is offered, never dropped
 	}
-	if err := checkOpenLimit(c); err != nil {
+	if err := f.checkOpenLimit(c); err != nil {
 		return err
 	}
 	d := &reportDraft{Category: category, cat: &cat, Program: program}
-	if r, ok := e.cfg.Regions.Get(suggest); ok && r.Level >= 2 && r.Level <= 3 {
+	if r, ok := f.cat.regions.Get(suggest); ok && r.Level >= 2 && r.Level <= 3 {
 		d.Suggest = suggest
 	}
 	text := []Msg{T("residence.prefilled", "Category", Localized(cat.Names))}
@@ -793,12 +804,12 @@ func (e *Engine) startReport(c *Conv, category string, suggest bansosbot.RegionC
 		text = append(text, T("nextsteps.prefilled_program", "Name", programName(c, program)))
 	}
 	c.Say(text...)
-	if m := c.e.cat.categoryIntro(&cat); m != nil {
+	if m := f.cat.categoryIntro(&cat); m != nil {
 		c.Say(*m)
 	}
 	c.Begin(reportFlow, rsCategory)
 	if d.asks(bansosbot.FieldProposed) { // whom an usul is for comes before where they live
-		return report{}.goTo(c, d, rsProposed)
+		return f.goTo(c, d, rsProposed)
 	}
-	return report{}.goTo(c, d, rsProvince)
+	return f.goTo(c, d, rsProvince)
 }

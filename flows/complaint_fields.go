@@ -181,7 +181,7 @@ func (f report) promptCategoryStep(c *Conv, d *reportDraft) error {
 		c.Ask([]Msg{T("sanggah.ask_program")}, rows)
 	default:
 		c.End()
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	}
 	return nil
 }

@@ -30,11 +30,11 @@ func (f report) regionItems(c *Conv, d *reportDraft) ([]bansosbot.Region, bool) 
 	if d.Query != "" {
 		return f.searchRegions(c, d, d.Query), true
 	}
-	return c.e.cfg.Regions.Children(d.Browse), false
+	return f.cat.regions.Children(d.Browse), false
 }
 
 func (f report) promptRegion(c *Conv, d *reportDraft) error {
-	rs := c.e.cfg.Regions
+	rs := f.cat.regions
 	items, search := f.regionItems(c, d)
 	var head Msg
 	switch {
@@ -159,7 +159,7 @@ func suggestName(rs *bansosbot.Regions, code bansosbot.RegionCode) string {
 // or the villages of the chosen kecamatan at the village step. A typed
 // region code ("32.01.01") works too.
 func (f report) searchRegions(c *Conv, d *reportDraft, q string) []bansosbot.Region {
-	rs := c.e.cfg.Regions
+	rs := f.cat.regions
 	if c.Session.State == rsVillage {
 		return rs.Search(q, 4, d.Region, searchLimit)
 	}
@@ -209,7 +209,7 @@ func regionsAbove(rs *bansosbot.Regions) *bansosbot.Regions {
 // province or kabupaten/kota opens its children, a kecamatan completes the
 // region, a village (at the village step) completes the village.
 func (f report) pickRegion(c *Conv, d *reportDraft, code bansosbot.RegionCode) error {
-	rs := c.e.cfg.Regions
+	rs := f.cat.regions
 	r, ok := rs.Get(code)
 	if c.Session.State == rsVillage {
 		if !ok || r.Level != 4 || !d.Region.Covers(code) {

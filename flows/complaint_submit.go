@@ -13,8 +13,8 @@ const duplicateWindow = 24 * time.Hour
 
 // checkOpenLimit refuses a new report when the citizen has as many open
 // tickets as the limit allows. It reads only that citizen's index entries.
-func checkOpenLimit(c *Conv) error {
-	lim := c.e.cfg.Limits.OpenTickets
+func (f report) checkOpenLimit(c *Conv) error {
+	lim := f.limits.OpenTickets
 	if lim <= 0 {
 		return nil
 	}
@@ -31,7 +31,7 @@ func checkOpenLimit(c *Conv) error {
 	if open >= lim {
 		return bansosbot.Errorf(bansosbot.ERateLimited, "complaint.limit_reached", "Max", lim)
 	}
-	return checkFilings(c, c.Tx.Peek)
+	return f.checkFilings(c, c.Tx.Peek)
 }
 
 // filingWindow is the period of Limits.FilingsPerDay.
@@ -46,8 +46,8 @@ func filingKey(c *Conv) string { return "file:" + strconv.FormatInt(c.In.UserID,
 // checkFilings refuses when the citizen filed FilingsPerDay complaints
 // within the last 24 hours. hit is Peek (asking before a report starts)
 // or Allow (recording the filing on submit).
-func checkFilings(c *Conv, hit func(string, int, time.Duration, time.Time) (bool, time.Duration, error)) error {
-	lim := c.e.cfg.Limits.FilingsPerDay
+func (f report) checkFilings(c *Conv, hit func(string, int, time.Duration, time.Time) (bool, time.Duration, error)) error {
+	lim := f.limits.FilingsPerDay
 	if lim <= 0 {
 		return nil
 	}
@@ -108,7 +108,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		d.Editing, d.EditFrom = true, ""
 		return f.goTo(c, d, m)
 	}
-	if err := checkOpenLimit(c); err != nil {
+	if err := f.checkOpenLimit(c); err != nil {
 		return err
 	}
 	if !d.DupOK {
@@ -120,10 +120,10 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 			return f.goTo(c, d, rsDuplicate)
 		}
 	}
-	if err := checkFilings(c, c.Tx.Allow); err != nil {
+	if err := f.checkFilings(c, c.Tx.Allow); err != nil {
 		return err
 	}
-	seq, no, err := c.e.newTicketNo(c.Tx)
+	seq, no, err := f.newTicketNo(c.Tx)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 		}
 		t.Extra[k] = v
 	}
-	c.e.sla.Schedule(t, c.Now)
+	f.sla.Schedule(t, c.Now)
 	if _, err := c.Tx.AppendEvent(t, bansosbot.Event{At: c.Now, Actor: uid, Role: RoleCitizen,
 		Kind: bansosbot.EventCreated, To: bansosbot.StatusNew, Public: true}); err != nil {
 		return err
@@ -166,7 +166,7 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	if err := c.Tx.PutTicket(t); err != nil {
 		return err
 	}
-	routed, err := c.e.routes.RouteNewTicket(c, t)
+	routed, err := f.routes.RouteNewTicket(c, t)
 	if err != nil {
 		return err
 	}
@@ -176,15 +176,15 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	c.End()
 	loc := t.Region.TimeZone()
 	text := []Msg{T("complaint.filed", "No", string(t.No),
-		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "ResponseSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResponse),
-		"DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "ResolveSpan", c.e.sla.SpanMsg(t, bansosbot.PhaseResolution))}
+		"DueResponse", Time{T: t.DueResponse, Loc: loc}, "ResponseSpan", f.sla.SpanMsg(t, bansosbot.PhaseResponse),
+		"DueResolve", Time{T: t.DueResolve, Loc: loc, DateOnly: true}, "ResolveSpan", f.sla.SpanMsg(t, bansosbot.PhaseResolution))}
 	if t.HideReporter {
 		text = append(text, hiddenNotice(*d.cat))
 	}
 	if m := identityNotice(d.cat); m != nil {
 		text = append(text, *m)
 	}
-	if m := c.e.cat.afterFiling(d.cat); m != nil {
+	if m := f.cat.afterFiling(d.cat); m != nil {
 		text = append(text, *m)
 	}
 	if !routed {
@@ -194,13 +194,13 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 	buttons := Buttons(ticketsFlow, [][]Choice{
 		{{T("mytickets.open_button", "No", string(t.No)), tvOpen + ":" + strconv.FormatUint(t.ID, 10)}},
 	})
-	if offer, err := c.e.announcer.subscribeOffer(c, t.Region); err != nil {
+	if offer, err := f.announcer.subscribeOffer(c, t.Region); err != nil {
 		return err
 	} else if offer != nil {
 		buttons = append(buttons, offer)
 	}
 	c.Reply(Reply{Action: Send, Text: text, Buttons: buttons})
-	c.e.cfg.Log.Info("ticket filed", "ticket", t.ID, "category", t.Category, "region", string(t.Region))
+	f.log.Info("ticket filed", "ticket", t.ID, "category", t.Category, "region", string(t.Region))
 	return nil
 }
 
@@ -209,19 +209,19 @@ func (f report) submit(c *Conv, d *reportDraft) error {
 // under a secret since rotated: another key's permutation may give any
 // number) is skipped with its sequence number, so numbers stay unique
 // across a rotation.
-func (e *Engine) newTicketNo(tx Store) (uint64, bansosbot.TicketNo, error) {
+func (f report) newTicketNo(tx Store) (uint64, bansosbot.TicketNo, error) {
 	for {
 		seq, err := tx.NextTicketSeq()
 		if err != nil {
 			return 0, "", err
 		}
-		no := bansosbot.NewTicketNo(seq, e.cfg.TicketKey)
+		no := bansosbot.NewTicketNo(seq, f.ticketKey)
 		switch _, err := tx.TicketByNo(no); {
 		case bansosbot.ErrorCode(err) == bansosbot.ENotFound:
 			return seq, no, nil
 		case err != nil:
 			return 0, "", err
 		}
-		e.cfg.Log.Info("ticket number taken by an older ticket (made under a former secret); skipped", "seq", seq)
+		f.log.Info("ticket number taken by an older ticket (made under a former secret); skipped", "seq", seq)
 	}
 }

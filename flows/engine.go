@@ -222,6 +222,7 @@ type Engine struct {
 	desk      *workspace
 	menu      menu
 	roster    *roster
+	report    report // the complaint flow, which the status check starts too
 }
 
 // NewEngine builds an engine with every flow of the bot.
@@ -238,6 +239,8 @@ func NewEngine(cfg Config) *Engine {
 	e.announcer = &announcer{admins: cfg.Admins, approvalOver: cfg.AnnounceApprovalOver, cat: e.cat, conv: e.systemConv}
 	e.desk = &workspace{autoClose: cfg.AutoCloseAfter, cat: e.cat, routes: e.routes, announcer: e.announcer, conv: e.systemConv}
 	e.desk.flow = work{desk: e.desk, descMax: cfg.DescriptionMax}
+	e.report = report{descMin: cfg.DescriptionMin, descMax: cfg.DescriptionMax, limits: cfg.Limits, ticketKey: cfg.TicketKey, log: cfg.Log,
+		cat: e.cat, sla: e.sla, routes: e.routes, announcer: e.announcer, menu: e.menu}
 	e.roster = &roster{admins: cfg.Admins, inviteSecret: cfg.InviteKey, nikKey: cfg.NIKKey, ticketKey: cfg.TicketKey, cat: e.cat, menu: e.menu}
 	e.registerBasics()
 	e.registerComplaints() // complaint.go: /lapor and following tickets

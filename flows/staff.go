@@ -29,7 +29,7 @@ const InviteTTL = 72 * time.Hour
 func (e *Engine) registerStaff() {
 	e.addFlow(staffAdmin{staff: e.roster})
 	e.addFlow(e.desk.flow)
-	e.addFlow(citizenSide{cat: e.cat, routes: e.routes, sla: e.sla})
+	e.addFlow(citizenSide{cat: e.cat, routes: e.routes, sla: e.sla, menu: e.menu})
 	e.addCommand(Command{ID: "register", Names: map[string]string{"id": "daftar", "en": "register"}, Desc: "cmd.register", Run: e.roster.register})
 	e.addCommand(Command{ID: "queue", Names: map[string]string{"id": "antrian", "en": "queue"}, Desc: "cmd.queue", Staff: true,
 		Run: func(c *Conv) error { return e.desk.showQueue(c, queueAll, 0, false) }})

@@ -20,6 +20,7 @@ type citizenSide struct {
 	cat    *catalog
 	routes *router
 	sla    *deadlines
+	menu   menu
 }
 
 // Citizen buttons: "s:<id>:<1-5>" rates, "u:<id>" says not solved.
@@ -51,7 +52,7 @@ func (citizenSide) Name() string { return citizenFlow }
 // free: the buttons under staff answers (each press checks the ticket).
 func (citizenSide) free(string) bool { return true }
 
-func (citizenSide) Start(c *Conv) error { return c.e.menu.showMenu(c) }
+func (f citizenSide) Start(c *Conv) error { return f.menu.showMenu(c) }
 
 func (f citizenSide) Prompt(c *Conv) error {
 	var d citizenDraft
@@ -75,7 +76,7 @@ func (f citizenSide) Prompt(c *Conv) error {
 		c.Ask([]Msg{T("ct.reopened", "No", string(t.No))}, [][]Choice{{{T("general.skip"), payloadSkip}}})
 	default:
 		c.End()
-		return c.e.menu.showMenu(c)
+		return f.menu.showMenu(c)
 	}
 	return nil
 }
