@@ -39,9 +39,6 @@ type Conv struct {
 // Context is the context of the input's handling.
 func (c *Conv) Context() context.Context { return c.ctx }
 
-// Engine is the engine handling the input.
-func (c *Conv) Engine() *Engine { return c.e }
-
 func (c *Conv) load() error {
 	var err error
 	if c.Profile, err = c.Tx.Profile(c.In.UserID); err != nil {

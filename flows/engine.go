@@ -201,7 +201,12 @@ type Command struct {
 	Run    func(c *Conv) error
 }
 
-// Engine runs inputs against sessions.
+// Engine runs inputs against sessions: it routes each input to a command
+// or a flow (the user's records, the flood limit, stale buttons, pauses)
+// and forwards the program's jobs and questions to the parts that answer
+// them. The flows and jobs are parts of their own, each holding only what
+// it uses (the catalog, the deadlines, the router, the menu, its share of
+// the configuration); NewEngine builds and wires them.
 type Engine struct {
 	cfg      Config
 	flows    map[string]Flow
