@@ -252,8 +252,8 @@ func (c *Conv) End() {
 	c.Session.Flow, c.Session.State, c.Session.Draft, c.Session.Held = "", "", nil, nil
 }
 
-// refused tells the engine's Watcher that the input is refused.
-func (c *Conv) refused(key string) {
+// watchRefusal tells the engine's Watcher that the input is refused.
+func (c *Conv) watchRefusal(key string) {
 	if w := c.e.cfg.Watch; w != nil {
 		w.Refused(c.Tx, key)
 	}

@@ -397,7 +397,7 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 	err := e.route(c)
 	var ue *bansosbot.Error
 	if errors.As(err, &ue) {
-		c.refused(ue.Key)
+		c.watchRefusal(ue.Key)
 		c.Say(Msg{Key: ue.Key, Args: ue.Args})
 		err = nil
 	}

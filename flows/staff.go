@@ -81,7 +81,7 @@ func (c *Conv) audit(a bansosbot.AuditEntry) error {
 // refuse records a refused attempt and answers politely; nothing else
 // changes.
 func (c *Conv) refuse(action string, ticketID uint64, reason string, msg Msg) error {
-	c.refused(msg.Key)
+	c.watchRefusal(msg.Key)
 	if err := c.audit(bansosbot.AuditEntry{Action: action, TicketID: ticketID, Reason: reason}); err != nil {
 		return err
 	}
