@@ -184,13 +184,36 @@ func (s *Server) LeasesHeld() []string {
 // ReplicaID is this replica's name in the leases.
 func (s *Server) ReplicaID() string { return s.leases.owner }
 
-// run renews the leases every renew until ctx is done.
+// run renews the leases every renew until ctx is done. A renewal that
+// fails is tried again after a short backoff (from 100 ms, doubling up to
+// renew/4) instead of a whole renew later, for as long as it fails: the
+// leases held lapse here ttl-ttl/5 after the last renewal began, and on
+// PostgreSQL a renewal fails now and then under load (its transaction
+// kept failing to serialize against the burst's, the backend's own tries
+// used up). At the renewal's pace, four failures in a row would drop
+// every lease and move the shards to another replica for nothing; within
+// the margin there is room for a dozen tries.
 func (l *leases) run(ctx context.Context, singletons []string) {
+	var backoff time.Duration
+	failed := 0 // renewals failed in a row
 	for {
+		wait := l.renew
 		if err := l.tick(singletons); err != nil {
-			l.s.log.Warn("leases: renewal failed", "err", err)
+			if failed == 0 {
+				l.s.log.Warn("leases: renewal failed; trying again", "err", err)
+			} else {
+				l.s.log.Debug("leases: renewal failed again", "tries", failed+1, "err", err)
+			}
+			failed++
+			backoff = min(nextBackoff(backoff, l.renew/4), l.renew/4)
+			wait = backoff
+		} else {
+			if failed > 0 {
+				l.s.log.Info("leases: renewed after failed tries", "tries", failed+1)
+			}
+			failed, backoff = 0, 0
 		}
-		if !clock.Sleep(ctx, clock.Real, l.renew) {
+		if !clock.Sleep(ctx, clock.Real, wait) {
 			return
 		}
 	}

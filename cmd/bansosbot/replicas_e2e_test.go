@@ -343,6 +343,8 @@ func TestE2ETwoReplicas(t *testing.T) {
 		if races := p.logLines("DATA RACE"); len(races) > 0 {
 			t.Errorf("replica %d: the race detector reported %d races; its log: %s", p.idx, len(races), p.logPath)
 		}
+		// Tried again at once (bot/lease.go): a figure, not a failure.
+		t.Logf("replica %d: %d streaks of failed lease renewals", p.idx, len(p.logLines("leases: renewal failed")))
 	}
 	for i, u := range users {
 		var got []string
