@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,9 +30,12 @@ import (
 //	go test ./bot -run '^$' -bench Pipeline -benchtime 1x -count 3
 //	go test ./bot -run '^$' -bench Outbox -benchtime 1x -count 3 -timeout 60m
 //
-// They report custom metrics (updates/s, latency percentiles, shares of the
-// limits, 429s, peak RSS) per run, and fail on any 429 and on any chat whose
-// answers arrive out of order (or are missing or doubled).
+// They report custom metrics (updates/s, latency percentiles, CPU time
+// per update, shares of the limits, 429s, peak RSS) per run, and fail on
+// any 429 and on any chat whose answers arrive out of order (or are
+// missing or doubled). A CPU profile of the pipeline benchmark
+// (-cpuprofile) tells the systems apart by the label system (echo,
+// bansosbot): go tool pprof -tagfocus system=bansosbot.
 
 var (
 	benchChats   = flag.String("bench.chats", "1,64,200", "closed-loop chat counts of the pipeline benchmark (one sub-benchmark each)")
@@ -233,6 +238,26 @@ func closedLoop(b *testing.B, sys *system, users, perUser int) (rate float64, la
 	return float64(users*perUser) / time.Since(start).Seconds(), lat
 }
 
+// cpuTime is the CPU time (user and system) the test process has used so
+// far: bot, fake and load generator. Its growth per update, unlike wall
+// time, hardly depends on what else the machine runs, and both systems
+// share the fake and the load generator, so the difference between them
+// is the bot's own cost.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// labelled runs f with the profiler label system=name on this goroutine,
+// which the goroutines it starts inherit (the system's own, its fake's):
+// go tool pprof -tagfocus system=bansosbot shows one system's profile.
+func labelled(name string, f func()) {
+	pprof.Do(context.Background(), pprof.Labels("system", name), func(context.Context) { f() })
+}
+
 func percentile(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -297,26 +322,41 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Run(fmt.Sprintf("chats=%d", users), func(b *testing.B) {
 			perUser := max(*benchPerUser, (*benchSamples+users-1)/users)
 			for n := 0; n < b.N; n++ {
-				echo := startEcho(b)
-				echoRate, echoLat := closedLoop(b, echo, users, perUser)
-				no429(b, echo)
-				echo.stop()
+				var echoRate, botRate, rss float64
+				var echoLat, botLat []time.Duration
+				var echoCPU, botCPU time.Duration
+				labelled("echo", func() {
+					echo := startEcho(b)
+					c0 := cpuTime()
+					echoRate, echoLat = closedLoop(b, echo, users, perUser)
+					echoCPU = cpuTime() - c0
+					no429(b, echo)
+					echo.stop()
+				})
+				labelled("bansosbot", func() {
+					resetPeakRSS()
+					bs, _ := startBansosbot(b, nil, unlimited)
+					c0 := cpuTime()
+					botRate, botLat = closedLoop(b, bs, users, perUser)
+					botCPU = cpuTime() - c0
+					no429(b, bs)
+					rss = peakRSS()
+					bs.stop()
+				})
 
-				resetPeakRSS()
-				bs, _ := startBansosbot(b, nil, unlimited)
-				botRate, botLat := closedLoop(b, bs, users, perUser)
-				no429(b, bs)
-				rss := peakRSS()
-				bs.stop()
-
+				// The closed loops' updates include each user's unmeasured
+				// first one.
+				updates := float64(users * (perUser + 1))
 				for _, r := range []struct {
 					name string
 					rate float64
 					lat  []time.Duration
-				}{{"echo", echoRate, echoLat}, {"bansosbot", botRate, botLat}} {
+					cpu  time.Duration
+				}{{"echo", echoRate, echoLat, echoCPU}, {"bansosbot", botRate, botLat, botCPU}} {
 					b.ReportMetric(r.rate, r.name+"_updates/s")
 					b.ReportMetric(ms(percentile(r.lat, 0.50)), r.name+"_p50_ms")
 					b.ReportMetric(ms(percentile(r.lat, 0.99)), r.name+"_p99_ms")
+					b.ReportMetric(float64(r.cpu.Microseconds())/updates, r.name+"_cpu_us/update")
 				}
 				b.ReportMetric(botRate/echoRate, "ratio")
 				b.ReportMetric(rss, "bansosbot_peak_RSS_MB")
@@ -325,14 +365,24 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	b.Run("burst", func(b *testing.B) {
 		for n := 0; n < b.N; n++ {
-			echo := startEcho(b)
-			echoRate, echoBreaks := burst(b, echo, *benchBurst, *benchPerUser)
-			echo.stop()
-			bs, _ := startBansosbot(b, nil, unlimited)
-			botRate, _ := burst(b, bs, *benchBurst, *benchPerUser)
-			bs.stop()
+			var echoRate, botRate float64
+			var echoBreaks int
+			var echoCPU, botCPU time.Duration
+			labelled("echo", func() {
+				echo := startEcho(b)
+				echoRate, echoBreaks, echoCPU = burst(b, echo, *benchBurst, *benchPerUser)
+				echo.stop()
+			})
+			labelled("bansosbot", func() {
+				bs, _ := startBansosbot(b, nil, unlimited)
+				botRate, _, botCPU = burst(b, bs, *benchBurst, *benchPerUser)
+				bs.stop()
+			})
+			updates := float64(*benchBurst * *benchPerUser)
 			b.ReportMetric(echoRate, "echo_updates/s")
 			b.ReportMetric(botRate, "bansosbot_updates/s")
+			b.ReportMetric(float64(echoCPU.Microseconds())/updates, "echo_cpu_us/update")
+			b.ReportMetric(float64(botCPU.Microseconds())/updates, "bansosbot_cpu_us/update")
 			b.ReportMetric(botRate/echoRate, "ratio")
 			b.ReportMetric(float64(echoBreaks), "echo_chats_out_of_order")
 		}
@@ -345,12 +395,13 @@ var burstSeq = regexp.MustCompile(`/u\d+_(\d+)`)
 // round trip) and measures the time until every one is answered:
 // throughput without the load generator's round trips in the way. The
 // answers are counted from the fake's count before the burst. It returns
-// the number of chats whose answers came out of order, and fails if an
-// ordered system breaks a chat's order or a 429 is received.
-func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOrder int) {
+// the number of chats whose answers came out of order and the process's
+// CPU time during the burst, and fails if an ordered system breaks a
+// chat's order or a 429 is received.
+func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOrder int, cpu time.Duration) {
 	closedLoop(b, sys, 1, 1) // warm up: connections, first transaction
 	base := sys.fake.Stats()["sendMessage"].OK
-	start := time.Now()
+	start, c0 := time.Now(), cpuTime()
 	for j := 1; j <= perUser; j++ {
 		for i := 0; i < users; i++ {
 			sys.fake.SendCommand(telegramtest.User{ID: int64(50000 + i), FirstName: "B"}, fmt.Sprintf("/u%d_%d", i, j))
@@ -361,7 +412,7 @@ func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOr
 	if err := sys.fake.WaitFor(ctx, func(s *telegramtest.State) bool { return s.Stats()["sendMessage"].OK >= base+users*perUser }); err != nil {
 		b.Fatalf("%s: %v", sys.name, err)
 	}
-	rate = float64(users*perUser) / time.Since(start).Seconds()
+	rate, cpu = float64(users*perUser)/time.Since(start).Seconds(), cpuTime()-c0
 	no429(b, sys)
 	for i := 0; i < users; i++ {
 		chat := int64(50000 + i)
@@ -381,7 +432,7 @@ func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOr
 			outOfOrder++
 		}
 	}
-	return rate, outOfOrder
+	return rate, outOfOrder, cpu
 }
 
 // inSequence reports whether got is exactly first, first+1, ..., first+n-1.
