@@ -599,32 +599,36 @@ func chatKind(chat int64) string {
 	return "private"
 }
 
-// do makes one Telegram call.
+// do makes one Telegram call: as JSON (apiCall), except those with a file.
 func (s *Server) do(ctx context.Context, c call) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var err error
 	switch c.Method {
 	case mSendMessage:
-		var m *models.Message
-		m, err = s.api.SendMessage(ctx, &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
-			ReplyMarkup: markup(c), LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}})
-		s.sentPrompt(c, m, err) // prompt.go
+		var m struct {
+			ID int `json:"message_id"`
+		}
+		err = s.apiCall(ctx, "sendMessage", &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
+			ReplyMarkup: markup(c), LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}, &m)
+		s.sentPrompt(c, m.ID, err) // prompt.go
 	case mEditText:
-		_, err = s.api.EditMessageText(ctx, &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
-			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)})
+		err = s.apiCall(ctx, "editMessageText", &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
+			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)}, nil)
 	case mEditMarkup:
 		// Without buttons the markup is left out: Telegram removes them.
 		p := &tg.EditMessageReplyMarkupParams{ChatID: c.ChatID, MessageID: c.MessageID}
 		if len(c.Buttons) > 0 {
 			p.ReplyMarkup = markup(c)
 		}
-		_, err = s.api.EditMessageReplyMarkup(ctx, p)
+		err = s.apiCall(ctx, "editMessageReplyMarkup", p, nil)
 	case mAnswerCallback:
-		_, err = s.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: c.CallbackID, Text: c.Text, ShowAlert: c.Alert})
+		err = s.apiCall(ctx, "answerCallbackQuery", &tg.AnswerCallbackQueryParams{CallbackQueryID: c.CallbackID, Text: c.Text, ShowAlert: c.Alert}, nil)
 	case mDeleteMessage:
-		_, err = s.api.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: c.ChatID, MessageID: c.MessageID})
+		err = s.apiCall(ctx, "deleteMessage", &tg.DeleteMessageParams{ChatID: c.ChatID, MessageID: c.MessageID}, nil)
 	case mSendPhoto:
+		// Files (an upload, a file id) through the library: rare, and
+		// its multipart form takes both.
 		p := &tg.SendPhotoParams{ChatID: c.ChatID, Caption: c.Text, ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)}
 		if len(c.PNG) > 0 {
 			p.Photo = &models.InputFileUpload{Filename: "chart.png", Data: strings.NewReader(string(c.PNG))}
@@ -635,7 +639,7 @@ func (s *Server) do(ctx context.Context, c call) error {
 	case mSendVoice:
 		_, err = s.api.SendVoice(ctx, &tg.SendVoiceParams{ChatID: c.ChatID, Voice: &models.InputFileString{Data: c.FileID}, Caption: c.Text, ParseMode: models.ParseModeHTML})
 	case mSendLocation:
-		_, err = s.api.SendLocation(ctx, &tg.SendLocationParams{ChatID: c.ChatID, Latitude: c.Location.Lat, Longitude: c.Location.Lon})
+		err = s.apiCall(ctx, "sendLocation", &tg.SendLocationParams{ChatID: c.ChatID, Latitude: c.Location.Lat, Longitude: c.Location.Lon}, nil)
 	default:
 		return fmt.Errorf("%w: unknown outbox method %q", tg.ErrorBadRequest, c.Method)
 	}
