@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -30,8 +31,8 @@ import (
 //	go test ./bot -run '^$' -bench Pipeline -benchtime 1x -count 3
 //	go test ./bot -run '^$' -bench Outbox -benchtime 1x -count 3 -timeout 60m
 //
-// They report custom metrics (updates/s, latency percentiles, CPU time
-// per update, shares of the limits, 429s, peak RSS) per run, and fail on
+// They report custom metrics (updates/s, latency percentiles, CPU time,
+// allocations and allocated KB per update, shares of the limits, 429s, peak RSS) per run, and fail on
 // any 429 and on any chat whose answers arrive out of order (or are
 // missing or doubled). A CPU profile of the pipeline benchmark
 // (-cpuprofile) tells the systems apart by the label system (echo,
@@ -251,6 +252,28 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// work is what the process has spent so far: CPU time (cpuTime) and heap
+// allocations (count and bytes; these do not depend on the machine's
+// load at all, and the garbage collector's cost follows them).
+type work struct {
+	cpu           time.Duration
+	allocs, bytes uint64
+}
+
+func spent() work {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return work{cpu: cpuTime(), allocs: m.Mallocs, bytes: m.TotalAlloc}
+}
+
+// report reports the work since w0 per update under the system's name.
+func (w0 work) report(b *testing.B, name string, updates float64) {
+	w := spent()
+	b.ReportMetric(float64((w.cpu-w0.cpu).Microseconds())/updates, name+"_cpu_us/update")
+	b.ReportMetric(float64(w.allocs-w0.allocs)/updates, name+"_allocs/update")
+	b.ReportMetric(float64(w.bytes-w0.bytes)/1024/updates, name+"_KB/update")
+}
+
 // labelled runs f with the profiler label system=name on this goroutine,
 // which the goroutines it starts inherit (the system's own, its fake's):
 // go tool pprof -tagfocus system=bansosbot shows one system's profile.
@@ -322,41 +345,38 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Run(fmt.Sprintf("chats=%d", users), func(b *testing.B) {
 			perUser := max(*benchPerUser, (*benchSamples+users-1)/users)
 			for n := 0; n < b.N; n++ {
+				// The closed loops' updates include each user's unmeasured
+				// first one.
+				updates := float64(users * (perUser + 1))
 				var echoRate, botRate, rss float64
 				var echoLat, botLat []time.Duration
-				var echoCPU, botCPU time.Duration
 				labelled("echo", func() {
 					echo := startEcho(b)
-					c0 := cpuTime()
+					w0 := spent()
 					echoRate, echoLat = closedLoop(b, echo, users, perUser)
-					echoCPU = cpuTime() - c0
+					w0.report(b, "echo", updates)
 					no429(b, echo)
 					echo.stop()
 				})
 				labelled("bansosbot", func() {
 					resetPeakRSS()
 					bs, _ := startBansosbot(b, nil, unlimited)
-					c0 := cpuTime()
+					w0 := spent()
 					botRate, botLat = closedLoop(b, bs, users, perUser)
-					botCPU = cpuTime() - c0
+					w0.report(b, "bansosbot", updates)
 					no429(b, bs)
 					rss = peakRSS()
 					bs.stop()
 				})
 
-				// The closed loops' updates include each user's unmeasured
-				// first one.
-				updates := float64(users * (perUser + 1))
 				for _, r := range []struct {
 					name string
 					rate float64
 					lat  []time.Duration
-					cpu  time.Duration
-				}{{"echo", echoRate, echoLat, echoCPU}, {"bansosbot", botRate, botLat, botCPU}} {
+				}{{"echo", echoRate, echoLat}, {"bansosbot", botRate, botLat}} {
 					b.ReportMetric(r.rate, r.name+"_updates/s")
 					b.ReportMetric(ms(percentile(r.lat, 0.50)), r.name+"_p50_ms")
 					b.ReportMetric(ms(percentile(r.lat, 0.99)), r.name+"_p99_ms")
-					b.ReportMetric(float64(r.cpu.Microseconds())/updates, r.name+"_cpu_us/update")
 				}
 				b.ReportMetric(botRate/echoRate, "ratio")
 				b.ReportMetric(rss, "bansosbot_peak_RSS_MB")
@@ -367,22 +387,18 @@ func BenchmarkPipeline(b *testing.B) {
 		for n := 0; n < b.N; n++ {
 			var echoRate, botRate float64
 			var echoBreaks int
-			var echoCPU, botCPU time.Duration
 			labelled("echo", func() {
 				echo := startEcho(b)
-				echoRate, echoBreaks, echoCPU = burst(b, echo, *benchBurst, *benchPerUser)
+				echoRate, echoBreaks = burst(b, echo, *benchBurst, *benchPerUser)
 				echo.stop()
 			})
 			labelled("bansosbot", func() {
 				bs, _ := startBansosbot(b, nil, unlimited)
-				botRate, _, botCPU = burst(b, bs, *benchBurst, *benchPerUser)
+				botRate, _ = burst(b, bs, *benchBurst, *benchPerUser)
 				bs.stop()
 			})
-			updates := float64(*benchBurst * *benchPerUser)
 			b.ReportMetric(echoRate, "echo_updates/s")
 			b.ReportMetric(botRate, "bansosbot_updates/s")
-			b.ReportMetric(float64(echoCPU.Microseconds())/updates, "echo_cpu_us/update")
-			b.ReportMetric(float64(botCPU.Microseconds())/updates, "bansosbot_cpu_us/update")
 			b.ReportMetric(botRate/echoRate, "ratio")
 			b.ReportMetric(float64(echoBreaks), "echo_chats_out_of_order")
 		}
@@ -395,13 +411,13 @@ var burstSeq = regexp.MustCompile(`/u\d+_(\d+)`)
 // round trip) and measures the time until every one is answered:
 // throughput without the load generator's round trips in the way. The
 // answers are counted from the fake's count before the burst. It returns
-// the number of chats whose answers came out of order and the process's
-// CPU time during the burst, and fails if an ordered system breaks a
-// chat's order or a 429 is received.
-func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOrder int, cpu time.Duration) {
+// the number of chats whose answers came out of order, reports the work
+// per update, and fails if an ordered system breaks a chat's order or a
+// 429 is received.
+func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOrder int) {
 	closedLoop(b, sys, 1, 1) // warm up: connections, first transaction
 	base := sys.fake.Stats()["sendMessage"].OK
-	start, c0 := time.Now(), cpuTime()
+	start, w0 := time.Now(), spent()
 	for j := 1; j <= perUser; j++ {
 		for i := 0; i < users; i++ {
 			sys.fake.SendCommand(telegramtest.User{ID: int64(50000 + i), FirstName: "B"}, fmt.Sprintf("/u%d_%d", i, j))
@@ -412,7 +428,8 @@ func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOr
 	if err := sys.fake.WaitFor(ctx, func(s *telegramtest.State) bool { return s.Stats()["sendMessage"].OK >= base+users*perUser }); err != nil {
 		b.Fatalf("%s: %v", sys.name, err)
 	}
-	rate, cpu = float64(users*perUser)/time.Since(start).Seconds(), cpuTime()-c0
+	rate = float64(users*perUser) / time.Since(start).Seconds()
+	w0.report(b, sys.name, float64(users*perUser))
 	no429(b, sys)
 	for i := 0; i < users; i++ {
 		chat := int64(50000 + i)
@@ -432,7 +449,7 @@ func burst(b *testing.B, sys *system, users, perUser int) (rate float64, outOfOr
 			outOfOrder++
 		}
 	}
-	return rate, outOfOrder, cpu
+	return rate, outOfOrder
 }
 
 // inSequence reports whether got is exactly first, first+1, ..., first+n-1.
