@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 )
 
 // apiCall makes one Bot API call with its parameters as a JSON body and
@@ -43,28 +44,65 @@ func (s *Server) apiCall(ctx context.Context, method string, params, dest any) e
 	if err != nil {
 		return fmt.Errorf("error read response body for method %s, %w", method, err)
 	}
+	// The result is decoded into dest in the same pass (or skipped).
 	var r struct {
-		OK          bool            `json:"ok"`
-		Result      json.RawMessage `json:"result"`
-		Description string          `json:"description"`
-		ErrorCode   int             `json:"error_code"`
+		OK          bool   `json:"ok"`
+		Result      any    `json:"result"`
+		Description string `json:"description"`
+		ErrorCode   int    `json:"error_code"`
 		Parameters  struct {
 			RetryAfter      int `json:"retry_after"`
 			MigrateToChatID int `json:"migrate_to_chat_id"`
 		} `json:"parameters"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	r.Result = dest
+	if dest == nil {
+		r.Result = new(ignored)
+	}
+	err = json.Unmarshal(raw, &r)
+	if err != nil && !r.OK {
 		return fmt.Errorf("error decode response body for method %s, HTTP %d: %w", method, resp.StatusCode, err)
 	}
 	if !r.OK {
 		return apiError(method, r.ErrorCode, r.Description, r.Parameters.RetryAfter, r.Parameters.MigrateToChatID)
 	}
-	if dest != nil {
-		if err := json.Unmarshal(r.Result, dest); err != nil {
-			return fmt.Errorf("error decode response result for method %s, %w", method, err)
-		}
+	if err != nil {
+		return fmt.Errorf("error decode response result for method %s, %w", method, err)
 	}
 	return nil
+}
+
+// ignored is a JSON value not needed (a call's result nobody reads): the
+// decoder only finds its end.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// messageParams are the parameters of sendMessage, editMessageText and
+// editMessageReplyMarkup as the outbox sends them: the library's params
+// types take a dozen more fields each to walk.
+type messageParams struct {
+	ChatID      int64            `json:"chat_id"`
+	MessageID   int              `json:"message_id,omitempty"`
+	Text        string           `json:"text,omitempty"`
+	ParseMode   models.ParseMode `json:"parse_mode,omitempty"`
+	LinkPreview *linkPreview     `json:"link_preview_options,omitempty"`
+	ReplyMarkup any              `json:"reply_markup,omitempty"`
+}
+
+type linkPreview struct {
+	IsDisabled bool `json:"is_disabled"`
+}
+
+// inlineMarkup is an inline keyboard of callback buttons (the library's
+// button type sends an empty copy_text object with each).
+type inlineMarkup struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
 }
 
 // apiError is the error go-telegram/bot returns for a failed call.

@@ -609,15 +609,15 @@ func (s *Server) do(ctx context.Context, c call) error {
 		var m struct {
 			ID int `json:"message_id"`
 		}
-		err = s.apiCall(ctx, "sendMessage", &tg.SendMessageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
-			ReplyMarkup: markup(c), LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}, &m)
+		err = s.apiCall(ctx, "sendMessage", &messageParams{ChatID: c.ChatID, Text: c.Text, ParseMode: models.ParseModeHTML,
+			ReplyMarkup: markup(c), LinkPreview: &linkPreview{IsDisabled: true}}, &m)
 		s.sentPrompt(c, m.ID, err) // prompt.go
 	case mEditText:
-		err = s.apiCall(ctx, "editMessageText", &tg.EditMessageTextParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
+		err = s.apiCall(ctx, "editMessageText", &messageParams{ChatID: c.ChatID, MessageID: c.MessageID, Text: c.Text,
 			ParseMode: models.ParseModeHTML, ReplyMarkup: markup(c)}, nil)
 	case mEditMarkup:
 		// Without buttons the markup is left out: Telegram removes them.
-		p := &tg.EditMessageReplyMarkupParams{ChatID: c.ChatID, MessageID: c.MessageID}
+		p := &messageParams{ChatID: c.ChatID, MessageID: c.MessageID}
 		if len(c.Buttons) > 0 {
 			p.ReplyMarkup = markup(c)
 		}
@@ -650,15 +650,15 @@ func (s *Server) do(ctx context.Context, c call) error {
 func markup(c call) models.ReplyMarkup {
 	switch {
 	case len(c.Buttons) > 0:
-		rows := make([][]models.InlineKeyboardButton, 0, len(c.Buttons))
+		rows := make([][]inlineButton, 0, len(c.Buttons))
 		for _, row := range c.Buttons {
-			r := make([]models.InlineKeyboardButton, 0, len(row))
+			r := make([]inlineButton, 0, len(row))
 			for _, b := range row {
-				r = append(r, models.InlineKeyboardButton{Text: b.Text, CallbackData: b.Data})
+				r = append(r, inlineButton{Text: b.Text, CallbackData: b.Data})
 			}
 			rows = append(rows, r)
 		}
-		return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+		return &inlineMarkup{InlineKeyboard: rows}
 	case c.Keyboard != nil && c.Keyboard.Remove:
 		return &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	case c.Keyboard != nil:
