@@ -552,7 +552,7 @@ func BenchmarkOutbox(b *testing.B) {
 				resetPeakRSS()
 				sys, srv := startBansosbot(b, fake, limits)
 				start := time.Now()
-				if err := srv.RunJob(context.Background(), "bench", func(*store.Tx) ([]flows.Reply, error) { return replies, nil }); err != nil {
+				if err := srv.RunJob(context.Background(), "bench", func(*store.Tx) (flows.Outcome, error) { return flows.Outcome{Replies: replies}, nil }); err != nil {
 					b.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

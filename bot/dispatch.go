@@ -340,12 +340,12 @@ func (s *Server) process(ctx context.Context, up update) {
 			if tx.Processed(it.UpdateID) {
 				return nil // handled before a restart, or delivered twice
 			}
-			replies, k, err := s.handle(ctx, tx, u, derr, tr)
+			o, k, err := s.handle(ctx, tx, u, derr, tr)
 			kind = k
 			if err != nil {
 				return err
 			}
-			if err := s.enqueueReplies(tx, replies); err != nil {
+			if err := s.commitOutcome(tx, o); err != nil {
 				return err
 			}
 			return tx.MarkProcessed(it.UpdateID)
@@ -468,31 +468,31 @@ func (tr *updateTrace) log(l *slog.Logger, updateID int64, kind string, took tim
 // handle runs the engine for one update (u; derr when it could not be
 // decoded), turning a panic into an error; tr, when not nil, gets the
 // trace of the update for the debug log.
-func (s *Server) handle(ctx context.Context, tx *store.Tx, u *models.Update, derr error, tr *updateTrace) (replies []flows.Reply, kind string, err error) {
+func (s *Server) handle(ctx context.Context, tx *store.Tx, u *models.Update, derr error, tr *updateTrace) (o flows.Outcome, kind string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
 	if derr != nil {
-		return nil, "invalid", derr
+		return o, "invalid", derr
 	}
 	if m := u.MyChatMember; m != nil {
-		return nil, "member", s.chatMember(tx, m)
+		return o, "member", s.chatMember(tx, m)
 	}
 	in, ok := toInput(u)
 	if !ok {
-		return nil, "ignored", nil
+		return o, "ignored", nil
 	}
 	if tr != nil {
 		tr.fromFlow, tr.fromState = sessionState(tx, in.UserID)
 	}
-	replies, err = s.engine.Handle(ctx, tx, in)
+	o, err = s.engine.Handle(ctx, tx, in)
 	if tr != nil && err == nil {
 		tr.toFlow, tr.toState = sessionState(tx, in.UserID)
-		tr.replies = len(replies)
+		tr.replies = len(o.Replies)
 	}
-	return replies, in.Kind(), err
+	return o, in.Kind(), err
 }
 
 // chatMember records a user blocking (or unblocking) the bot.
@@ -506,6 +506,16 @@ func (s *Server) chatMember(tx *store.Tx, m *models.ChatMemberUpdated) error {
 	}
 	p.Unreachable = m.NewChatMember.Type == models.ChatMemberTypeBanned
 	return tx.PutProfile(p)
+}
+
+// commitOutcome stores what a handler or a job produced, in the caller's
+// transaction: the replies in the outbox, the counts in the store's event
+// counters.
+func (s *Server) commitOutcome(tx *store.Tx, o flows.Outcome) error {
+	if err := addCounts(tx, o.Counts); err != nil {
+		return err
+	}
+	return s.enqueueReplies(tx, o.Replies)
 }
 
 // enqueueReplies renders replies and stores them in the outbox, in the

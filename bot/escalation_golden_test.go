@@ -131,8 +131,8 @@ func TestEscalationMessagesGolden(t *testing.T) {
 		w.now = now
 		var replies []flows.Reply
 		err := w.db.Update(func(tx *store.Tx) error {
-			var err error
-			replies, _, err = w.engine.Escalate(context.Background(), tx, now, 100)
+			o, _, err := w.engine.Escalate(context.Background(), tx, now, 100)
+			replies = o.Replies
 			return err
 		})
 		if err != nil {
@@ -159,8 +159,8 @@ func TestEscalationDigestGolden(t *testing.T) {
 		w.now = now
 		var replies []flows.Reply
 		err := w.db.Update(func(tx *store.Tx) error {
-			var err error
-			replies, err = w.engine.Digest(context.Background(), tx, now)
+			o, err := w.engine.Digest(context.Background(), tx, now)
+			replies = o.Replies
 			return err
 		})
 		if err != nil {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"sync"
 	"time"
@@ -91,14 +90,16 @@ func updateKind(it store.InboxItem) string {
 	return "other"
 }
 
-// What the flows do inside an update's transaction (registry lookups,
-// rate-limit refusals, escalation steps) is counted by wrapping the
-// transaction's store, and the counts are written into that same
-// transaction (store.Tx.AddStat): flows stay free of metrics, a retried
-// transaction counts once, and the counters survive restarts. A
-// collector reads them, with the store's gauges, at scrape time.
+// What the flows did in an update's transaction or a job's (registry
+// lookups, rate-limit refusals, escalation steps, tickets that reached
+// nobody) comes back counted with the replies (flows.Outcome), and the
+// counts are written into that same transaction (addCounts): a retried
+// transaction counts once, a failed one not at all, and the counters
+// survive restarts. The collector reads them, with the store's gauges, at
+// scrape time.
 
-// Event counter names in the store ("<family>/<label value>").
+// Event counter names in the store ("<family>/<label value>"). Stored
+// counters carry these names across upgrades: never rename them.
 const (
 	statLookups    = "registry_lookups/"
 	statRefusals   = "rate_limit_refusals/"
@@ -106,128 +107,33 @@ const (
 	statUnrouted   = "tickets_unrouted"
 )
 
-// Label values of the event counters, exported as 0 before they happen
-// so that dashboards and alerts see every series.
-var (
-	lookupResults = []string{"answered", "unavailable"}
-	limitKinds    = []string{"messages", "lookups_user", "lookups_nik", "invites", "filings", "groups"}
-	escalateSteps = []string{"warning", "breach", "escalate"}
-)
+// escalateSteps are the label values of the escalation counter, exported
+// as 0 before they happen (so are flows.LookupResults and
+// flows.RateLimits) so that dashboards and alerts see every series.
+var escalateSteps = []string{bansosbot.StepWarning, bansosbot.StepBreach, bansosbot.StepEscalate}
 
-// limitKind names a rate limit by the prefix of its counter ("" for
-// counters that are markers, not limits: a false answer is no refusal).
-func limitKind(name string) string {
-	for _, p := range []struct{ prefix, kind string }{
-		{"msg:", "messages"}, {"ck:u:", "lookups_user"}, {"ck:n:", "lookups_nik"}, {"invite:", "invites"}, {"file:", "filings"}, {"grp:", "groups"}, {"grpu:", "groups"},
-		{"flood:", ""}, {"digest:", ""},
-	} {
-		if strings.HasPrefix(name, p.prefix) {
-			return p.kind
-		}
-	}
-	return "other"
-}
-
-// CountingStore is the store of one transaction, noting the events the
-// metrics count. Flush writes the counts into the transaction.
-type CountingStore struct {
-	flows.Store
-	counts map[string]uint64
-}
-
-// NewCountingStore wraps tx.
-func NewCountingStore(tx flows.Store) *CountingStore {
-	return &CountingStore{Store: tx, counts: map[string]uint64{}}
-}
-
-// RegistryLookup counts a lookup: answered from a registry, or
-// unavailable (none imported). Whether the NIK was found is not counted:
-// the bot's answer does not tell it either.
-func (s *CountingStore) RegistryLookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error) {
-	snap, rec, err := s.Store.RegistryLookup(h)
-	if err == nil {
-		if snap != nil {
-			s.counts[statLookups+"answered"]++
-		} else {
-			s.counts[statLookups+"unavailable"]++
-		}
-	}
-	return snap, rec, err
-}
-
-// Allow counts a refusal by a rate limit.
-func (s *CountingStore) Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	ok, wait, err := s.Store.Allow(name, limit, window, now)
-	s.refused(name, ok, err)
-	return ok, wait, err
-}
-
-// Peek counts a refusal announced before any hit (the status check says
-// at its start that the hourly limit is reached).
-func (s *CountingStore) Peek(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	ok, wait, err := s.Store.Peek(name, limit, window, now)
-	s.refused(name, ok, err)
-	return ok, wait, err
-}
-
-func (s *CountingStore) refused(name string, ok bool, err error) {
-	if err == nil && !ok {
-		if k := limitKind(name); k != "" {
-			s.counts[statRefusals+k]++
-		}
-	}
-}
-
-// AppendEvent counts escalation steps by kind (warning, breach, escalate).
-func (s *CountingStore) AppendEvent(t *bansosbot.Ticket, e bansosbot.Event) (bansosbot.Event, error) {
-	ev, err := s.Store.AppendEvent(t, e)
-	if err == nil && e.Kind == bansosbot.EventEscalated {
-		s.counts[statEscalation+e.Args["step"]]++
-	}
-	return ev, err
-}
-
-// Unwrap is the wrapped store (flows reads the report counters through it).
-func (s *CountingStore) Unwrap() flows.Store { return s.Store }
-
-// AppendAudit counts tickets routed to nobody (no staff, no admin).
-func (s *CountingStore) AppendAudit(e *bansosbot.AuditEntry) error {
-	err := s.Store.AppendAudit(e)
-	if err == nil && e.Action == bansosbot.AuditRoute && e.Reason == flows.ReasonUnrouted {
-		s.counts[statUnrouted]++
-	}
-	return err
-}
-
-// Flush adds the counts to the store's counters in the transaction (a
-// store without counters, as in unit tests, keeps nothing).
-func (s *CountingStore) Flush() error {
-	w, ok := s.Store.(interface{ AddStat(string, uint64) error })
-	if !ok {
+// addCounts adds counts to the store's event counters in tx.
+func addCounts(tx interface{ AddStat(string, uint64) error }, n flows.Counts) error {
+	if n.IsZero() {
 		return nil
 	}
-	for name, n := range s.counts {
-		if err := w.AddStat(name, n); err != nil {
-			return err
+	var err error
+	add := func(name string, v uint64) {
+		if err == nil && v > 0 {
+			err = tx.AddStat(name, v)
 		}
 	}
-	clear(s.counts)
-	return nil
-}
-
-// Counted wraps a handler so that each update's events are counted in
-// its transaction.
-func Counted(h Handler) Handler { return counted{h} }
-
-type counted struct{ Handler }
-
-func (c counted) Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error) {
-	cs := NewCountingStore(tx)
-	replies, err := c.Handler.Handle(ctx, cs, in)
-	if err != nil {
-		return nil, err
+	for r, v := range n.Lookups {
+		add(statLookups+string(r), v)
 	}
-	return replies, cs.Flush()
+	for l, v := range n.Refusals {
+		add(statRefusals+string(l), v)
+	}
+	for step, v := range n.Escalations {
+		add(statEscalation+step, v)
+	}
+	add(statUnrouted, n.Unrouted)
+	return err
 }
 
 // StoreCollector exports what the store holds, read at scrape time:
@@ -334,7 +240,7 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 		desc   *prometheus.Desc
 		prefix string
 		known  []string
-	}{{c.lookups, statLookups, lookupResults}, {c.refusals, statRefusals, limitKinds}, {c.escalations, statEscalation, escalateSteps}} {
+	}{{c.lookups, statLookups, labels(flows.LookupResults)}, {c.refusals, statRefusals, labels(flows.RateLimits)}, {c.escalations, statEscalation, escalateSteps}} {
 		values := map[string]uint64{}
 		for _, k := range f.known {
 			values[k] = 0
@@ -348,6 +254,15 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(n), label)
 		}
 	}
+}
+
+// labels are the label values of a typed list.
+func labels[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // ticketCounts are the tickets by status and province: from the report

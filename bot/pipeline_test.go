@@ -31,12 +31,12 @@ func newRecorder() *recorder {
 	return r
 }
 
-func (r *recorder) Handle(_ context.Context, _ flows.Store, in flows.Input) ([]flows.Reply, error) {
+func (r *recorder) Handle(_ context.Context, _ flows.Store, in flows.Input) (flows.Outcome, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen[in.ChatID] = append(r.seen[in.ChatID], in.UpdateID)
 	r.cond.Broadcast()
-	return nil, nil
+	return flows.Outcome{}, nil
 }
 
 func (r *recorder) Commands() []flows.Command { return nil }

@@ -173,9 +173,10 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Handler is what runs one input: flows.Engine, or a wrapper of it.
+// Handler is what runs one input: flows.Engine, or a wrapper of it. The
+// outcome's counts are written with its replies (metrics.go).
 type Handler interface {
-	Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error)
+	Handle(ctx context.Context, tx flows.Store, in flows.Input) (flows.Outcome, error)
 	Commands() []flows.Command
 }
 
@@ -364,8 +365,9 @@ func (s *Server) Flush(d time.Duration) error {
 }
 
 // RunJob runs a scheduled job's policy in one transaction and queues its
-// replies in the same transaction (escalations, digests, auto-close).
-func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) ([]flows.Reply, error)) error {
+// replies and writes its counts in the same transaction (escalations,
+// digests, auto-close).
+func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) (flows.Outcome, error)) error {
 	token, ok := s.leases.token(leaseCron)
 	if !ok {
 		return fmt.Errorf("job %s: %w", name, store.ErrLeaseLost)
@@ -374,11 +376,11 @@ func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) 
 		if err := s.leases.check(tx, leaseCron, token); err != nil {
 			return err
 		}
-		replies, err := fn(tx)
+		o, err := fn(tx)
 		if err != nil {
 			return err
 		}
-		return s.enqueueReplies(tx, replies)
+		return s.commitOutcome(tx, o)
 	})
 	if err != nil {
 		return fmt.Errorf("job %s: %w", name, err)

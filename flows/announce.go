@@ -1032,7 +1032,7 @@ func AnnouncementDue(tx Store, now time.Time) (bool, error) {
 // written in the caller's transaction with the replies), and finishes
 // those whose subscribers are all queued, telling their author. Run it
 // whenever the outbox has room for more: conversations go first.
-func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
+func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budget int) (Outcome, error) {
 	var due []*bansosbot.Announcement
 	err := tx.Announcements(func(a *bansosbot.Announcement) bool {
 		if (a.Status == bansosbot.AnnScheduled && !a.SendAt.After(now)) || a.Status == bansosbot.AnnSending {
@@ -1041,7 +1041,7 @@ func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budg
 		return true
 	})
 	if err != nil {
-		return nil, fmt.Errorf("flows: announce: %w", err)
+		return Outcome{}, fmt.Errorf("flows: announce: %w", err)
 	}
 	slices.Reverse(due) // oldest first
 	c := an.conv(tx, now)
@@ -1051,7 +1051,7 @@ func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budg
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 		a.Status = bansosbot.AnnSending
 		var ferr error
@@ -1082,20 +1082,20 @@ func (an *announcer) Announce(ctx context.Context, tx Store, now time.Time, budg
 			return true
 		})
 		if err = cmp.Or(err, ferr); err != nil {
-			return nil, fmt.Errorf("flows: announce %d: %w", a.ID, err)
+			return Outcome{}, fmt.Errorf("flows: announce %d: %w", a.ID, err)
 		}
 		if finished {
 			a.Status, a.FinishedAt = bansosbot.AnnDone, now
 			if err := c.Notify(a.Author, Reply{Action: Send, Text: []Msg{T("announcing.finished", "No", a.ID, "Queued", a.Queued)},
 				Buttons: Buttons(announceFlow, [][]Choice{{{T("announcing.refresh"), "v:" + idStr(a.ID)}}})}); err != nil {
-				return nil, err
+				return Outcome{}, err
 			}
 		}
 		if err := tx.PutAnnouncement(a); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 	}
-	return c.replies, nil
+	return c.outcome(), nil
 }
 
 // AnnouncementOutcome records what Telegram answered for one recipient of

@@ -20,7 +20,8 @@ func announceRun(t *testing.T, h *harness, budget int) []flows.Reply {
 	h.Note("announce job, budget %d", budget)
 	var replies []flows.Reply
 	if err := h.DB.Update(func(tx *store.Tx) (err error) {
-		replies, err = h.Engine.Announce(context.Background(), tx, h.Now(), budget)
+		o, err := h.Engine.Announce(context.Background(), tx, h.Now(), budget)
+		replies = o.Replies
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -120,6 +120,7 @@ func (f check) Start(c *Conv) error {
 		return err
 	}
 	if !ok {
+		c.refused(LimitLookupsUser)
 		m, err := limitMsg(c, "check.limit_user", lim, wait)
 		if err != nil {
 			return err
@@ -287,6 +288,7 @@ func (f check) handleName(c *Conv) error {
 		return err
 	}
 	if !ok {
+		c.refused(LimitLookupsUser)
 		c.End()
 		m, err := limitMsg(c, "check.limit_user", lim.LookupsPerHour, wait)
 		if err != nil {
@@ -301,6 +303,7 @@ func (f check) handleName(c *Conv) error {
 		return err
 	}
 	if !ok {
+		c.refused(LimitLookupsNIK)
 		c.End()
 		m, err := limitMsg(c, "check.limit_nik", lim.LookupsPerNIKDay, wait)
 		if err != nil {
@@ -314,6 +317,7 @@ func (f check) handleName(c *Conv) error {
 	if err != nil {
 		return err
 	}
+	c.lookedUp(snap != nil)
 	c.End()
 	if snap == nil {
 		c.Say(T("check.unavailable"))

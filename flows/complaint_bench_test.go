@@ -94,8 +94,8 @@ func (c *benchCitizen) do(in flows.Input) {
 	c.update++
 	in.UserID, in.ChatID, in.ChatType, in.UpdateID = c.id, c.id, "private", c.id<<8|c.update
 	err := c.commit(func(tx *store.Tx) error {
-		var err error
-		c.replies, err = c.e.Handle(context.Background(), tx, in)
+		o, err := c.e.Handle(context.Background(), tx, in)
+		c.replies = o.Replies
 		return err
 	})
 	if err != nil {

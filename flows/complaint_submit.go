@@ -55,6 +55,7 @@ func (f report) checkFilings(c *Conv, hit func(string, int, time.Duration, time.
 	if err != nil || ok {
 		return err
 	}
+	c.refused(LimitFilings)
 	retry, err := retryAt(c, wait)
 	if err != nil {
 		return err

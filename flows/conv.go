@@ -34,6 +34,7 @@ type Conv struct {
 	// current step (the question this input may answer).
 	shown  pressedPrompt
 	forget bool // delete profile and session instead of saving them
+	counts Counts
 }
 
 // Context is the context of the input's handling.

@@ -36,7 +36,7 @@ type digester struct {
 // The numbers come from the status index of the supervisor's regions,
 // which includes their closed tickets: the cost grows with the region's
 // history, once per supervisor and day.
-func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, error) {
+func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) (Outcome, error) {
 	var sups []*bansosbot.Staff
 	err := tx.AllStaff(func(s *bansosbot.Staff) bool {
 		if s.Active && s.Role == bansosbot.RoleSupervisor {
@@ -45,14 +45,14 @@ func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply
 		return true
 	})
 	if err != nil {
-		return nil, fmt.Errorf("flows: digest: %w", err)
+		return Outcome{}, fmt.Errorf("flows: digest: %w", err)
 	}
 	c := g.conv(tx, now)
 	c.ctx = ctx
 	cache := map[string]*digestStats{}
 	for _, s := range sups {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 		loc := regionZone(s.Regions)
 		local := now.In(loc)
@@ -62,7 +62,7 @@ func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply
 		to := time.Date(local.Year(), local.Month(), local.Day(), digestHour, 0, 0, 0, loc)
 		first, _, err := tx.Allow("digest:"+strconv.FormatInt(s.UserID, 10)+":"+to.Format(time.DateOnly), 1, 20*time.Hour, now)
 		if err != nil {
-			return nil, fmt.Errorf("flows: digest marker: %w", err)
+			return Outcome{}, fmt.Errorf("flows: digest marker: %w", err)
 		}
 		if !first {
 			continue
@@ -80,15 +80,15 @@ func (g *digester) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply
 		if st == nil {
 			may := func(t *bansosbot.Ticket) bool { return s.MayHandle(t, g.cat.restricted(t)) }
 			if st, err = digestCount(tx, regions, may, from, to, now); err != nil {
-				return nil, fmt.Errorf("flows: digest: %w", err)
+				return Outcome{}, fmt.Errorf("flows: digest: %w", err)
 			}
 			cache[key] = st
 		}
 		if err := c.Notify(s.UserID, g.digestMessage(st, regions, weekly, from, to, now, loc)); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 	}
-	return c.replies, nil
+	return c.outcome(), nil
 }
 
 // firstWorkingDayOfWeek reports whether no working day precedes day in

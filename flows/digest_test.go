@@ -22,8 +22,8 @@ func digest(t *testing.T, h *harness) []flows.Reply {
 	h.Note("digest at %s", h.Now().In(wib).Format("Mon 2006-01-02 15:04 MST"))
 	var replies []flows.Reply
 	if err := h.DB.Update(func(tx *store.Tx) error {
-		var err error
-		replies, err = h.Engine.Digest(context.Background(), tx, h.Now())
+		o, err := h.Engine.Digest(context.Background(), tx, h.Now())
+		replies = o.Replies
 		return err
 	}); err != nil {
 		t.Fatalf("Digest: %v", err)

@@ -264,23 +264,23 @@ func (e *Engine) Config() Config { return e.cfg }
 // What the program, the dashboard and the tests ask of the engine's parts.
 
 // Digest is the supervisors' digest job (digest.go).
-func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) ([]Reply, error) {
+func (e *Engine) Digest(ctx context.Context, tx Store, now time.Time) (Outcome, error) {
 	return e.digests.Digest(ctx, tx, now)
 }
 
 // Escalate is the escalation job (escalation.go).
-func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit int) ([]Reply, bool, error) {
+func (e *Engine) Escalate(ctx context.Context, tx Store, now time.Time, limit int) (Outcome, bool, error) {
 	return e.escalator.Escalate(ctx, tx, now, limit)
 }
 
 // Announce is the announcement job (announce.go).
-func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget int) ([]Reply, error) {
+func (e *Engine) Announce(ctx context.Context, tx Store, now time.Time, budget int) (Outcome, error) {
 	return e.announcer.Announce(ctx, tx, now, budget)
 }
 
 // AutoClose is the job closing resolved tickets the citizen left
 // unanswered (staff_citizen.go).
-func (e *Engine) AutoClose(tx Store, now time.Time) ([]Reply, error) {
+func (e *Engine) AutoClose(tx Store, now time.Time) (Outcome, error) {
 	return e.desk.AutoClose(tx, now)
 }
 
@@ -311,7 +311,7 @@ func (e *Engine) Route(tx Store, t *bansosbot.Ticket) ([]*bansosbot.Staff, error
 }
 
 // RouteTicket notifies a ticket's handlers (routing.go).
-func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
+func (e *Engine) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) (Outcome, error) {
 	return e.routes.RouteTicket(tx, t, now)
 }
 
@@ -370,26 +370,27 @@ func (e *Engine) command(name string) *Command {
 }
 
 // Handle processes one input inside the caller's transaction and returns
-// the replies to queue. A *bansosbot.Error from a flow becomes a localized
-// answer to the user; any other error aborts the transaction.
-func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error) {
+// the replies to queue and the counts of what it did (Outcome), to be
+// written in the same transaction. A *bansosbot.Error from a flow becomes
+// a localized answer to the user; any other error aborts the transaction.
+func (e *Engine) Handle(ctx context.Context, tx Store, in Input) (Outcome, error) {
 	now := e.cfg.Now()
 	if in.At.IsZero() {
 		in.At = now
 	}
 	c := &Conv{ctx: ctx, e: e, Tx: tx, In: in, Now: now}
 	if err := c.load(); err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	if in.ChatType != "" && in.ChatType != "private" {
 		err := e.group(c)
-		return c.replies, err
+		return c.outcome(), err
 	}
 	if ok, err := e.flood(c); err != nil || !ok {
-		return c.replies, err
+		return c.outcome(), err
 	}
 	if err := c.loadShown(); err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	if w := e.cfg.Watch; w != nil {
 		w.Routing(tx)
@@ -402,19 +403,19 @@ func (e *Engine) Handle(ctx context.Context, tx Store, in Input) ([]Reply, error
 		err = nil
 	}
 	if err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	if err := c.save(); err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	if err := c.clearAnswered(); err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	if in.Callback != nil && !c.answered {
 		// Answer first: it stops the button's spinner while the rest is sent.
 		c.replies = append([]Reply{{Action: AnswerCallback, ChatID: in.ChatID, Lang: c.Lang, CallbackID: in.Callback.ID}}, c.replies...)
 	}
-	return c.replies, nil
+	return c.outcome(), nil
 }
 
 // group answers in group chats only to say that the bot works in private:
@@ -454,8 +455,13 @@ func (e *Engine) groupNotice(c *Conv) (bool, error) {
 	}
 	keys := []string{"grp:" + strconv.FormatInt(c.In.ChatID, 10), "grpu:" + strconv.FormatInt(c.In.UserID, 10)}
 	for _, k := range keys {
-		if ok, _, err := c.Tx.Peek(k, 1, every, c.Now); err != nil || !ok {
+		ok, _, err := c.Tx.Peek(k, 1, every, c.Now)
+		if err != nil {
 			return false, err
+		}
+		if !ok {
+			c.refused(LimitGroups)
+			return false, nil
 		}
 	}
 	for _, k := range keys {
@@ -474,6 +480,7 @@ func (e *Engine) flood(c *Conv) (bool, error) {
 	if err != nil || ok {
 		return ok, err
 	}
+	c.refused(LimitMessages)
 	warn, _, err := c.Tx.Allow("flood:"+strconv.FormatInt(c.In.UserID, 10), 1, time.Minute, c.Now)
 	if err != nil {
 		return false, err

@@ -52,7 +52,7 @@ type escalator struct {
 // (ticket, step) fires exactly once however often the job runs, crashes
 // or restarts. A recipient hears of all their tickets of one run in one
 // message. Call it in a loop of transactions while more.
-func (x *escalator) Escalate(ctx context.Context, tx Store, now time.Time, limit int) (replies []Reply, more bool, err error) {
+func (x *escalator) Escalate(ctx context.Context, tx Store, now time.Time, limit int) (o Outcome, more bool, err error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -66,7 +66,7 @@ func (x *escalator) Escalate(ctx context.Context, tx Store, now time.Time, limit
 		return true
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("flows: escalation scan: %w", err)
+		return Outcome{}, false, fmt.Errorf("flows: escalation scan: %w", err)
 	}
 	// The tickets are changed only after the scan: writing into the index
 	// while its cursor runs would skip entries.
@@ -75,16 +75,16 @@ func (x *escalator) Escalate(ctx context.Context, tx Store, now time.Time, limit
 	r.c.ctx = ctx
 	for _, t := range due {
 		if err := ctx.Err(); err != nil {
-			return nil, false, err
+			return Outcome{}, false, err
 		}
 		if err := r.ticket(t); err != nil {
-			return nil, false, fmt.Errorf("flows: escalate ticket %d: %w", t.ID, err)
+			return Outcome{}, false, fmt.Errorf("flows: escalate ticket %d: %w", t.ID, err)
 		}
 	}
 	if err := r.send(); err != nil {
-		return nil, false, err
+		return Outcome{}, false, err
 	}
-	return r.c.replies, more, nil
+	return r.c.outcome(), more, nil
 }
 
 // escalationRun is one call of Escalate: caches and the notices collected
@@ -163,6 +163,7 @@ func (r *escalationRun) fire(t *bansosbot.Ticket, p slaPlan, s bansosbot.SLAStep
 	if _, err := r.c.Tx.AppendEvent(t, bansosbot.Event{At: r.now, Role: RoleSystem, Kind: bansosbot.EventEscalated, Args: args}); err != nil {
 		return err
 	}
+	r.c.counts.Escalations = inc(r.c.counts.Escalations, s.Kind, 1)
 	if len(to) == 0 {
 		r.esc.log.Warn("escalation without recipients", "ticket", t.ID, "step", s.Kind, "region", string(t.Region))
 	}

@@ -114,8 +114,8 @@ func escalate(t *testing.T, h *harness, limit int) []flows.Reply {
 		var replies []flows.Reply
 		var more bool
 		err := h.DB.Update(func(tx *store.Tx) error {
-			var err error
-			replies, more, err = h.Engine.Escalate(context.Background(), tx, h.Now(), limit)
+			o, m, err := h.Engine.Escalate(context.Background(), tx, h.Now(), limit)
+			replies, more = o.Replies, m
 			return err
 		})
 		if err != nil {
@@ -394,8 +394,8 @@ func TestEscalationLimit(t *testing.T) {
 	for {
 		var more bool
 		err := h.DB.Update(func(tx *store.Tx) error {
-			replies, m, err := h.Engine.Escalate(context.Background(), tx, h.Now(), 1)
-			sent, more = sent+len(replies), m
+			o, m, err := h.Engine.Escalate(context.Background(), tx, h.Now(), 1)
+			sent, more = sent+len(o.Replies), m
 			return err
 		})
 		if err != nil {
@@ -652,11 +652,11 @@ func benchEscalate(b *testing.B, stored, due int) {
 	ctx := context.Background()
 	for b.Loop() {
 		err := db.Update(func(tx *store.Tx) error {
-			replies, more, err := e.Escalate(ctx, tx, now, 1000)
+			o, more, err := e.Escalate(ctx, tx, now, 1000)
 			if err != nil {
 				return err
 			}
-			if more || len(replies) != 2 {
+			if replies := o.Replies; more || len(replies) != 2 {
 				b.Fatalf("more %v, %d replies; want one message each to the worker and the supervisor", more, len(replies))
 			}
 			return errRollback

@@ -40,6 +40,8 @@ type harness struct {
 	nextUpdate int64
 	// Replies holds every reply of the last input.
 	Replies []flows.Reply
+	// Counts adds up the counts of every input handled.
+	Counts flows.Counts
 }
 
 // start of every transcript: Thursday 26 November 2026, 10:00 WIB.
@@ -91,10 +93,10 @@ func (h *harness) Do(in flows.Input, shown string) []flows.Reply {
 
 // handle runs one input through the engine on tx, wrapped to note the
 // flows' writes; broken lists the refusals that followed one.
-func (h *harness) handle(tx *store.Tx, in flows.Input) (replies []flows.Reply, broken []string, err error) {
+func (h *harness) handle(tx *store.Tx, in flows.Input) (o flows.Outcome, broken []string, err error) {
 	w := &writeWatch{Tx: tx}
-	replies, err = h.Engine.Handle(context.Background(), w, in)
-	return replies, w.broken, err
+	o, err = h.Engine.Handle(context.Background(), w, in)
+	return o, w.broken, err
 }
 
 // do is Do returning the broken refusals instead of failing on them.
@@ -112,8 +114,9 @@ func (h *harness) do(in flows.Input, shown string) ([]flows.Reply, []string) {
 	var replies []flows.Reply
 	var broken []string
 	err := h.DB.Update(func(tx *store.Tx) error {
-		var err error
-		replies, broken, err = h.handle(tx, in)
+		o, b, err := h.handle(tx, in)
+		replies, broken = o.Replies, b
+		h.Counts.Add(o.Counts)
 		return err
 	})
 	if err != nil {

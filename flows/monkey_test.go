@@ -233,16 +233,17 @@ func monkey(t *testing.T, seed uint64, steps int) {
 					return err
 				}
 			}
-			var rs []flows.Reply
+			var o flows.Outcome
 			var err error
 			switch k {
 			case 0:
-				rs, _, err = h.Engine.Escalate(context.Background(), tx, h.Now(), 100)
+				o, _, err = h.Engine.Escalate(context.Background(), tx, h.Now(), 100)
 			case 1:
-				rs, err = h.Engine.Digest(context.Background(), tx, h.Now())
+				o, err = h.Engine.Digest(context.Background(), tx, h.Now())
 			case 2:
-				rs, err = h.Engine.AutoClose(tx, h.Now())
+				o, err = h.Engine.AutoClose(tx, h.Now())
 			}
+			rs := o.Replies
 			remember(rs)
 			h.record(rs)
 			return err
@@ -299,7 +300,8 @@ func monkey(t *testing.T, seed uint64, steps int) {
 				err = fmt.Errorf("panic: %v", p)
 			}
 		}()
-		return h.handle(tx, in) // refusals_test.go: notes a refusal after a write
+		o, broken, err := h.handle(tx, in) // refusals_test.go: notes a refusal after a write
+		return o.Replies, broken, err
 	}
 
 	var dead []string

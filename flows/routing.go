@@ -93,8 +93,9 @@ func mostSpecific(staff []*bansosbot.Staff, region bansosbot.RegionCode) []*bans
 // nobody at all was told (no staff for the region, no admin): the
 // citizen must then be told that the service is not staffed yet.
 func (r *router) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err error) {
-	replies, routed, err := r.routeTicket(c.Tx, t, c.Now)
-	c.replies = append(c.replies, replies...)
+	o, routed, err := r.routeTicket(c.Tx, t, c.Now)
+	c.replies = append(c.replies, o.Replies...)
+	c.counts.Add(o.Counts)
 	return routed, err
 }
 
@@ -103,41 +104,42 @@ func (r *router) RouteNewTicket(c *Conv, t *bansosbot.Ticket) (routed bool, err 
 // level above: kabupaten, province, nation) falls back to every admin,
 // from the configuration and the staff records, so that no ticket goes
 // unseen while anybody could see it.
-func (r *router) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, error) {
-	replies, _, err := r.routeTicket(tx, t, now)
-	return replies, err
+func (r *router) RouteTicket(tx Store, t *bansosbot.Ticket, now time.Time) (Outcome, error) {
+	o, _, err := r.routeTicket(tx, t, now)
+	return o, err
 }
 
 // ReasonUnrouted is the reason of the route audit entry of a ticket that
 // reached nobody (metrics count it).
 const ReasonUnrouted = "unrouted"
 
-func (r *router) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Reply, bool, error) {
+func (r *router) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) (Outcome, bool, error) {
 	targets, err := r.Route(tx, t)
 	if err != nil {
-		return nil, false, err
+		return Outcome{}, false, err
 	}
 	ids := make([]int64, 0, len(targets))
 	for _, s := range targets {
 		ids = append(ids, s.UserID)
 	}
+	sc := r.conv(tx, now)
 	reason := "staff=" + strconv.Itoa(len(ids))
 	if len(ids) == 0 {
 		if ids, err = r.Admins(tx); err != nil {
-			return nil, false, err
+			return Outcome{}, false, err
 		}
 		reason = "no_staff"
 		if len(ids) == 0 {
 			reason = ReasonUnrouted
+			sc.counts.Unrouted++
 			r.log.Warn("a new ticket reaches no one: no staff cover its region and there is no admin",
 				"ticket", t.ID, "region", string(t.Region))
 		} else {
 			r.log.Warn("no staff cover a new ticket's region; told the admins", "ticket", t.ID, "region", string(t.Region), "admins", len(ids))
 		}
 	}
-	sc := r.conv(tx, now)
 	if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditRoute, TicketID: t.ID, Allowed: true, Reason: reason}); err != nil {
-		return nil, false, err
+		return Outcome{}, false, err
 	}
 	for _, id := range ids {
 		if err := sc.Notify(id, Reply{Action: Send, Text: []Msg{T("staff.new_ticket",
@@ -147,10 +149,10 @@ func (r *router) routeTicket(tx Store, t *bansosbot.Ticket, now time.Time) ([]Re
 				{T("staff.btn_c"), verbClaim + ":" + idStr(t.ID)},
 				{T("staff.btn_o"), verbOpen + ":" + idStr(t.ID)},
 			}})}); err != nil {
-			return nil, false, err
+			return Outcome{}, false, err
 		}
 	}
-	return sc.replies, len(ids) > 0, nil
+	return sc.outcome(), len(ids) > 0, nil
 }
 
 // Admins returns every admin: the configured ones and the active admin

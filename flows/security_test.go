@@ -242,8 +242,10 @@ func (h *harness) try(in flows.Input, shown string) (replies []flows.Reply, err 
 				err = fmt.Errorf("panic: %v", p)
 			}
 		}()
+		var o flows.Outcome
 		var broken []string
-		replies, broken, err = h.handle(tx, in)
+		o, broken, err = h.handle(tx, in)
+		replies = o.Replies
 		for _, b := range broken {
 			h.t.Errorf("%s: %s (refusals come before any write)", shown, b)
 		}

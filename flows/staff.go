@@ -145,6 +145,7 @@ func (ro *roster) register(c *Conv) error {
 		return err
 	}
 	if !ok {
+		c.refused(LimitInvites)
 		return c.refuse(bansosbot.AuditRegister, 0, "rate", T("staff.register_too_many"))
 	}
 	if strings.TrimSpace(c.In.Args) == "" {

@@ -258,7 +258,7 @@ func (w *workspace) autoCloseAfter() time.Duration {
 // within Config.AutoCloseAfter, reading only the resolved entries of the
 // status index, and returns the notices for their citizens (no rating
 // request: the window has passed). Cron runs it in one transaction.
-func (w *workspace) AutoClose(tx Store, now time.Time) ([]Reply, error) {
+func (w *workspace) AutoClose(tx Store, now time.Time) (Outcome, error) {
 	after := w.autoCloseAfter()
 	var due []*bansosbot.Ticket
 	err := tx.RegionTickets("", []bansosbot.Status{bansosbot.StatusResolved}, func(t *bansosbot.Ticket) bool {
@@ -268,22 +268,22 @@ func (w *workspace) AutoClose(tx Store, now time.Time) ([]Reply, error) {
 		return true
 	})
 	if err != nil {
-		return nil, err
+		return Outcome{}, err
 	}
 	sc := w.conv(tx, now)
 	for _, t := range due { // changed after the scan: the index must not move under the cursor
 		if err := Transition(tx, t, EvClose, Actor{Role: RoleSystem}, Change{Args: map[string]string{"reason": "no_answer"}}, now); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 		if err := tx.PutTicket(t); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 		if err := sc.audit(bansosbot.AuditEntry{Action: bansosbot.AuditClose, TicketID: t.ID, Allowed: true, Reason: "no_answer"}); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 		if err := w.notifyCitizen(sc, t, Reply{Action: Send, Text: w.cat.endedMsgs([]Msg{T("ct.auto_closed", "No", string(t.No), "Days", int(after/(24*time.Hour)))}, t)}); err != nil {
-			return nil, err
+			return Outcome{}, err
 		}
 	}
-	return sc.replies, nil
+	return sc.outcome(), nil
 }

@@ -75,7 +75,8 @@ func fileTicket(t *testing.T, h *harness, citizen int64, category string, region
 		if err := tx.PutTicket(tk); err != nil {
 			return err
 		}
-		replies, err = h.Engine.RouteTicket(tx, tk, h.now)
+		o, err := h.Engine.RouteTicket(tx, tk, h.now)
+		replies = o.Replies
 		return err
 	})
 	if err != nil {
@@ -485,7 +486,7 @@ func autoClose(t *testing.T, h *harness) {
 	t.Helper()
 	h.Note("cron: auto-close")
 	var replies []flows.Reply
-	if err := h.DB.Update(func(tx *store.Tx) (err error) { replies, err = h.Engine.AutoClose(tx, h.now); return err }); err != nil {
+	if err := h.DB.Update(func(tx *store.Tx) error { o, err := h.Engine.AutoClose(tx, h.now); replies = o.Replies; return err }); err != nil {
 		t.Fatal(err)
 	}
 	h.record(replies)

@@ -1069,10 +1069,6 @@ func (w *workspace) transferRegion(c *Conv, id uint64, typed string) error {
 	}
 	c.End()
 	c.Say(T("staff.done_t_region", "No", string(t.No), "Region", w.cat.regionName(r)))
-	replies, err := w.routes.RouteTicket(c.Tx, t, c.Now)
-	if err != nil {
-		return err
-	}
-	c.replies = append(c.replies, replies...)
-	return nil
+	_, err = w.routes.RouteNewTicket(c, t) // the ticket is new to the region
+	return err
 }

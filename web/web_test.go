@@ -457,8 +457,8 @@ func TestDashboardCommand(t *testing.T) {
 	run := func(user int64) []flows.Reply {
 		var replies []flows.Reply
 		err := f.db.Update(func(tx *store.Tx) error {
-			var err error
-			replies, err = f.engine.Handle(context.Background(), tx, flows.Input{UserID: user, ChatID: user, ChatType: "private", Text: "/dasbor", Command: "/dasbor"})
+			o, err := f.engine.Handle(context.Background(), tx, flows.Input{UserID: user, ChatID: user, ChatType: "private", Text: "/dasbor", Command: "/dasbor"})
+			replies = o.Replies
 			return err
 		})
 		if err != nil {

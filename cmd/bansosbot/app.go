@@ -150,7 +150,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Tune(&bcfg)
 	}
 	m.announceWindow = announceWindowFor(bcfg.Limits.Global)
-	var h bot.Handler = bot.Counted(m.Engine) // lookups, refusals, escalations counted in the update's transaction
+	var h bot.Handler = m.Engine
 	if m.Wrap != nil {
 		h = m.Wrap(h)
 	}

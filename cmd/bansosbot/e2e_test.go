@@ -460,7 +460,7 @@ type panicky struct {
 	count atomic.Int32
 }
 
-func (p *panicky) Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error) {
+func (p *panicky) Handle(ctx context.Context, tx flows.Store, in flows.Input) (flows.Outcome, error) {
 	if in.Text == p.on {
 		p.count.Add(1)
 		panic("test panic on purpose")

@@ -151,7 +151,7 @@ func TestE2ENoCitizenIdentityInTheFileOrBackup(t *testing.T) {
 		t.Fatalf("no ticket number in %q", filed.Text)
 	}
 	advance(time.Date(2026, 11, 27, 0, 5, 0, 0, time.UTC)) // Friday 07:05 WIB
-	if err := m.Server.RunJob(ctx, "digest", func(tx *store.Tx) ([]flows.Reply, error) { return m.Engine.Digest(ctx, tx, m.Now()) }); err != nil {
+	if err := m.Server.RunJob(ctx, "digest", func(tx *store.Tx) (flows.Outcome, error) { return m.Engine.Digest(ctx, tx, m.Now()) }); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(seen, regency.ID, no)

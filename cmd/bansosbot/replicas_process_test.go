@@ -106,7 +106,7 @@ type handleTrace struct {
 	w io.Writer
 }
 
-func (h *handleTrace) Handle(ctx context.Context, tx flows.Store, in flows.Input) ([]flows.Reply, error) {
+func (h *handleTrace) Handle(ctx context.Context, tx flows.Store, in flows.Input) (flows.Outcome, error) {
 	out, err := h.Handler.Handle(ctx, tx, in)
 	fmt.Fprintf(h.w, "%s handled chat %d %s update %d err %v\n", time.Now().Format("15:04:05.000"), in.ChatID, in.Text, in.UpdateID, err)
 	return out, err

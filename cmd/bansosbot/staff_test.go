@@ -78,9 +78,10 @@ func TestStaffCommand(t *testing.T) {
 	}
 	e := flows.NewEngine(flows.Config{Now: func() time.Time { return now }, TicketKey: []byte("k"), InviteKey: (&Config{}).key("invite")})
 	var replies []flows.Reply
-	err = db.Update(func(tx *store.Tx) (err error) {
-		replies, err = e.Handle(context.Background(), tx, flows.Input{UserID: 702, ChatID: 702, ChatType: "private",
+	err = db.Update(func(tx *store.Tx) error {
+		o, err := e.Handle(context.Background(), tx, flows.Input{UserID: 702, ChatID: 702, ChatType: "private",
 			FirstName: "Hadi", Text: "/daftar " + code, Command: "/daftar", Args: code})
+		replies = o.Replies
 		return err
 	})
 	if err != nil || len(replies) == 0 || replies[0].Text[0].Key != "staff.registered" {
