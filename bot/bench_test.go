@@ -108,7 +108,7 @@ func startBansosbot(b *testing.B, fake *telegramtest.Server, limits bot.Limits) 
 		b.Fatal(err)
 	}
 	srv, err := bot.New(bot.Config{Token: benchToken, APIURL: fake.URL(), PollTimeout: benchPollTimeout,
-		Limits: limits, Workers: *benchWorkers, HTTPClient: benchClient()}, db, benchEngine())
+		Limits: limits, Workers: *benchWorkers, HTTPClient: benchClient()}, bot.Adapt(db), benchEngine())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -552,7 +552,7 @@ func BenchmarkOutbox(b *testing.B) {
 				resetPeakRSS()
 				sys, srv := startBansosbot(b, fake, limits)
 				start := time.Now()
-				if err := srv.RunJob(context.Background(), "bench", func(*store.Tx) (flows.Outcome, error) { return flows.Outcome{Replies: replies}, nil }); err != nil {
+				if err := srv.RunJob(context.Background(), "bench", func(bot.Tx) (flows.Outcome, error) { return flows.Outcome{Replies: replies}, nil }); err != nil {
 					b.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

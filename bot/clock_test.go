@@ -63,7 +63,7 @@ func (r *clockRig) send(chat int64, tokens ...string) {
 	for _, tok := range tokens {
 		reply := flows.Reply{Action: flows.Send, ChatID: chat, Lang: "id",
 			Text: []flows.Msg{flows.T("announce.sub_not_found", "Query", tok)}}
-		err := r.s.RunJob(context.Background(), "test", func(*store.Tx) (flows.Outcome, error) { return flows.Outcome{Replies: []flows.Reply{reply}}, nil })
+		err := r.s.RunJob(context.Background(), "test", func(Tx) (flows.Outcome, error) { return flows.Outcome{Replies: []flows.Reply{reply}}, nil })
 		if err != nil {
 			r.t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestFailedOpenStopsWhatItStarted(t *testing.T) {
 	defer fake.Close()
 	clk := clocktest.New(clockStart)
 	s, err := New(Config{Token: fake.Token(), APIURL: fake.URL(), Clock: clk,
-		WebhookURL: "https://bot.example/hook", WebhookListen: taken.Addr().String(), WebhookServe: true}, openTestDB(t), newRecorder())
+		WebhookURL: "https://bot.example/hook", WebhookListen: taken.Addr().String(), WebhookServe: true}, Adapt(openTestDB(t)), newRecorder())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestOutboxOldestHeadFirstWithinLimits(t *testing.T) {
 		replies = append(replies, flows.Reply{Action: flows.Send, ChatID: chat, Lang: "id",
 			Text: []flows.Msg{flows.T("announce.sub_not_found", "Query", fmt.Sprintf("m%d", i+1))}})
 	}
-	if err := r.s.RunJob(context.Background(), "test", func(*store.Tx) (flows.Outcome, error) { return flows.Outcome{Replies: replies}, nil }); err != nil {
+	if err := r.s.RunJob(context.Background(), "test", func(Tx) (flows.Outcome, error) { return flows.Outcome{Replies: replies}, nil }); err != nil {
 		t.Fatal(err)
 	}
 	slot := time.Second + margin // the global window, and each chat's gap

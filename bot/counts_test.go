@@ -40,7 +40,7 @@ func TestUpdateCountsWrittenOnce(t *testing.T) {
 		Escalations: map[string]uint64{"warning": 1},
 		Unrouted:    1,
 	}}
-	s, err := New(Config{Token: "1:test", APIURL: "http://127.0.0.1:1"}, db, h)
+	s, err := New(Config{Token: "1:test", APIURL: "http://127.0.0.1:1"}, Adapt(db), h)
 	if err != nil {
 		t.Fatal(err)
 	}

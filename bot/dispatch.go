@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
-	"github.com/bansosbot/bansosbot/store"
 	"github.com/go-telegram/bot/models"
 )
 
@@ -26,7 +26,7 @@ const queueCap = 256
 // inbox: it is decoded when processed). Once: not again in every try of
 // its transaction.
 type update struct {
-	store.InboxItem
+	bansosbot.InboxItem
 	u *models.Update
 }
 
@@ -138,7 +138,7 @@ func (s *Server) shardIndex(chatID int64) int {
 // this process, with the updates decoded at ingestion (by update id), or
 // (shared) to the inbox scan, which dispatches them on the replica
 // holding their shard, in update order.
-func (s *Server) dispatchAccepted(fresh []store.InboxItem, decoded map[int64]*models.Update) {
+func (s *Server) dispatchAccepted(fresh []bansosbot.InboxItem, decoded map[int64]*models.Update) {
 	if s.cfg.Shared {
 		if len(fresh) > 0 {
 			select {
@@ -206,7 +206,7 @@ func (s *Server) scanInbox(ctx context.Context) {
 // forgets what it queued behind it, which the scan of whichever replica
 // holds the shard next dispatches again in update order. Processing a
 // later update of the chat first would break the chat's order.
-func (s *Server) leaveShard(it store.InboxItem) {
+func (s *Server) leaveShard(it bansosbot.InboxItem) {
 	s.scanMu.Lock() // not halfway through a scan's hand-over
 	q := s.shardOf(it.ChatID)
 	n := q.clear()
@@ -227,7 +227,7 @@ func (s *Server) leaveShard(it store.InboxItem) {
 // enqueueDispatch hands an accepted update (decoded, or nil) to its
 // chat's shard without waiting. Updates of one chat always go to the same
 // shard, in the order they arrive here.
-func (s *Server) enqueueDispatch(it store.InboxItem, u *models.Update) {
+func (s *Server) enqueueDispatch(it bansosbot.InboxItem, u *models.Update) {
 	s.backlog.Add(1)
 	s.shardOf(it.ChatID).push(update{it, u})
 }
@@ -333,7 +333,7 @@ func (s *Server) process(ctx context.Context, up update) {
 	var err error
 	var backoff time.Duration // between tries after write failures
 	for attempt := 1; ; {
-		err = s.db.Batch(func(tx *store.Tx) error {
+		err = s.db.Batch(func(tx Tx) error {
 			if err := s.leases.check(tx, shard, token); err != nil {
 				return err // fenced off: another replica holds the shard now
 			}
@@ -351,10 +351,10 @@ func (s *Server) process(ctx context.Context, up update) {
 			return tx.MarkProcessed(it.UpdateID)
 		})
 		var pe *panicError
-		if err == nil || errors.As(err, &pe) || ctx.Err() != nil || errors.Is(err, store.ErrLeaseLost) {
+		if err == nil || errors.As(err, &pe) || ctx.Err() != nil || errors.Is(err, bansosbot.ErrLeaseLost) {
 			break
 		}
-		if store.IsWriteError(err) {
+		if bansosbot.IsWriteError(err) {
 			if backoff == 0 {
 				s.log.Error("store cannot write; the update stays in the inbox and is tried again", "update_id", it.UpdateID, "err", err)
 			}
@@ -390,7 +390,7 @@ func (s *Server) process(ctx context.Context, up update) {
 		s.leaveShard(it)
 		return
 	}
-	if errors.Is(err, store.ErrLeaseLost) {
+	if errors.Is(err, bansosbot.ErrLeaseLost) {
 		s.log.Info("shard moved to another replica; the update is left to it", "update_id", it.UpdateID)
 		s.leaveShard(it)
 		return
@@ -406,7 +406,7 @@ func (s *Server) process(ctx context.Context, up update) {
 		s.log.Error("update failed; parked as a dead letter", "update_id", it.UpdateID, "err", err)
 	}
 	s.cfg.Metrics.handled(kind, reason, clock.Since(s.cfg.Clock, start))
-	perr := s.db.Update(func(tx *store.Tx) error {
+	perr := s.db.Update(func(tx Tx) error {
 		if err := s.leases.check(tx, shard, token); err != nil {
 			return err
 		}
@@ -426,7 +426,7 @@ func (s *Server) process(ctx context.Context, up update) {
 		}
 		return s.enqueueReplies(tx, []flows.Reply{{Action: flows.Send, ChatID: it.ChatID, Lang: lang, Text: []flows.Msg{flows.T("general.error")}}})
 	})
-	if errors.Is(perr, store.ErrLeaseLost) {
+	if errors.Is(perr, bansosbot.ErrLeaseLost) {
 		s.leaveShard(it) // another replica holds the shard now: it tries the update again
 		return
 	}
@@ -448,7 +448,7 @@ type updateTrace struct {
 }
 
 // session notes the flow and state of the user's session.
-func sessionState(tx *store.Tx, userID int64) (flow, state string) {
+func sessionState(tx Tx, userID int64) (flow, state string) {
 	ss, err := tx.Session(userID)
 	if err != nil || ss == nil || ss.Flow == "" {
 		return "-", "-"
@@ -468,7 +468,7 @@ func (tr *updateTrace) log(l *slog.Logger, updateID int64, kind string, took tim
 // handle runs the engine for one update (u; derr when it could not be
 // decoded), turning a panic into an error; tr, when not nil, gets the
 // trace of the update for the debug log.
-func (s *Server) handle(ctx context.Context, tx *store.Tx, u *models.Update, derr error, tr *updateTrace) (o flows.Outcome, kind string, err error) {
+func (s *Server) handle(ctx context.Context, tx Tx, u *models.Update, derr error, tr *updateTrace) (o flows.Outcome, kind string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{value: p, stack: debug.Stack()}
@@ -496,7 +496,7 @@ func (s *Server) handle(ctx context.Context, tx *store.Tx, u *models.Update, der
 }
 
 // chatMember records a user blocking (or unblocking) the bot.
-func (s *Server) chatMember(tx *store.Tx, m *models.ChatMemberUpdated) error {
+func (s *Server) chatMember(tx Tx, m *models.ChatMemberUpdated) error {
 	if m.Chat.Type != models.ChatTypePrivate {
 		return nil
 	}
@@ -511,7 +511,7 @@ func (s *Server) chatMember(tx *store.Tx, m *models.ChatMemberUpdated) error {
 // commitOutcome stores what a handler or a job produced, in the caller's
 // transaction: the replies in the outbox, the counts in the store's event
 // counters.
-func (s *Server) commitOutcome(tx *store.Tx, o flows.Outcome) error {
+func (s *Server) commitOutcome(tx Tx, o flows.Outcome) error {
 	if err := addCounts(tx, o.Counts); err != nil {
 		return err
 	}
@@ -520,7 +520,7 @@ func (s *Server) commitOutcome(tx *store.Tx, o flows.Outcome) error {
 
 // enqueueReplies renders replies and stores them in the outbox, in the
 // caller's transaction.
-func (s *Server) enqueueReplies(tx *store.Tx, replies []flows.Reply) error {
+func (s *Server) enqueueReplies(tx Tx, replies []flows.Reply) error {
 	calls, err := s.cfg.Renderer.Render(replies)
 	if err != nil {
 		return err
@@ -530,7 +530,7 @@ func (s *Server) enqueueReplies(tx *store.Tx, replies []flows.Reply) error {
 		if err != nil {
 			return err
 		}
-		item := store.OutboxItem{ChatID: c.ChatID, Payload: payload, Announcement: c.Ann, CreatedAt: s.cfg.Clock.Now()}
+		item := bansosbot.OutboxItem{ChatID: c.ChatID, Payload: payload, Announcement: c.Ann, CreatedAt: s.cfg.Clock.Now()}
 		if _, err := tx.Enqueue(item); err != nil {
 			return err
 		}

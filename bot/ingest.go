@@ -17,7 +17,6 @@ import (
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
-	"github.com/bansosbot/bansosbot/store"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
@@ -63,7 +62,7 @@ func (s *Server) poll(ctx context.Context) {
 		if len(raws) == 0 {
 			continue
 		}
-		items := make([]store.InboxItem, 0, len(raws))
+		items := make([]bansosbot.InboxItem, 0, len(raws))
 		decoded := make(map[int64]*models.Update, len(raws))
 		next := offset
 		for _, raw := range raws {
@@ -224,7 +223,7 @@ func (s *Server) WebhookHandler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		fresh, err := s.db.Accept([]store.InboxItem{it}, 0)
+		fresh, err := s.db.Accept([]bansosbot.InboxItem{it}, 0)
 		if err != nil {
 			s.log.Error("accept webhook update", "update_id", it.UpdateID, "err", err)
 			http.Error(w, "try again", http.StatusServiceUnavailable)
@@ -242,15 +241,15 @@ func (s *Server) WebhookHandler() http.Handler {
 // inboxItem decodes an update: the item to keep in the inbox (the update
 // as Telegram sent it, its id and chat) and the update decoded, handed to
 // dispatch so that it is decoded once.
-func inboxItem(raw json.RawMessage, now time.Time) (store.InboxItem, *models.Update, error) {
+func inboxItem(raw json.RawMessage, now time.Time) (bansosbot.InboxItem, *models.Update, error) {
 	u := new(models.Update)
 	if err := json.Unmarshal(raw, u); err != nil {
-		return store.InboxItem{}, nil, fmt.Errorf("decode update: %w", err)
+		return bansosbot.InboxItem{}, nil, fmt.Errorf("decode update: %w", err)
 	}
 	if u.ID <= 0 {
-		return store.InboxItem{}, nil, errors.New("update without update_id")
+		return bansosbot.InboxItem{}, nil, errors.New("update without update_id")
 	}
-	return store.InboxItem{UpdateID: u.ID, ChatID: chatOf(u), Update: raw, ReceivedAt: now}, u, nil
+	return bansosbot.InboxItem{UpdateID: u.ID, ChatID: chatOf(u), Update: raw, ReceivedAt: now}, u, nil
 }
 
 func chatOf(u *models.Update) int64 {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot/clock"
-	"github.com/bansosbot/bansosbot/store"
 )
 
 // Several replicas on one database (Config.Shared, PostgreSQL) divide the
@@ -329,7 +328,7 @@ func (l *leases) release() {
 
 // checkShard is the fence of an update's transaction: the shard's lease
 // must still be ours with the token we work under.
-func (l *leases) check(tx *store.Tx, name string, token uint64) error {
+func (l *leases) check(tx Tx, name string, token uint64) error {
 	if !l.shared {
 		return nil
 	}

@@ -62,7 +62,7 @@ func TestLeaseRenewalRetriesWithinItsMargin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, err := New(Config{Token: "1:t", Shared: true, ReplicaID: "a", Shards: 4}, db, nil)
+	s, err := New(Config{Token: "1:t", Shared: true, ReplicaID: "a", Shards: 4}, Adapt(db), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/flows"
-	"github.com/bansosbot/bansosbot/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -43,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) received(items []store.InboxItem) {
+func (m *Metrics) received(items []bansosbot.InboxItem) {
 	if m == nil {
 		return
 	}
@@ -80,7 +79,7 @@ func (m *Metrics) webhookRejected() {
 
 // updateKind tells message, callback or member update apart from the raw
 // JSON without decoding the content.
-func updateKind(it store.InboxItem) string {
+func updateKind(it bansosbot.InboxItem) string {
 	raw := it.Update
 	for _, k := range []string{"callback_query", "my_chat_member", "message"} {
 		if bytes.Contains(raw, []byte(`"`+k+`":`)) {
@@ -142,7 +141,7 @@ func addCounts(tx interface{ AddStat(string, uint64) error }, n flows.Counts) er
 // province, and the event counters. Labels are statuses, provinces
 // (two-digit codes), kinds and results: never ids, names or text.
 type StoreCollector struct {
-	db  *store.DB
+	db  DB
 	now func() time.Time
 
 	inbox, outbox, oldest, dead, tickets, overdue, lookups, refusals, escalations, unrouted *prometheus.Desc
@@ -156,7 +155,7 @@ type StoreCollector struct {
 
 // NewStoreCollector returns a collector of db's numbers; now is the clock
 // that decides what is overdue.
-func NewStoreCollector(db *store.DB, now func() time.Time) *StoreCollector {
+func NewStoreCollector(db DB, now func() time.Time) *StoreCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("bansosbot_"+name, help, labels, nil)
 	}
@@ -268,7 +267,7 @@ func labels[S ~string](vs []S) []string {
 // ticketCounts are the tickets by status and province: from the report
 // counters when the store keeps them (a few hundred keys), otherwise
 // from the status index (a key per ticket).
-func (c *StoreCollector) ticketCounts() ([]store.TicketCount, error) {
+func (c *StoreCollector) ticketCounts() ([]bansosbot.TicketCount, error) {
 	counts, ok, err := c.db.TallyCounts()
 	if err != nil || ok {
 		return counts, err
@@ -300,7 +299,7 @@ func (c *StoreCollector) overdueCounts() (map[bansosbot.RegionCode]int, error) {
 		}
 	}
 	out := map[bansosbot.RegionCode]int{}
-	err := c.db.View(func(tx *store.Tx) error {
+	err := c.db.View(func(tx Tx) error {
 		return tx.RegionTickets("", open, func(t *bansosbot.Ticket) bool {
 			n := out[t.Region.Province()] // 0 too: provinces with open tickets have a series
 			if flows.Overdue(t, now) {

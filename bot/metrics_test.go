@@ -56,7 +56,7 @@ func value(m *dto.Metric) float64 {
 // newJobServer is a Server that is not started: enough to run jobs.
 func newJobServer(t *testing.T, db *store.DB) *bot.Server {
 	t.Helper()
-	s, err := bot.New(bot.Config{Token: "1:test", APIURL: "http://127.0.0.1:1"}, db, flows.NewEngine(flows.Config{}))
+	s, err := bot.New(bot.Config{Token: "1:test", APIURL: "http://127.0.0.1:1"}, bot.Adapt(db), flows.NewEngine(flows.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestOutcomeCountsInTheTransaction(t *testing.T) {
 	}
 	defer db.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(bot.NewStoreCollector(db, func() time.Time { return now }))
+	reg.MustRegister(bot.NewStoreCollector(bot.Adapt(db), func() time.Time { return now }))
 	before := scrape(t, reg)
 	for _, name := range []string{"bansosbot_registry_lookups_total{result=answered}", "bansosbot_rate_limit_refusals_total{limit=groups}",
 		"bansosbot_escalations_total{step=escalate}", "bansosbot_tickets_unrouted_total{}"} {
@@ -92,12 +92,12 @@ func TestOutcomeCountsInTheTransaction(t *testing.T) {
 		Escalations: map[string]uint64{bansosbot.StepBreach: 1},
 		Unrouted:    2,
 	}
-	if err := s.RunJob(context.Background(), "failing", func(tx *store.Tx) (flows.Outcome, error) {
+	if err := s.RunJob(context.Background(), "failing", func(tx bot.Tx) (flows.Outcome, error) {
 		return flows.Outcome{Counts: counts}, errors.New("rolled back")
 	}); err == nil {
 		t.Fatal("want the failing job to fail")
 	}
-	err = s.RunJob(context.Background(), "test", func(tx *store.Tx) (flows.Outcome, error) {
+	err = s.RunJob(context.Background(), "test", func(tx bot.Tx) (flows.Outcome, error) {
 		tk := &bansosbot.Ticket{ID: 1, Status: bansosbot.StatusNew, Region: "32.01.01", CreatedAt: now.Add(-96 * time.Hour),
 			DueResponse: now.Add(-time.Hour)}
 		return flows.Outcome{Counts: counts}, tx.PutTicket(tk)

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/clock"
-	"github.com/bansosbot/bansosbot/store"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
@@ -64,7 +64,7 @@ type sender struct {
 // chatQueue is one chat's waiting items.
 type chatQueue struct {
 	id    int64
-	items []store.OutboxItem
+	items []bansosbot.OutboxItem
 	head  call      // items[0], decoded
 	at    time.Time // when the head may go as far as the chat is concerned
 	since time.Time // last progress
@@ -72,7 +72,7 @@ type chatQueue struct {
 }
 
 type result struct {
-	item store.OutboxItem
+	item bansosbot.OutboxItem
 	c    call
 	err  error
 	took time.Duration // the Telegram call
@@ -205,7 +205,7 @@ func (q *sender) load() error {
 				cq.items = append(cq.items, it)
 				continue
 			}
-			cq := &chatQueue{id: it.ChatID, items: []store.OutboxItem{it}}
+			cq := &chatQueue{id: it.ChatID, items: []bansosbot.OutboxItem{it}}
 			q.chats[it.ChatID] = cq
 			q.progressed(cq)
 			q.idle(cq)
@@ -303,7 +303,7 @@ func counts(c call) bool {
 // answer times, and calls in flight count as if answered now: then no
 // window on Telegram's side can hold more than the limit, whatever the
 // network delays.
-func (q *sender) chatReady(chat int64, c call, it store.OutboxItem) time.Time {
+func (q *sender) chatReady(chat int64, c call, it bansosbot.OutboxItem) time.Time {
 	at := it.NotBefore
 	if !counts(c) {
 		return at
@@ -452,7 +452,7 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 
 // pop takes a chat's head off its queue (sent or parked): progress.
 func (q *sender) pop(cq *chatQueue) {
-	cq.items[0] = store.OutboxItem{}
+	cq.items[0] = bansosbot.OutboxItem{}
 	cq.items = cq.items[1:]
 	q.progressed(cq)
 }
@@ -487,7 +487,7 @@ func (q *sender) park(cq *chatQueue, reason string) {
 // parked and their profile marked, until they write again.
 func (q *sender) unreachable(cq *chatQueue) {
 	chat := cq.id
-	err := q.s.db.Update(func(tx *store.Tx) error {
+	err := q.s.db.Update(func(tx Tx) error {
 		p, err := tx.Profile(chat)
 		if err != nil || p == nil {
 			return err
@@ -512,7 +512,7 @@ func (q *sender) unreachable(cq *chatQueue) {
 // marks removes delivered items from the outbox off the send loop: the
 // loop hands their ids over and goes on sending while a goroutine of its
 // own commits them, as many as came during the previous commit in one
-// transaction (store.DB.Delivered, group-committed with the dispatcher's
+// transaction (DB.Delivered, group-committed with the dispatcher's
 // transactions). Delivery stays at least once, as before: a crash after a
 // call and before its mark is committed sends the call again at the next
 // start; the window is still one commit, now off the send path. At a stop
@@ -569,7 +569,7 @@ func (m *marks) commit() {
 		m.s.log.Error("outbox: mark delivered", "count", len(ids), "err", err)
 	}
 	m.mu.Lock()
-	if store.IsWriteError(err) {
+	if bansosbot.IsWriteError(err) {
 		// Kept, and committed with the next delivery's marks once the
 		// store writes again: left in the outbox, they would be sent
 		// again after a restart.

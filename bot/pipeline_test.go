@@ -25,6 +25,9 @@ type recorder struct {
 	cond *sync.Cond
 }
 
+// store.DB, the store cmd wires in, is what the package needs of one.
+var _ TxDB[*store.Tx] = (*store.DB)(nil)
+
 func newRecorder() *recorder {
 	r := &recorder{seen: map[int64][]int64{}}
 	r.cond = sync.NewCond(&r.mu)
@@ -86,7 +89,7 @@ func webhookServer(t *testing.T, fake *telegramtest.Server, db *store.DB, h Hand
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.WebhookHandler().ServeHTTP(w, r) }))
 	t.Cleanup(hs.Close)
 	cfg.Token, cfg.APIURL, cfg.WebhookURL = fake.Token(), fake.URL(), hs.URL+"/hook"
-	s, err := New(cfg, db, h)
+	s, err := New(cfg, Adapt(db), h)
 	if err != nil {
 		t.Fatal(err)
 	}

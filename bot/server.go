@@ -7,11 +7,32 @@
 //     deduplicated by update_id before Telegram is told they arrived;
 //   - a dispatcher processes each chat's updates in order (one shard per
 //     chat_id modulo N), different chats in parallel; the flows engine runs
-//     in one group-committed bbolt transaction that also stores the
-//     replies in the outbox and marks the update processed;
+//     in one group-committed transaction that also stores the replies in
+//     the outbox, writes the counts the engine returned with them
+//     (flows.Outcome: the metrics' event counters) and marks the update
+//     processed;
 //   - the outbox sender delivers replies within Telegram's rate limits,
 //     honouring retry_after, retrying transient failures, and parking what
 //     cannot be delivered as dead letters.
+//
+// The package does not know the store it runs on: it says what it needs
+// of one in small interfaces (db.go), over the root package's records
+// (bansosbot.InboxItem, OutboxItem, Lease):
+//
+//   - Inbox: accept updates deduplicated by update id, with the polling
+//     offset; the pending ones in update order;
+//   - Outbox: the queued calls in order, delivered marks, rescheduling,
+//     parking, the delivered prompts;
+//   - Leases: named leases with fencing tokens, for replicas (lease.go);
+//   - Gauges: what the metrics read at scrape time;
+//   - Tx: one transaction, a flows.Store plus the writes that commit with
+//     the flows' (processed marks, parked updates, outbox items, lease
+//     checks, event counters);
+//   - DB: all of them, with View, Update and Batch of that Tx (a function
+//     may run more than once, so it works only through its Tx).
+//
+// cmd/bansosbot wires store.DB (bbolt or PostgreSQL) in with Adapt, and
+// .ci/imports keeps this package from importing the store.
 package bot
 
 import (
@@ -24,10 +45,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/locales"
-	"github.com/bansosbot/bansosbot/store"
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
@@ -185,7 +206,7 @@ var _ Handler = (*flows.Engine)(nil)
 // Server runs the pipeline.
 type Server struct {
 	cfg    Config
-	db     *store.DB
+	db     DB
 	engine Handler
 	api    *tg.Bot
 	log    *slog.Logger
@@ -205,11 +226,11 @@ type Server struct {
 	scan       chan struct{} // tells the inbox scanner (shared mode) to look now
 	scanMu     sync.Mutex    // a scan's hand-over vs a shard forgetting its queue
 
-	afterProcess func(store.InboxItem) // test hook: a shard finished an update
+	afterProcess func(bansosbot.InboxItem) // test hook: a shard finished an update
 }
 
 // New builds a server; Open starts it.
-func New(cfg Config, db *store.DB, engine Handler) (*Server, error) {
+func New(cfg Config, db DB, engine Handler) (*Server, error) {
 	cfg.setDefaults()
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
@@ -275,7 +296,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	} else {
 		go func() { defer s.dispatch.Done(); s.sweep(ictx) }()
 	}
-	var pending []store.InboxItem
+	var pending []bansosbot.InboxItem
 	if !s.cfg.Shared { // shared: the scan dispatches what each replica's shards hold
 		pending, err = s.db.Pending()
 	}
@@ -367,12 +388,12 @@ func (s *Server) Flush(d time.Duration) error {
 // RunJob runs a scheduled job's policy in one transaction and queues its
 // replies and writes its counts in the same transaction (escalations,
 // digests, auto-close).
-func (s *Server) RunJob(ctx context.Context, name string, fn func(tx *store.Tx) (flows.Outcome, error)) error {
+func (s *Server) RunJob(ctx context.Context, name string, fn func(tx Tx) (flows.Outcome, error)) error {
 	token, ok := s.leases.token(leaseCron)
 	if !ok {
-		return fmt.Errorf("job %s: %w", name, store.ErrLeaseLost)
+		return fmt.Errorf("job %s: %w", name, bansosbot.ErrLeaseLost)
 	}
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		if err := s.leases.check(tx, leaseCron, token); err != nil {
 			return err
 		}

@@ -5,24 +5,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store/backend"
 )
 
 // WriteError is a read-write transaction that the backend failed, not the
-// function it ran: the commit could not be written (a full disk, a file
-// that became read-only, an I/O error) or the database was unreachable.
-// The work itself is not at fault and may succeed later, so callers keep
-// it and try again (the dispatcher never parks an update for it).
-type WriteError struct{ Err error }
-
-func (e *WriteError) Error() string { return "store: write failed: " + e.Err.Error() }
-func (e *WriteError) Unwrap() error { return e.Err }
+// function it ran (a full disk, an unreachable database): see
+// bansosbot.WriteError.
+type WriteError = bansosbot.WriteError
 
 // IsWriteError reports whether err is (or wraps) a WriteError.
-func IsWriteError(err error) bool {
-	var we *WriteError
-	return errors.As(err, &we)
-}
+func IsWriteError(err error) bool { return bansosbot.IsWriteError(err) }
 
 // writeHealth remembers whether the store's writes succeed: since when
 // they have failed without a success in between, the last failure, and

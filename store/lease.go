@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store/backend"
 )
 
@@ -33,24 +34,12 @@ import (
 // holder commit: nobody else worked under it, so the serial order of the
 // transactions is the same as if it had been renewed in time.
 
-// Lease is a named lease and its holder.
-type Lease struct {
-	Name  string `json:"-"`
-	Owner string `json:"owner"` // "" once released
-	// Token grows each time the lease changes hands (the fencing token).
-	Token uint64 `json:"token"`
-	// Expires is when the lease ends unless renewed, by the backend's
-	// clock (see above).
-	Expires time.Time `json:"expires"`
-}
-
-// Held reports whether owner holds the lease at now (the backend's time).
-func (l Lease) Held(owner string, now time.Time) bool {
-	return l.Owner == owner && owner != "" && now.Before(l.Expires)
-}
+// Lease is a named lease and its holder; Expires is by the backend's
+// clock (see above).
+type Lease = bansosbot.Lease
 
 // ErrLeaseLost is returned by Tx.CheckLease when the lease changed hands.
-var ErrLeaseLost = errors.New("store: lease lost (another process holds it now)")
+var ErrLeaseLost = bansosbot.ErrLeaseLost
 
 var bucketLeases = []byte("leases") // name -> Lease
 

@@ -46,11 +46,7 @@ func (db *DB) DeadLetterCount() (int, error) {
 }
 
 // TicketCount is how many tickets have a status in a province.
-type TicketCount struct {
-	Status   bansosbot.Status
-	Province bansosbot.RegionCode // "" for tickets without a region
-	N        int
-}
+type TicketCount = bansosbot.TicketCount
 
 // TicketCounts counts tickets by status and province from the keys of the
 // status index alone (no ticket is decoded), in key order.

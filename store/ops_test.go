@@ -42,10 +42,10 @@ func TestTicketCountsByStatusAndProvince(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []TicketCount{
-		{bansosbot.StatusClosed, "32", 1},
-		{bansosbot.StatusNew, "", 1},
-		{bansosbot.StatusNew, "32", 2},
-		{bansosbot.StatusNew, "33", 1},
+		{Status: bansosbot.StatusClosed, Province: "32", N: 1},
+		{Status: bansosbot.StatusNew, Province: "", N: 1},
+		{Status: bansosbot.StatusNew, Province: "32", N: 2},
+		{Status: bansosbot.StatusNew, Province: "33", N: 1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("TicketCounts = %+v; want %+v", got, want)

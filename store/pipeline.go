@@ -8,16 +8,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store/backend"
 )
 
-// InboxItem is an accepted Telegram update waiting to be processed.
-type InboxItem struct {
-	UpdateID   int64           `json:"update_id"`
-	ChatID     int64           `json:"chat_id"` // dispatch key; 0 when the update has no chat
-	Update     json.RawMessage `json:"update"`  // the update as Telegram sent it
-	ReceivedAt time.Time       `json:"received_at"`
-}
+// InboxItem is an accepted Telegram update waiting to be processed. The
+// pipeline's records are the root package's, shared with package bot
+// (which defines what it needs of a store over them).
+type InboxItem = bansosbot.InboxItem
 
 var keyOffset = []byte("poll_offset")
 
@@ -109,20 +107,10 @@ func (db *DB) PurgeProcessed(before time.Time) (int, error) {
 	})
 }
 
-// OutboxItem is one Telegram call waiting to be made. Payload is opaque to
-// the store (the bot package defines it; JSON).
-type OutboxItem struct {
-	ID        uint64          `json:"-"`
-	ChatID    int64           `json:"chat_id"`
-	Payload   json.RawMessage `json:"payload,omitempty"` // inside the JSON only in values of the old format
-	Attempts  int             `json:"attempts,omitempty"`
-	NotBefore time.Time       `json:"not_before,omitzero"`
-	LastError string          `json:"last_error,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
-	// Announcement is the announcement the call carries (0: a reply):
-	// its delivery or loss is counted on the announcement (announce.go).
-	Announcement uint64 `json:"ann,omitempty"`
-}
+// OutboxItem is one Telegram call waiting to be made (its payload is the
+// bot's, opaque to the store); its delivery or loss is counted on the
+// announcement it carries (announce.go).
+type OutboxItem = bansosbot.OutboxItem
 
 // An outbox value is the item's fields as JSON followed by its payload as
 // given, so the payload is stored once, neither encoded again nor scanned

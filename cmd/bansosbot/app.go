@@ -154,7 +154,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Wrap != nil {
 		h = m.Wrap(h)
 	}
-	srv, err := bot.New(bcfg, db, h)
+	srv, err := bot.New(bcfg, bot.Adapt(db), h) // bot defines what it needs of a store (bot/db.go)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/clock"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
@@ -37,10 +38,10 @@ func (m *Main) startCron() {
 	)
 	m.addJob(scheduleEscalation, "escalation", m.escalate)
 	m.addJob(scheduleDigest, "digest", func(ctx context.Context) error {
-		return m.Server.RunJob(ctx, "digest", func(tx *store.Tx) (flows.Outcome, error) { return m.Engine.Digest(ctx, tx, m.Now()) })
+		return m.Server.RunJob(ctx, "digest", func(tx bot.Tx) (flows.Outcome, error) { return m.Engine.Digest(ctx, tx, m.Now()) })
 	})
 	m.addJob(scheduleAutoClose, "auto-close", func(ctx context.Context) error {
-		return m.Server.RunJob(ctx, "auto-close", func(tx *store.Tx) (flows.Outcome, error) { return m.Engine.AutoClose(tx, m.Now()) })
+		return m.Server.RunJob(ctx, "auto-close", func(tx bot.Tx) (flows.Outcome, error) { return m.Engine.AutoClose(tx, m.Now()) })
 	})
 	m.addJob(scheduleAnnounce, "announce", m.announce)
 	m.addJob(scheduleMaintenance, "maintenance", m.maintenance)
@@ -101,7 +102,7 @@ func (m *Main) announce(ctx context.Context) error {
 	if err != nil || waiting >= m.announceWindow {
 		return err
 	}
-	return m.Server.RunJob(ctx, "announce", func(tx *store.Tx) (flows.Outcome, error) {
+	return m.Server.RunJob(ctx, "announce", func(tx bot.Tx) (flows.Outcome, error) {
 		return m.Engine.Announce(ctx, tx, m.Now(), m.announceWindow-waiting)
 	})
 }
@@ -115,7 +116,7 @@ func (m *Main) escalate(ctx context.Context) error {
 	tries := 0
 	for ctx.Err() == nil {
 		more := false
-		err := m.Server.RunJob(ctx, "escalation", func(tx *store.Tx) (flows.Outcome, error) {
+		err := m.Server.RunJob(ctx, "escalation", func(tx bot.Tx) (flows.Outcome, error) {
 			o, moreDue, err := m.Engine.Escalate(ctx, tx, now, 200)
 			more = moreDue
 			return o, err

@@ -69,7 +69,7 @@ func (m *Main) registerMetrics() {
 	for _, what := range []string{"tickets", "events", "drafts", "dead_letters"} {
 		m.opsMetrics.retention.WithLabelValues(what)
 	}
-	m.Registry.MustRegister(bot.NewStoreCollector(m.DB, m.Now), m.opsMetrics.backupLast, m.opsMetrics.backupBytes, m.opsMetrics.retention,
+	m.Registry.MustRegister(bot.NewStoreCollector(bot.Adapt(m.DB), m.Now), m.opsMetrics.backupLast, m.opsMetrics.backupBytes, m.opsMetrics.retention,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 

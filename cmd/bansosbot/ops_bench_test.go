@@ -136,7 +136,7 @@ func BenchmarkOpsScrape(b *testing.B) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		reg := prometheus.NewRegistry() // a new collector each time: no cached overdue count
-		reg.MustRegister(bot.NewStoreCollector(db, func() time.Time { return now }))
+		reg.MustRegister(bot.NewStoreCollector(bot.Adapt(db), func() time.Time { return now }))
 		if _, err := reg.Gather(); err != nil {
 			b.Fatal(err)
 		}

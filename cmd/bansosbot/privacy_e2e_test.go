@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/bot"
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
 	"github.com/bansosbot/bansosbot/flows"
 	"github.com/bansosbot/bansosbot/store"
@@ -151,7 +152,7 @@ func TestE2ENoCitizenIdentityInTheFileOrBackup(t *testing.T) {
 		t.Fatalf("no ticket number in %q", filed.Text)
 	}
 	advance(time.Date(2026, 11, 27, 0, 5, 0, 0, time.UTC)) // Friday 07:05 WIB
-	if err := m.Server.RunJob(ctx, "digest", func(tx *store.Tx) (flows.Outcome, error) { return m.Engine.Digest(ctx, tx, m.Now()) }); err != nil {
+	if err := m.Server.RunJob(ctx, "digest", func(tx bot.Tx) (flows.Outcome, error) { return m.Engine.Digest(ctx, tx, m.Now()) }); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(seen, regency.ID, no)
