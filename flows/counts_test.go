@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,18 +65,19 @@ func (noRegistry) RegistryLookup(bansosbot.NIKHash) (*bansosbot.Snapshot, *banso
 func TestCountsRateLimitRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		limit flows.RateLimit
+		site  string // when the limit refuses at more than one
 		cfg   func(*flows.Config)
 		run   func(t *testing.T, h *harness)
 		want  uint64
 	}{
-		{flows.LimitMessages, func(c *flows.Config) { c.Limits.MessagesPerMinute = 3 }, func(t *testing.T, h *harness) {
+		{flows.LimitMessages, "", func(c *flows.Config) { c.Limits.MessagesPerMinute = 3 }, func(t *testing.T, h *harness) {
 			u := h.User(320, "id")
 			u.Onboard("id")
 			for _, s := range []string{"nol", "satu", "dua"} { // the last two refused, the first of them with a warning
 				u.Text(s)
 			}
 		}, 2},
-		{flows.LimitLookupsUser, func(c *flows.Config) { c.Limits.LookupsPerHour = 1 }, func(t *testing.T, h *harness) {
+		{flows.LimitLookupsUser, "start", func(c *flows.Config) { c.Limits.LookupsPerHour = 1 }, func(t *testing.T, h *harness) {
 			ckImport(t, h.DB, ckRegistry)
 			u := h.User(321, "id")
 			u.Onboard("id")
@@ -84,7 +86,23 @@ func TestCountsRateLimitRefusals(t *testing.T) {
 			u.Text("Wawan Lestari")
 			u.Text("/cek") // refused at the start
 		}, 1},
-		{flows.LimitLookupsNIK, func(c *flows.Config) { c.Limits.LookupsPerNIKDay = 1 }, func(t *testing.T, h *harness) {
+		{flows.LimitLookupsUser, "lookup", func(c *flows.Config) { c.Limits.LookupsPerHour = 2 }, func(t *testing.T, h *harness) {
+			ckImport(t, h.DB, ckRegistry)
+			u := h.User(327, "id")
+			u.Onboard("id")
+			u.Text("/cek")
+			u.sendText(ckWawan, 1)
+			u.Text("Wawan Lestari")
+			u.Text("/cek") // allowed at the start: 1 of 2
+			u.sendText(ckWawan, 2)
+			// Restarted with a lower limit before the name: the lookup
+			// itself is refused.
+			cfg := h.Engine.Config()
+			cfg.Limits.LookupsPerHour = 1
+			h.Engine = flows.NewEngine(cfg)
+			u.Text("Wawan Lestari")
+		}, 1},
+		{flows.LimitLookupsNIK, "", func(c *flows.Config) { c.Limits.LookupsPerNIKDay = 1 }, func(t *testing.T, h *harness) {
 			ckImport(t, h.DB, ckRegistry)
 			for _, id := range []int64{322, 323} { // the second user's lookup of the same NIK is refused
 				u := h.User(id, "id")
@@ -94,27 +112,27 @@ func TestCountsRateLimitRefusals(t *testing.T) {
 				u.Text("Budi")
 			}
 		}, 1},
-		{flows.LimitInvites, nil, func(t *testing.T, h *harness) {
+		{flows.LimitInvites, "", nil, func(t *testing.T, h *harness) {
 			u := h.User(324, "id")
 			for i := range 6 { // 5 an hour
 				u.Text(fmt.Sprintf("/daftar 2345-678%d", i+2))
 			}
 		}, 1},
-		{flows.LimitFilings, func(c *flows.Config) { c.Limits.FilingsPerDay = 1 }, func(t *testing.T, h *harness) {
+		{flows.LimitFilings, "", func(c *flows.Config) { c.Limits.FilingsPerDay = 1 }, func(t *testing.T, h *harness) {
 			u := h.User(325, "id")
 			u.Onboard("id")
 			cmToStep(u, "OTHER", "summary")
 			u.Press("send")
 			u.Text("/lapor") // refused before the report starts
 		}, 1},
-		{flows.LimitGroups, func(c *flows.Config) { c.Limits.GroupNotice = time.Minute }, func(t *testing.T, h *harness) {
+		{flows.LimitGroups, "", func(c *flows.Config) { c.Limits.GroupNotice = time.Minute }, func(t *testing.T, h *harness) {
 			for i := range 3 { // one notice, two refused
 				in := flows.Input{UserID: 326, ChatID: -5001, ChatType: "group", MessageID: i + 1, Command: "/cek", Text: "/cek"}
 				h.Do(in, "group /cek")
 			}
 		}, 2},
 	} {
-		t.Run(string(tc.limit), func(t *testing.T) {
+		t.Run(strings.Trim(string(tc.limit)+"/"+tc.site, "/"), func(t *testing.T) {
 			cfg := ckConfig()
 			cfg.Limits.OpenTickets = 5
 			if tc.cfg != nil {
