@@ -191,7 +191,8 @@ func TestCountsEscalationSteps(t *testing.T) {
 }
 
 // TestCountsUnroutedTickets: a new ticket that reaches nobody (no staff
-// for its region, no admin) counts once; one an admin hears of does not.
+// for its region, no admin) counts once, filed or moved there; one an
+// admin hears of does not.
 func TestCountsUnroutedTickets(t *testing.T) {
 	h := newHarness(t, quiet())
 	fileByChat(t, h, 330)
@@ -202,5 +203,23 @@ func TestCountsUnroutedTickets(t *testing.T) {
 	fileByChat(t, h, 331)
 	if h.Counts.Unrouted != 0 {
 		t.Errorf("unrouted with an admin = %d; want 0", h.Counts.Unrouted)
+	}
+
+	// A ticket a worker moves to a kecamatan nobody covers is new there
+	// and reaches nobody either.
+	h = newHarness(t, flows.Config{})
+	onboarded(h, 500)
+	sari := addStaff(t, h, 601, "Sari", bansosbot.RoleWorker, cibinong)
+	tk := fileTicket(t, h, 500, "OTHER", cibinong, "Pertanyaan tentang jadwal pencairan di desa kami.")
+	sari.Press(fmt.Sprintf("c:%d", tk.ID))
+	sari.Press(fmt.Sprintf("t:%d:k", tk.ID))
+	sari.Press("region")
+	before := h.Counts.Unrouted
+	sari.Text(string(gunungputri))
+	if got, _ := ticketOf(t, h, tk.ID); got.Region != gunungputri {
+		t.Fatalf("ticket in %s after the transfer; want %s", got.Region, gunungputri)
+	}
+	if n := h.Counts.Unrouted - before; n != 1 {
+		t.Errorf("unrouted by the transfer = %d; want 1", n)
 	}
 }
