@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"path/filepath"
 	"testing"
 
 	"github.com/bansosbot/bansosbot/flows"
@@ -30,10 +31,14 @@ func (f *flaky) Commands() []flows.Command { return nil }
 
 // TestUpdateCountsWrittenOnce: the counts of an update's outcome are
 // written in its transaction: a try that failed counts nothing, the one
-// that commits counts once, and the update delivered again counts
-// nothing more.
+// that commits counts once, the update delivered again counts nothing
+// more, and the counts are still there after a restart.
 func TestUpdateCountsWrittenOnce(t *testing.T) {
-	db := openTestDB(t)
+	path := filepath.Join(t.TempDir(), "bansosbot.db")
+	db, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := &flaky{counts: flows.Counts{
 		Lookups:     map[flows.LookupResult]uint64{flows.LookupAnswered: 1},
 		Refusals:    map[flows.RateLimit]uint64{flows.LimitMessages: 2, flows.LimitGroups: 1},
@@ -51,6 +56,11 @@ func TestUpdateCountsWrittenOnce(t *testing.T) {
 	if h.tries != 2 {
 		t.Fatalf("handler ran %d times; want 2 (a failed try, then the one committed)", h.tries)
 	}
+	db.Close()
+	if db, err = store.Open(path, store.Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	stats, err := db.Stats()
 	if err != nil {
 		t.Fatal(err)
