@@ -23,6 +23,10 @@ type Inbox interface {
 	Offset() (int64, error)
 	// Pending is the inbox in update order.
 	Pending() ([]bansosbot.InboxItem, error)
+	// PendingFrom is up to limit items of the inbox (all when limit <= 0)
+	// from update id from on, in update order (the shared inbox scan
+	// reads on from where it stopped).
+	PendingFrom(from int64, limit int) ([]bansosbot.InboxItem, error)
 }
 
 // Outbox keeps the Telegram calls until they are delivered or parked.

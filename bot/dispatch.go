@@ -153,39 +153,66 @@ func (s *Server) dispatchAccepted(fresh []bansosbot.InboxItem, decoded map[int64
 	}
 }
 
+// scanPage is how many inbox items the shared inbox scan reads at once.
+const scanPage = queueCap
+
 // scanInbox (shared mode) reads the inbox every cfg.Scan, or at once when
 // this replica accepted something, and dispatches the items of the
 // shards this replica holds that no shard has queued yet, in update
 // order. An update committed before another is in every snapshot that
 // holds the later one, so a chat's updates reach its shard in order
 // whichever replica accepted them.
+//
+// It reads on from where it stopped (from: every item before it was
+// handed over or passed over), so an inbox holding a long backlog (the
+// other replicas' shards, or what waits while the shards are full) is
+// not read and decoded again on every pass. It reads from the start again
+// when what it passed over may now be its to dispatch: a shard was taken
+// (gained moved on since the items were passed over), or a shard left an
+// update and those behind it in the inbox (leaveShard). What is accepted
+// later has a higher update id (Telegram numbers them in order, and each
+// is acknowledged before the next is sent), so reading on finds it; an
+// update with a lower one all the same (Telegram starts again from a
+// random number after a week without updates) is found by the sweep,
+// which leaves it to the shard's holder, so this scan then reads from the
+// start.
 func (s *Server) scanInbox(ctx context.Context) {
+	var from int64
+	var gen uint64 // s.leases.gained when the items before from were passed over
 	for {
-		pending, err := s.db.Pending()
-		if err != nil {
-			s.log.Warn("inbox scan", "err", err)
+		if s.rescan.Swap(false) || s.leases.gained.Load() != gen {
+			from, gen = 0, s.leases.gained.Load()
 		}
-		s.scanMu.Lock()
-		gen := s.leases.gained.Load()
 		again := false
-		for _, it := range pending {
-			if s.busy() {
-				break // the shards hold all they may keep in memory; the rest waits in the inbox, in order
-			}
-			held := s.leases.holds(shardLease(s.shardIndex(it.ChatID)))
-			if s.leases.gained.Load() != gen {
-				// A shard was taken during this pass (counted before it
-				// shows as held): its items passed over earlier in the
-				// pass must go before this one. Read the inbox again.
-				again = true
+		for more := true; more && !again; {
+			pending, err := s.db.PendingFrom(from, scanPage)
+			if err != nil {
+				s.log.Warn("inbox scan", "err", err)
 				break
 			}
-			if !held || s.shardOf(it.ChatID).has(it.UpdateID) {
-				continue
+			more = len(pending) == scanPage
+			s.scanMu.Lock()
+			for _, it := range pending {
+				if s.busy() {
+					more = false
+					break // the shards hold all they may keep in memory; the rest waits in the inbox, in order
+				}
+				held := s.leases.holds(shardLease(s.shardIndex(it.ChatID)))
+				if s.leases.gained.Load() != gen {
+					// A shard was taken during this pass (counted before
+					// it shows as held): its items passed over earlier
+					// must go before this one. Read the inbox again.
+					again = true
+					break
+				}
+				from = it.UpdateID + 1
+				if !held || s.shardOf(it.ChatID).has(it.UpdateID) {
+					continue
+				}
+				s.enqueueDispatch(it, nil)
 			}
-			s.enqueueDispatch(it, nil)
+			s.scanMu.Unlock()
 		}
-		s.scanMu.Unlock()
 		if again {
 			continue
 		}
@@ -216,6 +243,7 @@ func (s *Server) leaveShard(it bansosbot.InboxItem) {
 	// meanwhile; the next scan queues it again, and a copy of an update
 	// already processed is skipped).
 	q.done(it.UpdateID)
+	s.rescan.Store(true) // what the scan handed over from the inbox is there again
 	s.scanMu.Unlock()
 	s.backlog.Add(-int64(n))
 	select {

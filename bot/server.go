@@ -224,6 +224,7 @@ type Server struct {
 	health     health
 	leases     *leases
 	scan       chan struct{} // tells the inbox scanner (shared mode) to look now
+	rescan     atomic.Bool   // tells it to read the inbox from its start (leaveShard)
 	scanMu     sync.Mutex    // a scan's hand-over vs a shard forgetting its queue
 
 	afterProcess func(bansosbot.InboxItem) // test hook: a shard finished an update

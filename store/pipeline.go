@@ -69,17 +69,25 @@ func (db *DB) Offset() (int64, error) {
 }
 
 // Pending returns the inbox in update order (what a restart must process).
-func (db *DB) Pending() ([]InboxItem, error) {
+func (db *DB) Pending() ([]InboxItem, error) { return db.PendingFrom(0, 0) }
+
+// PendingFrom returns up to limit inbox items (all when limit <= 0) whose
+// update ids are from on, in update order: a reader that remembers how far
+// it read (the shared inbox scan) decodes each item once, however long
+// the inbox.
+func (db *DB) PendingFrom(from int64, limit int) ([]InboxItem, error) {
 	var items []InboxItem
 	err := db.kv.View(func(tx backend.Tx) error {
-		return tx.Bucket(bucketInbox).ForEach(func(_, v []byte) error {
+		items = items[:0]
+		c := tx.Bucket(bucketInbox).Cursor()
+		for k, v := c.Seek(i64(from)); k != nil && (limit <= 0 || len(items) < limit); k, v = c.Next() {
 			var it InboxItem
 			if err := json.Unmarshal(v, &it); err != nil {
 				return err
 			}
 			items = append(items, it)
-			return nil
-		})
+		}
+		return nil
 	})
 	return items, err
 }
