@@ -13,6 +13,7 @@ import (
 // TestAnnounceCommands: list, show and cancel announcements from the
 // command line; wrong numbers and a second cancel are refused clearly.
 func TestAnnounceCommands(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	data := filepath.Join(t.TempDir(), "data")
 	env := envOf(map[string]string{"BANSOSBOT_SECRET": "announce-test-secret-0123456789", "BANSOSBOT_TZ": "Asia/Makassar", "BANSOSBOT_DATA": data})
 	if _, err := cli(t, env, "staff", "add", "--id", "7", "--name", "Dewi", "--role", "supervisor", "--region", "32.01"); err != nil {

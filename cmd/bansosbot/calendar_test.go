@@ -15,6 +15,7 @@ import (
 // calendar is incomplete (2027: estimated Islamic holidays, no cuti
 // bersama), the start-up log says so; in June 2026 it does not.
 func TestStartupWarnsOfIncompleteCalendar(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	for _, tt := range []struct {
 		now  time.Time
 		want bool

@@ -124,6 +124,8 @@ func TestReportAndExportRefuseBadInput(t *testing.T) {
 // export takes a code or a name, as staff add does, with the same error
 // on an unknown or ambiguous name (QA of issue 12 item 8).
 func TestReportAndExportTakeRegionNames(t *testing.T) {
+	// Mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests.
+	t.Parallel()
 	dir := exportFixture(t) // tickets in 32.01.01, 32.71.01 and 33.01.01
 	out, err := cli(t, noEnv, "-data", dir, "report", "--period", "2026-11", "--region", "kab bogor")
 	if err != nil || !strings.Contains(out, "Kabupaten Bogor") || strings.Contains(out, "Kota Bogor") {

@@ -19,6 +19,7 @@ import (
 // and phone, /tiket shows it, and the export contains it without any
 // reporter data.
 func TestE2EComplaintSurvivesRestart(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	m := e.start(cfg)

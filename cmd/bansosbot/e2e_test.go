@@ -653,6 +653,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // TestCommandsReachRunningInstance: while the bot holds the database,
 // operator commands run inside it through the control socket.
 func TestCommandsReachRunningInstance(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	m := e.start(cfg)

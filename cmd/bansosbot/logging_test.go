@@ -35,6 +35,7 @@ func (l *lockedBuffer) String() string {
 // never the text, NIK, name or account names a citizen sent (issue 12
 // item 14).
 func TestDebugLogTracesUpdatesWithoutContent(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	cfg.Log = "debug,text"
@@ -74,6 +75,7 @@ func TestDebugLogTracesUpdatesWithoutContent(t *testing.T) {
 // the command went away, not an ERROR with "broken pipe" (issue 12 item
 // 14).
 func TestControlClientGoneIsNotBrokenPipe(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	cfg.Log = "info,text"

@@ -984,6 +984,7 @@ func TestOpsOptions(t *testing.T) {
 // TestE2EChartIsSentAsPhoto: a supervisor's /grafik reaches Telegram as a
 // sendPhoto upload of a PNG of the chart's size, with the caption.
 func TestE2EChartIsSentAsPhoto(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	seedFixture(t, cfg)

@@ -60,6 +60,7 @@ func TestStopZeroesFreePages(t *testing.T) {
 // check, Telegram first name or username, in plain or in the base64 of a
 // JSON []byte, in any letter case.
 func TestE2ENoCitizenIdentityInTheFileOrBackup(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	env := envWithSecret(cfg.Secret)

@@ -57,6 +57,7 @@ func (e *e2e) pressOn(u telegramtest.User, msg telegramtest.Entry, payload strin
 // supervisor sees it in the summary. Every message lands in the right
 // chat, and the audit log has the worker's actions.
 func TestE2EStaffWorkflow(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	m := e.start(e.config())
 	defer m.Close()

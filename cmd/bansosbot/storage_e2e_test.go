@@ -59,6 +59,7 @@ func (f *faultyStore) Update(fn func(backend.Tx) error) error {
 // offset stays (Telegram gives the update again) and /readyz fails with
 // the storage check, ready again after (issue 10 item 8).
 func TestE2EFullDiskKeepsUpdates(t *testing.T) {
+	t.Parallel() // mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests
 	e := newE2E(t)
 	cfg := e.config()
 	cfg.HTTP = freePort(t)

@@ -19,6 +19,8 @@ import (
 // stale after a program without them changed a ticket, and --rebuild
 // repairs them.
 func TestTallyMigrationAndRecount(t *testing.T) {
+	// Mostly waits (fsyncs, timers, the fake): overlaps with the other parallel tests.
+	t.Parallel()
 	path := opsStore(t, 300) // written without counters, like a database of an older version
 	cfg := Config{DataDir: filepath.Dir(path), TZ: "Asia/Jakarta"}
 	open := func(tallies bool) *store.DB {
