@@ -82,3 +82,36 @@ func TestUpdateCountsWrittenOnce(t *testing.T) {
 		t.Errorf("stats = %v; want %v", got, want)
 	}
 }
+
+// seen notes the transaction a handler was given.
+type seen struct{ tx flows.Store }
+
+func (s *seen) Handle(_ context.Context, tx flows.Store, _ flows.Input) (flows.Outcome, error) {
+	s.tx = tx
+	return flows.Outcome{}, nil
+}
+
+func (s *seen) Commands() []flows.Command { return nil }
+
+// TestHandlerGetsTheStoresTx: the engine is given the store's own
+// transaction (Adapt passes it on, wrapping nothing), so the flows find
+// what the store offers beyond flows.Store by its type: the report
+// counters and the dashboard's logins.
+func TestHandlerGetsTheStoresTx(t *testing.T) {
+	h := &seen{}
+	s, err := New(Config{Token: "1:test", APIURL: "http://127.0.0.1:1"}, Adapt(openTestDB(t)), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &models.Update{ID: 12, Message: &models.Message{ID: 1, Chat: models.Chat{ID: 6, Type: models.ChatTypePrivate}, From: &models.User{ID: 6}, Text: "halo"}}
+	s.process(context.Background(), update{store.InboxItem{UpdateID: u.ID, ChatID: 6}, u})
+	if _, ok := h.tx.(*store.Tx); !ok {
+		t.Fatalf("the handler got a %T; want the store's *store.Tx", h.tx)
+	}
+	if _, ok := h.tx.(flows.TallyStore); !ok {
+		t.Error("the handler's transaction hides the report counters")
+	}
+	if _, ok := h.tx.(flows.DashboardStore); !ok {
+		t.Error("the handler's transaction hides the dashboard's logins")
+	}
+}

@@ -79,15 +79,6 @@ func (d *dashboard) dashboardLink(c *Conv) error {
 }
 
 func dashboardStore(tx Store) (DashboardStore, bool) {
-	for tx != nil {
-		if ds, ok := tx.(DashboardStore); ok {
-			return ds, true
-		}
-		u, ok := tx.(interface{ Unwrap() Store })
-		if !ok {
-			return nil, false
-		}
-		tx = u.Unwrap()
-	}
-	return nil, false
+	ds, ok := tx.(DashboardStore)
+	return ds, ok
 }

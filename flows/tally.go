@@ -48,20 +48,10 @@ type TallyStore interface {
 	StatusTallies(region bansosbot.RegionCode, fn func(g bansosbot.TallyGroup, st bansosbot.Status, n int64)) error
 }
 
-// tallyStore finds the counters behind tx (through wrappers that have an
-// Unwrap method), or nil.
+// tallyStore is tx's counters, or nil when it keeps none.
 func tallyStore(tx Store) TallyStore {
-	for tx != nil {
-		if ts, ok := tx.(TallyStore); ok {
-			return ts
-		}
-		u, ok := tx.(interface{ Unwrap() Store })
-		if !ok {
-			return nil
-		}
-		tx = u.Unwrap()
-	}
-	return nil
+	ts, _ := tx.(TallyStore)
+	return ts
 }
 
 // TallyStoreOf is the store's counters when it keeps them and they are
