@@ -118,6 +118,14 @@ type Ticket struct {
 	RatingComment string `json:"rating_comment,omitempty"`
 	Purged        bool   `json:"purged,omitempty"` // personal data removed by retention
 	Events        int    `json:"events"`           // number of history events
+
+	// Version counts the ticket's writes: the store increments it with
+	// every PutTicket, and refuses a write whose Version is not the
+	// stored one (store.ConflictError): a change based on an older read
+	// of the ticket (a page or button rendered earlier, another replica's
+	// write in between) must not silently overwrite the newer one.
+	// Tickets stored before it had no version read as 0.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // Event kinds in a ticket's history.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,9 +43,36 @@ func (tx *Tx) TicketByNo(no bansosbot.TicketNo) (*bansosbot.Ticket, error) {
 	return tx.Ticket(binary.BigEndian.Uint64(v))
 }
 
+// ErrConflict is what a write based on an older read of a record fails
+// with (errors.Is); the error is a *ConflictError.
+var ErrConflict = errors.New("store: the record changed since it was read")
+
+// ConflictError is PutTicket's refusal of a ticket whose Version is not
+// the stored one: the change was made to an older read of the ticket.
+// Within one transaction that cannot happen (the read and the write see
+// the same ticket; on PostgreSQL a concurrent writer makes the
+// transaction fail to serialize, and it runs again on the newer ticket).
+// It happens to a flow across two transactions (a ticket read in one, or
+// rendered on a page or a button, and written in another), which must
+// read the ticket again and answer accordingly instead of overwriting.
+// It is not retried: running the write again would fail the same way.
+type ConflictError struct {
+	Ticket  uint64 // the ticket's id
+	Based   uint64 // the version the write was based on
+	Current uint64 // the stored version
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: ticket %d changed since it was read (version %d, now %d)", e.Ticket, e.Based, e.Current)
+}
+
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
 // PutTicket stores a new or changed ticket and keeps its indexes in step,
-// in the same transaction.
-func (tx *Tx) PutTicket(t *bansosbot.Ticket) error {
+// in the same transaction. The ticket's Version must be the stored one
+// (else a *ConflictError, nothing written); it is incremented, in t too,
+// so a ticket written twice in a transaction needs no new read.
+func (tx *Tx) PutTicket(t *bansosbot.Ticket) (err error) {
 	if t.ID == 0 {
 		return fmt.Errorf("store: ticket without id")
 	}
@@ -54,7 +82,18 @@ func (tx *Tx) PutTicket(t *bansosbot.Ticket) error {
 		if old, err = decodeTicket(v); err != nil {
 			return err
 		}
+		if old.Version != t.Version {
+			return &ConflictError{Ticket: t.ID, Based: t.Version, Current: old.Version}
+		}
 	}
+	// A new ticket counts on from the version it has (a copy from
+	// another store keeps counting up); a failed write leaves t's alone.
+	t.Version++
+	defer func() {
+		if err != nil {
+			t.Version--
+		}
+	}()
 	if err := tx.putJSON(bucketTickets, u64(t.ID), t); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/bansosbot/bansosbot/store/backend"
 	"github.com/bansosbot/bansosbot/store/pgstore"
@@ -93,4 +94,58 @@ func TestFailedReadAnswersEmptyBuckets(t *testing.T) {
 	if err == nil {
 		t.Error("View after a failed read returned nil; want the failure")
 	}
+}
+
+// TestStaleTicketWriteRunsAgain: a transaction that read a ticket before
+// another replica's write of it committed fails to serialize when it
+// writes the ticket, and the retry loop runs it again on the newer ticket:
+// both changes are kept and the version counts both writes (no conflict
+// error reaches the caller within one transaction).
+func TestStaleTicketWriteRunsAgain(t *testing.T) {
+	db := pgtest.OpenStore(t, store.Options{})
+	change := func(tk *bansosbot.Ticket, key string) {
+		if tk.Extra == nil {
+			tk.Extra = map[string]string{}
+		}
+		tk.Extra[key] = "x"
+	}
+	err := db.Update(func(tx *store.Tx) error {
+		return tx.PutTicket(&bansosbot.Ticket{ID: 1, No: "BS-7777777", Status: bansosbot.StatusNew, Region: "32.01.01"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err = db.Update(func(tx *store.Tx) error {
+		runs++
+		tk, err := tx.Ticket(1)
+		if err != nil {
+			return err
+		}
+		if runs == 1 { // another writer commits between this read and the write below
+			err := db.Update(func(tx *store.Tx) error {
+				tk, err := tx.Ticket(1)
+				if err != nil {
+					return err
+				}
+				change(tk, "other")
+				return tx.PutTicket(tk)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		change(tk, "mine")
+		return tx.PutTicket(tk)
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("update = %v after %d runs; want success on the second run", err, runs)
+	}
+	db.View(func(tx *store.Tx) error {
+		tk, err := tx.Ticket(1)
+		if err != nil || tk.Extra["mine"] == "" || tk.Extra["other"] == "" || tk.Version != 3 {
+			t.Errorf("ticket = %+v, %v; want both changes, version 3", tk, err)
+		}
+		return nil
+	})
 }

@@ -3,7 +3,9 @@
 // through the store's exported API only, everything that defines the
 // store's behaviour: the update pipeline (inbox deduplication by update id,
 // update order, outbox order, delivered marks, dead letters), sequences
-// under concurrent writers, tickets with their events and indexes, staff,
+// under concurrent writers, tickets with their events and indexes and
+// their versions (a stale write refused, concurrent writers losing
+// nothing), staff,
 // invitations and the audit log, rate limits, retention and erasure, the
 // dashboard's logins and sessions, announcements, counters, and
 // transaction semantics (rollback, read-only views), and the leases that
@@ -49,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		{"TransactionsRollBackAndViewsAreReadOnly", testTransactions},
 		{"TicketIndexesFollowChanges", testTicketIndexes},
 		{"TicketByNoEventsAndWalks", testTicketWalks},
+		{"TicketVersionsRefuseStaleWrites", testTicketVersionsTwoReaders},
+		{"TicketVersionsConcurrentWritersLoseNothing", testTicketVersionsConcurrentWriters},
 		{"StaffAndInvites", testStaffInvites},
 		{"AuditIndexes", testAudit},
 		{"AllowSlidingWindow", testAllow},
