@@ -365,8 +365,10 @@ func (s *Server) process(ctx context.Context, up update) {
 			if err := s.leases.check(tx, shard, token); err != nil {
 				return err // fenced off: another replica holds the shard now
 			}
-			if tx.Processed(it.UpdateID) {
-				return nil // handled before a restart, or delivered twice
+			// Taken for this transaction: another replica's finds it
+			// taken (ErrUpdateTaken, a lost lease) without waiting.
+			if done, err := tx.ClaimUpdate(it.UpdateID); err != nil || done {
+				return err // done: handled before a restart, or delivered twice
 			}
 			o, k, err := s.handle(ctx, tx, u, derr, tr)
 			kind = k

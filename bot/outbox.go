@@ -33,12 +33,14 @@ import (
 // before: no chat starves. Each head is decoded once, when it becomes the
 // head.
 type sender struct {
-	s      *Server
-	chats  map[int64]*chatQueue // chats with queued items
-	later  chatHeap             // idle chats waiting for their own time, by at
-	ready  chatHeap             // idle chats due, head counting, by head id
-	free   chatHeap             // idle chats due, head not counting, by head id
-	loaded uint64               // highest outbox id loaded
+	s     *Server
+	chats map[int64]*chatQueue // chats with queued items
+	later chatHeap             // idle chats waiting for their own time, by at
+	ready chatHeap             // idle chats due, head counting, by head id
+	free  chatHeap             // idle chats due, head not counting, by head id
+	// feed hands out the outbox items not loaded yet (each once, also
+	// those committed late with a smaller id by a concurrent writer).
+	feed *store.OutboxFeed
 
 	readyAt map[int64]time.Time   // earliest next send per chat
 	groups  map[int64][]time.Time // recent sends per group chat
@@ -86,7 +88,7 @@ func newSender(s *Server) *sender {
 		ready:   chatHeap{less: olderHead},
 		free:    chatHeap{less: olderHead},
 		readyAt: map[int64]time.Time{}, groups: map[int64][]time.Time{},
-		results: make(chan result, s.cfg.Workers), marks: newMarks(s)}
+		results: make(chan result, s.cfg.Workers), marks: newMarks(s), feed: s.db.OutboxFeed()}
 }
 
 func olderHead(a, b *chatQueue) bool { return a.items[0].ID < b.items[0].ID }
@@ -195,12 +197,11 @@ func (q *sender) run(ctx context.Context) {
 // load appends outbox items not seen yet to their chat queues.
 func (q *sender) load() error {
 	for {
-		items, err := q.s.db.Outbox(q.loaded, 1000)
+		items, err := q.feed.Next(1000)
 		if err != nil {
 			return err
 		}
 		for _, it := range items {
-			q.loaded = it.ID
 			if cq := q.chats[it.ChatID]; cq != nil {
 				cq.items = append(cq.items, it)
 				continue

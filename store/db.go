@@ -22,6 +22,11 @@
 // the bbolt file itself (Backup, the free-page scrub, the registry's move
 // out of the main file) are bbolt-only and refuse with ErrNotBolt elsewhere;
 // the eligibility registry stays a local bbolt file beside either backend.
+// A backend may keep the inbox and the outbox as queues (backend.Queue:
+// pgstore's tables): then ids of the outbox come from a sequence, the
+// sender follows it with an OutboxFeed that takes rows, and the
+// transaction handling an update claims it (ClaimUpdate); on bbolt the
+// same calls read the plain buckets, with the same results.
 //
 // Write health: every read-write transaction passes through a watch
 // (health.go) that tells a failure of the backend (the commit could not be
@@ -76,6 +81,9 @@ type DB struct {
 	leaseKV  backend.Backend // where leases are renewed (lease.go); nil: kv
 	wrap     func(backend.Backend) backend.Backend
 	health   writeHealth // whether writes succeed (health.go)
+	// queues: the backend keeps the outbox as a backend.Queue
+	// (pipeline.go's OutboxFeed takes from it).
+	queues bool
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -149,6 +157,12 @@ func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error)
 	}
 	if err == nil {
 		err = db.reg.open()
+	}
+	if err == nil {
+		err = db.kv.View(func(tx backend.Tx) error {
+			_, db.queues = tx.Bucket(bucketOutbox).(backend.Queue)
+			return nil
+		})
 	}
 	if err != nil {
 		b.Close()

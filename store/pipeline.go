@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/bansosbot/bansosbot"
@@ -97,6 +98,34 @@ func (tx *Tx) Processed(updateID int64) bool {
 	return tx.bucket(bucketDone).Get(i64(updateID)) != nil
 }
 
+// ErrUpdateTaken is ClaimUpdate's answer when another transaction holds
+// the update: another replica is handling it right now, so the shard's
+// lease moved (it is an ErrLeaseLost): leave the update, and the chat's
+// later ones, to that replica.
+var ErrUpdateTaken = fmt.Errorf("%w: another transaction is handling the update", ErrLeaseLost)
+
+// ClaimUpdate takes the update for this transaction before it is handled:
+// done is true when it was handled already (skip it). On a backend whose
+// inbox is a queue (PostgreSQL) the update's row stays locked until the
+// transaction ends, so no other replica's transaction handles it
+// meanwhile, and a transaction that finds it locked does not wait for the
+// other: it gets ErrUpdateTaken at once (FOR UPDATE SKIP LOCKED). On
+// bbolt, one writer at a time, this is Processed.
+func (tx *Tx) ClaimUpdate(updateID int64) (done bool, err error) {
+	if q, ok := tx.bucket(bucketInbox).(backend.Queue); ok {
+		found, held, err := q.Lock(i64(updateID))
+		switch {
+		case err != nil:
+			return false, err
+		case found && !held:
+			return false, ErrUpdateTaken
+		case found:
+			return false, nil // in the inbox, so not processed (MarkProcessed takes it out)
+		}
+	}
+	return tx.Processed(updateID), nil
+}
+
 // MarkProcessed records the update as handled and drops it from the inbox.
 // Call it in the transaction that writes the update's effects.
 func (tx *Tx) MarkProcessed(updateID int64) error {
@@ -171,13 +200,13 @@ func decodeOutbox(v []byte) (OutboxItem, error) {
 	return it, nil
 }
 
-// Enqueue appends a call to the outbox.
+// Enqueue appends a call to the outbox. Its id is above those of the
+// calls of every transaction committed before this one began; on a
+// backend whose outbox is a queue (PostgreSQL) a concurrent transaction
+// may commit a smaller id later (ids from a sequence no transaction waits
+// for), so the outbox is followed with an OutboxFeed, not by id.
 func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
 	b := tx.bucket(bucketOutbox)
-	id, err := b.NextSequence()
-	if err != nil {
-		return 0, err
-	}
 	if it.CreatedAt.IsZero() {
 		it.CreatedAt = tx.now()
 	}
@@ -185,7 +214,63 @@ func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if q, ok := b.(backend.Queue); ok {
+		return q.Append(v)
+	}
+	id, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
 	return id, b.Put(u64(id), v)
+}
+
+// OutboxFeed hands one sender the outbox items it has not had yet, in id
+// order: every item exactly once, whatever order concurrent transactions
+// commit them in. A new feed (a sender starting, or taking over from
+// another replica) hands out every item not yet delivered or parked.
+type OutboxFeed struct {
+	db    *DB
+	after uint64 // a plain bucket: the highest id handed out
+	taker uint64 // a queue: this feed's number as a taker
+}
+
+// OutboxFeed starts a feed of the outbox.
+func (db *DB) OutboxFeed() *OutboxFeed {
+	return &OutboxFeed{db: db, taker: rand.Uint64()}
+}
+
+// Next returns up to limit items not handed out by this feed before. On a
+// queue it marks them taken by the feed, passing over rows another
+// transaction holds (FOR UPDATE SKIP LOCKED) until a later call; on a
+// plain bucket, whose ids are handed out in commit order, it reads past
+// the highest id it returned.
+func (f *OutboxFeed) Next(limit int) ([]OutboxItem, error) {
+	if !f.db.queues {
+		items, err := f.db.Outbox(f.after, limit)
+		if len(items) > 0 {
+			f.after = items[len(items)-1].ID
+		}
+		return items, err
+	}
+	var items []OutboxItem
+	err := f.db.kv.Update(func(btx backend.Tx) error {
+		items = items[:0]
+		q, ok := btx.Bucket(bucketOutbox).(backend.Queue)
+		if !ok {
+			return errors.New("store: the outbox is no longer a queue")
+		}
+		pairs, err := q.Take(f.taker, limit)
+		for _, p := range pairs {
+			it, err := decodeOutbox(p.Value)
+			if err != nil {
+				return err
+			}
+			it.ID = binary.BigEndian.Uint64(p.Key)
+			items = append(items, it)
+		}
+		return err
+	})
+	return items, err
 }
 
 // Outbox returns up to limit items with ids above after, in id order.

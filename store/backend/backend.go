@@ -95,3 +95,36 @@ type Clock interface {
 type Prioritizer interface {
 	Priority() Backend
 }
+
+// Queue is implemented by the buckets a backend keeps as queues in tables
+// of their own (store/pgstore: the inbox of updates and the outbox), on
+// top of the ordered key-value methods, which work on them as on any
+// bucket (copies, walks, counts and single reads and writes run
+// unchanged). Keys of a queue are 8-byte big-endian numbers below 2^63.
+// What a table does better than a range of rows under a counter is what
+// Queue offers; a backend without it (bbolt: one writer at a time) gives
+// plain buckets, and the store does the same with their methods.
+type Queue interface {
+	// Append stores value under a new key and returns it. Keys come from
+	// a sequence that concurrent writers take without waiting for one
+	// another: a transaction's keys are above those of every transaction
+	// committed before it started, but a concurrent transaction may
+	// commit a smaller key later, so the queue is followed with Take,
+	// not by key (NextSequence's promise does not hold for Append).
+	Append(value []byte) (uint64, error)
+	// Take returns, in key order, up to limit pairs that taker has not
+	// taken before, and marks them taken by it. Pairs that another
+	// transaction holds locked (FOR UPDATE SKIP LOCKED) are passed over
+	// without waiting, and taken by a later call. A new taker (another
+	// number) takes every pair again: a sender that starts anew (its
+	// lease moved) must see everything not yet deleted.
+	Take(taker uint64, limit int) ([]Pair, error)
+	// Lock locks the pair of key for the rest of the transaction without
+	// waiting. found reports whether the pair exists; held whether this
+	// transaction now holds it (false: another transaction does, so it
+	// is being handled elsewhere right now: leave it).
+	Lock(key []byte) (found, held bool, err error)
+}
+
+// Pair is a key and its value.
+type Pair struct{ Key, Value []byte }

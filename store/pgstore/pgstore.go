@@ -8,6 +8,17 @@
 // values are the store's encoded records, opaque to SQL, and each read is a
 // round trip (cursors fetch pages of rows).
 //
+// The queues are the exception (queues.go, migration 002): the inbox of
+// updates (table inbox), their processed marks (inbox_done) and the outbox
+// (outbox) are tables of their own keyed by number. They answer the same
+// bucket methods (copies, walks and counts run unchanged) and are also a
+// backend.Queue: outbox ids come from a sequence that no transaction waits
+// for (the single counter row every reply took made concurrent updates
+// conflict), the sender takes rows FOR UPDATE SKIP LOCKED instead of
+// reading past an id, and the transaction handling an update locks its
+// inbox row the same way, so two replicas never handle one update and
+// neither waits on the other's locked rows.
+//
 // Writes run in SERIALIZABLE transactions. A transaction that fails to
 // serialize (SQLSTATE 40001) or deadlocks (40P01) is rolled back and its
 // function run again, up to MaxAttempts times: the store's functions
@@ -50,6 +61,9 @@ type Options struct {
 	// Schema puts the tables in this schema (created if missing) instead
 	// of the connection's search_path; tests use one each.
 	Schema string
+	// MigrateTo applies the migrations up to this version only (0: all):
+	// tests of an upgrade write a database as an older program did.
+	MigrateTo int
 }
 
 // Store is a PostgreSQL database holding the store's buckets.
@@ -60,6 +74,8 @@ type Store struct {
 	// Priority), which must not wait behind a busy pool; nil in a view.
 	prio *pgxpool.Pool
 	view bool // a view of another Store's pool: Close leaves it open
+	// queues: the queue buckets are tables of their own (queues.go).
+	queues bool
 }
 
 var (
@@ -93,7 +109,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s := &Store{pool: pool, prio: prio, ctx: context.Background()}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, opts.MigrateTo); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -108,7 +124,7 @@ func (s *Store) Priority() backend.Backend {
 	if s.prio == nil {
 		return s
 	}
-	return &Store{pool: s.prio, ctx: s.ctx, view: true}
+	return &Store{pool: s.prio, ctx: s.ctx, view: true, queues: s.queues}
 }
 
 func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error {
@@ -173,13 +189,14 @@ func Migrations() ([]Migration, error) {
 	return out, nil
 }
 
-// migrate applies the pending migrations in one transaction, under an
-// advisory lock held until its end.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the pending migrations (up to version upTo, 0: all) in
+// one transaction, under an advisory lock held until its end.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	ms, err := Migrations()
 	if err != nil {
 		return err
 	}
+	var version int
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('bansosbot:pgstore:migrate'))"); err != nil {
 			return err
@@ -195,8 +212,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if last := ms[len(ms)-1].Version; current > last {
 			return fmt.Errorf("the database has schema version %d but this program knows up to %d: it was written by a newer bansosbot", current, last)
 		}
+		version = current
 		for _, m := range ms {
-			if m.Version <= current {
+			if m.Version <= current || upTo > 0 && m.Version > upTo {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
@@ -205,12 +223,14 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, "INSERT INTO pgstore_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 				return err
 			}
+			version = m.Version
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
+	s.queues = version >= queuesVersion
 	return nil
 }
 
@@ -254,7 +274,7 @@ func (s *Store) once(opts pgx.TxOptions, writable bool, fn func(backend.Tx) erro
 		return fmt.Errorf("pgstore: begin: %w", err)
 	}
 	defer ptx.Rollback(s.ctx) // a no-op after Commit; rolls back on a panic
-	t := &tx{ctx: s.ctx, tx: ptx, writable: writable}
+	t := &tx{ctx: s.ctx, tx: ptx, writable: writable, queues: s.queues}
 	ferr := fn(t)
 	if t.err != nil {
 		return t.err // a failed read may have looked like "not found" to fn
@@ -277,6 +297,7 @@ type tx struct {
 	err      error
 	buckets  map[string]bool // the bucket set, read on first use
 	gen      uint64          // bumped by every write; cursors refetch after one
+	queues   bool            // the queue buckets are tables (queues.go)
 }
 
 func (t *tx) fail(err error) error {
@@ -337,7 +358,7 @@ func (t *tx) Bucket(name []byte) backend.Bucket {
 	if !t.buckets[string(name)] {
 		return nil
 	}
-	return &bucket{t: t, name: slices.Clone(name)}
+	return t.newBucket(name).iface()
 }
 
 var errNotWritable = errors.New("pgstore: write in a read-only transaction")
@@ -356,7 +377,7 @@ func (t *tx) CreateBucketIfNotExists(name []byte) (backend.Bucket, error) {
 		t.buckets[string(name)] = true
 		t.gen++
 	}
-	return &bucket{t: t, name: slices.Clone(name)}, nil
+	return t.newBucket(name).iface(), nil
 }
 
 func (t *tx) DeleteBucket(name []byte) error {
@@ -368,6 +389,11 @@ func (t *tx) DeleteBucket(name []byte) error {
 	}
 	if !t.buckets[string(name)] {
 		return fmt.Errorf("pgstore: bucket %q not found", name)
+	}
+	if tab := t.table(name); tab != nil {
+		if err := tab.clear(t); err != nil {
+			return t.fail(err)
+		}
 	}
 	for _, q := range []string{"DELETE FROM kv WHERE bucket = $1", "DELETE FROM kv_seq WHERE bucket = $1", "DELETE FROM kv_buckets WHERE name = $1"} {
 		if _, err := t.tx.Exec(t.ctx, q, name); err != nil {
@@ -396,9 +422,53 @@ func (t *tx) ForEachBucket(fn func(name []byte) error) error {
 	return nil
 }
 
+// bucket is a bucket: a range of rows of kv, or a table of its own
+// (tab: the queues, queues.go).
 type bucket struct {
 	t    *tx
 	name []byte
+	tab  *table
+}
+
+func (t *tx) newBucket(name []byte) *bucket {
+	return &bucket{t: t, name: slices.Clone(name), tab: t.table(name)}
+}
+
+// iface is the bucket as the backend hands it out: a bucket in a table
+// is also a backend.Queue.
+func (b *bucket) iface() backend.Bucket {
+	if b.tab != nil {
+		return queue{b}
+	}
+	return b
+}
+
+// query is a statement on the bucket's rows being built: its arguments so
+// far, and arg adds one, returning its placeholder.
+type query struct{ args []any }
+
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// rows is the FROM and WHERE selecting the bucket's rows, the expression
+// of their key as the bucket's bytes and the key column to compare and
+// order by.
+func (b *bucket) rows(q *query) (from, keyBytes, key string) {
+	if b.tab != nil {
+		return b.tab.name + " WHERE true", "int8send(" + b.tab.key + ")", b.tab.key
+	}
+	return "kv WHERE bucket = " + q.arg(b.name), "key", "key"
+}
+
+// keyArg is k as an argument compared with the key column; ok is false
+// when no key of the bucket can equal it (a table's keys are numbers).
+func (b *bucket) keyArg(k []byte) (any, bool) {
+	if b.tab != nil {
+		return tableKey(k)
+	}
+	return k, true
 }
 
 func (b *bucket) Get(key []byte) []byte {
@@ -406,8 +476,14 @@ func (b *bucket) Get(key []byte) []byte {
 	if t.err != nil {
 		return nil
 	}
+	k, ok := b.keyArg(key)
+	if !ok {
+		return nil
+	}
+	var q query
+	from, _, col := b.rows(&q)
 	var v []byte
-	err := t.tx.QueryRow(t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
+	err := t.tx.QueryRow(t.ctx, "SELECT value FROM "+from+" AND "+col+" = "+q.arg(k), q.args...).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -445,12 +521,26 @@ func (b *bucket) Put(key, value []byte) error {
 	if value == nil {
 		value = []byte{} // NOT NULL: a nil value is an empty one, as in bbolt
 	}
+	if b.tab != nil {
+		k, ok := tableKey(key)
+		if !ok {
+			return fmt.Errorf("pgstore: key %x of bucket %s is not a number below 2^63", key, b.name)
+		}
+		return b.write("INSERT INTO "+b.tab.name+" ("+b.tab.key+", value) VALUES ($1, $2) ON CONFLICT ("+b.tab.key+") DO UPDATE SET value = EXCLUDED.value",
+			k, value)
+	}
 	return b.write("INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value",
 		b.name, key, value)
 }
 
 func (b *bucket) Delete(key []byte) error {
-	return b.write("DELETE FROM kv WHERE bucket = $1 AND key = $2", b.name, key)
+	k, ok := b.keyArg(key)
+	if !ok {
+		return nil // no such key
+	}
+	var q query
+	from, _, col := b.rows(&q)
+	return b.write("DELETE FROM "+from+" AND "+col+" = "+q.arg(k), q.args...)
 }
 
 func (b *bucket) NextSequence() (uint64, error) {
@@ -460,6 +550,9 @@ func (b *bucket) NextSequence() (uint64, error) {
 	}
 	if !t.writable {
 		return 0, errNotWritable
+	}
+	if b.tab != nil && b.tab.seq != "" {
+		return b.tab.next(t)
 	}
 	var v int64
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO kv_seq (bucket, value) VALUES ($1, 1)
@@ -476,7 +569,12 @@ func (b *bucket) Sequence() uint64 {
 		return 0
 	}
 	var v int64
-	err := t.tx.QueryRow(t.ctx, "SELECT value FROM kv_seq WHERE bucket = $1", b.name).Scan(&v)
+	var err error
+	if b.tab != nil && b.tab.seq != "" {
+		err = t.tx.QueryRow(t.ctx, "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM "+b.tab.seq).Scan(&v)
+	} else {
+		err = t.tx.QueryRow(t.ctx, "SELECT value FROM kv_seq WHERE bucket = $1", b.name).Scan(&v)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0
 	}
@@ -488,6 +586,10 @@ func (b *bucket) Sequence() uint64 {
 }
 
 func (b *bucket) SetSequence(v uint64) error {
+	if b.tab != nil && b.tab.seq != "" {
+		// setval(seq, 1, false): the next number is 1, as after 0.
+		return b.write("SELECT setval('"+b.tab.seq+"', greatest($1::bigint, 1), $1::bigint > 0)", int64(v))
+	}
 	return b.write(`INSERT INTO kv_seq (bucket, value) VALUES ($1, $2)
 		ON CONFLICT (bucket) DO UPDATE SET value = EXCLUDED.value`, b.name, int64(v))
 }
@@ -497,8 +599,10 @@ func (b *bucket) KeyN() int {
 	if t.err != nil {
 		return 0
 	}
+	var q query
+	from, _, _ := b.rows(&q)
 	var n int
-	if err := t.tx.QueryRow(t.ctx, "SELECT count(*) FROM kv WHERE bucket = $1", b.name).Scan(&n); err != nil {
+	if err := t.tx.QueryRow(t.ctx, "SELECT count(*) FROM "+from, q.args...).Scan(&n); err != nil {
 		t.fail(err)
 		return 0
 	}
@@ -562,13 +666,21 @@ func (c *cursor) fetch(from []byte, incl, desc bool) ([]byte, []byte) {
 	if incl {
 		op += "="
 	}
-	var rows pgx.Rows
-	var err error
-	if from == nil {
-		rows, err = t.tx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1 ORDER BY key "+order+" LIMIT $2", c.b.name, c.page)
-	} else {
-		rows, err = t.tx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1 AND key "+op+" $2 ORDER BY key "+order+" LIMIT $3", c.b.name, from, c.page)
+	var q query
+	rel, keyBytes, col := c.b.rows(&q)
+	sql := "SELECT " + keyBytes + ", value FROM " + rel
+	if from != nil {
+		k := any(from)
+		if c.b.tab != nil {
+			var ok bool
+			if k, op, ok = tableBound(from, op); !ok {
+				c.gen = t.gen
+				return nil, nil // past every key of the table
+			}
+		}
+		sql += " AND " + col + " " + op + " " + q.arg(k)
 	}
+	rows, err := t.tx.Query(t.ctx, sql+" ORDER BY "+col+" "+order+" LIMIT "+q.arg(c.page), q.args...)
 	if err != nil {
 		t.fail(err)
 		return nil, nil
