@@ -353,7 +353,7 @@ func (t *tx) Bucket(name []byte) backend.Bucket {
 		// not: the store's code takes the buckets its migrations created
 		// for granted (as bbolt can), and a read that failed while a
 		// replica stopped dereferenced nil (the poller's Offset, seen in CI).
-		return &bucket{t: t, name: slices.Clone(name)}
+		return t.newBucket(name).iface()
 	}
 	if !t.buckets[string(name)] {
 		return nil
