@@ -81,9 +81,9 @@ type DB struct {
 	leaseKV  backend.Backend // where leases are renewed (lease.go); nil: kv
 	wrap     func(backend.Backend) backend.Backend
 	health   writeHealth // whether writes succeed (health.go)
-	// queues: the backend keeps the outbox as a backend.Queue
-	// (pipeline.go's OutboxFeed takes from it).
-	queues bool
+	// taker takes from the outbox when the backend keeps it as a
+	// backend.Queue (pipeline.go's OutboxFeed); nil: a plain bucket.
+	taker backend.Taker
 }
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -158,9 +158,11 @@ func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error)
 	if err == nil {
 		err = db.reg.open()
 	}
-	if err == nil {
+	if tk, ok := b.(backend.Taker); ok && err == nil {
 		err = db.kv.View(func(tx backend.Tx) error {
-			_, db.queues = tx.Bucket(bucketOutbox).(backend.Queue)
+			if _, ok := tx.Bucket(bucketOutbox).(backend.Queue); ok {
+				db.taker = tk
+			}
 			return nil
 		})
 	}

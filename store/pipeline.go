@@ -245,32 +245,27 @@ func (db *DB) OutboxFeed() *OutboxFeed {
 // plain bucket, whose ids are handed out in commit order, it reads past
 // the highest id it returned.
 func (f *OutboxFeed) Next(limit int) ([]OutboxItem, error) {
-	if !f.db.queues {
+	if f.db.taker == nil {
 		items, err := f.db.Outbox(f.after, limit)
 		if len(items) > 0 {
 			f.after = items[len(items)-1].ID
 		}
 		return items, err
 	}
-	var items []OutboxItem
-	err := f.db.kv.Update(func(btx backend.Tx) error {
-		items = items[:0]
-		q, ok := btx.Bucket(bucketOutbox).(backend.Queue)
-		if !ok {
-			return errors.New("store: the outbox is no longer a queue")
+	pairs, err := f.db.taker.Take(bucketOutbox, f.taker, limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]OutboxItem, 0, len(pairs))
+	for _, p := range pairs {
+		it, err := decodeOutbox(p.Value)
+		if err != nil {
+			return nil, err
 		}
-		pairs, err := q.Take(f.taker, limit)
-		for _, p := range pairs {
-			it, err := decodeOutbox(p.Value)
-			if err != nil {
-				return err
-			}
-			it.ID = binary.BigEndian.Uint64(p.Key)
-			items = append(items, it)
-		}
-		return err
-	})
-	return items, err
+		it.ID = binary.BigEndian.Uint64(p.Key)
+		items = append(items, it)
+	}
+	return items, nil
 }
 
 // Outbox returns up to limit items with ids above after, in id order.

@@ -109,21 +109,30 @@ type Queue interface {
 	// a sequence that concurrent writers take without waiting for one
 	// another: a transaction's keys are above those of every transaction
 	// committed before it started, but a concurrent transaction may
-	// commit a smaller key later, so the queue is followed with Take,
-	// not by key (NextSequence's promise does not hold for Append).
+	// commit a smaller key later, so the queue is followed with a
+	// Taker's Take, not by key (NextSequence's promise does not hold for
+	// Append).
 	Append(value []byte) (uint64, error)
-	// Take returns, in key order, up to limit pairs that taker has not
-	// taken before, and marks them taken by it. Pairs that another
-	// transaction holds locked (FOR UPDATE SKIP LOCKED) are passed over
-	// without waiting, and taken by a later call. A new taker (another
-	// number) takes every pair again: a sender that starts anew (its
-	// lease moved) must see everything not yet deleted.
-	Take(taker uint64, limit int) ([]Pair, error)
 	// Lock locks the pair of key for the rest of the transaction without
 	// waiting. found reports whether the pair exists; held whether this
 	// transaction now holds it (false: another transaction does, so it
 	// is being handled elsewhere right now: leave it).
 	Lock(key []byte) (found, held bool, err error)
+}
+
+// Taker is implemented by a backend whose queues (Queue) are followed by
+// taking. Take runs in a transaction of its own, not in a serializable
+// one: FOR UPDATE SKIP LOCKED is made for READ COMMITTED, and a scan of
+// the queue in a serializable transaction would leave predicate locks on
+// it that every transaction appending to the queue would conflict with.
+type Taker interface {
+	// Take returns, in key order, up to limit pairs of the queue bucket
+	// that taker has not taken before, and marks them taken by it. Pairs
+	// that another transaction holds locked (FOR UPDATE SKIP LOCKED) are
+	// passed over without waiting, and taken by a later call. A new taker
+	// (another number) takes every pair again: a sender that starts anew
+	// (its lease moved) must see everything not yet deleted.
+	Take(bucket []byte, taker uint64, limit int) ([]Pair, error)
 }
 
 // Pair is a key and its value.

@@ -97,6 +97,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
+	// A sequential scan in a serializable transaction locks the whole
+	// table for serialization checks (PostgreSQL's manual, "Serializable
+	// Isolation Level"), and the planner picks one for a key lookup in a
+	// small table: the queue tables are small, and every transaction
+	// reading one conflicted with every transaction writing it (a burst
+	// failed to serialize over and over). Every query here has an index.
+	cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	pcfg := cfg.Copy()
 	pcfg.MaxConns, pcfg.MinConns = 2, 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -128,20 +128,31 @@ func (q queue) Append(value []byte) (uint64, error) {
 	return uint64(id), nil
 }
 
-// Take marks up to limit rows not taken by taker as taken by it and
-// returns them in key order; rows locked by other transactions are
-// passed over (SKIP LOCKED), so a taker never waits for a transaction
-// that delivers or reschedules what another taker took.
-func (q queue) Take(taker uint64, limit int) ([]backend.Pair, error) {
+var _ backend.Taker = (*Store)(nil)
+
+// Take marks up to limit rows of the queue bucket not taken by taker as
+// taken by it and returns them in key order, in a READ COMMITTED
+// transaction of its own (see backend.Taker); rows locked by other
+// transactions are passed over (SKIP LOCKED), so a taker never waits for a
+// transaction that delivers or reschedules what another taker took.
+func (s *Store) Take(bucket []byte, taker uint64, limit int) ([]backend.Pair, error) {
+	var pairs []backend.Pair
+	err := s.run(pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, true, func(btx backend.Tx) error {
+		q, ok := btx.Bucket(bucket).(queue)
+		if !ok || q.tab.taken == "" {
+			return errNotQueue
+		}
+		var err error
+		pairs, err = q.take(taker, limit)
+		return err
+	})
+	return pairs, err
+}
+
+func (q queue) take(taker uint64, limit int) ([]backend.Pair, error) {
 	t := q.t
 	if t.err != nil {
 		return nil, t.err
-	}
-	if !t.writable {
-		return nil, errNotWritable
-	}
-	if q.tab.taken == "" {
-		return nil, errNotQueue
 	}
 	tab := q.tab
 	rows, err := t.tx.Query(t.ctx, "UPDATE "+tab.name+" SET "+tab.taken+" = $1 WHERE "+tab.key+" IN (SELECT "+tab.key+" FROM "+tab.name+

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -327,5 +328,30 @@ func TestQueueBucketsWalkLikeKV(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQueueLookupsUseTheIndex: a key lookup in a small queue table is an
+// index scan on the store's connections. The planner prefers a sequential
+// scan there, which in a serializable transaction locks the whole table
+// for serialization checks: every update's transaction then conflicted
+// with every other (a burst of two replicas failed to serialize over and
+// over, and updates were parked).
+func TestQueueLookupsUseTheIndex(t *testing.T) {
+	s := pgtest.Open(t)
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, "INSERT INTO inbox SELECT g, '\\x00' FROM generate_series(1, 50) g; ANALYZE inbox"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Pool().Query(ctx, "EXPLAIN SELECT true FROM inbox WHERE update_id = 5 FOR UPDATE SKIP LOCKED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(plan, "\n"); !strings.Contains(p, "Index") {
+		t.Errorf("plan of a key lookup in the inbox:\n%s\nwant an index scan", p)
 	}
 }
