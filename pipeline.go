@@ -36,6 +36,14 @@ type OutboxItem struct {
 	Announcement uint64 `json:"ann,omitempty"`
 }
 
+// OutboxFeed hands one sender the outbox items it has not had yet: each
+// once, whatever order concurrent transactions commit them in, in id order
+// within what one call returns (the store's DB.OutboxFeed says how). A new
+// feed hands out every item not yet delivered or parked.
+type OutboxFeed interface {
+	Next(limit int) ([]OutboxItem, error)
+}
+
 // Lease is a named lease and its holder (the store's lease.go says how
 // leases work).
 type Lease struct {

@@ -31,8 +31,11 @@ type Inbox interface {
 
 // Outbox keeps the Telegram calls until they are delivered or parked.
 type Outbox interface {
-	// Outbox returns up to limit items with ids above after, in id order.
-	Outbox(after uint64, limit int) ([]bansosbot.OutboxItem, error)
+	// OutboxFeed starts a feed of the items not loaded yet: each once,
+	// also those a concurrent writer commits late with a smaller id (on
+	// PostgreSQL the outbox is taken FOR UPDATE SKIP LOCKED, not read by
+	// id). A sender starting anew takes a new feed.
+	OutboxFeed() bansosbot.OutboxFeed
 	// Delivered removes delivered items (ids of items gone are ignored).
 	Delivered(ids ...uint64) error
 	// Reschedule stores an item's attempts, error and next try.
@@ -82,10 +85,13 @@ type Gauges interface {
 // pipeline's writes that commit with them.
 type Tx interface {
 	flows.Store
-	// Processed reports whether the update was handled already;
-	// MarkProcessed records it as handled and drops it from the inbox
-	// (the dedup of updates delivered twice).
-	Processed(updateID int64) bool
+	// ClaimUpdate takes the update for the transaction before it is
+	// handled: done when it was handled already (skip it), an error that
+	// is a bansosbot.ErrLeaseLost when another replica's transaction holds
+	// it right now (leave it, and the chat's later updates, to that
+	// replica; it does not wait). MarkProcessed records it as handled and
+	// drops it from the inbox (the dedup of updates delivered twice).
+	ClaimUpdate(updateID int64) (done bool, err error)
 	MarkProcessed(updateID int64) error
 	// ParkUpdate moves an update to the dead letters and marks it
 	// processed.

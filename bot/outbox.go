@@ -40,7 +40,7 @@ type sender struct {
 	free  chatHeap             // idle chats due, head not counting, by head id
 	// feed hands out the outbox items not loaded yet (each once, also
 	// those committed late with a smaller id by a concurrent writer).
-	feed *store.OutboxFeed
+	feed bansosbot.OutboxFeed
 
 	readyAt map[int64]time.Time   // earliest next send per chat
 	groups  map[int64][]time.Time // recent sends per group chat

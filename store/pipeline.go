@@ -224,19 +224,19 @@ func (tx *Tx) Enqueue(it OutboxItem) (uint64, error) {
 	return id, b.Put(u64(id), v)
 }
 
-// OutboxFeed hands one sender the outbox items it has not had yet, in id
+// outboxFeed hands one sender the outbox items it has not had yet, in id
 // order: every item exactly once, whatever order concurrent transactions
 // commit them in. A new feed (a sender starting, or taking over from
 // another replica) hands out every item not yet delivered or parked.
-type OutboxFeed struct {
+type outboxFeed struct {
 	db    *DB
 	after uint64 // a plain bucket: the highest id handed out
 	taker uint64 // a queue: this feed's number as a taker
 }
 
 // OutboxFeed starts a feed of the outbox.
-func (db *DB) OutboxFeed() *OutboxFeed {
-	return &OutboxFeed{db: db, taker: rand.Uint64()}
+func (db *DB) OutboxFeed() bansosbot.OutboxFeed {
+	return &outboxFeed{db: db, taker: rand.Uint64()}
 }
 
 // Next returns up to limit items not handed out by this feed before. On a
@@ -244,7 +244,7 @@ func (db *DB) OutboxFeed() *OutboxFeed {
 // transaction holds (FOR UPDATE SKIP LOCKED) until a later call; on a
 // plain bucket, whose ids are handed out in commit order, it reads past
 // the highest id it returned.
-func (f *OutboxFeed) Next(limit int) ([]OutboxItem, error) {
+func (f *outboxFeed) Next(limit int) ([]OutboxItem, error) {
 	if f.db.taker == nil {
 		items, err := f.db.Outbox(f.after, limit)
 		if len(items) > 0 {

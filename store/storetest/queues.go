@@ -6,10 +6,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bansosbot/bansosbot"
 	"github.com/bansosbot/bansosbot/store"
 )
 
-func feedIDs(t *testing.T, f *store.OutboxFeed, limit int) []uint64 {
+func feedIDs(t *testing.T, f bansosbot.OutboxFeed, limit int) []uint64 {
 	t.Helper()
 	items, err := f.Next(limit)
 	must(t, err)
