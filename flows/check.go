@@ -282,8 +282,12 @@ func (f check) handleName(c *Conv) error {
 	}
 	copy(h[:], d.NIK)
 
+	// Both limits are asked before either counts the lookup: a lookup the
+	// NIK's limit refuses is not charged to the user's (refusals come
+	// before any write).
 	lim := f.limits
-	ok, wait, err := c.Tx.Allow(lookupUserKey(c), lim.LookupsPerHour, lookupUserWindow, c.Now)
+	nikKey := "ck:n:" + hex.EncodeToString(h[:16])
+	ok, wait, err := c.Tx.Peek(lookupUserKey(c), lim.LookupsPerHour, lookupUserWindow, c.Now)
 	if err != nil {
 		return err
 	}
@@ -298,7 +302,7 @@ func (f check) handleName(c *Conv) error {
 		return nil
 	}
 	// Per NIK whether or not it is registered, so the limit says nothing.
-	ok, wait, err = c.Tx.Allow("ck:n:"+hex.EncodeToString(h[:16]), lim.LookupsPerNIKDay, lookupNIKWindow, c.Now)
+	ok, wait, err = c.Tx.Peek(nikKey, lim.LookupsPerNIKDay, lookupNIKWindow, c.Now)
 	if err != nil {
 		return err
 	}
@@ -311,6 +315,15 @@ func (f check) handleName(c *Conv) error {
 		}
 		c.Say(m)
 		return nil
+	}
+	for _, l := range []struct {
+		key    string
+		limit  int
+		window time.Duration
+	}{{lookupUserKey(c), lim.LookupsPerHour, lookupUserWindow}, {nikKey, lim.LookupsPerNIKDay, lookupNIKWindow}} {
+		if _, _, err := c.Tx.Allow(l.key, l.limit, l.window, c.Now); err != nil {
+			return err
+		}
 	}
 
 	snap, rec, err := c.Tx.RegistryLookup(h)

@@ -389,3 +389,30 @@ func TestCheckNameWithoutNIKAsksTheNIK(t *testing.T) {
 		return nil
 	})
 }
+
+// TestCheckNIKRefusalNotChargedToTheUser: a lookup the NIK's limit refuses
+// does not count against the user's hourly limit (both are asked before
+// either counts: refusals come before any write).
+func TestCheckNIKRefusalNotChargedToTheUser(t *testing.T) {
+	cfg := ckConfig()
+	cfg.Limits.LookupsPerHour, cfg.Limits.LookupsPerNIKDay = 2, 1
+	h := newHarness(t, cfg)
+	ckImport(t, h.DB, ckRegistry)
+	lookup := func(u *user, nik, name string) []flows.Reply {
+		u.Text("/cek")
+		u.sendText(nik, 1)
+		return u.Text(name)
+	}
+	other := h.User(307, "id")
+	other.Onboard("id")
+	lookup(other, ckUnknown, "Budi") // the NIK's one lookup of the day
+	u := h.User(308, "id")
+	u.Onboard("id")
+	if r := lookup(u, ckUnknown, "Budi"); lastSend(t, r).Text[0].Key != "check.limit_nik" {
+		t.Fatalf("a NIK at its limit: %v; want check.limit_nik", lastSend(t, r).Text)
+	}
+	lookup(u, ckWawan, "Wawan Lestari") // the user's first counted lookup
+	if r := u.Text("/cek"); r[0].Text[0].Key == "check.limit_user" {
+		t.Errorf("after one counted lookup of 2 an hour, /cek = %v; want the NIK asked (the refused one counted)", r[0].Text)
+	}
+}

@@ -91,8 +91,13 @@ func (c *Conv) lookedUp(answered bool) {
 	c.counts.Lookups = inc(c.counts.Lookups, r, 1)
 }
 
-// refused counts a request refused by limit l.
-func (c *Conv) refused(l RateLimit) { c.counts.Refusals = inc(c.counts.Refusals, l, 1) }
+// refused counts a request refused by limit l. It is a refusal for the
+// engine's Watcher too (refusals come before any write), also where the
+// flow answers it with a message instead of an error.
+func (c *Conv) refused(l RateLimit) {
+	c.counts.Refusals = inc(c.counts.Refusals, l, 1)
+	c.watchRefusal("limit " + string(l))
+}
 
 // outcome is the conversation's replies and counts.
 func (c *Conv) outcome() Outcome { return Outcome{Replies: c.replies, Counts: c.counts} }

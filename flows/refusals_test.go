@@ -80,11 +80,13 @@ func (w *writeWatch) PutSession(s *bansosbot.Session) error {
 // only what succeeds Peek first and Allow after: the status check.)
 var attemptLimits = []string{"invite"}
 
+// Allow writes a hit when it allows (a refused one records nothing).
 func (w *writeWatch) Allow(name string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	if kind, _, _ := strings.Cut(name, ":"); !slices.Contains(attemptLimits, kind) {
+	ok, wait, err := w.Tx.Allow(name, limit, window, now)
+	if kind, _, _ := strings.Cut(name, ":"); ok && limit > 0 && !slices.Contains(attemptLimits, kind) {
 		w.wrote("Allow(" + kind + ")")
 	}
-	return w.Tx.Allow(name, limit, window, now)
+	return ok, wait, err
 }
 
 func (w *writeWatch) DeletePrompt(chatID int64) error {
