@@ -317,11 +317,16 @@ func TestCheckLeavesNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := os.ReadFile(h.DB.RegistryPath()) // the registry has its own file
-	if err != nil {
-		t.Fatal(err)
+	// The registry has its own file; on PostgreSQL it is in tables of its
+	// own, whose bytes store/pgstore's TestRegistryTablesHoldNoNIK scans.
+	path := h.DB.RegistryPath()
+	if path != "" {
+		reg, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, reg...)
 	}
-	raw = append(raw, reg...)
 	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")[1:]
 	checked := 0
 	for _, line := range lines {
@@ -344,8 +349,8 @@ func TestCheckLeavesNoPersonalData(t *testing.T) {
 	if checked < 3000 {
 		t.Fatalf("checked only %d strings", checked)
 	}
-	// The scan can see text: the masked names are there.
-	if !bytes.Contains(raw, []byte(bansosbot.MaskName(samples[0].Name))) {
+	// The scan can see text: the masked names are in the registry file.
+	if path != "" && !bytes.Contains(raw, []byte(bansosbot.MaskName(samples[0].Name))) {
 		t.Errorf("masked name %q not found in the file: the scan is blind", bansosbot.MaskName(samples[0].Name))
 	}
 }

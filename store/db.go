@@ -3,7 +3,8 @@
 // messages to send, dead letters, user profiles and conversation sessions,
 // rate-limit counters, tickets with their history and indexes, staff and
 // the audit log. The eligibility registry is a bbolt file of its own beside
-// it (registry.go), opened read-only and replaced by rename at each import.
+// it (registry_file.go), opened read-only and replaced by rename at each
+// import; on PostgreSQL it is in the database (registry_db.go).
 //
 // All writes go through transactions (DB.Update, DB.Batch); a Tx is what
 // flows.Engine reads and writes through. The file carries a schema version;
@@ -20,7 +21,9 @@
 // (store/storetest), at the price of PostgreSQL rows that are opaque to SQL
 // (no ad-hoc queries on tickets) and one round trip per read. Operations on
 // the bbolt file itself (Backup, the free-page scrub, the registry's move
-// out of the main file) are bbolt-only and refuse with ErrNotBolt elsewhere;
+// out of the main file) are bbolt-only and refuse with ErrNotBolt elsewhere.
+// Unless the backend keeps it (backend.Registry: pgstore's tables, one
+// snapshot for every replica: registry_db.go),
 // the eligibility registry stays a local bbolt file beside either backend.
 // A backend may keep the inbox and the outbox as queues (backend.Queue:
 // pgstore's tables): then ids of the outbox come from a sequence, the
@@ -76,7 +79,8 @@ type DB struct {
 	path     string
 	now      func() time.Time
 	readOnly bool
-	reg      *registry       // the eligibility registry's own file (registry.go)
+	reg      *fileRegistry   // the eligibility registry's files (nil: the backend keeps it)
+	snaps    snapshots       // the eligibility registry: reg, or the backend's (registry.go)
 	tallier  Tallier         // keeps the report counters (tally.go); nil: none
 	leaseKV  backend.Backend // where leases are renewed (lease.go); nil: kv
 	wrap     func(backend.Backend) backend.Backend
@@ -109,11 +113,12 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{bolt: b, path: path, now: opts.Now, readOnly: opts.ReadOnly, wrap: opts.Wrap}
 	db.setBackend(newBoltBackend(b))
-	db.reg = newRegistry(filepath.Dir(path), opts)
+	db.reg = newFileRegistry(filepath.Dir(path), opts)
+	db.snaps = db.reg
 	if !opts.ReadOnly {
 		// A file from before the registry had its own file: move the
 		// registry out (and compact the main file) before migrating.
-		if err := db.moveRegistryOut(opts); err != nil {
+		if err := db.moveRegistryOut(db.reg, opts); err != nil {
 			db.bolt.Close()
 			return nil, err
 		}
@@ -134,8 +139,9 @@ func Open(path string, opts Options) (*DB, error) {
 
 // OpenBackend opens the store on another backend (store/pgstore's
 // PostgreSQL) and migrates it to the current schema version. The store's
-// buckets live in the backend; the eligibility registry stays a bbolt file
-// in dir (registry.go), imported on each machine. The store closes b.
+// buckets live in the backend; so does the eligibility registry when b
+// implements backend.Registry (registry_db.go), else it is a bbolt file in
+// dir, imported on each machine. The store closes b.
 func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -148,7 +154,12 @@ func OpenBackend(b backend.Backend, name, dir string, opts Options) (*DB, error)
 		db.leaseKV = p.Priority()
 	}
 	db.setBackend(b)
-	db.reg = newRegistry(dir, opts)
+	if rb, ok := b.(backend.Registry); ok {
+		db.snaps = newDBRegistry(rb, dir)
+	} else {
+		db.reg = newFileRegistry(dir, opts)
+		db.snaps = db.reg
+	}
 	var err error
 	if opts.ReadOnly {
 		err = db.checkVersion()
@@ -200,7 +211,7 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 
 // Close closes the files; it waits for open transactions to finish.
 func (db *DB) Close() error {
-	rerr := db.reg.close()
+	rerr := db.snaps.close()
 	if err := db.kv.Close(); err != nil {
 		return err
 	}
@@ -215,26 +226,26 @@ func (db *DB) Now() time.Time { return db.now() }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.kv.View(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
+	return db.kv.View(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.snaps, tallier: db.tallier}) })
 }
 
 // Update runs fn in a read-write transaction of its own.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.kv.Update(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
+	return db.kv.Update(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.snaps, tallier: db.tallier}) })
 }
 
 // Batch runs fn in a read-write transaction shared with concurrent Batch
 // calls (group commit). fn may run more than once: it must read and write
 // only through its transaction.
 func (db *DB) Batch(fn func(*Tx) error) error {
-	return db.kv.Batch(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.reg, tallier: db.tallier}) })
+	return db.kv.Batch(func(tx backend.Tx) error { return fn(&Tx{tx: tx, now: db.now, reg: db.snaps, tallier: db.tallier}) })
 }
 
 // Tx is a transaction. It is valid only inside the function it was given to.
 type Tx struct {
 	tx      backend.Tx
 	now     func() time.Time
-	reg     *registry // nil in migrations
+	reg     snapshots // nil in migrations
 	tallier Tallier   // nil: PutTicket marks the report counters stale
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/store/pgstore"
 	"github.com/bansosbot/bansosbot/synthetic"
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,11 +31,64 @@ import (
 // once:
 //
 //	go test ./store -run XXX -bench Registry -benchtime 1x -registry.rows 1000000,10000000
+//
+// The import on PostgreSQL (COPY into a snapshot table; a schema of its
+// own on the server of BANSOSBOT_TEST_POSTGRES):
+//
+//	go test ./store -run XXX -bench RegistryImport -benchtime 1x -registry.rows 10000000 -registry.backend postgres
 var (
 	benchRows     = flag.String("registry.rows", "100000", "comma-separated registry sizes for the registry benchmarks")
 	benchRunBytes = flag.Int("registry.runbytes", 0, "ImportOptions.RunBytes for BenchmarkRegistryImport (0: the default)")
 	benchTxRows   = flag.Int("registry.txrows", 0, "ImportOptions.TxRows for BenchmarkRegistryImport (0: the default); also the bbolt comparison's batch")
+	benchBackend  = flag.String("registry.backend", "bolt", "BenchmarkRegistryImport's store: bolt, or postgres (COPY into the database named by BANSOSBOT_TEST_POSTGRES)")
 )
+
+// benchImportStore opens an empty store for an import: a bbolt file in
+// dir, or a PostgreSQL schema of its own (dropped at the end) whose size
+// reports the snapshot table's size with its index.
+func benchImportStore(b *testing.B, dir string) (db *DB, size func() int64) {
+	switch *benchBackend {
+	case "bolt":
+		db, err := Open(filepath.Join(dir, "import.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db, func() int64 {
+			fi, _ := os.Stat(filepath.Join(dir, RegistryFileName))
+			return fi.Size()
+		}
+	case "postgres":
+		dsn := os.Getenv("BANSOSBOT_TEST_POSTGRES")
+		if dsn == "" {
+			b.Fatal("-registry.backend postgres needs BANSOSBOT_TEST_POSTGRES")
+		}
+		ctx := context.Background()
+		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+		pg, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			pg.Pool().Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			pg.Close()
+		})
+		db, err := OpenBackend(pg, "bench", dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db, func() int64 {
+			var n int64
+			err := pg.Pool().QueryRow(ctx, `SELECT pg_total_relation_size(format('registry_s%s', current)::regclass)
+				FROM registry_current`).Scan(&n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
+	b.Fatalf("bad -registry.backend %q: bolt or postgres", *benchBackend)
+	return nil, nil
+}
 
 func benchSizes(b *testing.B) []int {
 	var out []int
@@ -117,10 +171,7 @@ func BenchmarkRegistryImport(b *testing.B) {
 			var rate, seqRate, fileMB, peakMB, liveMB, allocsRow, bytesRow float64
 			for range b.N {
 				dir := b.TempDir()
-				db, err := Open(filepath.Join(dir, "import.db"), Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
+				db, size := benchImportStore(b, dir)
 				f, err := os.Open(csvPath)
 				if err != nil {
 					b.Fatal(err)
@@ -142,10 +193,15 @@ func BenchmarkRegistryImport(b *testing.B) {
 				peakMB, liveMB = float64(peak)/1e6, float64(live)/1e6
 				allocsRow = float64(ms1.Mallocs-ms0.Mallocs) / float64(n)
 				bytesRow = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n)
+				fileMB = float64(size()) / 1e6
+				if *benchBackend != "bolt" {
+					db.Close()
+					b.Logf("%d rows: import %s (read %s, write %s, %d runs), %.1f MB table with its index",
+						n, took.Round(time.Millisecond), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond), res.Runs, fileMB)
+					continue
+				}
 				valSize := avgValueSize(b, db)
 				db.Close()
-				fi, _ := os.Stat(filepath.Join(dir, RegistryFileName))
-				fileMB = float64(fi.Size()) / 1e6
 				b.Logf("%d rows: import %s (read %s, write %s, %d runs), %.1f MB file, mean value %d bytes",
 					n, took.Round(time.Millisecond), res.Read.Round(time.Millisecond), res.Write.Round(time.Millisecond), res.Runs, fileMB, valSize)
 
@@ -156,8 +212,10 @@ func BenchmarkRegistryImport(b *testing.B) {
 					n, valSize, batch, seq.Round(time.Millisecond))
 			}
 			b.ReportMetric(rate, "rows/s")
-			b.ReportMetric(seqRate, "bolt-seq-rows/s")
-			b.ReportMetric(rate/seqRate, "import/seq")
+			if seqRate > 0 {
+				b.ReportMetric(seqRate, "bolt-seq-rows/s")
+				b.ReportMetric(rate/seqRate, "import/seq")
+			}
 			b.ReportMetric(fileMB, "MB-file")
 			b.ReportMetric(peakMB, "MB-peak-heap")
 			b.ReportMetric(liveMB, "MB-peak-live")

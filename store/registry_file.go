@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot"
+	"github.com/bansosbot/bansosbot/store/backend"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -54,8 +56,9 @@ const (
 	tmpCompact      = ".compact-"
 )
 
-// registry is the open registry file of a DB.
-type registry struct {
+// fileRegistry keeps the snapshots in bbolt files in the data directory
+// (the registry of a bbolt store, and of a backend that keeps none).
+type fileRegistry struct {
 	dir     string
 	timeout time.Duration
 	noSync  bool
@@ -66,15 +69,19 @@ type registry struct {
 	key  string // key fingerprint of the current file ("" unknown)
 }
 
-func newRegistry(dir string, opts Options) *registry {
-	return &registry{dir: dir, timeout: opts.LockTimeout, noSync: opts.NoSync}
+func newFileRegistry(dir string, opts Options) *fileRegistry {
+	return &fileRegistry{dir: dir, timeout: opts.LockTimeout, noSync: opts.NoSync}
 }
 
-func (r *registry) path() string     { return filepath.Join(r.dir, RegistryFileName) }
-func (r *registry) prevPath() string { return filepath.Join(r.dir, RegistryPrevFileName) }
+func (r *fileRegistry) path() string     { return filepath.Join(r.dir, RegistryFileName) }
+func (r *fileRegistry) prevPath() string { return filepath.Join(r.dir, RegistryPrevFileName) }
 
-// open opens the current registry file, if there is one.
-func (r *registry) open() error {
+// open opens the current registry file, if there is one. A nil registry
+// (the backend keeps the registry: registry_db.go) opens nothing.
+func (r *fileRegistry) open() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reopen()
@@ -82,7 +89,7 @@ func (r *registry) open() error {
 
 // reopen (with mu held) opens registry.db as it is now and closes the
 // file it replaces.
-func (r *registry) reopen() error {
+func (r *fileRegistry) reopen() error {
 	b, meta, key, err := openRegistryFile(r.path(), r.timeout)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -128,7 +135,7 @@ func openRegistryFile(path string, timeout time.Duration) (*bolt.DB, *bansosbot.
 	return b, meta, key, nil
 }
 
-func (r *registry) close() error {
+func (r *fileRegistry) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.db == nil {
@@ -140,7 +147,7 @@ func (r *registry) close() error {
 }
 
 // current returns a copy of the current snapshot without statistics.
-func (r *registry) current() *bansosbot.Snapshot {
+func (r *fileRegistry) current() *bansosbot.Snapshot {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.meta == nil {
@@ -150,7 +157,7 @@ func (r *registry) current() *bansosbot.Snapshot {
 	return &s
 }
 
-func (r *registry) lookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error) {
+func (r *fileRegistry) lookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.db == nil {
@@ -188,7 +195,7 @@ func (r *registry) lookup(h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.
 // registry.prev.db (a hard link first, so that a crash at any point leaves
 // a current file); without, the previous file is removed (a rotation of
 // the key: the old file is useless). old is the replaced snapshot.
-func (r *registry) install(built string, keepPrev bool) (old *bansosbot.Snapshot, err error) {
+func (r *fileRegistry) install(built string, keepPrev bool) (old *bansosbot.Snapshot, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur, prev := r.path(), r.prevPath()
@@ -231,7 +238,7 @@ func syncDir(dir string) error {
 
 // nextID is the id of a new snapshot: above the current and the previous
 // one.
-func (r *registry) nextID() uint64 {
+func (r *fileRegistry) nextID() uint64 {
 	var id uint64
 	if s := r.current(); s != nil {
 		id = s.ID
@@ -261,7 +268,7 @@ func readSnapshot(b *bolt.DB, meta *bansosbot.Snapshot) (*bansosbot.Snapshot, er
 }
 
 // snapshot returns the current snapshot with its statistics (nil: none).
-func (r *registry) snapshot() (*bansosbot.Snapshot, error) {
+func (r *fileRegistry) snapshot() (*bansosbot.Snapshot, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return readSnapshot(r.db, r.meta)
@@ -269,7 +276,7 @@ func (r *registry) snapshot() (*bansosbot.Snapshot, error) {
 
 // previous returns the snapshot kept for a rollback, with its statistics
 // (nil: none).
-func (r *registry) previous() (*bansosbot.Snapshot, error) {
+func (r *fileRegistry) previous() (*bansosbot.Snapshot, error) {
 	b, meta, _, err := openRegistryFile(r.prevPath(), r.timeout)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -283,15 +290,24 @@ func (r *registry) previous() (*bansosbot.Snapshot, error) {
 
 // keyFingerprint is the key fingerprint of the current file ("": none, or
 // a file from before fingerprints).
-func (r *registry) keyFingerprint() string {
+func (r *fileRegistry) keyFingerprint() (string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.key
+	return r.key, nil
 }
+
+// The registry file is read at the moment of the call, whatever tx.
+func (r *fileRegistry) currentIn(backend.Tx) (*bansosbot.Snapshot, error) { return r.current(), nil }
+
+func (r *fileRegistry) lookupIn(_ backend.Tx, h bansosbot.NIKHash) (*bansosbot.Snapshot, *bansosbot.Record, error) {
+	return r.lookup(h)
+}
+
+func (r *fileRegistry) dataDir() string { return r.dir }
 
 // rollback swaps registry.db and registry.prev.db (through a temporary
 // name: a crash in between leaves a current file).
-func (r *registry) rollback() (from, to *bansosbot.Snapshot, err error) {
+func (r *fileRegistry) rollback() (from, to *bansosbot.Snapshot, err error) {
 	pb, pmeta, pkey, err := openRegistryFile(r.prevPath(), r.timeout)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, ErrNoPrevious
@@ -336,7 +352,7 @@ func (r *registry) rollback() (from, to *bansosbot.Snapshot, err error) {
 }
 
 // drop removes the current and the previous file.
-func (r *registry) drop() error {
+func (r *fileRegistry) drop() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.db != nil {
@@ -349,4 +365,154 @@ func (r *registry) drop() error {
 		}
 	}
 	return syncDir(r.dir)
+}
+
+// newFile creates an empty registry file aside in the data
+// directory (".registry-new-*") and opens it for writing. Nobody reads it
+// until it is complete and renamed, so it is written without fsync and
+// synced once at the end.
+func (r *fileRegistry) newFile() (*bolt.DB, string, error) {
+	f, err := os.CreateTemp(r.dir, tmpRegistryNew+"*")
+	if err != nil {
+		return nil, "", fmt.Errorf("store: registry import: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	b, err := bolt.Open(name, 0o600, &bolt.Options{NoSync: true, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		os.Remove(name)
+		return nil, "", fmt.Errorf("store: registry import: %w", err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, k := range [][]byte{keyRegMeta, keyRegRecords, keyRegDict} {
+			if _, err := tx.CreateBucket(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		os.Remove(name)
+		return nil, "", fmt.Errorf("store: registry import: %w", err)
+	}
+	return b, name, nil
+}
+
+// finishRegistryFile syncs and closes a registry file written by
+// newFile; on error it removes it.
+func finishRegistryFile(b *bolt.DB, name string, noSync bool) error {
+	var err error
+	if !noSync {
+		err = b.Sync()
+	}
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("store: registry: %w", err)
+	}
+	return nil
+}
+
+// fileLoader loads a snapshot into a new registry file aside.
+type fileLoader struct {
+	r    *fileRegistry
+	out  *bolt.DB // nil once finished
+	name string   // the file, until installed or removed
+	id   uint64
+}
+
+func (r *fileRegistry) create(context.Context) (snapshotLoader, error) {
+	out, name, err := r.newFile()
+	if err != nil {
+		return nil, err
+	}
+	return &fileLoader{r: r, out: out, name: name, id: r.nextID()}, nil
+}
+
+func (l *fileLoader) snapshotID() uint64 { return l.id }
+
+// load appends a chunk to the records in one transaction, the pattern
+// bbolt writes fastest (keys in order, pages packed full).
+func (l *fileLoader) load(c *chunk) error {
+	return l.out.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(keyRegRecords)
+		b.FillPercent = 1 // appends in key order: pack the pages
+		start := 0
+		for _, end := range c.ends {
+			if err := b.Put(c.buf[start:start+32], c.buf[start+32:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+		return nil
+	})
+}
+
+// finish stores the snapshot's metadata, statistics, texts and key
+// fingerprint, and syncs and closes the file.
+func (l *fileLoader) finish(s *bansosbot.Snapshot, keyFP string, texts []string) error {
+	err := l.out.Update(func(tx *bolt.Tx) error {
+		if err := putSnapshotMeta(tx, s, keyFP); err != nil {
+			return err
+		}
+		d := tx.Bucket(keyRegDict)
+		for i, t := range texts {
+			if err := d.Put(u32(uint32(i)), []byte(t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: registry import: write: %w", err)
+	}
+	out := l.out
+	l.out = nil
+	return finishRegistryFile(out, l.name, l.r.noSync)
+}
+
+// install renames the finished file over registry.db.
+func (l *fileLoader) install(keepPrev bool) (*bansosbot.Snapshot, error) {
+	if l.out != nil || l.name == "" {
+		return nil, errors.New("store: registry: nothing staged")
+	}
+	name := l.name
+	l.name = ""
+	old, err := l.r.install(name, keepPrev)
+	if err != nil {
+		os.Remove(name)
+	}
+	return old, err
+}
+
+// discard removes the file, unless installed.
+func (l *fileLoader) discard() {
+	if l.out != nil {
+		l.out.Close()
+		l.out = nil
+	}
+	if l.name != "" {
+		os.Remove(l.name)
+		l.name = ""
+	}
+}
+
+func putSnapshotMeta(tx *bolt.Tx, s *bansosbot.Snapshot, keyFP string) error {
+	meta, stats, err := encodeSnapshot(s)
+	if err != nil {
+		return err
+	}
+	mb := tx.Bucket(keyRegMeta)
+	if err := mb.Put(keyRegSnapshot, meta); err != nil {
+		return err
+	}
+	if keyFP != "" {
+		if err := mb.Put(keyRegKey, []byte(keyFP)); err != nil {
+			return err
+		}
+	}
+	return mb.Put(keyRegStats, stats)
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -56,8 +55,8 @@ type ImportOptions struct {
 	// BadRow is called for each bad row: rows that fail validation in line
 	// order, then duplicate NIKs.
 	BadRow func(RowError)
-	// Progress is called a few times a second and at the end of each phase,
-	// from one goroutine.
+	// Progress is called a few times a second, at the end of each phase
+	// and after each transaction of the write phase, one call at a time.
 	Progress func(ImportProgress)
 
 	afterTx func() // tests: called after each committed write transaction
@@ -147,7 +146,7 @@ func resultOf(im *importer) *ImportResult {
 	return &im.res
 }
 
-// StagedRegistry is a registry file built but not yet current.
+// StagedRegistry is a registry snapshot loaded but not yet current.
 type StagedRegistry struct {
 	im *importer
 }
@@ -173,11 +172,11 @@ func (s *StagedRegistry) Result() *ImportResult { return &s.im.res }
 // snapshot is removed, not kept: it was made under another key.
 func (s *StagedRegistry) Install() (*ImportResult, error) { return s.im.install(false) }
 
-// Discard removes the staged file.
+// Discard removes the staged snapshot.
 func (s *StagedRegistry) Discard() {
-	if s.im.built != "" {
-		os.Remove(s.im.built)
-		s.im.built = ""
+	if s.im.loader != nil {
+		s.im.loader.discard()
+		s.im.loader = nil
 	}
 	importing.Delete(s.im.db)
 }
@@ -206,7 +205,7 @@ func (db *DB) buildRegistry(ctx context.Context, r io.Reader, opts ImportOptions
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.TempDir == "" {
-		opts.TempDir = db.reg.dir
+		opts.TempDir = db.snaps.dataDir()
 	}
 	if _, busy := importing.LoadOrStore(db, struct{}{}); busy {
 		return nil, errors.New("store: registry import: another import is running")
@@ -240,7 +239,9 @@ func (db *DB) buildRegistry(ctx context.Context, r io.Reader, opts ImportOptions
 			return im, fmt.Errorf("store: registry import: %w: %d", ErrBadRows, im.bad)
 		}
 		im.res.Snapshot = bansosbot.Snapshot{AsOf: opts.AsOf, Source: opts.Source, Programs: im.cols.Programs, Stats: im.stats}
-		if cur := db.reg.current(); cur != nil {
+		if cur, err := db.snaps.currentIn(nil); err != nil {
+			return im, err
+		} else if cur != nil {
 			im.res.Replaced = cur.ID
 		}
 		return im, nil
@@ -258,20 +259,19 @@ func (db *DB) buildRegistry(ctx context.Context, r io.Reader, opts ImportOptions
 	return im, nil
 }
 
-// install renames the built file over registry.db and releases the import
-// lock.
+// install makes the loaded snapshot current and releases the import lock.
 func (im *importer) install(keepPrev bool) (*ImportResult, error) {
 	defer importing.Delete(im.db)
-	if im.built == "" {
+	if im.loader == nil {
 		return nil, errors.New("store: registry: nothing staged")
 	}
-	old, err := im.db.reg.install(im.built, keepPrev)
+	ld := im.loader
+	im.loader = nil
+	defer ld.discard() // after install: releases what the load held
+	old, err := ld.install(keepPrev)
 	if err != nil {
-		os.Remove(im.built)
-		im.built = ""
 		return nil, err
 	}
-	im.built = ""
 	if old != nil {
 		im.res.Replaced = old.ID
 	}
@@ -279,10 +279,10 @@ func (im *importer) install(keepPrev bool) (*ImportResult, error) {
 }
 
 type importer struct {
-	db    *DB
-	opts  ImportOptions
-	res   ImportResult
-	built string // the finished registry file, until installed
+	db     *DB
+	opts   ImportOptions
+	res    ImportResult
+	loader snapshotLoader // the loaded snapshot, until installed
 
 	cols  *bansosbot.RegistryColumns
 	dict  dict

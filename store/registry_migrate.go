@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/bansosbot/bansosbot/store/backend"
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +36,7 @@ func oldSnapshotKey(id uint64) []byte { return append([]byte("s"), u64(id)...) }
 // without one is left alone. Each step can be repeated after a crash: the
 // export is skipped when registry.db exists, the bucket is deleted only
 // after the export is in place.
-func (db *DB) moveRegistryOut(opts Options) error {
+func (db *DB) moveRegistryOut(reg *fileRegistry, opts Options) error {
 	var has bool
 	if err := db.bolt.View(func(tx *bolt.Tx) error { has = tx.Bucket(bucketRegistry) != nil; return nil }); err != nil {
 		return err
@@ -43,9 +44,9 @@ func (db *DB) moveRegistryOut(opts Options) error {
 	if !has {
 		return nil
 	}
-	if _, err := os.Stat(db.reg.path()); errors.Is(err, os.ErrNotExist) {
-		if err := db.exportOldRegistry(); err != nil {
-			return fmt.Errorf("store: move the registry to %s: %w", db.reg.path(), err)
+	if _, err := os.Stat(reg.path()); errors.Is(err, os.ErrNotExist) {
+		if err := db.exportOldRegistry(reg); err != nil {
+			return fmt.Errorf("store: move the registry to %s: %w", reg.path(), err)
 		}
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketRegistry) })
@@ -57,8 +58,8 @@ func (db *DB) moveRegistryOut(opts Options) error {
 
 // exportOldRegistry copies the current snapshot of the old bucket into a
 // new registry file and installs it.
-func (db *DB) exportOldRegistry() error {
-	out, name, err := db.newRegistryFile()
+func (db *DB) exportOldRegistry(reg *fileRegistry) error {
+	out, name, err := reg.newFile()
 	if err != nil {
 		return err
 	}
@@ -102,10 +103,10 @@ func (db *DB) exportOldRegistry() error {
 		return err
 	}
 	done = true
-	if err := finishRegistryFile(out, name, db.reg.noSync); err != nil {
+	if err := finishRegistryFile(out, name, reg.noSync); err != nil {
 		return err
 	}
-	_, err = db.reg.install(name, false)
+	_, err = reg.install(name, false)
 	return err
 }
 
@@ -139,7 +140,7 @@ func copyBucket(out *bolt.DB, src *bolt.Bucket, name []byte) error {
 // compact rewrites the main file without its free pages (bbolt never
 // shrinks a file) and reopens it.
 func (db *DB) compact(opts Options) error {
-	f, err := os.CreateTemp(db.reg.dir, tmpCompact+"*")
+	f, err := os.CreateTemp(filepath.Dir(db.path), tmpCompact+"*")
 	if err != nil {
 		return fmt.Errorf("store: compact: %w", err)
 	}
@@ -160,7 +161,7 @@ func (db *DB) compact(opts Options) error {
 	if err := os.Rename(name, db.path); err != nil {
 		return fmt.Errorf("store: compact: %w", err)
 	}
-	if err := syncDir(db.reg.dir); err != nil {
+	if err := syncDir(filepath.Dir(db.path)); err != nil {
 		return err
 	}
 	db.bolt.Close()

@@ -36,7 +36,7 @@ func (c *Config) databaseName() string {
 }
 
 // openStore opens the store: in PostgreSQL when BANSOSBOT_DATABASE_URL is
-// set (the eligibility registry stays a file in the data directory), else
+// set (the eligibility registry in it too: store/registry_db.go), else
 // the bbolt file in the data directory, migrated either way.
 func (c *Config) openStore(ctx context.Context, opts store.Options) (*store.DB, error) {
 	db, _, err := c.openStorePG(ctx, opts)

@@ -21,9 +21,11 @@ Copies a bbolt installation's database (DATA/bansosbot.db) into an empty
 PostgreSQL database: every bucket with its keys, values and sequence, then
 verifies the copy (keys and sequence per bucket, a sample of the values
 byte for byte) and prints the counts. Stop the bot first. The eligibility
-registry (DATA/registry.db) and the secret stay files: give each replica
-the same secret (BANSOSBOT_SECRET_FILE) and the registry file (or import
-it there), then start the replicas with BANSOSBOT_DATABASE_URL.`
+registry (DATA/registry.db) is not copied: import it once into the
+database (bansosbot registry import, with BANSOSBOT_DATABASE_URL set);
+every replica answers from it. The secret stays a file: give each replica
+the same one (BANSOSBOT_SECRET_FILE), then start the replicas with
+BANSOSBOT_DATABASE_URL.`
 
 func migrateStoreFlags(cfg Config) (*flag.FlagSet, *string, *string) {
 	fs := flag.NewFlagSet("migrate-store", flag.ContinueOnError)
@@ -75,7 +77,7 @@ func runMigrateStore(ctx context.Context, cfg Config, args []string, stdout, std
 	tw.Flush()
 	fmt.Fprintf(stdout, "copied and verified %d entries in %d buckets from %s to %s in %v\n",
 		total, len(counts), path, dst.databaseName(), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "next: the same secret and %s on every replica, then BANSOSBOT_DATABASE_URL=%s\n",
-		store.RegistryFileName, dst.databaseName())
+	fmt.Fprintf(stdout, "next: the same secret on every replica, the registry imported once (bansosbot registry import) with BANSOSBOT_DATABASE_URL=%s\n",
+		dst.databaseName())
 	return nil
 }

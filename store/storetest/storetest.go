@@ -10,7 +10,8 @@
 // dashboard's logins and sessions, announcements, counters, and
 // transaction semantics (rollback, read-only views), and the leases that
 // let several replicas share one database (acquire, renew, expiry, steal,
-// fencing).
+// fencing), and the eligibility registry (import, lookup by the keyed NIK
+// hash, statistics, rollback, interrupted imports, key rotation).
 //
 // The bbolt store runs it in store's own tests; store/pgstore runs it on
 // PostgreSQL. A second backend is done when it passes.
@@ -68,6 +69,11 @@ func Run(t *testing.T, open Opener) {
 		{"LeasesAcquireRenewRelease", testLeases},
 		{"LeaseExpiresAndFencesItsOldHolder", testLeaseExpiry},
 		{"LeaseRaceHasOneWinner", testLeaseRace},
+		{"RegistryImportAndLookup", testRegistryImport},
+		{"RegistryRollbackKeepsOnePrevious", testRegistryRollback},
+		{"RegistryRefusalsChangeNothing", testRegistryRefusals},
+		{"RegistryInterruptedImportKeepsTheOld", testRegistryInterrupted},
+		{"RegistryRotationAndDrop", testRegistryRotation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

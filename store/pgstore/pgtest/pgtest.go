@@ -82,7 +82,7 @@ func Open(t testing.TB) *pgstore.Store {
 }
 
 // OpenStore opens the bot's store on a pgstore in a schema of the test's
-// own (the eligibility registry's file goes to a temporary directory).
+// own (the eligibility registry in its tables too).
 func OpenStore(t testing.TB, opts store.Options) *store.DB {
 	t.Helper()
 	db, err := store.OpenBackend(Open(t), "postgresql (test)", t.TempDir(), opts)
