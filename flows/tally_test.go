@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -311,6 +312,9 @@ func sameReport(t *testing.T, what string, got, want *flows.Report) {
 			t.Fatalf("%s: row %d is %s/%s from counters, %s/%s from the scan", what, i, g.Region, g.Category, w.Region, w.Category)
 		}
 		for p := range g.Figures {
+			if reflect.DeepEqual(g.Figures[p], w.Figures[p]) {
+				continue // the same strings below: formatting them for every figure was a seventh of the CPU time under -race
+			}
 			if a, b := figuresString(g.Figures[p]), figuresString(w.Figures[p]); a != b {
 				t.Fatalf("%s: row %s/%s period %d:\ncounters %s\nscan     %s", what, g.Region, g.Category, p, a, b)
 			}
