@@ -209,6 +209,13 @@ func (d *doctor) postgres(ctx context.Context, cfg Config) *opsFacts {
 	default:
 		d.ok("no standby visible to this role (a managed service shows its replicas in its console)")
 	}
+	if n, err := pg.PredicateLocks(ctx); err != nil {
+		d.warn(err.Error(), "see the message")
+	} else if msg, fix := predicateLockAdvice(n); fix != "" {
+		d.warn(msg, fix)
+	} else {
+		d.ok("%s", msg)
+	}
 	switch lines, err := leaseHolders(db); {
 	case err != nil:
 		d.warn("leases not readable: "+err.Error(), "see the message")
@@ -225,4 +232,16 @@ func (d *doctor) postgres(ctx context.Context, cfg Config) *opsFacts {
 		return nil
 	}
 	return &f
+}
+
+// predicateLockAdvice judges the server's max_pred_locks_per_transaction:
+// a fix when it is below what the store's serializable transactions need
+// (pgstore.RecommendedPredicateLocks says why).
+func predicateLockAdvice(n int) (msg, fix string) {
+	msg = fmt.Sprintf("max_pred_locks_per_transaction = %d", n)
+	if n >= pgstore.RecommendedPredicateLocks {
+		return msg, ""
+	}
+	return msg + fmt.Sprintf(" (below %d: under load transactions fail with 'out of shared memory' or keep failing to serialize)", pgstore.RecommendedPredicateLocks),
+		fmt.Sprintf("ALTER SYSTEM SET max_pred_locks_per_transaction = %d, then restart PostgreSQL (a managed service: its parameter group)", pgstore.RecommendedPredicateLocks)
 }

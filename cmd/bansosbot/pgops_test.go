@@ -87,9 +87,26 @@ func TestDatabaseOpsOnPostgres(t *testing.T) {
 
 	var out bytes.Buffer
 	runDoctor(context.Background(), cfg, nil, nil, &out)
-	for _, want := range []string{fmt.Sprintf("tables version %d, schema version 7", tablesVersion(t)), "connection pool", "replica " + m.Server.ReplicaID() + ": 64 chat shards", "sender: " + m.Server.ReplicaID()} {
+	for _, want := range []string{fmt.Sprintf("tables version %d, schema version 7", tablesVersion(t)), "connection pool", "replica " + m.Server.ReplicaID() + ": 64 chat shards", "sender: " + m.Server.ReplicaID(), "max_pred_locks_per_transaction = "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("doctor says:\n%s\nwant %q", out.String(), want)
+		}
+	}
+}
+
+// TestPredicateLockAdvice: doctor asks for more predicate locks below
+// what the store's serializable transactions need, and not at or above.
+func TestPredicateLockAdvice(t *testing.T) {
+	for _, c := range []struct {
+		n       int
+		wantFix bool
+	}{{64, true}, {256, true}, {1023, true}, {1024, false}, {4096, false}} {
+		msg, fix := predicateLockAdvice(c.n)
+		if (fix != "") != c.wantFix || !strings.Contains(msg, "max_pred_locks_per_transaction") {
+			t.Errorf("predicateLockAdvice(%d) = %q, %q; want a fix: %v", c.n, msg, fix, c.wantFix)
+		}
+		if c.wantFix && !strings.Contains(fix, "ALTER SYSTEM SET max_pred_locks_per_transaction = 1024") {
+			t.Errorf("fix for %d = %q; want the statement that sets it", c.n, fix)
 		}
 	}
 }

@@ -63,3 +63,23 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// RecommendedPredicateLocks is the max_pred_locks_per_transaction the
+// store wants. Its SERIALIZABLE transactions scan ranges of the kv table
+// and take SIREAD locks on the pages they read; with PostgreSQL's default
+// (64) a busy server runs out of the shared predicate lock table ("out of
+// shared memory", SQLSTATE 53200, failing transactions) or promotes locks
+// to whole relations, and then unrelated chats' transactions fail to
+// serialize again and again (both seen in this project's CI, with several
+// stores busy at once). The table costs some hundred bytes per slot.
+const RecommendedPredicateLocks = 1024
+
+// PredicateLocks is the server's max_pred_locks_per_transaction.
+func (s *Store) PredicateLocks(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT current_setting('max_pred_locks_per_transaction')::int").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: max_pred_locks_per_transaction: %w", err)
+	}
+	return n, nil
+}
