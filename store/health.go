@@ -10,7 +10,8 @@ import (
 )
 
 // WriteError is a read-write transaction that the backend failed, not the
-// function it ran (a full disk, an unreachable database): see
+// function it ran (a full disk, an unreachable database, a transaction
+// that kept conflicting with concurrent ones: backend.Conflict): see
 // bansosbot.WriteError.
 type WriteError = bansosbot.WriteError
 
@@ -37,7 +38,9 @@ func (h *writeHealth) done(err, ran error) error {
 		h.mu.Unlock()
 		return nil
 	}
-	if ran != nil && (err == ran || errors.Is(err, ran)) {
+	// A conflict that outlasted the backend's reruns is the backend's,
+	// even when the function returned the failed read it saw.
+	if ran != nil && (err == ran || errors.Is(err, ran)) && !backend.IsConflict(err) {
 		return err // the function's own error (rolled back): nothing wrong with the store
 	}
 	h.mu.Lock()

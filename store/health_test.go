@@ -80,3 +80,43 @@ func TestWriteErrorsAreTheBackends(t *testing.T) {
 		t.Errorf("after a write succeeded: failing for %v (last %v), %d failures; want 0, nil, 4", d, last, db.WriteFailures())
 	}
 }
+
+// conflicting answers every read-write transaction with a conflict that
+// outlasted the backend's reruns, after its function returned the failed
+// read it saw (as a flow returns a store error), while on.
+type conflicting struct {
+	backend.Backend
+	on atomic.Bool
+}
+
+var errSerialize = errors.New("could not serialize access (injected)")
+
+func (c *conflicting) Update(fn func(backend.Tx) error) error {
+	if !c.on.Load() {
+		return c.Backend.Update(fn)
+	}
+	if err := c.Backend.Update(func(tx backend.Tx) error { return errors.Join(fn(tx), errSerialize) }); err != nil {
+		return &backend.Conflict{Err: err}
+	}
+	return nil
+}
+func (c *conflicting) Batch(fn func(backend.Tx) error) error { return c.Update(fn) }
+
+// TestConflictsAreTheBackends: a transaction that kept conflicting is a
+// WriteError (tried again later, never parked) even though the function
+// returned the failed read itself.
+func TestConflictsAreTheBackends(t *testing.T) {
+	var c *conflicting
+	db, err := store.Open(filepath.Join(t.TempDir(), "c.db"), store.Options{NoSync: true,
+		Wrap: func(b backend.Backend) backend.Backend { c = &conflicting{Backend: b}; return c }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c.on.Store(true)
+	var seen error
+	err = db.Batch(func(*store.Tx) error { seen = errSerialize; return seen })
+	if !store.IsWriteError(err) || !errors.Is(err, errSerialize) {
+		t.Errorf("Batch that kept conflicting = %v; want a WriteError wrapping the conflict", err)
+	}
+}

@@ -13,7 +13,10 @@
 // transaction.
 package backend
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Backend is an open database.
 type Backend interface {
@@ -137,3 +140,20 @@ type Taker interface {
 
 // Pair is a key and its value.
 type Pair struct{ Key, Value []byte }
+
+// Conflict is a transaction that failed only because concurrent ones
+// touched the same data (PostgreSQL's serialization failures and
+// deadlocks) and kept failing after the backend's own reruns. Neither the
+// function nor its input is at fault: run later, it will succeed. A
+// backend returns it wrapping its own error, whatever the function made of
+// a failed read.
+type Conflict struct{ Err error }
+
+func (e *Conflict) Error() string { return e.Err.Error() }
+func (e *Conflict) Unwrap() error { return e.Err }
+
+// IsConflict reports whether err is (or wraps) a Conflict.
+func IsConflict(err error) bool {
+	var c *Conflict
+	return errors.As(err, &c)
+}

@@ -265,8 +265,14 @@ func Retryable(err error) bool {
 func (s *Store) run(opts pgx.TxOptions, writable bool, fn func(backend.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.once(opts, writable, fn)
-		if err == nil || !Retryable(err) || attempt >= MaxAttempts {
+		if err == nil || !Retryable(err) {
 			return err
+		}
+		if attempt >= MaxAttempts {
+			// Still conflicting: the store's callers try again later
+			// (the dispatcher keeps the update in its inbox) instead of
+			// taking it for the function's own failure.
+			return &backend.Conflict{Err: err}
 		}
 		// Back off a little, with jitter, so that the conflicting
 		// transactions do not meet again.

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/bansosbot/bansosbot"
@@ -11,6 +12,7 @@ import (
 	"github.com/bansosbot/bansosbot/store/pgstore/pgtest"
 	"github.com/bansosbot/bansosbot/store/storetest"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestConformance runs the store's conformance suite on PostgreSQL.
@@ -148,4 +150,23 @@ func TestStaleTicketWriteRunsAgain(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestConflictAfterReruns: a transaction that still fails to serialize
+// after MaxAttempts runs is returned as a backend.Conflict wrapping the
+// server's error (the store then keeps the work to try later); the
+// function ran MaxAttempts times.
+func TestConflictAfterReruns(t *testing.T) {
+	s := pgtest.Open(t)
+	runs := 0
+	err := s.Update(func(backend.Tx) error {
+		runs++
+		return &pgconn.PgError{Code: "40001", Message: "could not serialize access (injected)"}
+	})
+	if !backend.IsConflict(err) || !pgstore.Retryable(err) || runs != pgstore.MaxAttempts {
+		t.Errorf("Update = %v after %d runs; want a Conflict wrapping the 40001 after %d", err, runs, pgstore.MaxAttempts)
+	}
+	if err := s.Update(func(backend.Tx) error { return errors.New("own") }); backend.IsConflict(err) {
+		t.Errorf("a function's own error = %v; want no Conflict", err)
+	}
 }
