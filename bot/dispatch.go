@@ -171,17 +171,22 @@ const scanPage = queueCap
 // (gained moved on since the items were passed over), or a shard left an
 // update and those behind it in the inbox (leaveShard). What is accepted
 // later has a higher update id (Telegram numbers them in order, and each
-// is acknowledged before the next is sent), so reading on finds it; an
+// is acknowledged before the next is sent), so reading on finds it. An
 // update with a lower one all the same (Telegram starts again from a
-// random number after a week without updates) is found by the sweep,
-// which leaves it to the shard's holder, so this scan then reads from the
-// start.
+// random number after a week without updates) is found by a pass from the
+// start every Redispatch at the latest, as one process's sweep finds what
+// was left in its inbox (shared mode has no sweep: this scan is it).
 func (s *Server) scanInbox(ctx context.Context) {
 	var from int64
-	var gen uint64 // s.leases.gained when the items before from were passed over
+	var gen uint64     // s.leases.gained when the items before from were passed over
+	var full time.Time // when a pass last read from the start
 	for {
-		if s.rescan.Swap(false) || s.leases.gained.Load() != gen {
+		now := s.cfg.Clock.Now()
+		if s.rescan.Swap(false) || s.leases.gained.Load() != gen || now.Sub(full) >= s.cfg.Redispatch {
 			from, gen = 0, s.leases.gained.Load()
+		}
+		if from == 0 {
+			full = now
 		}
 		again := false
 		for more := true; more && !again; {

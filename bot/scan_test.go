@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bansosbot/bansosbot/bot/telegramtest"
+	"github.com/bansosbot/bansosbot/clock/clocktest"
 	"github.com/bansosbot/bansosbot/store"
 	"github.com/bansosbot/bansosbot/store/backend"
 )
@@ -144,5 +145,42 @@ func TestInboxScanReadsOn(t *testing.T) {
 		if got[j] <= got[j-1] {
 			t.Fatalf("shard 1's backlog handled out of order: %v", got)
 		}
+	}
+}
+
+// TestInboxScanFindsALowerUpdateID: an update whose id is below those
+// the scan has read on past (Telegram numbers afresh after a week without
+// updates), accepted by another replica, is dispatched by the pass that
+// reads the inbox from its start every Redispatch (shared mode has no
+// sweep; issue 16 item 6).
+func TestInboxScanFindsALowerUpdateID(t *testing.T) {
+	clk := clocktest.New(clockStart)
+	fake := telegramtest.NewServer("4242:scan", telegramtest.WithClock(clk.Now), telegramtest.WithFirstUpdateID(1000))
+	defer fake.Close()
+	db, err := store.Open(filepath.Join(t.TempDir(), "scan.db"), store.Options{NoSync: true, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rec := newRecorder()
+	s := webhookServer(t, fake, db, rec, Config{Clock: clk, Shared: true, ReplicaID: "a", Shards: 4, Redispatch: time.Minute})
+	if !slices.Contains(s.LeasesHeld(), shardLease(0)) {
+		t.Fatalf("replica a holds %v; want shard 0", s.LeasesHeld())
+	}
+	mine := telegramtest.User{ID: 1000, FirstName: "S0"} // shard 0
+	fake.SendText(mine, "the scan reads on past update 1000")
+	rec.waitHandled(t, mine.ID, 1)
+
+	// Accepted by another replica: no kick here.
+	const other, lower = 1004, 5 // shard 0, and an id below 1000
+	raw := fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"L"},"text":"hai"}}`, lower, other, other)
+	if _, err := db.Accept([]store.InboxItem{{UpdateID: lower, ChatID: other, Update: []byte(raw), ReceivedAt: clk.Now()}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	fake.SendText(mine, "a pass") // a pass, now from the start
+	rec.waitHandled(t, mine.ID, 2)
+	if got := rec.waitHandled(t, other, 1); got[0] != lower {
+		t.Errorf("chat %d handled %v; want update %d", other, got, lower)
 	}
 }
